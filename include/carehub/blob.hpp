@@ -1,0 +1,58 @@
+// Blob store: private binary objects addressed by key. Keys are checked before any path is built:
+// segments of [A-Za-z0-9._-] joined by '/', no empty, '.' or '..' segment, at most 512 bytes.
+// A put is durable when it returns (filesystem: temp file, fsync, rename, directory fsync), and a
+// reader never sees a half-written object. Size and SHA-256 are computed while writing and returned
+// for the caller's index row. Shaped so an Azure Blob backend can sit behind the same interface.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace carehub {
+
+struct BlobConfig;
+
+class BlobError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct BlobInfo {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string sha256;  // lower-case hex; empty from list() / stat() where the backend does not keep it
+};
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::optional<std::uint64_t> last;  // inclusive; nullopt: to the end
+};
+
+bool valid_blob_key(std::string_view key);
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Reads in until EOF. Replaces an existing object atomically. Throws BlobError (invalid key,
+  // I/O failure, more than max_bytes) and then leaves nothing behind.
+  virtual BlobInfo put(std::string_view key, std::istream& in,
+                       std::uint64_t max_bytes = UINT64_MAX) = 0;
+  // nullopt when absent. A range past the end throws BlobError.
+  virtual std::unique_ptr<std::istream> get(std::string_view key,
+                                            std::optional<ByteRange> range = std::nullopt) = 0;
+  virtual std::optional<BlobInfo> stat(std::string_view key) = 0;
+  virtual bool exists(std::string_view key) = 0;
+  virtual bool remove(std::string_view key) = 0;  // false when it was absent
+  // Keys starting with prefix (which need not end at a '/'), sorted.
+  virtual std::vector<BlobInfo> list(std::string_view prefix) = 0;
+};
+
+std::unique_ptr<BlobStore> open_blob_store(const BlobConfig& config);
+
+}  // namespace carehub

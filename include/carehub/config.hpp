@@ -1,0 +1,120 @@
+// Configuration: embedded defaults, then the JSON file (--config or CAREHUB_CONFIG_FILE), then
+// CAREHUB_<SECTION>__<KEY> environment overrides. Every key is declared in a schema (core sections
+// here, module sections by the module); unknown keys and wrong types are rejected with the key's
+// path. A key declared secret may instead be given as "<key>_file" naming a file that holds it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace carehub {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ConfigType { kString, kInt, kBool, kStringList };
+
+struct ConfigKey {
+  std::string name;
+  ConfigType type;
+  nlohmann::json default_value;  // null: no default (optional key)
+  bool secret = false;
+  std::int64_t min = INT64_MIN;  // for kInt
+  std::int64_t max = INT64_MAX;
+  std::vector<std::string> allowed;  // for kString: when non-empty, the value must be one of these
+  std::string help;
+};
+
+class ConfigSchema {
+ public:
+  ConfigSchema& section(const std::string& name);  // selects (creating) the section keys go into
+  ConfigSchema& key(ConfigKey key);
+  ConfigSchema& string(const std::string& name, std::string def, std::string help = {});
+  ConfigSchema& integer(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max,
+                        std::string help = {});
+  ConfigSchema& boolean(const std::string& name, bool def, std::string help = {});
+  ConfigSchema& secret(const std::string& name, std::optional<std::string> def, std::string help = {});
+  ConfigSchema& string_list(const std::string& name, std::vector<std::string> def, std::string help = {});
+
+  const std::map<std::string, std::vector<ConfigKey>>& sections() const { return sections_; }
+  const ConfigKey* find(const std::string& section, const std::string& key) const;
+
+ private:
+  std::map<std::string, std::vector<ConfigKey>> sections_;
+  std::string current_;
+};
+
+// The core's own sections: server, database, blob, log, jobs, initial_setup.
+void add_core_config_schema(ConfigSchema& schema);
+
+struct ServerConfig {
+  std::string host;
+  int port;
+  int io_threads;
+  int worker_threads;
+  std::size_t max_header_bytes;
+  std::size_t max_body_bytes;
+  int header_timeout_ms;   // the whole header must arrive within this
+  int body_timeout_ms;     // the body, once headers are in
+  int write_timeout_ms;
+  int idle_timeout_ms;     // keep-alive wait for the next request
+  int shutdown_grace_ms;   // SIGTERM: requests in flight get this long to finish
+  int max_requests_per_connection;
+  int max_connections;
+};
+
+struct DatabaseConfig {
+  std::string url;
+  int pool_size;
+  int busy_timeout_ms;
+  int connect_timeout_s;
+};
+
+struct BlobConfig {
+  std::string backend;
+  std::string path;
+};
+
+struct JobsConfig {
+  bool enabled;  // serve runs workers in-process
+  int concurrency;
+  std::vector<std::string> queues;  // empty: all
+  int poll_interval_ms;
+  int lease_ms;
+  int max_attempts;
+  int backoff_base_ms;
+  int backoff_max_ms;
+};
+
+class Config {
+ public:
+  // Loads and validates. file: nullopt means only defaults and environment. env: the environment
+  // as name=value pairs (taken from environ by the CLI; tests pass their own).
+  static Config load(const ConfigSchema& schema, const std::optional<std::string>& file,
+                     const std::map<std::string, std::string>& env);
+
+  const nlohmann::json& effective() const { return effective_; }
+  const nlohmann::json& section(const std::string& name) const;
+  nlohmann::json redacted() const;  // secrets replaced, for `config print`
+
+  ServerConfig server() const;
+  DatabaseConfig database() const;
+  BlobConfig blob() const;
+  JobsConfig jobs() const;
+  std::string log_level() const;
+
+ private:
+  nlohmann::json effective_;
+  const ConfigSchema* schema_ = nullptr;
+};
+
+std::map<std::string, std::string> environment_map();
+
+}  // namespace carehub

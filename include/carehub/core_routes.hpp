@@ -1,0 +1,13 @@
+// The core's own routes: liveness, readiness, Tuva EMPI's health path, metrics and job status.
+#pragma once
+
+#include "carehub/db.hpp"
+#include "carehub/jobs.hpp"
+#include "carehub/metrics.hpp"
+#include "carehub/router.hpp"
+
+namespace carehub {
+
+void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics& metrics);
+
+}  // namespace carehub

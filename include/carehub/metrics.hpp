@@ -1,0 +1,37 @@
+// Prometheus metrics: requests by route pattern and status, a latency histogram, requests in
+// flight. Collectors registered by the core add database pool use and jobs by queue and state at
+// scrape time.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace carehub {
+
+class Metrics {
+ public:
+  void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void request_finished(const std::string& route, const char* method, int status, double seconds);
+  // A function that appends lines in Prometheus text format at scrape time.
+  void add_collector(std::function<void(std::string&)> collector);
+  std::string render() const;  // text/plain; version=0.0.4
+
+ private:
+  struct RouteStats {
+    std::map<std::pair<std::string, int>, std::uint64_t> by_method_status;
+    std::vector<std::uint64_t> buckets;
+    double sum = 0;
+    std::uint64_t count = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, RouteStats> routes_;
+  std::atomic<long> in_flight_{0};
+  std::vector<std::function<void(std::string&)>> collectors_;
+};
+
+}  // namespace carehub

@@ -1,0 +1,54 @@
+// A module's one entry point receives this context and registers its routes, job handlers and
+// background work on it. Modules talk to each other only through the core's interfaces.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "carehub/audit.hpp"
+#include "carehub/blob.hpp"
+#include "carehub/clock.hpp"
+#include "carehub/config.hpp"
+#include "carehub/db.hpp"
+#include "carehub/jobs.hpp"
+#include "carehub/principal.hpp"
+#include "carehub/router.hpp"
+
+namespace carehub {
+
+// Turns a request's credentials into a principal. Installed by the auth module; without one every
+// non-public route answers 401.
+using Authenticator = std::function<std::optional<Principal>(const Request&)>;
+
+struct ModuleContext {
+  const Config& config;
+  Database& db;
+  BlobStore& blobs;
+  JobQueue& jobs;
+  JobRegistry& job_handlers;
+  AuditLog& audit;
+  Router& router;
+  const Clock& clock;
+  std::function<void(Authenticator)> set_authenticator;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string_view name() const = 0;
+  // Declares the module's config section (its keys, types and defaults).
+  virtual void add_config_schema(ConfigSchema& /*schema*/) const {}
+  // Registers routes and job handlers. Called once, after migrations are checked.
+  virtual void start(ModuleContext& context) = 0;
+  // `carehub bootstrap`: one-time setup (the auth module registers the initial admin). Must be
+  // idempotent: a second run changes nothing. Returns lines saying what it did or found.
+  virtual std::vector<std::string> bootstrap(ModuleContext& /*context*/, const std::string& /*admin_email*/) {
+    return {};
+  }
+};
+
+}  // namespace carehub

@@ -1,0 +1,118 @@
+#include "diag/module.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "carehub/error.hpp"
+#include "carehub/hash.hpp"
+
+namespace carehub::diag {
+namespace {
+
+constexpr std::int64_t kMaxSleepMs = 60000;
+constexpr std::size_t kUploadLimit = 8 << 20;
+constexpr std::int64_t kStepMs = 100;
+
+std::int64_t to_int(std::string_view text, std::string_view what) {
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || p != text.data() + text.size()) {
+    throw ApiError(ErrorCode::kBadRequest, std::string(what) + " must be an integer");
+  }
+  return n;
+}
+
+std::int64_t sleep_ms_from(const nlohmann::json& value, std::string_view what) {
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > kMaxSleepMs) {
+    throw ApiError(ErrorCode::kValidationFailed, std::string(what) + " must be an integer from 0 to 60000");
+  }
+  return value.get<std::int64_t>();
+}
+
+nlohmann::json run_sleep_job(JobContext& job) {
+  const auto ms = job.payload().value("ms", std::int64_t{0});
+  const auto fail_times = job.payload().value("fail_times", 0);
+  for (std::int64_t done = 0; done < ms; done += kStepMs) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(kStepMs, ms - done)));
+    if (!job.progress(100.0 * static_cast<double>(done + kStepMs) / static_cast<double>(ms))) {
+      throw std::runtime_error("diag.sleep stopped: cancelled or lease lost");
+    }
+  }
+  if (job.attempt() <= fail_times) {
+    throw std::runtime_error("diag.sleep planned failure on attempt " + std::to_string(job.attempt()));
+  }
+  return {{"slept_ms", ms}};
+}
+
+}  // namespace
+
+void DiagModule::add_config_schema(ConfigSchema& schema) const {
+  schema.section("diag").boolean("enabled", false, "diagnostic routes for tests and benchmarks");
+}
+
+void DiagModule::start(ModuleContext& ctx) {
+  ctx.job_handlers.add("diag.sleep", run_sleep_job);
+  if (!ctx.config.section("diag")["enabled"].get<bool>()) return;
+  auto& r = ctx.router;
+  Database& db = ctx.db;
+  JobQueue& jobs = ctx.jobs;
+  const Clock& clock = ctx.clock;
+
+  r.add(Method::kPost, "/api/v1/diag/echo", Access::kPublic,
+        [](Request& req) { return Response::json({{"echo", req.json_body()}}); });
+
+  r.add(Method::kGet, "/api/v1/diag/sleep", Access::kPublic, [](Request& req) {
+    auto ms = to_int(req.query_param("ms").value_or("0"), "ms");
+    if (ms < 0 || ms > kMaxSleepMs) throw ApiError(ErrorCode::kValidationFailed, "ms must be from 0 to 60000");
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return Response::json({{"slept_ms", ms}});
+  });
+
+  r.add(Method::kPut, "/api/v1/diag/rows/{id}", Access::kPublic, [&db, &clock](Request& req) {
+    auto id = to_int(req.param("id"), "id");
+    auto body = req.json_body();
+    if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
+      throw ApiError(ErrorCode::kValidationFailed, "body must be an object with a string 'value'");
+    }
+    std::string value = body["value"];
+    db.transact([&](Tx& tx) {
+      tx.exec("INSERT INTO diag_rows (id, value, updated_at_ms) VALUES ($1, $2, $3) "
+              "ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+              {id, value, clock.now_ms()});
+    });
+    return Response::json({{"id", id}, {"value", value}});
+  });
+
+  r.add(Method::kGet, "/api/v1/diag/rows/{id}", Access::kPublic, [&db](Request& req) {
+    auto id = to_int(req.param("id"), "id");
+    auto row = db.transact([&](Tx& tx) { return tx.query_one("SELECT id, value FROM diag_rows WHERE id = $1", {id}); },
+                           TxMode::kRead);
+    if (!row) throw ApiError(ErrorCode::kNotFound, "no row " + std::to_string(id));
+    return Response::json({{"id", row->integer(0)}, {"value", row->text(1)}});
+  });
+
+  r.add(Method::kPost, "/api/v1/diag/upload", Access::kPublic,
+        [](Request& req) { return Response::json({{"bytes", req.body.size()}, {"sha256", sha256_hex(req.body)}}); },
+        {.body_limit = kUploadLimit, .inline_handler = false});
+
+  r.add(Method::kPost, "/api/v1/diag/jobs", Access::kPublic, [&jobs](Request& req) {
+    auto body = req.json_body();
+    if (!body.is_object()) throw ApiError(ErrorCode::kValidationFailed, "body must be a JSON object");
+    JobSpec spec;
+    spec.type = "diag.sleep";
+    spec.queue = "diag";
+    spec.payload = {{"ms", sleep_ms_from(body.value("ms", nlohmann::json(0)), "ms")},
+                    {"fail_times", sleep_ms_from(body.value("fail_times", nlohmann::json(0)), "fail_times")}};
+    if (body.contains("idempotency_key")) {
+      if (!body["idempotency_key"].is_string()) {
+        throw ApiError(ErrorCode::kValidationFailed, "idempotency_key must be a string");
+      }
+      spec.idempotency_key = body["idempotency_key"].get<std::string>();
+    }
+    return Response::json({{"id", jobs.enqueue(spec)}}, 202);
+  });
+}
+
+}  // namespace carehub::diag

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 (bookworm) packages carehub needs.
+#
+#   scripts/install-deps.sh            build + test toolchain and libraries, PostgreSQL server for tests
+#   scripts/install-deps.sh --runtime  only the shared libraries the release binary loads (Docker image)
+#   scripts/install-deps.sh --list     print the package list and exit (add --runtime for that list)
+#
+# Outside CI, when every package is already installed, nothing is done (no apt-get update): a
+# second `bash scripts/serve.sh` starts quickly. CI=true always runs apt-get update + install, and
+# so does CAREHUB_FORCE_DEPS=1. CAREHUB_SKIP_DEPS=1 skips everything (offline machines that
+# installed the packages another way); it is ignored in CI.
+set -euo pipefail
+
+readonly BUILD_PACKAGES=(
+  build-essential g++ cmake ninja-build pkg-config git
+  libboost1.81-dev nlohmann-json3-dev libfmt-dev libsqlite3-dev libpq-dev libssl-dev libcli11-dev
+  catch2
+  postgresql
+  curl ca-certificates python3 sqlite3
+)
+readonly RUNTIME_PACKAGES=(libsqlite3-0 libpq5 libssl3 libfmt9 ca-certificates)
+
+usage() {
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+mode=build
+list_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) mode=runtime ;;
+    --list) list_only=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [[ $mode == runtime ]]; then
+  packages=("${RUNTIME_PACKAGES[@]}")
+else
+  packages=("${BUILD_PACKAGES[@]}")
+fi
+
+if ((list_only)); then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
+
+in_ci=0
+[[ ${CI:-} == true || ${CI:-} == 1 ]] && in_ci=1
+
+if ((!in_ci)) && [[ ${CAREHUB_SKIP_DEPS:-} == 1 ]]; then
+  echo "install-deps: CAREHUB_SKIP_DEPS=1, not installing anything"
+  exit 0
+fi
+
+all_installed() {
+  local pkg status
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+    [[ $status == ii* ]] || return 1
+  done
+}
+
+if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 ]] && all_installed "${packages[@]}"; then
+  echo "install-deps: all ${#packages[@]} $mode packages already installed"
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null; then
+  echo "install-deps: apt-get not found; this script targets Debian 12 (bookworm)." >&2
+  echo "install-deps: install these packages by hand: ${packages[*]}" >&2
+  exit 1
+fi
+
+as_root=()
+if ((EUID != 0)); then
+  if command -v sudo >/dev/null; then
+    as_root=(sudo)
+  else
+    echo "install-deps: installing packages needs root, and sudo is not installed." >&2
+    echo "install-deps: run this script as root (e.g. 'su -c \"bash scripts/install-deps.sh\"')," >&2
+    echo "install-deps: or install by hand: apt-get install ${packages[*]}" >&2
+    exit 1
+  fi
+fi
+
+apt_get() {
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null
+}
+
+echo "install-deps: apt-get update"
+apt_get update
+echo "install-deps: apt-get install ${packages[*]}"
+apt_get install -y --no-install-recommends "${packages[@]}"
+echo "install-deps: done"

@@ -1,0 +1,108 @@
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+
+#include "carehub/log.hpp"
+#include "carehub/migrations.hpp"
+#include "cli/cli.hpp"
+#include "cli/http_probe.hpp"
+#include "http/server.hpp"
+
+namespace carehub {
+namespace {
+
+std::string worker_id() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return fmt::format("{}:{}:{:08x}", host, getpid(), rd());
+}
+
+}  // namespace
+
+int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
+  Runtime rt(loaded.config, modules);
+  HttpServer server(loaded.config.server(), rt.router, rt.pipeline, rt.metrics);
+  server.listen();
+  std::unique_ptr<JobRunner> runner;
+  if (loaded.config.jobs().enabled) {
+    runner = std::make_unique<JobRunner>(*rt.jobs, rt.job_handlers, worker_id());
+    runner->start();
+  }
+  server.run();  // until SIGTERM/SIGINT and the drain
+  if (runner) runner->stop();
+  return 0;
+}
+
+int cmd_worker(const LoadedConfig& loaded, ModuleList& modules, const std::vector<std::string>& queues) {
+  // Block the stop signals before any thread starts so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Runtime rt(loaded.config, modules);
+  JobsConfig jobs_config = loaded.config.jobs();
+  if (!queues.empty()) jobs_config.queues = queues;
+  JobQueue queue(*rt.db, rt.clock, jobs_config);
+  const std::string id = worker_id();
+  JobRunner runner(queue, rt.job_handlers, id);
+  runner.start();
+  log_info("worker_started", {{"worker_id", id}, {"queues", jobs_config.queues}, {"concurrency", jobs_config.concurrency}});
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log_info("worker_stopping", {{"signal", sig}});
+  runner.stop();
+  return 0;
+}
+
+int cmd_migrate(const LoadedConfig& loaded) {
+  auto db = open_database(loaded.config.database());
+  int applied = migrate(*db, [](const Migration& m) {
+    std::cout << fmt::format("applied {:04}_{}.sql", m.version, m.name) << std::endl;
+  });
+  auto status = schema_status(*db);
+  if (applied == 0) {
+    std::cout << "schema is up to date (version " << status.current << ")\n";
+  } else {
+    std::cout << "schema is at version " << status.current << "\n";
+  }
+  return 0;
+}
+
+int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::string& admin_email_flag) {
+  std::string email = admin_email_flag.empty() ? loaded.config.section("initial_setup")["admin_email"].get<std::string>()
+                                               : admin_email_flag;
+  if (email.empty()) {
+    throw ConfigError("config: no admin email: set 'initial_setup.admin_email' or pass --admin-email");
+  }
+  Runtime rt(loaded.config, modules);
+  std::size_t said = 0;
+  for (auto& m : modules) {
+    for (const auto& line : m->bootstrap(*rt.context, email)) {
+      std::cout << m->name() << ": " << line << "\n";
+      ++said;
+    }
+  }
+  if (said == 0) std::cout << "nothing to bootstrap: no module has one-time setup yet\n";
+  return 0;
+}
+
+int cmd_healthcheck(const LoadedConfig& loaded, const std::string& url_flag) {
+  auto server = loaded.config.server();
+  std::string host = server.host == "0.0.0.0" ? "127.0.0.1" : server.host == "::" ? "::1" : server.host;
+  std::string url = url_flag.empty() ? fmt::format("http://{}:{}/healthz", host, server.port) : url_flag;
+  auto status = http_probe(url, std::chrono::seconds(3));
+  if (status == 200) {
+    std::cout << "ok\n";
+    return 0;
+  }
+  throw std::runtime_error(status ? fmt::format("{} answered HTTP {}", url, status)
+                                  : fmt::format("{} did not answer", url));
+}
+
+}  // namespace carehub

@@ -1,0 +1,243 @@
+#include "carehub/config.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace carehub {
+namespace {
+
+constexpr std::string_view kFileSuffix = "_file";
+constexpr std::string_view kRedacted = "<redacted>";
+
+std::string type_name(ConfigType t) {
+  switch (t) {
+    case ConfigType::kString: return "a string";
+    case ConfigType::kInt: return "an integer";
+    case ConfigType::kBool: return "true or false";
+    case ConfigType::kStringList: return "a list of strings";
+  }
+  return "?";
+}
+
+std::string json_type(const nlohmann::json& v) { return v.type_name(); }
+
+// Checks one value against its key; returns the value to store. origin says where it came from.
+nlohmann::json check_value(const std::string& path, const ConfigKey& key, const nlohmann::json& v,
+                           const std::string& origin) {
+  bool ok = false;
+  switch (key.type) {
+    case ConfigType::kString: ok = v.is_string(); break;
+    case ConfigType::kInt: ok = v.is_number_integer(); break;
+    case ConfigType::kBool: ok = v.is_boolean(); break;
+    case ConfigType::kStringList:
+      ok = v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
+      break;
+  }
+  if (!ok) {
+    throw ConfigError(fmt::format("config: '{}' must be {} (got {}{})", path, type_name(key.type),
+                                  json_type(v), origin));
+  }
+  if (key.type == ConfigType::kInt) {
+    auto n = v.get<std::int64_t>();
+    if (n < key.min || n > key.max) {
+      throw ConfigError(fmt::format("config: '{}' must be between {} and {} (got {}{})", path, key.min,
+                                    key.max, n, origin));
+    }
+  }
+  if (key.type == ConfigType::kString && !key.allowed.empty() &&
+      std::find(key.allowed.begin(), key.allowed.end(), v.get<std::string>()) == key.allowed.end()) {
+    throw ConfigError(fmt::format("config: '{}' must be one of {} (got \"{}\"{})", path,
+                                  fmt::join(key.allowed, ", "), v.get<std::string>(), origin));
+  }
+  return v;
+}
+
+std::string read_secret_file(const std::string& path, const std::string& key_path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("config: '{}_file': cannot read {}", key_path, path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string value = ss.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+// Resolves a name inside a section to its key: "url" or, for a secret, "url_file".
+struct Resolved {
+  const ConfigKey* key = nullptr;
+  bool from_file = false;
+};
+
+Resolved resolve(const ConfigSchema& schema, const std::string& section, const std::string& name) {
+  if (const auto* k = schema.find(section, name)) return {k, false};
+  if (name.size() > kFileSuffix.size() && name.ends_with(kFileSuffix)) {
+    const auto* k = schema.find(section, name.substr(0, name.size() - kFileSuffix.size()));
+    if (k && k->secret) return {k, true};
+  }
+  return {};
+}
+
+void apply(const ConfigSchema& schema, nlohmann::json& out, const std::string& section,
+           const std::string& name, const nlohmann::json& value, const std::string& origin) {
+  const std::string path = section + "." + name;
+  if (!schema.sections().count(section)) {
+    throw ConfigError(fmt::format("config: unknown section '{}'{}", section, origin));
+  }
+  auto r = resolve(schema, section, name);
+  if (!r.key) throw ConfigError(fmt::format("config: unknown key '{}'{}", path, origin));
+  const std::string key_path = section + "." + r.key->name;
+  if (r.from_file) {
+    if (!value.is_string()) {
+      throw ConfigError(fmt::format("config: '{}' must be a file path string{}", path, origin));
+    }
+    out[section][r.key->name] = check_value(key_path, *r.key, read_secret_file(value, key_path), origin);
+  } else {
+    out[section][r.key->name] = check_value(key_path, *r.key, value, origin);
+  }
+}
+
+nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw, const std::string& var) {
+  switch (key.type) {
+    case ConfigType::kString: return raw;
+    case ConfigType::kInt: {
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), n);
+      if (ec != std::errc{} || p != raw.data() + raw.size() || raw.empty()) return raw;  // wrong type
+      return n;
+    }
+    case ConfigType::kBool:
+      if (raw == "true" || raw == "1") return true;
+      if (raw == "false" || raw == "0") return false;
+      return raw;
+    case ConfigType::kStringList: {
+      nlohmann::json list = nlohmann::json::array();
+      std::stringstream ss(raw);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        if (!item.empty()) list.push_back(item);
+      }
+      (void)var;
+      return list;
+    }
+  }
+  return raw;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Config Config::load(const ConfigSchema& schema, const std::optional<std::string>& file,
+                    const std::map<std::string, std::string>& env) {
+  Config config;
+  config.schema_ = &schema;
+  nlohmann::json& out = config.effective_;
+  out = nlohmann::json::object();
+  for (const auto& [section, keys] : schema.sections()) {
+    out[section] = nlohmann::json::object();
+    for (const auto& k : keys) {
+      if (!k.default_value.is_null()) out[section][k.name] = k.default_value;
+    }
+  }
+
+  if (file) {
+    std::ifstream in(*file);
+    if (!in) throw ConfigError(fmt::format("config: cannot read file {}", *file));
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw ConfigError(fmt::format("config: {} is not valid JSON: {}", *file, e.what()));
+    }
+    if (!doc.is_object()) throw ConfigError(fmt::format("config: {} must hold a JSON object", *file));
+    const std::string origin = " in " + *file;
+    for (const auto& [section, body] : doc.items()) {
+      if (!schema.sections().count(section)) {
+        throw ConfigError(fmt::format("config: unknown section '{}'{}", section, origin));
+      }
+      if (!body.is_object()) {
+        throw ConfigError(fmt::format("config: '{}' must be an object{}", section, origin));
+      }
+      for (const auto& [name, value] : body.items()) apply(schema, out, section, name, value, origin);
+    }
+  }
+
+  for (const auto& [var, raw] : env) {
+    if (!var.starts_with("CAREHUB_")) continue;
+    auto rest = var.substr(8);
+    auto sep = rest.find("__");
+    if (sep == std::string::npos) continue;  // CAREHUB_CONFIG_FILE and other non-key variables
+    const std::string section = lower(rest.substr(0, sep));
+    const std::string name = lower(rest.substr(sep + 2));
+    const std::string origin = " from environment variable " + var;
+    auto r = schema.sections().count(section) ? resolve(schema, section, name) : Resolved{};
+    nlohmann::json value = r.key && !r.from_file ? parse_env_value(*r.key, raw, var) : nlohmann::json(raw);
+    apply(schema, out, section, name, value, origin);
+  }
+  return config;
+}
+
+const nlohmann::json& Config::section(const std::string& name) const {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  auto it = effective_.find(name);
+  return it == effective_.end() ? kEmpty : *it;
+}
+
+nlohmann::json Config::redacted() const {
+  nlohmann::json copy = effective_;
+  if (!schema_) return copy;
+  for (const auto& [section, keys] : schema_->sections()) {
+    for (const auto& k : keys) {
+      if (k.secret && copy[section].contains(k.name)) copy[section][k.name] = kRedacted;
+    }
+  }
+  return copy;
+}
+
+ServerConfig Config::server() const {
+  const auto& s = section("server");
+  return {s["host"], s["port"], s["io_threads"], s["worker_threads"], s["max_header_bytes"],
+          s["max_body_bytes"], s["header_timeout_ms"], s["body_timeout_ms"], s["write_timeout_ms"],
+          s["idle_timeout_ms"], s["shutdown_grace_ms"], s["max_requests_per_connection"],
+          s["max_connections"]};
+}
+
+DatabaseConfig Config::database() const {
+  const auto& s = section("database");
+  return {s["url"], s["pool_size"], s["busy_timeout_ms"], s["connect_timeout_s"]};
+}
+
+BlobConfig Config::blob() const {
+  const auto& s = section("blob");
+  return {s["backend"], s["path"]};
+}
+
+JobsConfig Config::jobs() const {
+  const auto& s = section("jobs");
+  return {s["enabled"], s["concurrency"], s["queues"], s["poll_interval_ms"], s["lease_ms"],
+          s["max_attempts"], s["backoff_base_ms"], s["backoff_max_ms"]};
+}
+
+std::string Config::log_level() const { return section("log")["level"]; }
+
+std::map<std::string, std::string> environment_map() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+}  // namespace carehub

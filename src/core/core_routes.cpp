@@ -1,0 +1,83 @@
+#include "carehub/core_routes.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "carehub/error.hpp"
+#include "carehub/log.hpp"
+#include "carehub/migrations.hpp"
+
+namespace carehub {
+namespace {
+
+std::int64_t parse_id(const std::string& text) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) {
+    throw ApiError(ErrorCode::kBadRequest, "job id must be a positive integer");
+  }
+  return id;
+}
+
+void add_collectors(Metrics& metrics, Database& db, JobQueue& jobs) {
+  metrics.add_collector([&db](std::string& out) {
+    auto s = db.pool_stats();
+    out += "# HELP carehub_db_pool_connections Database connections by state.\n";
+    out += "# TYPE carehub_db_pool_connections gauge\n";
+    out += fmt::format("carehub_db_pool_connections{{state=\"open\"}} {}\n", s.size);
+    out += fmt::format("carehub_db_pool_connections{{state=\"in_use\"}} {}\n", s.in_use);
+    out += fmt::format("carehub_db_pool_connections{{state=\"max\"}} {}\n", s.max);
+    out += "# TYPE carehub_db_pool_waits_total counter\n";
+    out += fmt::format("carehub_db_pool_waits_total {}\n", s.waits);
+  });
+  metrics.add_collector([&jobs](std::string& out) {
+    out += "# HELP carehub_jobs Jobs by queue and state.\n";
+    out += "# TYPE carehub_jobs gauge\n";
+    try {
+      for (const auto& [key, count] : jobs.counts()) {
+        out += fmt::format("carehub_jobs{{queue=\"{}\",state=\"{}\"}} {}\n", key.first, key.second, count);
+      }
+    } catch (const DbError& e) {
+      log_warn("metrics_jobs_unavailable", {{"detail", e.what()}});
+    }
+  });
+}
+
+}  // namespace
+
+void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics& metrics) {
+  add_collectors(metrics, db, jobs);
+  const RouteOptions kInline{.body_limit = 0, .inline_handler = true};
+
+  router.add(Method::kGet, "/healthz", Access::kPublic,
+             [](Request&) { return Response::json({{"status", "ok"}}); }, kInline);
+  router.add(Method::kGet, "/api/v1/health-check", Access::kPublic,
+             [](Request&) { return Response::json(nlohmann::json::object()); }, kInline);
+  router.add(Method::kGet, "/readyz", Access::kPublic, [&db](Request&) {
+    try {
+      db.ping();
+      auto status = schema_status(db);
+      if (!status.up_to_date()) {
+        throw ApiError(ErrorCode::kUnavailable,
+                       fmt::format("schema is at version {}, this binary needs {}: run carehub migrate",
+                                   status.current, status.latest));
+      }
+      return Response::json({{"status", "ready"}, {"schema_version", status.current}});
+    } catch (const DbError&) {
+      throw ApiError(ErrorCode::kUnavailable, "database unreachable");
+    } catch (const MigrationError& e) {
+      throw ApiError(ErrorCode::kUnavailable, e.what());
+    }
+  });
+  router.add(Method::kGet, "/metrics", Access::kPublic, [&metrics](Request&) {
+    return Response::text(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  router.add(Method::kGet, "/api/v1/jobs/{id}", Access::kAdmin, [&jobs](Request& req) {
+    auto job = jobs.get(parse_id(req.param("id")));
+    if (!job) throw ApiError(ErrorCode::kNotFound, "no job with id " + req.param("id"));
+    return Response::json(job->to_json());
+  });
+}
+
+}  // namespace carehub

@@ -1,0 +1,128 @@
+#include "carehub/http.hpp"
+
+#include <array>
+#include <stdexcept>
+
+#include "carehub/error.hpp"
+
+namespace carehub {
+namespace {
+
+constexpr std::array<std::pair<Method, std::string_view>, 7> kMethods = {{
+    {Method::kGet, "GET"},
+    {Method::kHead, "HEAD"},
+    {Method::kPost, "POST"},
+    {Method::kPut, "PUT"},
+    {Method::kPatch, "PATCH"},
+    {Method::kDelete, "DELETE"},
+    {Method::kOptions, "OPTIONS"},
+}};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string_view method_name(Method m) {
+  for (const auto& [method, name] : kMethods) {
+    if (method == m) return name;
+  }
+  return "UNKNOWN";
+}
+
+Method parse_method(std::string_view name) {
+  for (const auto& [method, n] : kMethods) {
+    if (n == name) return method;
+  }
+  return Method::kUnknown;
+}
+
+std::string percent_decode(std::string_view in, bool plus_as_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_as_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+std::optional<std::string_view> Request::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::query_param(std::string_view wanted) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string name = percent_decode(pair.substr(0, eq), true);
+    if (name != wanted) continue;
+    return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true);
+  }
+  return std::nullopt;
+}
+
+const std::string& Request::param(std::string_view name) const {
+  for (const auto& [key, value] : params) {
+    if (key == name) return value;
+  }
+  throw std::logic_error("route has no parameter named " + std::string(name));
+}
+
+nlohmann::json Request::json_body() const {
+  if (body.empty()) throw ApiError(ErrorCode::kInvalidJson, "request body is empty; a JSON document is required");
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ApiError(ErrorCode::kInvalidJson,
+                   "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  }
+}
+
+Response Response::json(const nlohmann::json& value, int status) {
+  Response r;
+  r.status = status;
+  r.body = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::text(std::string body, std::string content_type, int status) {
+  Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::no_content() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+Response& Response::with_header(std::string name, std::string value) {
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+}  // namespace carehub

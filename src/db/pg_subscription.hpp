@@ -1,0 +1,36 @@
+// LISTEN on a dedicated connection. wait() sleeps in poll() on the connection's socket and an
+// eventfd that wake() writes to. When the connection drops it reconnects and re-LISTENs, and
+// reports a wake-up: notifications sent while it was away are lost, so the caller should look.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "carehub/db.hpp"
+#include "db/pg_pool.hpp"
+
+namespace carehub::detail {
+
+class PgSubscription final : public Subscription {
+ public:
+  PgSubscription(const PgPool& pool, std::string channel);
+  ~PgSubscription() override;
+  PgSubscription(const PgSubscription&) = delete;
+  PgSubscription& operator=(const PgSubscription&) = delete;
+
+  bool wait(std::chrono::milliseconds timeout) override;
+  void wake() override;
+
+ private:
+  bool try_connect();   // true when a (new) connection listens
+  bool take_notifications();
+
+  const PgPool& pool_;
+  const std::string channel_;
+  std::unique_ptr<PgConnection> conn_;
+  int wake_fd_ = -1;
+  std::chrono::steady_clock::time_point next_connect_attempt_{};
+};
+
+}  // namespace carehub::detail

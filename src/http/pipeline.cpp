@@ -1,0 +1,72 @@
+#include "http/pipeline.hpp"
+
+#include <string>
+
+#include "carehub/db.hpp"
+#include "carehub/error.hpp"
+#include "carehub/log.hpp"
+
+namespace carehub {
+
+Response error_response(ErrorCode code, std::string_view message, const Request& request) {
+  return Response::json(error_body(code, message, request.request_id), http_status(code));
+}
+
+const Route* Pipeline::route(Request& request, Response& early) const {
+  auto match = router_.match(request.method, request.path);
+  switch (match.kind) {
+    case RouteMatch::Kind::kFound:
+      request.route_pattern = match.route->pattern;
+      request.params = std::move(match.params);
+      return match.route;
+    case RouteMatch::Kind::kMethodNotAllowed: {
+      request.route_pattern = "(method not allowed)";
+      std::string allow;
+      for (auto m : match.allowed) {
+        if (allow.find(method_name(m)) != std::string::npos) continue;
+        if (!allow.empty()) allow += ", ";
+        allow += method_name(m);
+      }
+      early = error_response(ErrorCode::kMethodNotAllowed,
+                             std::string(method_name(request.method)) + " is not allowed on this path; allowed: " + allow,
+                             request);
+      early.with_header("Allow", allow);
+      return nullptr;
+    }
+    case RouteMatch::Kind::kNotFound:
+      break;
+  }
+  request.route_pattern = "(not found)";
+  early = error_response(ErrorCode::kNotFound, "no route for " + request.path, request);
+  return nullptr;
+}
+
+Response Pipeline::handle(const Route& route, Request& request) const {
+  try {
+    if (route.access != Access::kPublic) {
+      if (authenticator_) request.principal = authenticator_(request);
+      if (!request.principal) {
+        return error_response(ErrorCode::kUnauthorized, "authentication required", request)
+            .with_header("WWW-Authenticate", "Bearer");
+      }
+      if (route.access == Access::kAdmin && !request.principal->is_admin()) {
+        return error_response(ErrorCode::kForbidden, "this route needs the admin role", request);
+      }
+    }
+    return route.handler(request);
+  } catch (const ApiError& e) {
+    return error_response(e.code(), e.what(), request);
+  } catch (const DbError& e) {
+    log_error("request_failed", {{"request_id", request.request_id}, {"route", request.route_pattern},
+                                 {"error", "database"}, {"detail", e.what()}});
+    return error_response(e.retryable() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+                          e.retryable() ? "the database is busy or unreachable; retry later" : "internal error",
+                          request);
+  } catch (const std::exception& e) {
+    log_error("request_failed", {{"request_id", request.request_id}, {"route", request.route_pattern},
+                                 {"detail", e.what()}});
+    return error_response(ErrorCode::kInternal, "internal error", request);
+  }
+}
+
+}  // namespace carehub

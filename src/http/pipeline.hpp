@@ -1,0 +1,33 @@
+// What happens to a parsed request, independent of sockets: route, check access, run the handler,
+// turn any failure into the JSON error envelope. The server calls it on the right thread; tests
+// call it directly.
+#pragma once
+
+#include <functional>
+
+#include "carehub/error.hpp"
+#include "carehub/http.hpp"
+#include "carehub/module.hpp"
+#include "carehub/router.hpp"
+
+namespace carehub {
+
+class Pipeline {
+ public:
+  explicit Pipeline(const Router& router) : router_(router) {}
+  void set_authenticator(Authenticator a) { authenticator_ = std::move(a); }
+
+  // Routes the request (sets route_pattern and params). Returns the matched route, or nullptr with
+  // `early` filled with the 404/405 answer.
+  const Route* route(Request& request, Response& early) const;
+  // Access check and handler, for a request route() found. Never throws.
+  Response handle(const Route& route, Request& request) const;
+
+ private:
+  const Router& router_;
+  Authenticator authenticator_;
+};
+
+Response error_response(ErrorCode code, std::string_view message, const Request& request);
+
+}  // namespace carehub

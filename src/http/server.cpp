@@ -1,0 +1,180 @@
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "carehub/log.hpp"
+#include "http/session.hpp"
+
+namespace carehub {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl final : SessionHost {
+  Impl(const ServerConfig& c, const Pipeline& p, Metrics& m)
+      : config_(c), pipeline_(p), metrics_(m), pool_(static_cast<std::size_t>(c.worker_threads)),
+        acceptor_(ioc_), signals_(ioc_, SIGINT, SIGTERM), grace_timer_(ioc_) {}
+
+  // SessionHost
+  const ServerConfig& config() const override { return config_; }
+  const Pipeline& pipeline() const override { return pipeline_; }
+  Metrics& metrics() override { return metrics_; }
+  asio::thread_pool& workers() override { return pool_; }
+  bool shutting_down() const override { return shutting_down_.load(); }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor_.is_open() || shutting_down_) co_return;
+        log_warn("accept_failed", {{"error", ec.message()}});
+        asio::steady_timer pause(ioc_, std::chrono::milliseconds(50));  // e.g. out of descriptors
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      if (active_.load() >= config_.max_connections) {
+        socket.close(ec);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      track(conn);
+      asio::co_spawn(conn->stream.get_executor(), run_session(*this, conn),
+                     [this, conn](std::exception_ptr e) {
+                       if (e) {
+                         try {
+                           std::rethrow_exception(e);
+                         } catch (const std::exception& ex) {
+                           log_error("session_failed", {{"detail", ex.what()}});
+                         }
+                       }
+                       untrack(conn);
+                     });
+    }
+  }
+
+  void track(const std::shared_ptr<Connection>& conn) {
+    std::lock_guard lock(mutex_);
+    conn->id = next_id_++;
+    connections_[conn->id] = conn;
+    active_.fetch_add(1);
+  }
+
+  void untrack(const std::shared_ptr<Connection>& conn) {
+    {
+      std::lock_guard lock(mutex_);
+      connections_.erase(conn->id);
+    }
+    if (active_.fetch_sub(1) == 1 && shutting_down_) asio::post(ioc_, [this] { finish(); });
+  }
+
+  // Stop accepting, close idle connections, let busy ones finish their request, and give up after
+  // the grace period.
+  void begin_shutdown() {
+    if (shutting_down_.exchange(true)) return;
+    log_info("shutting_down", {{"connections", active_.load()}, {"grace_ms", config_.shutdown_grace_ms}});
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    std::vector<std::weak_ptr<Connection>> conns;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, c] : connections_) conns.push_back(c);
+    }
+    for (auto& weak : conns) {
+      if (auto c = weak.lock()) {
+        asio::post(c->stream.get_executor(), [c] {
+          if (c->idle) c->stream.cancel();
+        });
+      }
+    }
+    grace_timer_.expires_after(std::chrono::milliseconds(config_.shutdown_grace_ms));
+    grace_timer_.async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec) {
+        log_warn("shutdown_grace_expired", {{"connections", active_.load()}});
+        finish();
+      }
+    });
+    if (active_.load() == 0) finish();
+  }
+
+  void finish() {
+    grace_timer_.cancel();
+    ioc_.stop();
+  }
+
+  const ServerConfig config_;
+  const Pipeline& pipeline_;
+  Metrics& metrics_;
+  asio::io_context ioc_;
+  asio::thread_pool pool_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer grace_timer_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<int> active_{0};
+  std::mutex mutex_;
+  std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::uint64_t next_id_ = 1;
+};
+
+HttpServer::HttpServer(const ServerConfig& config, const Router& /*router*/, const Pipeline& pipeline,
+                       Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, pipeline, metrics)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() {
+  auto& impl = *impl_;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl.config_.host, ec);
+  if (ec) throw std::runtime_error("server.host '" + impl.config_.host + "' is not an IP address");
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.config_.port));
+  impl.acceptor_.open(endpoint.protocol());
+  impl.acceptor_.set_option(asio::socket_base::reuse_address(true));
+  impl.acceptor_.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + impl.config_.host + ":" + std::to_string(impl.config_.port) +
+                             ": " + ec.message());
+  }
+  impl.acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void HttpServer::run() {
+  auto& impl = *impl_;
+  auto bound = impl.acceptor_.local_endpoint();
+  log_info("listening", {{"host", bound.address().to_string()}, {"port", bound.port()}});
+  impl.signals_.async_wait([&impl](boost::system::error_code ec, int) {
+    if (!ec) impl.begin_shutdown();
+  });
+  asio::co_spawn(impl.ioc_, impl.accept_loop(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl.config_.io_threads; ++i) threads.emplace_back([&impl] { impl.ioc_.run(); });
+  impl.ioc_.run();
+  for (auto& t : threads) t.join();
+  // Handlers still running on the worker pool finish before the connections they answer are freed.
+  impl.pool_.join();
+  log_info("stopped");
+}
+
+void HttpServer::stop() {
+  asio::post(impl_->ioc_, [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace carehub

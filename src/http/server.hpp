@@ -1,0 +1,35 @@
+// The HTTP/1.1 server on Boost.Beast: one io_context run by server.io_threads threads, a coroutine
+// per connection, blocking handlers on a separate worker pool. Keep-alive with a cap on requests
+// per connection; pipelined requests are answered in order, one at a time, and the server reads no
+// further ahead than the parser's buffer (so a pipelining client cannot queue unbounded work).
+// Header and body limits (per route), a deadline on every read and write, graceful shutdown.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "carehub/config.hpp"
+#include "carehub/metrics.hpp"
+#include "http/pipeline.hpp"
+
+namespace carehub {
+
+class HttpServer {
+ public:
+  HttpServer(const ServerConfig& config, const Router& router, const Pipeline& pipeline, Metrics& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket. Throws std::runtime_error with the address on failure.
+  void listen();
+  // Serves until SIGTERM/SIGINT (or stop()), then drains for up to shutdown_grace_ms. Blocks.
+  void run();
+  void stop();  // from any thread: as if SIGTERM arrived
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace carehub

@@ -1,0 +1,214 @@
+#include "http/session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <random>
+
+#include "carehub/error.hpp"
+#include "carehub/log.hpp"
+
+namespace carehub {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::size_t kMaxRequestIdLength = 128;
+constexpr std::size_t kLingerBytes = 1 << 20;
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(24, '0');
+  auto a = rng(), b = rng();
+  for (int i = 0; i < 16; ++i) id[i] = kHex[(a >> (i * 4)) & 15];
+  for (int i = 16; i < 24; ++i) id[i] = kHex[(b >> (i * 4)) & 15];
+  return id;
+}
+
+Request to_request(const http::request<http::string_body>& msg, const std::string& client) {
+  Request req;
+  req.method = parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
+  req.target = std::string(msg.target());
+  auto q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  req.headers.reserve(8);
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  auto id = req.header("x-request-id");
+  req.request_id = id && sane_request_id(*id) ? std::string(*id) : new_request_id();
+  req.client_address = client;
+  return req;
+}
+
+http::response<http::string_body> to_message(Response&& resp, const Request& req, unsigned version, bool keep_alive) {
+  http::response<http::string_body> msg{static_cast<http::status>(resp.status), version};
+  msg.set(http::field::server, "carehub");
+  if (!resp.content_type.empty()) msg.set(http::field::content_type, resp.content_type);
+  msg.set("X-Request-Id", req.request_id);
+  for (auto& [name, value] : resp.headers) msg.insert(name, value);
+  msg.body() = std::move(resp.body);
+  msg.keep_alive(keep_alive);
+  msg.prepare_payload();
+  if (req.method == Method::kHead) msg.body().clear();  // Content-Length stays that of the GET
+  return msg;
+}
+
+std::string remote_address(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  auto ep = stream.socket().remote_endpoint(ec);
+  return ec ? std::string("unknown") : ep.address().to_string();
+}
+
+// Reads and discards what the client is still sending (up to a bound) so that closing the socket
+// does not reset the connection before the client has read our error answer.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(1));
+  std::array<char, 8192> sink;
+  std::size_t total = 0;
+  while (!ec && total < kLingerBytes) {
+    total += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+  }
+  stream.socket().close(ec);
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn) {
+  const auto& cfg = host.config();
+  auto& stream = conn->stream;
+  const std::string client = remote_address(stream);
+  beast::flat_buffer buffer(cfg.max_header_bytes + 65536);
+  boost::system::error_code ec;
+  bool linger = false;
+
+  for (int served = 0; !host.shutting_down(); ++served) {
+    // Wait for the first byte (idle keep-alive time), then the whole header must follow quickly.
+    if (buffer.size() == 0) {
+      conn->idle = true;
+      stream.expires_after(milliseconds(served == 0 ? cfg.header_timeout_ms : cfg.idle_timeout_ms));
+      std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      conn->idle = false;
+      if (ec) break;
+      buffer.commit(n);
+    }
+    conn->idle = false;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(cfg.max_header_bytes));
+    parser.body_limit(cfg.max_body_bytes);
+    stream.expires_after(milliseconds(cfg.header_timeout_ms));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+
+    Request req;
+    std::optional<Response> resp;
+    bool close_after = false;
+    if (ec == http::error::header_limit) {
+      req.request_id = new_request_id();
+      resp = error_response(ErrorCode::kHeadersTooLarge, "request headers exceed the server's limit", req);
+      close_after = true;
+    } else if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+               ec == asio::error::connection_reset || ec == asio::error::eof) {
+      break;
+    } else if (ec) {
+      req.request_id = new_request_id();
+      resp = error_response(ErrorCode::kBadRequest, "malformed HTTP request: " + ec.message(), req);
+      close_after = true;
+    }
+    const auto started = SteadyClock::now();
+    host.metrics().request_started();
+    const Route* route = nullptr;
+    if (!resp) {
+      req = to_request(parser.get(), client);
+      Response early;
+      route = host.pipeline().route(req, early);
+      if (!route) resp = std::move(early);
+      std::size_t limit = route && route->options.body_limit ? route->options.body_limit : cfg.max_body_bytes;
+      auto length = parser.content_length();
+      if (length && *length > limit) {
+        resp = error_response(ErrorCode::kPayloadTooLarge,
+                              "request body of " + std::to_string(*length) + " bytes exceeds this route's limit of " +
+                                  std::to_string(limit) + " bytes", req);
+        close_after = true;
+      } else {
+        parser.body_limit(limit);
+        if (!parser.is_done()) {
+          if (auto expect = req.header("expect"); expect && beast::iequals(*expect, "100-continue")) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            stream.expires_after(milliseconds(cfg.write_timeout_ms));
+            co_await asio::async_write(stream, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
+          }
+          stream.expires_after(milliseconds(cfg.body_timeout_ms));
+          if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+          if (ec == http::error::body_limit) {
+            resp = error_response(ErrorCode::kPayloadTooLarge,
+                                  "request body exceeds this route's limit of " + std::to_string(limit) + " bytes", req);
+            close_after = true;
+          } else if (ec) {
+            host.metrics().request_finished(req.route_pattern, "?", 408, 0);
+            break;  // the client went away or was too slow: nobody to answer
+          }
+        }
+        req.body = std::move(parser.get().body());
+      }
+    }
+    if (!resp && route) {
+      if (route->options.inline_handler) {
+        resp = host.pipeline().handle(*route, req);
+      } else {
+        const Pipeline& pipeline = host.pipeline();
+        resp = co_await asio::co_spawn(
+            host.workers(), [&]() -> asio::awaitable<Response> { co_return pipeline.handle(*route, req); },
+            asio::use_awaitable);
+      }
+    }
+    const bool keep_alive = !close_after && parser.get().keep_alive() && served + 1 < cfg.max_requests_per_connection &&
+                            !host.shutting_down();
+    const std::size_t bytes_in = req.body.size();
+    auto msg = to_message(std::move(*resp), req, parser.get().version() ? parser.get().version() : 11, keep_alive);
+    const int status = static_cast<int>(msg.result_int());
+    stream.expires_after(milliseconds(cfg.write_timeout_ms));
+    std::size_t bytes_out = co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    const std::string_view method = method_name(req.method);
+    host.metrics().request_finished(req.route_pattern.empty() ? "(invalid)" : req.route_pattern,
+                                    method.data(), status, seconds);
+    log_access({req.request_id, method, req.route_pattern, status, seconds * 1000.0, bytes_in, bytes_out});
+    if (ec) break;
+    if (!keep_alive) {
+      linger = close_after;
+      if (!linger) stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+      break;
+    }
+  }
+  if (linger) co_await linger_close(stream);
+}
+
+}  // namespace carehub

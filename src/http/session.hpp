@@ -1,0 +1,36 @@
+// One HTTP connection: read, route, handle, write, until the client or the server ends it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <cstdint>
+#include <memory>
+
+#include "carehub/config.hpp"
+#include "carehub/metrics.hpp"
+#include "http/pipeline.hpp"
+
+namespace carehub {
+
+struct Connection {
+  explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
+  boost::beast::tcp_stream stream;
+  std::uint64_t id = 0;
+  bool idle = true;  // waiting for a request's first byte; touched only on the connection's strand
+};
+
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual const ServerConfig& config() const = 0;
+  virtual const Pipeline& pipeline() const = 0;
+  virtual Metrics& metrics() = 0;
+  virtual boost::asio::thread_pool& workers() = 0;
+  virtual bool shutting_down() const = 0;
+};
+
+boost::asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn);
+
+}  // namespace carehub

@@ -1,0 +1,110 @@
+#include <fmt/format.h>
+
+#include <ctime>
+#include <stdexcept>
+#include <string>
+
+#include "carehub/jobs.hpp"
+#include "jobs/job_rows.hpp"
+
+namespace carehub {
+
+namespace {
+
+nlohmann::json parse_stored_json(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  return nlohmann::json::parse(*text);
+}
+
+nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
+  if (!ms) return nullptr;
+  return jobs_detail::rfc3339_ms(*ms);
+}
+
+}  // namespace
+
+std::string_view job_state_name(JobState state) {
+  switch (state) {
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kSucceeded:
+      return "succeeded";
+    case JobState::kDead:
+      return "dead";
+    case JobState::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+JobState parse_job_state(std::string_view name) {
+  for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kSucceeded, JobState::kDead,
+                     JobState::kCancelled}) {
+    if (job_state_name(s) == name) return s;
+  }
+  throw std::invalid_argument("unknown job state '" + std::string(name) + "'");
+}
+
+nlohmann::json JobInfo::to_json() const {
+  // No payload: it may hold patient data, and the status API is for operators.
+  return {
+      {"id", id},
+      {"type", type},
+      {"queue", queue},
+      {"state", job_state_name(state)},
+      {"attempts", attempts},
+      {"max_attempts", max_attempts},
+      {"progress", progress},
+      {"progress_message", progress_message},
+      {"last_error", last_error ? nlohmann::json(*last_error) : nlohmann::json(nullptr)},
+      {"result", result},
+      {"cancel_requested", cancel_requested},
+      {"run_at", jobs_detail::rfc3339_ms(run_at_ms)},
+      {"created_at", jobs_detail::rfc3339_ms(created_at_ms)},
+      {"updated_at", jobs_detail::rfc3339_ms(updated_at_ms)},
+      {"finished_at", optional_time(finished_at_ms)},
+  };
+}
+
+namespace jobs_detail {
+
+JobInfo job_from_row(const Row& row) {
+  JobInfo info;
+  info.id = row.integer(0);
+  info.type = row.text(1);
+  info.queue = row.text(2);
+  info.state = parse_job_state(row.text(3));
+  info.payload = parse_stored_json(row.opt_text(4));
+  info.result = parse_stored_json(row.opt_text(5));
+  info.attempts = static_cast<int>(row.integer(6));
+  info.max_attempts = static_cast<int>(row.integer(7));
+  info.progress = row.real(8);
+  info.progress_message = row.text(9);
+  info.last_error = row.opt_text(10);
+  info.cancel_requested = row.integer(11) != 0;
+  info.run_at_ms = row.integer(12);
+  info.created_at_ms = row.integer(13);
+  info.updated_at_ms = row.integer(14);
+  info.finished_at_ms = row.opt_integer(15);
+  return info;
+}
+
+std::string rfc3339_ms(std::int64_t epoch_ms) {
+  std::int64_t seconds = epoch_ms / 1000;
+  std::int64_t millis = epoch_ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    seconds -= 1;
+  }
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+}
+
+}  // namespace jobs_detail
+
+}  // namespace carehub
