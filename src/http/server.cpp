@@ -2,12 +2,12 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -27,8 +27,19 @@ using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl final : SessionHost {
   Impl(const ServerConfig& c, const Pipeline& p, Metrics& m)
-      : config_(c), pipeline_(p), metrics_(m), pool_(static_cast<std::size_t>(c.worker_threads)),
-        acceptor_(ioc_), signals_(ioc_, SIGINT, SIGTERM), grace_timer_(ioc_) {}
+      : config_(c), pipeline_(p), metrics_(m), iocs_(make_contexts(c.io_threads)), ioc_(*iocs_.front()),
+        pool_(static_cast<std::size_t>(c.worker_threads)), acceptor_(ioc_), signals_(ioc_, SIGINT, SIGTERM),
+        grace_timer_(ioc_) {
+    for (auto& ctx : iocs_) guards_.emplace_back(ctx->get_executor());
+  }
+
+  // One io_context per I/O thread: a connection lives on one thread for its whole life, so it
+  // needs no strand and its handlers never contend for a shared scheduler.
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
 
   // SessionHost
   const ServerConfig& config() const override { return config_; }
@@ -40,8 +51,8 @@ struct HttpServer::Impl final : SessionHost {
   asio::awaitable<void> accept_loop() {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
+      auto& target = *iocs_[next_context_++ % iocs_.size()];
+      tcp::socket socket = co_await acceptor_.async_accept(target, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!acceptor_.is_open() || shutting_down_) co_return;
         log_warn("accept_failed", {{"error", ec.message()}});
@@ -116,13 +127,17 @@ struct HttpServer::Impl final : SessionHost {
 
   void finish() {
     grace_timer_.cancel();
-    ioc_.stop();
+    guards_.clear();
+    for (auto& ctx : iocs_) ctx->stop();
   }
 
   const ServerConfig config_;
   const Pipeline& pipeline_;
   Metrics& metrics_;
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  asio::io_context& ioc_;  // accepts, handles signals and the shutdown timer
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::size_t next_context_ = 0;
   asio::thread_pool pool_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
@@ -165,7 +180,7 @@ void HttpServer::run() {
   });
   asio::co_spawn(impl.ioc_, impl.accept_loop(), asio::detached);
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl.config_.io_threads; ++i) threads.emplace_back([&impl] { impl.ioc_.run(); });
+  for (std::size_t i = 1; i < impl.iocs_.size(); ++i) threads.emplace_back([&impl, i] { impl.iocs_[i]->run(); });
   impl.ioc_.run();
   for (auto& t : threads) t.join();
   // Handlers still running on the worker pool finish before the connections they answer are freed.

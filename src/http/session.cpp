@@ -7,13 +7,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <chrono>
 #include <random>
 
 #include "carehub/error.hpp"
 #include "carehub/log.hpp"
+#include "http/response_head.hpp"
 
 namespace carehub {
 
@@ -44,7 +44,7 @@ std::string new_request_id() {
   std::string id(24, '0');
   auto a = rng(), b = rng();
   for (int i = 0; i < 16; ++i) id[i] = kHex[(a >> (i * 4)) & 15];
-  for (int i = 16; i < 24; ++i) id[i] = kHex[(b >> (i * 4)) & 15];
+  for (int i = 16; i < 24; ++i) id[i] = kHex[(b >> ((i - 16) * 4)) & 15];
   return id;
 }
 
@@ -65,19 +65,6 @@ Request to_request(const http::request<http::string_body>& msg, const std::strin
   req.request_id = id && sane_request_id(*id) ? std::string(*id) : new_request_id();
   req.client_address = client;
   return req;
-}
-
-http::response<http::string_body> to_message(Response&& resp, const Request& req, unsigned version, bool keep_alive) {
-  http::response<http::string_body> msg{static_cast<http::status>(resp.status), version};
-  msg.set(http::field::server, "carehub");
-  if (!resp.content_type.empty()) msg.set(http::field::content_type, resp.content_type);
-  msg.set("X-Request-Id", req.request_id);
-  for (auto& [name, value] : resp.headers) msg.insert(name, value);
-  msg.body() = std::move(resp.body);
-  msg.keep_alive(keep_alive);
-  msg.prepare_payload();
-  if (req.method == Method::kHead) msg.body().clear();  // Content-Length stays that of the GET
-  return msg;
 }
 
 std::string remote_address(beast::tcp_stream& stream) {
@@ -109,6 +96,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
   beast::flat_buffer buffer(cfg.max_header_bytes + 65536);
   boost::system::error_code ec;
   bool linger = false;
+  std::string head;  // the response head, reused across the connection's requests
 
   for (int served = 0; !host.shutting_down(); ++served) {
     // Wait for the first byte (idle keep-alive time), then the whole header must follow quickly.
@@ -192,10 +180,14 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     const bool keep_alive = !close_after && parser.get().keep_alive() && served + 1 < cfg.max_requests_per_connection &&
                             !host.shutting_down();
     const std::size_t bytes_in = req.body.size();
-    auto msg = to_message(std::move(*resp), req, parser.get().version() ? parser.get().version() : 11, keep_alive);
-    const int status = static_cast<int>(msg.result_int());
+    const unsigned version = parser.get().version() == 10 ? 10 : 11;
+    head.clear();
+    format_response_head(head, *resp, req, version, keep_alive);
+    const std::array<asio::const_buffer, 2> out{
+        asio::buffer(head), response_has_body(*resp, req) ? asio::buffer(resp->body) : asio::const_buffer()};
+    const int status = resp->status;
     stream.expires_after(milliseconds(cfg.write_timeout_ms));
-    std::size_t bytes_out = co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t bytes_out = co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
     const std::string_view method = method_name(req.method);
     host.metrics().request_finished(req.route_pattern.empty() ? "(invalid)" : req.route_pattern,

@@ -62,7 +62,8 @@ std::string get_string(BlobStore& store, const std::string& key,
 }
 
 std::size_t entries_in(const std::string& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 unsigned mode_of(const std::string& path) {
@@ -115,7 +116,8 @@ TEST_CASE("blob store: byte ranges", "[blob]") {
   CHECK(get_string(*store, "r", ByteRange{0, 9}) == data.substr(0, 10));
   CHECK(get_string(*store, "r", ByteRange{100000, 170000}) == data.substr(100000, 70001));
   CHECK(get_string(*store, "r", ByteRange{150000, std::nullopt}) == data.substr(150000));
-  CHECK(get_string(*store, "r", ByteRange{data.size() - 1, data.size() + 500}) == data.substr(data.size() - 1));
+  CHECK(get_string(*store, "r", ByteRange{data.size() - 1, data.size() + 500}) ==
+        data.substr(data.size() - 1));
   CHECK_THROWS_AS(store->get("r", ByteRange{data.size(), std::nullopt}), BlobError);
   CHECK_THROWS_AS(store->get("r", ByteRange{data.size() + 10, data.size() + 20}), BlobError);
   CHECK_THROWS_AS(store->get("r", ByteRange{10, 5}), BlobError);
@@ -138,8 +140,9 @@ TEST_CASE("blob store: invalid keys are refused before touching the disk", "[blo
   carehub::test::TempDir dir;
   const std::string root = dir.path() + "/blobs";
   auto store = open_store(root);
-  const std::vector<std::string> bad = {"",     "..",     "../escape", "/abs",         "a//b",
-                                        "a/",   "a\\b",   "a/./b",     std::string("a\0b", 3),
+  const std::vector<std::string> bad = {"",     "..",     "../escape",
+                                        "/abs", "a//b",   "a/",
+                                        "a\\b", "a/./b",  std::string("a\0b", 3),
                                         ".tmp", ".tmp/x", std::string(513, 'k')};
   for (const auto& key : bad) {
     INFO("key: " << key);

@@ -1,8 +1,8 @@
 // database.url parsing: which schemes open_database accepts and where SQLite puts its file.
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "carehub/config.hpp"
@@ -14,7 +14,9 @@ using carehub::test::TempDir;
 
 namespace {
 
-carehub::DatabaseConfig config_for(std::string url) { return carehub::DatabaseConfig{std::move(url), 2, 1000, 1}; }
+carehub::DatabaseConfig config_for(std::string url) {
+  return carehub::DatabaseConfig{std::move(url), 2, 1000, 1};
+}
 
 // Changes the working directory for one scope.
 class WorkingDirectory {
@@ -41,12 +43,15 @@ TEST_CASE("db url: unsupported schemes are rejected, naming the scheme", "[db][u
       CHECK_THAT(e.what(), Catch::Matchers::Contains("'" + scheme + "'"));
     }
   }
-  CHECK_THROWS_WITH(carehub::open_database(config_for("mysql:db")), Catch::Matchers::Contains("'mysql'"));
-  CHECK_THROWS_WITH(carehub::open_database(config_for("/var/lib/carehub.db")), Catch::Matchers::Contains("no scheme"));
+  CHECK_THROWS_WITH(carehub::open_database(config_for("mysql:db")),
+                    Catch::Matchers::Contains("'mysql'"));
+  CHECK_THROWS_WITH(carehub::open_database(config_for("/var/lib/carehub.db")),
+                    Catch::Matchers::Contains("no scheme"));
   CHECK_THROWS_AS(carehub::open_database(config_for("sqlite://")), DbError);
 }
 
-TEST_CASE("db url: sqlite:///abs is absolute and missing parents are created private", "[db][url]") {
+TEST_CASE("db url: sqlite:///abs is absolute and missing parents are created private",
+          "[db][url]") {
   TempDir dir;
   const std::string path = dir.path() + "/a/b/carehub.db";
   auto db = carehub::open_database(config_for("sqlite://" + path));
