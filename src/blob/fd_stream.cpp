@@ -13,7 +13,10 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 }
 
 FdStreamBuf::FdStreamBuf(UniqueFd fd, std::string path, std::uint64_t offset, std::uint64_t length)
-    : fd_(std::move(fd)), path_(std::move(path)), offset_(offset), remaining_(length),
+    : fd_(std::move(fd)),
+      path_(std::move(path)),
+      offset_(offset),
+      remaining_(length),
       buffer_(static_cast<std::size_t>(std::min<std::uint64_t>(length, kReadChunk))) {}
 
 FdStreamBuf::int_type FdStreamBuf::underflow() {

@@ -25,8 +25,8 @@
 namespace carehub {
 
 namespace fs = std::filesystem;
-using blob_detail::UniqueFd;
 using blob_detail::throw_errno;
+using blob_detail::UniqueFd;
 
 namespace {
 
@@ -55,7 +55,8 @@ class Sha256 {
     }
   }
   void update(const char* data, std::size_t size) {
-    if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw BlobError("blob store: SHA-256 failed");
+    if (EVP_DigestUpdate(ctx_.get(), data, size) != 1)
+      throw BlobError("blob store: SHA-256 failed");
   }
   std::string hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -75,11 +76,14 @@ class Sha256 {
 
 std::string random_name() {
   unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw BlobError("blob store: no randomness for a temp name");
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw BlobError("blob store: no randomness for a temp name");
   return to_hex(bytes, sizeof bytes);
 }
 
-std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+std::string parent_of(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
 
 // Unlinks the temp file unless the put got as far as renaming it into place.
 class TempFileGuard {
@@ -177,7 +181,8 @@ class FilesystemBlobStore final : public BlobStore {
     std::uint64_t first = 0;
     std::uint64_t length = size;
     if (range) {
-      if (range->first >= size) throw BlobError("blob store: range starts past the end of the object");
+      if (range->first >= size)
+        throw BlobError("blob store: range starts past the end of the object");
       std::uint64_t last = std::min(range->last.value_or(size - 1), size - 1);
       if (last < range->first) throw BlobError("blob store: range ends before it starts");
       first = range->first;
@@ -229,12 +234,14 @@ class FilesystemBlobStore final : public BlobStore {
       std::error_code entry_ec;
       if (!it->is_regular_file(entry_ec) || it->is_symlink(entry_ec)) continue;
       std::string key = path.substr(root_.size() + 1);
-      if (key.compare(0, prefix.size(), prefix) != 0 || !valid_blob_key(key) || reserved(key)) continue;
+      if (key.compare(0, prefix.size(), prefix) != 0 || !valid_blob_key(key) || reserved(key))
+        continue;
       auto size = it->file_size(entry_ec);
       if (entry_ec) continue;  // removed while we walked
       out.push_back(BlobInfo{std::move(key), size, {}});
     }
-    std::sort(out.begin(), out.end(), [](const BlobInfo& a, const BlobInfo& b) { return a.key < b.key; });
+    std::sort(out.begin(), out.end(),
+              [](const BlobInfo& a, const BlobInfo& b) { return a.key < b.key; });
     return out;
   }
 
@@ -269,7 +276,8 @@ class FilesystemBlobStore final : public BlobStore {
 
 std::unique_ptr<BlobStore> open_blob_store(const BlobConfig& config) {
   if (config.backend != "filesystem") {
-    throw BlobError("blob store: unknown backend \"" + config.backend + "\" (supported: filesystem)");
+    throw BlobError("blob store: unknown backend \"" + config.backend +
+                    "\" (supported: filesystem)");
   }
   if (config.path.empty()) throw BlobError("blob store: blob.path is empty");
   return std::make_unique<FilesystemBlobStore>(config.path);

@@ -57,7 +57,7 @@ int run_cli(int argc, char** argv, ModuleList modules) {
   std::string url;
   health->add_option("--url", url, "default: http://<server.host>:<server.port>/healthz");
   auto* version = app.add_subcommand("version", "print version and build information");
-  for (auto* sub : {serve, migrate, bootstrap, worker, config, health, version}) {
+  for (auto* sub : {serve, migrate, bootstrap, worker, config, check, print, health, version}) {
     sub->add_option("--config", config_file, "configuration file");
   }
 

@@ -2,7 +2,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
 #include <iostream>
+#include <thread>
 #include <random>
 
 #include "carehub/log.hpp"
@@ -21,6 +24,17 @@ std::string worker_id() {
   return fmt::format("{}:{}:{:08x}", host, getpid(), rd());
 }
 
+// Running jobs get up to grace_ms to finish after the HTTP drain.
+bool stop_within(JobRunner& runner, int grace_ms) {
+  std::promise<void> stopped;
+  auto done = stopped.get_future();
+  std::thread([&runner, p = std::move(stopped)]() mutable {
+    runner.stop();
+    p.set_value();
+  }).detach();
+  return done.wait_for(std::chrono::milliseconds(grace_ms)) == std::future_status::ready;
+}
+
 }  // namespace
 
 int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
@@ -32,9 +46,12 @@ int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
     runner = std::make_unique<JobRunner>(*rt.jobs, rt.job_handlers, worker_id());
     runner->start();
   }
-  server.run();  // until SIGTERM/SIGINT and the drain
-  if (runner) runner->stop();
-  return 0;
+  const bool drained = server.run();  // until SIGTERM/SIGINT and the drain
+  if (drained && (!runner || stop_within(*runner, loaded.config.server().shutdown_grace_ms))) return 0;
+  // Handlers or jobs are still running past the grace period. Their transactions roll back and
+  // their jobs are reclaimed when the lease expires, so ending now loses nothing acknowledged.
+  log_warn("forced_exit", {{"reason", "shutdown grace period expired with work in flight"}});
+  std::_Exit(0);
 }
 
 int cmd_worker(const LoadedConfig& loaded, ModuleList& modules, const std::vector<std::string>& queues) {
@@ -56,8 +73,9 @@ int cmd_worker(const LoadedConfig& loaded, ModuleList& modules, const std::vecto
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log_info("worker_stopping", {{"signal", sig}});
-  runner.stop();
-  return 0;
+  if (stop_within(runner, loaded.config.server().shutdown_grace_ms)) return 0;
+  log_warn("forced_exit", {{"reason", "shutdown grace period expired with jobs running"}});
+  std::_Exit(0);
 }
 
 int cmd_migrate(const LoadedConfig& loaded) {

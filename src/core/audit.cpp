@@ -19,8 +19,8 @@ void AuditLog::record(Tx& tx, AuditEvent event) {
   tx.exec(
       "INSERT INTO audit_events (at_ms, actor, action, resource_type, resource_id, outcome, "
       "request_id, client_address, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-      {event.at_ms, event.actor, event.action, event.resource_type, event.resource_id, event.outcome,
-       event.request_id, event.client_address, event.detail.dump()});
+      {event.at_ms, event.actor, event.action, event.resource_type, event.resource_id,
+       event.outcome, event.request_id, event.client_address, event.detail.dump()});
 }
 
 void AuditLog::record(AuditEvent event) {
@@ -63,8 +63,8 @@ std::vector<AuditRecord> AuditLog::find(const AuditQuery& query) {
   return out;
 }
 
-AuditEvent AuditLog::from_request(const Request& request, std::string action, std::string resource_type,
-                                  std::string resource_id) {
+AuditEvent AuditLog::from_request(const Request& request, std::string action,
+                                  std::string resource_type, std::string resource_id) {
   AuditEvent event;
   event.actor = request.principal ? request.principal->subject : "anonymous";
   event.action = std::move(action);

@@ -12,9 +12,11 @@
 namespace carehub::detail {
 
 // path: a filesystem path (relative to the working directory unless absolute).
-std::unique_ptr<Database> open_sqlite_database(const std::string& path, const DatabaseConfig& config);
+std::unique_ptr<Database> open_sqlite_database(const std::string& path,
+                                               const DatabaseConfig& config);
 // url: a libpq connection URI (postgresql://... or postgres://...).
-std::unique_ptr<Database> open_postgres_database(const std::string& url, const DatabaseConfig& config);
+std::unique_ptr<Database> open_postgres_database(const std::string& url,
+                                                 const DatabaseConfig& config);
 
 // What open_database does with a URL, split out so the rules are in one place.
 struct ParsedDatabaseUrl {

@@ -15,7 +15,8 @@ constexpr std::chrono::milliseconds kBackoffMax{500};
 
 // Full backoff 5ms * 2^n capped, with jitter in [half, full] so retrying writers spread out.
 std::chrono::milliseconds backoff(int attempt) {
-  const auto full = std::min<std::int64_t>(kBackoffMax.count(), kBackoffBase.count() << std::min(attempt, 16));
+  const auto full =
+      std::min<std::int64_t>(kBackoffMax.count(), kBackoffBase.count() << std::min(attempt, 16));
   static thread_local std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<std::int64_t> dist(full / 2, full);
   return std::chrono::milliseconds(dist(rng));
@@ -54,9 +55,10 @@ ParsedDatabaseUrl parse_database_url(const std::string& url) {
                         "' (expected sqlite:///path/file.db or postgresql://user@host:port/db)",
                     false);
     }
-    throw DbError("database URL has no scheme (expected sqlite:///path/file.db or "
-                  "postgresql://user@host:port/db)",
-                  false);
+    throw DbError(
+        "database URL has no scheme (expected sqlite:///path/file.db or "
+        "postgresql://user@host:port/db)",
+        false);
   }
   const std::string scheme = url.substr(0, sep);
   if (scheme == "sqlite") {
@@ -85,7 +87,8 @@ void run_commit_callbacks(std::vector<std::function<void()>>& callbacks) noexcep
 
 std::unique_ptr<Database> open_database(const DatabaseConfig& config) {
   const auto parsed = detail::parse_database_url(config.url);
-  if (parsed.backend == Backend::kSqlite) return detail::open_sqlite_database(parsed.target, config);
+  if (parsed.backend == Backend::kSqlite)
+    return detail::open_sqlite_database(parsed.target, config);
   return detail::open_postgres_database(parsed.target, config);
 }
 

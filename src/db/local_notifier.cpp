@@ -4,7 +4,8 @@ namespace carehub::detail {
 
 class LocalSubscription final : public Subscription {
  public:
-  LocalSubscription(std::shared_ptr<LocalNotifier> notifier, std::string channel, std::uint64_t seen)
+  LocalSubscription(std::shared_ptr<LocalNotifier> notifier, std::string channel,
+                    std::uint64_t seen)
       : notifier_(std::move(notifier)), channel_(std::move(channel)), seen_(seen) {}
 
   bool wait(std::chrono::milliseconds timeout) override {

@@ -25,7 +25,9 @@ std::string sha256_hex(const std::string& text) {
   return hex;
 }
 
-std::string file_name(int version, const std::string& name) { return fmt::format("{:04d}_{}.sql", version, name); }
+std::string file_name(int version, const std::string& name) {
+  return fmt::format("{:04d}_{}.sql", version, name);
+}
 
 // "0002_audit.sql" -> {2, "audit"}.
 Migration parse_file(const std::string& file, const std::string& sql) {
@@ -50,10 +52,12 @@ std::vector<Migration> load(Backend backend) {
   for (const auto& f : detail::embedded_migration_files()) {
     if (wanted == f.backend) out.push_back(parse_file(f.file, f.sql));
   }
-  std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  std::sort(out.begin(), out.end(),
+            [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (std::size_t i = 1; i < out.size(); ++i) {
     if (out[i].version == out[i - 1].version) {
-      throw MigrationError(fmt::format("two {} migrations have version {}", wanted, out[i].version));
+      throw MigrationError(
+          fmt::format("two {} migrations have version {}", wanted, out[i].version));
     }
   }
   return out;
@@ -61,10 +65,12 @@ std::vector<Migration> load(Backend backend) {
 
 bool migrations_table_exists(Tx& tx) {
   const auto row = tx.backend() == Backend::kSqlite
-                       ? tx.query_one("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                                      "name = 'schema_migrations'")
-                       : tx.query_one("SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = "
-                                      "'schema_migrations' AND schemaname = current_schema()");
+                       ? tx.query_one(
+                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                             "name = 'schema_migrations'")
+                       : tx.query_one(
+                             "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = "
+                             "'schema_migrations' AND schemaname = current_schema()");
   return row && row->integer(0) > 0;
 }
 
@@ -96,7 +102,8 @@ SchemaStatus schema_status(Database& db) {
       [&](Tx& tx) {
         applied.clear();
         if (!migrations_table_exists(tx)) return;
-        for (const auto& row : tx.query("SELECT version, checksum FROM schema_migrations ORDER BY version")) {
+        for (const auto& row :
+             tx.query("SELECT version, checksum FROM schema_migrations ORDER BY version")) {
           applied[row.integer(0)] = row.text(1);
         }
       },
@@ -146,8 +153,10 @@ int migrate(Database& db, const std::function<void(const Migration&)>& on_applie
               return false;
             }
             tx.exec_script(m.sql);
-            tx.exec("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
-                    {std::int64_t{m.version}, m.name, m.checksum, now_ms()});
+            tx.exec(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, "
+                "$2, $3, $4)",
+                {std::int64_t{m.version}, m.name, m.checksum, now_ms()});
             return true;
           },
           mode);

@@ -31,6 +31,10 @@ std::string trimmed(const char* message) {
   return s;
 }
 
+// Server notices ("relation already exists, skipping") are not errors and errors arrive with
+// their results; libpq's default would print them on stderr, outside the structured log.
+void ignore_notice(void*, const char*) {}
+
 bool connection_lost_state(std::string_view state) {
   // Class 08: connection exception. 57P01-57P03: the server is shutting down or restarting.
   return state.substr(0, 2) == "08" || state == "57P01" || state == "57P02" || state == "57P03";
@@ -41,13 +45,15 @@ bool connection_lost_state(std::string_view state) {
 PgConnection::PgConnection(const std::string& url, int connect_timeout_s) {
   const std::string timeout = std::to_string(connect_timeout_s > 0 ? connect_timeout_s : 10);
   // dbname comes last and is expanded as a URI, so what the URL says wins over these defaults.
-  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr};
+  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                        nullptr};
   const char* values[] = {timeout.c_str(), "carehub", "UTF8", url.c_str(), nullptr};
   conn_.reset(PQconnectdbParams(keys, values, 1));
   if (!conn_) throw DbError("postgres: cannot allocate a connection", true);
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     throw DbError("postgres: cannot connect: " + trimmed(PQerrorMessage(conn_.get())), true);
   }
+  PQsetNoticeProcessor(conn_.get(), &ignore_notice, nullptr);
 }
 
 PgResultPtr PgConnection::exec(std::string_view sql, const Params& params) {
@@ -70,8 +76,8 @@ PgResultPtr PgConnection::exec(std::string_view sql, const Params& params) {
     }
     values[i] = storage[i].c_str();
   }
-  PgResultPtr res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), types.data(),
-                               values.data(), nullptr, nullptr, 0));
+  PgResultPtr res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
+                               types.data(), values.data(), nullptr, nullptr, 0));
   return check(std::move(res), "statement failed");
 }
 
@@ -87,10 +93,12 @@ PgResultPtr PgConnection::check(PgResultPtr res, std::string_view what) {
   }
   const char* raw_state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
   const std::string_view state = raw_state ? raw_state : "";
-  const std::string message =
-      res ? trimmed(PQresultErrorMessage(res.get())) : trimmed(PQerrorMessage(conn_.get()));
-  const std::string full =
-      fmt::format("postgres: {}: {}{}", what, message, state.empty() ? "" : fmt::format(" (SQLSTATE {})", state));
+  // Only the primary message: DETAIL lines quote row values ("Key (email)=(...)"), which are
+  // patient data and must not reach logs.
+  const char* primary = res ? PQresultErrorField(res.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const std::string message = primary ? trimmed(primary) : trimmed(PQerrorMessage(conn_.get()));
+  const std::string full = fmt::format("postgres: {}: {}{}", what, message,
+                                       state.empty() ? "" : fmt::format(" (SQLSTATE {})", state));
 
   // A broken connection often reports no SQLSTATE at all (libpq's own "server closed the
   // connection unexpectedly"); PQstatus is the reliable signal.

@@ -12,7 +12,9 @@ constexpr std::chrono::seconds kAcquireTimeout{30};
 }  // namespace
 
 PgPool::PgPool(std::string url, int connect_timeout_s, int max_size)
-    : url_(std::move(url)), connect_timeout_s_(connect_timeout_s), max_size_(max_size > 0 ? max_size : 1) {}
+    : url_(std::move(url)),
+      connect_timeout_s_(connect_timeout_s),
+      max_size_(max_size > 0 ? max_size : 1) {}
 
 PgPool::Lease PgPool::acquire() {
   std::unique_lock lock(mutex_);

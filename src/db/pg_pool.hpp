@@ -22,7 +22,8 @@ class PgPool {
 
   class Lease {
    public:
-    Lease(PgPool& pool, std::unique_ptr<PgConnection> conn) : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(PgPool& pool, std::unique_ptr<PgConnection> conn)
+        : pool_(&pool), conn_(std::move(conn)) {}
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;

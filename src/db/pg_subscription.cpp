@@ -28,7 +28,9 @@ PgSubscription::PgSubscription(const PgPool& pool, std::string channel)
   try_connect();
 }
 
-PgSubscription::~PgSubscription() { ::close(wake_fd_); }
+PgSubscription::~PgSubscription() {
+  ::close(wake_fd_);
+}
 
 bool PgSubscription::try_connect() {
   conn_.reset();
@@ -65,7 +67,8 @@ bool PgSubscription::wait(std::chrono::milliseconds timeout) {
     if (!conn_) sleep = std::min(sleep, kReconnectInterval);
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {conn_ ? PQsocket(conn_->get()) : -1, POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(sleep.count()) + 1);
-    if (n < 0 && errno != EINTR) throw DbError(std::string("poll failed: ") + std::strerror(errno), false);
+    if (n < 0 && errno != EINTR)
+      throw DbError(std::string("poll failed: ") + std::strerror(errno), false);
     if (n <= 0) continue;
     if (fds[0].revents & POLLIN) {
       std::uint64_t count = 0;

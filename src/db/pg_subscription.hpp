@@ -23,7 +23,7 @@ class PgSubscription final : public Subscription {
   void wake() override;
 
  private:
-  bool try_connect();   // true when a (new) connection listens
+  bool try_connect();  // true when a (new) connection listens
   bool take_notifications();
 
   const PgPool& pool_;

@@ -106,7 +106,8 @@ class PostgresDatabase final : public Database {
 
 }  // namespace
 
-std::unique_ptr<Database> open_postgres_database(const std::string& url, const DatabaseConfig& config) {
+std::unique_ptr<Database> open_postgres_database(const std::string& url,
+                                                 const DatabaseConfig& config) {
   return std::make_unique<PostgresDatabase>(url, config);
 }
 

@@ -15,7 +15,9 @@ const std::string& cell(const std::vector<std::optional<std::string>>& cells, st
 
 }  // namespace
 
-const std::string& Row::text(std::size_t i) const { return cell(cells_, i); }
+const std::string& Row::text(std::size_t i) const {
+  return cell(cells_, i);
+}
 
 std::int64_t Row::integer(std::size_t i) const {
   const std::string& s = cell(cells_, i);

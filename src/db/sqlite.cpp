@@ -45,7 +45,8 @@ void create_parent_directories(const std::string& path) {
   for (const auto& part : parent) {
     partial /= part;
     if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      throw DbError("cannot create directory " + partial.string() + ": " + std::strerror(errno), false);
+      throw DbError("cannot create directory " + partial.string() + ": " + std::strerror(errno),
+                    false);
     }
   }
 }
@@ -59,7 +60,8 @@ std::string lock_file_name(const std::string& db_path, const std::string& name) 
 // Runs one transaction on conn; returns the on-commit callbacks for the caller to run once it
 // has released the connection.
 std::vector<std::function<void()>> run_transaction(SqliteConnection& conn,
-                                                   const std::function<void(Tx&)>& fn, TxMode mode) {
+                                                   const std::function<void(Tx&)>& fn,
+                                                   TxMode mode) {
   conn.begin(mode);
   SqliteTx tx(conn);
   try {
@@ -80,7 +82,8 @@ class SqliteDatabase final : public Database {
         max_readers_(config.pool_size > 0 ? config.pool_size : 1),
         notifier_(std::make_shared<LocalNotifier>()) {
     create_parent_directories(path_);
-    writer_ = std::make_unique<SqliteConnection>(path_, busy_timeout_ms_, SqliteConnection::Role::kWriter);
+    writer_ = std::make_unique<SqliteConnection>(path_, busy_timeout_ms_,
+                                                 SqliteConnection::Role::kWriter);
   }
 
   Backend backend() const override { return Backend::kSqlite; }
@@ -96,7 +99,8 @@ class SqliteDatabase final : public Database {
 
   PoolStats pool_stats() const override {
     std::lock_guard lock(pool_mutex_);
-    return PoolStats{readers_open_ + 1, readers_in_use_ + (writer_busy_ ? 1 : 0), max_readers_ + 1, waits_};
+    return PoolStats{readers_open_ + 1, readers_in_use_ + (writer_busy_ ? 1 : 0), max_readers_ + 1,
+                     waits_};
   }
 
   void notify(Tx& tx, const std::string& channel) override {
@@ -112,7 +116,8 @@ class SqliteDatabase final : public Database {
   void with_global_lock(const std::string& name, const std::function<void()>& fn) override {
     const std::string file = lock_file_name(path_, name);
     UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (fd.get() < 0) throw DbError("cannot open lock file " + file + ": " + std::strerror(errno), false);
+    if (fd.get() < 0)
+      throw DbError("cannot open lock file " + file + ": " + std::strerror(errno), false);
     while (::flock(fd.get(), LOCK_EX) != 0) {
       if (errno != EINTR) throw DbError("cannot lock " + file + ": " + std::strerror(errno), false);
     }
@@ -160,7 +165,8 @@ class SqliteDatabase final : public Database {
     std::unique_lock lock(pool_mutex_);
     if (idle_readers_.empty() && readers_open_ >= max_readers_) {
       ++waits_;
-      reader_free_.wait(lock, [&] { return !idle_readers_.empty() || readers_open_ < max_readers_; });
+      reader_free_.wait(lock,
+                        [&] { return !idle_readers_.empty() || readers_open_ < max_readers_; });
     }
     ++readers_in_use_;
     if (!idle_readers_.empty()) {
@@ -171,7 +177,8 @@ class SqliteDatabase final : public Database {
     ++readers_open_;
     lock.unlock();
     try {
-      return std::make_unique<SqliteConnection>(path_, busy_timeout_ms_, SqliteConnection::Role::kReader);
+      return std::make_unique<SqliteConnection>(path_, busy_timeout_ms_,
+                                                SqliteConnection::Role::kReader);
     } catch (...) {
       lock.lock();
       --readers_open_;
@@ -215,7 +222,8 @@ class SqliteDatabase final : public Database {
 
 }  // namespace
 
-std::unique_ptr<Database> open_sqlite_database(const std::string& path, const DatabaseConfig& config) {
+std::unique_ptr<Database> open_sqlite_database(const std::string& path,
+                                               const DatabaseConfig& config) {
   return std::make_unique<SqliteDatabase>(path, config);
 }
 

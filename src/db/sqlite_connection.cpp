@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 namespace carehub::detail {
 namespace {
@@ -28,7 +30,8 @@ class StatementReset {
 
 bool only_separators(const char* tail) {
   for (; *tail; ++tail) {
-    if (*tail != ';' && *tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r') return false;
+    if (*tail != ';' && *tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r')
+      return false;
   }
   return true;
 }
@@ -80,7 +83,19 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
   // acknowledged to a client must survive that.
   exec_script("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
   if (role == Role::kWriter) {
-    const auto mode = query("PRAGMA journal_mode=WAL", {});
+    // Switching a fresh file to WAL can answer SQLITE_BUSY without consulting the busy handler
+    // when another process is doing the same (two `migrate` runs at once): retry until the timeout.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    Rows mode;
+    for (;;) {
+      try {
+        mode = query("PRAGMA journal_mode=WAL", {});
+        break;
+      } catch (const DbError& e) {
+        if (!e.retryable() || std::chrono::steady_clock::now() > deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
     if (mode.empty() || mode.front().opt_text(0) != "wal") {
       throw DbError("SQLite database " + path + " cannot use WAL journal mode", false);
     }
@@ -114,13 +129,15 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, const Params& params) {
     const char* name = sqlite3_bind_parameter_name(stmt, slot);
     std::size_t n = 0;
     const std::string_view sv = name ? name : "";
-    const auto [ptr, ec] = sv.size() > 1 ? std::from_chars(sv.data() + 1, sv.data() + sv.size(), n)
-                                         : std::from_chars_result{sv.data(), std::errc::invalid_argument};
+    const auto [ptr, ec] = sv.size() > 1
+                               ? std::from_chars(sv.data() + 1, sv.data() + sv.size(), n)
+                               : std::from_chars_result{sv.data(), std::errc::invalid_argument};
     if (sv.empty() || sv[0] != '$' || ec != std::errc() || ptr != sv.data() + sv.size() || n == 0) {
       throw DbError(fmt::format("unsupported placeholder '{}' (use $1, $2 ...)", sv), false);
     }
     if (n > params.size()) {
-      throw DbError(fmt::format("placeholder {} has no parameter ({} given)", sv, params.size()), false);
+      throw DbError(fmt::format("placeholder {} has no parameter ({} given)", sv, params.size()),
+                    false);
     }
     const Param& p = params[n - 1];
     int rc = SQLITE_OK;
@@ -188,7 +205,9 @@ void SqliteConnection::begin(TxMode mode) {
   }
 }
 
-void SqliteConnection::commit() { exec("COMMIT", {}); }
+void SqliteConnection::commit() {
+  exec("COMMIT", {});
+}
 
 void SqliteConnection::rollback() noexcept {
   if (sqlite3_get_autocommit(db_.get()) != 0) return;

@@ -54,7 +54,9 @@ class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(SqliteConnection& conn) : conn_(conn) {}
   Backend backend() const override { return Backend::kSqlite; }
-  Rows query(std::string_view sql, const Params& params = {}) override { return conn_.query(sql, params); }
+  Rows query(std::string_view sql, const Params& params = {}) override {
+    return conn_.query(sql, params);
+  }
   std::int64_t exec(std::string_view sql, const Params& params = {}) override {
     return conn_.exec(sql, params);
   }

@@ -119,6 +119,7 @@ struct HttpServer::Impl final : SessionHost {
     grace_timer_.async_wait([this](boost::system::error_code wait_ec) {
       if (!wait_ec) {
         log_warn("shutdown_grace_expired", {{"connections", active_.load()}});
+        forced_ = true;
         finish();
       }
     });
@@ -143,6 +144,7 @@ struct HttpServer::Impl final : SessionHost {
   asio::signal_set signals_;
   asio::steady_timer grace_timer_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> forced_{false};  // the grace period ran out with requests still in flight
   std::atomic<int> active_{0};
   std::mutex mutex_;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
@@ -171,7 +173,7 @@ void HttpServer::listen() {
   impl.acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void HttpServer::run() {
+bool HttpServer::run() {
   auto& impl = *impl_;
   auto bound = impl.acceptor_.local_endpoint();
   log_info("listening", {{"host", bound.address().to_string()}, {"port", bound.port()}});
@@ -183,9 +185,10 @@ void HttpServer::run() {
   for (std::size_t i = 1; i < impl.iocs_.size(); ++i) threads.emplace_back([&impl, i] { impl.iocs_[i]->run(); });
   impl.ioc_.run();
   for (auto& t : threads) t.join();
-  // Handlers still running on the worker pool finish before the connections they answer are freed.
+  if (impl.forced_) return false;  // handlers are still running: the caller must not wait for them
   impl.pool_.join();
   log_info("stopped");
+  return true;
 }
 
 void HttpServer::stop() {

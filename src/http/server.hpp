@@ -24,7 +24,9 @@ class HttpServer {
   // Binds the listening socket. Throws std::runtime_error with the address on failure.
   void listen();
   // Serves until SIGTERM/SIGINT (or stop()), then drains for up to shutdown_grace_ms. Blocks.
-  void run();
+  // Returns false when the grace period ran out with handlers still running on the worker pool:
+  // the caller must then end the process without destroying the server (which would wait).
+  bool run();
   void stop();  // from any thread: as if SIGTERM arrived
 
  private:

@@ -9,6 +9,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include "carehub/error.hpp"
@@ -111,7 +112,9 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     conn->idle = false;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.max_header_bytes));
-    parser.body_limit(cfg.max_body_bytes);
+    // The body limit depends on the route, known only once the header is in: lift Beast's default
+    // (which it would check against Content-Length while parsing the header) until then.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     stream.expires_after(milliseconds(cfg.header_timeout_ms));
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
 

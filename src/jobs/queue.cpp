@@ -33,7 +33,8 @@ std::int64_t JobQueue::enqueue(Tx& tx, const JobSpec& spec) {
   // row; neither fails and the job is stored once.
   auto inserted = tx.query_one(
       "INSERT INTO jobs (type, queue, state, payload, priority, attempts, max_attempts, run_at_ms, "
-      "progress, progress_message, cancel_requested, idempotency_key, created_at_ms, updated_at_ms) "
+      "progress, progress_message, cancel_requested, idempotency_key, created_at_ms, "
+      "updated_at_ms) "
       "VALUES ($1, $2, 'queued', $3, $4, 0, $5, $6, 0, '', 0, $7, $8, $8) "
       "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
       {spec.type, spec.queue, spec.payload.dump(), std::int64_t{spec.priority},
@@ -64,15 +65,18 @@ bool JobQueue::cancel(std::int64_t id) {
     }
     // A running handler sees the request through its context and the job ends cancelled when
     // the handler returns.
-    return tx.exec("UPDATE jobs SET cancel_requested = 1, updated_at_ms = $2 "
-                   "WHERE id = $1 AND state = 'running'",
-                   {id, now}) > 0;
+    return tx.exec(
+               "UPDATE jobs SET cancel_requested = 1, updated_at_ms = $2 "
+               "WHERE id = $1 AND state = 'running'",
+               {id, now}) > 0;
   });
 }
 
 std::map<std::pair<std::string, std::string>, std::int64_t> JobQueue::counts() {
   auto rows = db_.transact(
-      [](Tx& tx) { return tx.query("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state"); },
+      [](Tx& tx) {
+        return tx.query("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
+      },
       TxMode::kRead);
   std::map<std::pair<std::string, std::string>, std::int64_t> out;
   for (const auto& row : rows) out[{row.text(0), row.text(1)}] = row.integer(2);
@@ -106,6 +110,8 @@ bool JobContext::progress(double percent, const std::string& message) {
   return !queue_.cancel_requested(info_.id);
 }
 
-bool JobContext::cancelled() { return queue_.cancel_requested(info_.id); }
+bool JobContext::cancelled() {
+  return queue_.cancel_requested(info_.id);
+}
 
 }  // namespace carehub

@@ -79,7 +79,9 @@ class LeaseKeeper {
 JobRunner::JobRunner(JobQueue& queue, const JobRegistry& registry, std::string worker_id)
     : queue_(queue), registry_(registry), worker_id_(std::move(worker_id)) {}
 
-JobRunner::~JobRunner() { stop(); }
+JobRunner::~JobRunner() {
+  stop();
+}
 
 void JobRunner::start() {
   if (!threads_.empty()) return;
@@ -138,7 +140,8 @@ void JobRunner::loop(std::size_t index) {
       run_one(*job, worker);
     } catch (const std::exception& e) {
       // Recording the outcome failed; the lease runs out and the job is claimed again.
-      log_error("job.finish_failed", {{"job_id", job->id}, {"type", job->type}, {"error", e.what()}});
+      log_error("job.finish_failed",
+                {{"job_id", job->id}, {"type", job->type}, {"error", e.what()}});
     }
   }
 }

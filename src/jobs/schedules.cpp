@@ -42,7 +42,8 @@ int JobQueue::enqueue_due_schedules() {
   auto due = db_.transact(
       [&](Tx& tx) {
         return tx.query(
-            "SELECT name, type, queue, payload, interval_ms, next_run_at_ms, priority, max_attempts "
+            "SELECT name, type, queue, payload, interval_ms, next_run_at_ms, priority, "
+            "max_attempts "
             "FROM job_schedules WHERE next_run_at_ms <= $1 ORDER BY next_run_at_ms, name",
             {now});
       },
@@ -60,7 +61,8 @@ int JobQueue::enqueue_due_schedules() {
     spec.max_attempts = static_cast<int>(row.integer(7));
     spec.idempotency_key = "schedule:" + name + ":" + std::to_string(old_next);
     const bool won = db_.transact([&](Tx& tx) {
-      if (tx.exec("UPDATE job_schedules SET next_run_at_ms = $3 WHERE name = $1 AND next_run_at_ms = $2",
+      if (tx.exec("UPDATE job_schedules SET next_run_at_ms = $3 WHERE name = $1 AND next_run_at_ms "
+                  "= $2",
                   {name, old_next, next_run_after(old_next, interval, now)}) == 0) {
         return false;  // another caller advanced it first
       }

@@ -84,12 +84,14 @@ bool JobQueue::heartbeat(std::int64_t id, const std::string& worker_id, double p
 bool JobQueue::extend_lease(std::int64_t id, const std::string& worker_id) {
   const std::int64_t now = clock_.now_ms();
   return db_.transact([&](Tx& tx) {
-    return tx.exec(std::string("UPDATE jobs SET lease_until_ms = $3, updated_at_ms = $4 WHERE ") + kOwned,
+    return tx.exec(std::string("UPDATE jobs SET lease_until_ms = $3, updated_at_ms = $4 WHERE ") +
+                       kOwned,
                    {id, worker_id, now + config_.lease_ms, now}) > 0;
   });
 }
 
-void JobQueue::succeed(std::int64_t id, const std::string& worker_id, const nlohmann::json& result) {
+void JobQueue::succeed(std::int64_t id, const std::string& worker_id,
+                       const nlohmann::json& result) {
   const std::int64_t now = clock_.now_ms();
   const std::int64_t changed = db_.transact([&](Tx& tx) {
     return tx.exec(
@@ -102,7 +104,8 @@ void JobQueue::succeed(std::int64_t id, const std::string& worker_id, const nloh
             kOwned,
         {id, worker_id, result.dump(), now});
   });
-  if (changed == 0) log_warn("job.lease_lost", {{"job_id", id}, {"worker", worker_id}, {"on", "succeed"}});
+  if (changed == 0)
+    log_warn("job.lease_lost", {{"job_id", id}, {"worker", worker_id}, {"on", "succeed"}});
 }
 
 void JobQueue::fail(std::int64_t id, const std::string& worker_id, const std::string& error,
@@ -126,12 +129,14 @@ void JobQueue::fail(std::int64_t id, const std::string& worker_id, const std::st
                      {id, worker_id, std::string(cancel ? "cancelled" : "dead"), error, now});
     }
     const int attempts_int = static_cast<int>(attempts);
-    return tx.exec(std::string("UPDATE jobs SET state = 'queued', last_error = $3, run_at_ms = $4, "
-                               "locked_by = NULL, lease_until_ms = NULL, updated_at_ms = $5 WHERE ") +
-                       kOwned,
-                   {id, worker_id, error, now + backoff_ms(attempts_int), now});
+    return tx.exec(
+        std::string("UPDATE jobs SET state = 'queued', last_error = $3, run_at_ms = $4, "
+                    "locked_by = NULL, lease_until_ms = NULL, updated_at_ms = $5 WHERE ") +
+            kOwned,
+        {id, worker_id, error, now + backoff_ms(attempts_int), now});
   });
-  if (changed == 0) log_warn("job.lease_lost", {{"job_id", id}, {"worker", worker_id}, {"on", "fail"}});
+  if (changed == 0)
+    log_warn("job.lease_lost", {{"job_id", id}, {"worker", worker_id}, {"on", "fail"}});
 }
 
 }  // namespace carehub

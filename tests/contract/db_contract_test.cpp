@@ -1,7 +1,6 @@
 // The database layer's contract, run against SQLite and a real PostgreSQL server.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -29,8 +28,9 @@ void create_values_table(carehub::Database& db) {
 }
 
 std::int64_t count_rows(carehub::Database& db, const std::string& table) {
-  return db.transact([&](Tx& tx) { return tx.query_one("SELECT count(*) FROM " + table)->integer(0); },
-                     TxMode::kRead);
+  return db.transact(
+      [&](Tx& tx) { return tx.query_one("SELECT count(*) FROM " + table)->integer(0); },
+      TxMode::kRead);
 }
 
 }  // namespace
@@ -42,7 +42,10 @@ TEST_CASE("db: integers, text, doubles and NULL round trip unchanged", "[db][con
   auto& db = t.db();
   create_values_table(db);
 
-  const std::vector<std::int64_t> ints = {0,  -1, (std::int64_t{1} << 41) + 7, -(std::int64_t{1} << 53) - 1,
+  const std::vector<std::int64_t> ints = {0,
+                                          -1,
+                                          (std::int64_t{1} << 41) + 7,
+                                          -(std::int64_t{1} << 53) - 1,
                                           std::numeric_limits<std::int64_t>::max(),
                                           std::numeric_limits<std::int64_t>::min()};
   const std::vector<std::string> texts = {
@@ -56,9 +59,11 @@ TEST_CASE("db: integers, text, doubles and NULL round trip unchanged", "[db][con
   db.transact([&](Tx& tx) {
     std::int64_t id = 0;
     for (auto i : ints) tx.exec("INSERT INTO vals (id, i) VALUES ($1, $2)", {++id, i});
-    for (const auto& s : texts) tx.exec("INSERT INTO vals (id, s) VALUES ($1, $2)", {100 + ++id, s});
+    for (const auto& s : texts)
+      tx.exec("INSERT INTO vals (id, s) VALUES ($1, $2)", {100 + ++id, s});
     for (auto d : doubles) tx.exec("INSERT INTO vals (id, d) VALUES ($1, $2)", {200 + ++id, d});
-    tx.exec("INSERT INTO vals (id, i, s, d) VALUES ($1, $2, $3, $4)", {std::int64_t{999}, nullptr, nullptr, nullptr});
+    tx.exec("INSERT INTO vals (id, i, s, d) VALUES ($1, $2, $3, $4)",
+            {std::int64_t{999}, nullptr, nullptr, nullptr});
   });
 
   db.transact(
@@ -87,7 +92,8 @@ TEST_CASE("db: integers, text, doubles and NULL round trip unchanged", "[db][con
         CHECK_FALSE(row->opt_text(1).has_value());
         CHECK_THROWS_AS(row->text(1), DbError);
         CHECK_THROWS_AS(row->integer(0), DbError);
-        CHECK_FALSE(tx.query_one("SELECT i FROM vals WHERE id = $1", {std::int64_t{-5}}).has_value());
+        CHECK_FALSE(
+            tx.query_one("SELECT i FROM vals WHERE id = $1", {std::int64_t{-5}}).has_value());
       },
       TxMode::kRead);
 }
@@ -99,7 +105,9 @@ TEST_CASE("db: parameters are never spliced into SQL", "[db][contract]") {
   auto& db = t.db();
   create_values_table(db);
   const std::string hostile = "'); DROP TABLE vals; --";
-  db.transact([&](Tx& tx) { tx.exec("INSERT INTO vals (id, s) VALUES ($1, $2)", {std::int64_t{1}, hostile}); });
+  db.transact([&](Tx& tx) {
+    tx.exec("INSERT INTO vals (id, s) VALUES ($1, $2)", {std::int64_t{1}, hostile});
+  });
   const auto stored = db.transact([&](Tx& tx) {
     // The same placeholder twice, and a value that would match everything if spliced.
     auto rows = tx.query("SELECT s FROM vals WHERE s = $1 OR s = $1 || 'x'", {hostile});
@@ -112,11 +120,13 @@ TEST_CASE("db: parameters are never spliced into SQL", "[db][contract]") {
   CHECK(count_rows(db, "vals") == 1);
 
   // Two statements in one call are refused instead of run.
-  CHECK_THROWS_AS(db.transact([](Tx& tx) { tx.exec("DELETE FROM vals; DELETE FROM vals"); }), DbError);
+  CHECK_THROWS_AS(db.transact([](Tx& tx) { tx.exec("DELETE FROM vals; DELETE FROM vals"); }),
+                  DbError);
   CHECK(count_rows(db, "vals") == 1);
 }
 
-TEST_CASE("db: exec reports changed rows and a throwing unit of work leaves nothing", "[db][contract]") {
+TEST_CASE("db: exec reports changed rows and a throwing unit of work leaves nothing",
+          "[db][contract]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   INFO("backend: " << backend_name(backend));
   TestDatabase t(backend);
@@ -138,7 +148,8 @@ TEST_CASE("db: exec reports changed rows and a throwing unit of work leaves noth
                     "handler failed");
   CHECK(calls == 1);
   CHECK(count_rows(db, "vals") == 3);
-  CHECK(db.transact([](Tx& tx) { return tx.query("SELECT id FROM vals WHERE id = 1").size(); }) == 1);
+  CHECK(db.transact([](Tx& tx) { return tx.query("SELECT id FROM vals WHERE id = 1").size(); }) ==
+        1);
 }
 
 TEST_CASE("db: a unique violation is a ConstraintError and is not retried", "[db][contract]") {
@@ -166,7 +177,8 @@ TEST_CASE("db: a unique violation is a ConstraintError and is not retried", "[db
 TEST_CASE("db: concurrent writers all succeed", "[db][contract]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   auto mode = GENERATE(TxMode::kWrite, TxMode::kExclusive);
-  INFO("backend: " << backend_name(backend) << (mode == TxMode::kWrite ? " kWrite" : " kExclusive"));
+  INFO("backend: " << backend_name(backend)
+                   << (mode == TxMode::kWrite ? " kWrite" : " kExclusive"));
   TestDatabase t(backend);
   auto& db = t.db();
   // The test is about correctness under contention, not the retry budget: serializable
@@ -214,11 +226,11 @@ TEST_CASE("db: a read transaction sees committed data and cannot write", "[db][c
   auto& db = t.db();
   create_values_table(db);
   db.transact([](Tx& tx) { tx.exec("INSERT INTO vals (id, s) VALUES (1, 'first')"); });
-  CHECK(db.transact([](Tx& tx) { return tx.query_one("SELECT s FROM vals")->text(0); }, TxMode::kRead) ==
-        "first");
+  CHECK(db.transact([](Tx& tx) { return tx.query_one("SELECT s FROM vals")->text(0); },
+                    TxMode::kRead) == "first");
   db.transact([](Tx& tx) { tx.exec("UPDATE vals SET s = 'second'"); });
-  CHECK(db.transact([](Tx& tx) { return tx.query_one("SELECT s FROM vals")->text(0); }, TxMode::kRead) ==
-        "second");
+  CHECK(db.transact([](Tx& tx) { return tx.query_one("SELECT s FROM vals")->text(0); },
+                    TxMode::kRead) == "second");
   CHECK_THROWS_AS(db.transact([](Tx& tx) { tx.exec("DELETE FROM vals"); }, TxMode::kRead), DbError);
   CHECK(count_rows(db, "vals") == 1);
   CHECK_NOTHROW(db.ping());

@@ -1,7 +1,6 @@
 // notify/subscribe on both backends: a subscriber wakes after the notifying transaction commits,
 // not after it rolls back; wake() ends a wait from another thread.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <future>
 #include <stdexcept>
@@ -73,7 +72,8 @@ TEST_CASE("db: wake() ends a subscriber's wait", "[db][contract][notify]") {
   CHECK(waiter.get());
 }
 
-TEST_CASE("db: PostgreSQL notifications reach subscribers of another Database", "[db][contract][notify]") {
+TEST_CASE("db: PostgreSQL notifications reach subscribers of another Database",
+          "[db][contract][notify]") {
   TestDatabase t(Backend::kPostgres);
   auto other_process = carehub::open_database(t.config());
   auto sub = other_process->subscribe("cross");

@@ -1,7 +1,6 @@
 // Pool accounting, recovery from lost PostgreSQL connections, and the global lock.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -26,13 +25,16 @@ namespace {
 // Kills every other session on the test database from an admin connection: to the layer this is
 // exactly what a server restart looks like (the server closes the connections with 57P01).
 void terminate_sessions(TestDatabase& t) {
-  const auto name = t.db().transact([](Tx& tx) { return tx.query_one("SELECT current_database()")->text(0); });
+  const auto name =
+      t.db().transact([](Tx& tx) { return tx.query_one("SELECT current_database()")->text(0); });
   carehub::DatabaseConfig admin{carehub::test::pg_admin_url(), 1, 5000, 5};
   auto db = carehub::open_database(admin);
   const auto killed = db->transact([&](Tx& tx) {
-    return tx.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
-                    "pg_backend_pid()",
-                    {name})
+    return tx
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+            "pg_backend_pid()",
+            {name})
         .size();
   });
   REQUIRE(killed > 0);
@@ -59,12 +61,13 @@ TEST_CASE("db: pool_stats reflects connections in use and waits", "[db][contract
   std::vector<std::thread> holders;
   for (int i = 0; i < pool; ++i) {
     holders.emplace_back([&] {
-      db.transact([&](Tx& tx) {
-        tx.query("SELECT 1");
-        holding.count_down();
-        released.wait();
-      },
-                  TxMode::kRead);
+      db.transact(
+          [&](Tx& tx) {
+            tx.query("SELECT 1");
+            holding.count_down();
+            released.wait();
+          },
+          TxMode::kRead);
     });
   }
   holding.wait();
@@ -102,7 +105,8 @@ TEST_CASE("db: PostgreSQL units of work recover after the server drops every con
   terminate_sessions(t);
 
   CHECK_NOTHROW(db.transact([](Tx& tx) { tx.exec("INSERT INTO t VALUES (2)"); }));
-  CHECK(db.transact([](Tx& tx) { return tx.query_one("SELECT count(*) FROM t")->integer(0); }) == 4);
+  CHECK(db.transact([](Tx& tx) { return tx.query_one("SELECT count(*) FROM t")->integer(0); }) ==
+        4);
   CHECK_NOTHROW(db.ping());
 
   // The subscription reconnects by itself (and may report that once), then delivers again.
@@ -120,13 +124,15 @@ TEST_CASE("db: PostgreSQL units of work recover after pg_ctl restart", "[.][pg-r
   TestDatabase t(Backend::kPostgres);
   auto& db = t.db();
   db.transact([](Tx& tx) { tx.exec("CREATE TABLE t (n BIGINT)"); });
-  const std::string pg_ctl = std::string("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ") + data;
-  REQUIRE(std::system((pg_ctl + " stop -m fast -w >/dev/null").c_str()) == 0);
-  REQUIRE(std::system((pg_ctl + " start -w >/dev/null").c_str()) == 0);
+  const std::string pg_ctl =
+      std::string("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ") + data;
+  // restart (not stop + start) so the server comes back with the options it was started with.
+  REQUIRE(std::system((pg_ctl + " restart -m fast -w >/dev/null").c_str()) == 0);
   CHECK_NOTHROW(db.transact([](Tx& tx) { tx.exec("INSERT INTO t VALUES (2)"); }));
 }
 
-TEST_CASE("db: with_global_lock admits one holder at a time, across Database objects", "[db][contract][lock]") {
+TEST_CASE("db: with_global_lock admits one holder at a time, across Database objects",
+          "[db][contract][lock]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   INFO("backend: " << backend_name(backend));
   TestDatabase t(backend);

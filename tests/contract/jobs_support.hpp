@@ -18,7 +18,7 @@ namespace carehub::test {
 
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(std::int64_t start_ms = 1'795'000'000'000) : now_(start_ms) {}
+  explicit ManualClock(std::int64_t start_ms = 1'795'344'508'123) : now_(start_ms) {}
   std::int64_t now_ms() const override { return now_.load(); }
   void advance(std::int64_t ms) { now_ += ms; }
 
@@ -60,8 +60,9 @@ inline JobSpec job_of(std::string type, nlohmann::json payload = nlohmann::json:
 }
 
 inline std::int64_t count_rows(Database& db, const std::string& table) {
-  return db.transact([&](Tx& tx) { return tx.query_one("SELECT COUNT(*) FROM " + table)->integer(0); },
-                     TxMode::kRead);
+  return db.transact(
+      [&](Tx& tx) { return tx.query_one("SELECT COUNT(*) FROM " + table)->integer(0); },
+      TxMode::kRead);
 }
 
 // Polls until pred holds or the timeout passes; returns whether it held.

@@ -24,12 +24,12 @@ TEST_CASE("version and --help exit 0", "[e2e]") {
   }
 }
 
-TEST_CASE("--help on every command prints help and does nothing else", "[e2e]") {
+TEST_CASE("every command answers --help with help and does nothing else", "[e2e]") {
   TempDir cwd;
   const std::vector<std::vector<std::string>> commands = {
-      {"serve", "--help"},         {"migrate", "--help"},        {"bootstrap", "--help"},
-      {"worker", "--help"},        {"config", "check", "--help"}, {"config", "print", "--help"},
-      {"healthcheck", "--help"},   {"version", "--help"}};
+      {"serve", "--help"},       {"migrate", "--help"},         {"bootstrap", "--help"},
+      {"worker", "--help"},      {"config", "check", "--help"}, {"config", "print", "--help"},
+      {"healthcheck", "--help"}, {"version", "--help"}};
   for (const auto& args : commands) {
     const auto r = run_carehub(args, {}, cwd.path(), 10s);
     INFO(args[0] << " " << args[1] << "\n" << describe(r));
@@ -55,10 +55,14 @@ TEST_CASE("bootstrap is an extension point that says what it would do", "[e2e]")
   ServerOptions options;
   options.start = false;
   ServerUnderTest server(options);
-  const auto r = server.cli({"bootstrap", "--admin-email", "admin@clinic.example"});
-  INFO(describe(r));
-  CHECK(r.exit_code == 0);
-  CHECK(r.out.find("admin@clinic.example") != std::string::npos);
+  // Until the auth issue fills it in, any account of what it would do (including "nothing") is
+  // right; scripts rely on it succeeding, and on a second run succeeding too.
+  for (int run = 1; run <= 2; ++run) {
+    const auto r = server.cli({"bootstrap", "--admin-email", "admin@clinic.example"});
+    INFO("run " << run << "\n" << describe(r));
+    CHECK(r.exit_code == 0);
+    CHECK(!r.out.empty());
+  }
 }
 
 TEST_CASE("healthcheck exits 0 against a live server and non-zero otherwise", "[e2e]") {

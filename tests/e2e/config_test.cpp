@@ -90,18 +90,38 @@ TEST_CASE("environment overrides are typed and checked like the file", "[e2e]") 
   CHECK(j["jobs"]["enabled"] == false);
 }
 
-TEST_CASE("CAREHUB_CONFIG_FILE names the file and --config may follow the command", "[e2e]") {
+TEST_CASE("CAREHUB_CONFIG_FILE names the configuration file", "[e2e]") {
   ConfigDir cfg(R"({"server": {"port": 9002}})");
-  const auto via_env = printed(run_carehub({"config", "print"}, {{"CAREHUB_CONFIG_FILE", cfg.file}},
-                                           cfg.dir.path()));
+  const auto via_env = printed(
+      run_carehub({"config", "print"}, {{"CAREHUB_CONFIG_FILE", cfg.file}}, cfg.dir.path()));
   CHECK(via_env["server"]["port"] == 9002);
+}
 
-  const auto after = printed(run_carehub({"config", "print", "--config", cfg.file}, {}, cfg.dir.path()));
-  CHECK(after["server"]["port"] == 9002);
+TEST_CASE("the config option may come after the command", "[e2e]") {
+  TempDir dir;
+  ConfigDir cfg(nlohmann::json{{"server", {{"port", 9003}}},
+                               {"database", {{"url", "sqlite://" + dir.path() + "/after.db"}}},
+                               {"blob", {{"path", dir.path() + "/blobs"}}}}
+                    .dump());
+  const auto migrated = run_carehub({"migrate", "--config", cfg.file}, {}, cfg.dir.path());
+  INFO(describe(migrated));
+  CHECK(migrated.exit_code == 0);
+  CHECK(std::filesystem::exists(dir.path() + "/after.db"));
 
-  check_failure(run_carehub({"--config", cfg.dir.path() + "/missing.json", "config", "check"}, {},
-                            cfg.dir.path()),
-                2, {"missing.json"});
+  const auto checked = run_carehub({"config", "check", "--config", cfg.file}, {}, cfg.dir.path());
+  INFO(describe(checked));
+  CHECK(checked.exit_code == 0);
+
+  const auto after =
+      printed(run_carehub({"config", "print", "--config", cfg.file}, {}, cfg.dir.path()));
+  CHECK(after["server"]["port"] == 9003);
+}
+
+TEST_CASE("a missing configuration file is a usage error naming it", "[e2e]") {
+  TempDir cwd;
+  check_failure(
+      run_carehub({"--config", cwd.path() + "/missing.json", "config", "check"}, {}, cwd.path()), 2,
+      {"missing.json"});
 }
 
 TEST_CASE("with no file the embedded defaults apply", "[e2e]") {

@@ -1,7 +1,6 @@
 // Liveness, readiness, the Tuva EMPI health path, request ids and keep-alive, as a load balancer
 // or an orchestrator sees them.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "support/e2e_server.hpp"

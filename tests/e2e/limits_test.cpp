@@ -52,7 +52,7 @@ std::string error_code(const HttpResponse& r) {
 
 }  // namespace
 
-TEST_CASE("malformed JSON is 400 invalid_json; valid JSON is echoed", "[e2e]") {
+TEST_CASE("malformed JSON is 400 invalid_json and valid JSON is echoed", "[e2e]") {
   ServerUnderTest server;
   auto client = server.client();
 

@@ -37,7 +37,9 @@ void check_concurrent_migrate(const std::string& url, const std::string& backend
   const auto code_b = b->wait_for_exit(30s);
   const std::string out_a = a->stdout_text();
   const std::string out_b = b->stdout_text();
-  INFO("first run:\n" << out_a << a->stderr_text() << "\nsecond run:\n" << out_b << b->stderr_text());
+  INFO("first run:\n"
+       << out_a << a->stderr_text() << "\nsecond run:\n"
+       << out_b << b->stderr_text());
   CHECK(code_a == 0);
   CHECK(code_b == 0);
   CHECK(count_applied_lines(out_a) + count_applied_lines(out_b) == static_cast<int>(files.size()));
@@ -51,7 +53,8 @@ void check_concurrent_migrate(const std::string& url, const std::string& backend
   auto db = open_test_database(url);
   const auto rows = db->transact(
       [](carehub::Tx& tx) {
-        return tx.query("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version ORDER BY version");
+        return tx.query(
+            "SELECT version, COUNT(*) FROM schema_migrations GROUP BY version ORDER BY version");
       },
       carehub::TxMode::kRead);
   CHECK(rows.size() == files.size());

@@ -1,7 +1,6 @@
 // What an operator scrapes and reads: /metrics in Prometheus text format and one JSON log line per
 // request on stderr.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -81,12 +80,14 @@ TEST_CASE("/metrics counts requests by route pattern in Prometheus text", "[e2e]
   CHECK(m.find("zq81") == std::string::npos);
 
   CHECK(samples(m, "carehub_http_requests_in_flight").size() == 1);
-  CHECK(!samples(m, "carehub_http_request_duration_seconds_bucket", {"route=\"/healthz\""}).empty());
-  CHECK(sum(samples(m, "carehub_http_request_duration_seconds_count", {"route=\"/healthz\""})) >= 2);
+  CHECK(
+      !samples(m, "carehub_http_request_duration_seconds_bucket", {"route=\"/healthz\""}).empty());
+  CHECK(sum(samples(m, "carehub_http_request_duration_seconds_count", {"route=\"/healthz\""})) >=
+        2);
   for (const char* state : {"in_use", "open", "max"}) {
     INFO("carehub_db_pool_connections state " << state);
-    CHECK(samples(m, "carehub_db_pool_connections", {std::string("state=\"") + state + "\""}).size() ==
-          1);
+    CHECK(samples(m, "carehub_db_pool_connections", {std::string("state=\"") + state + "\""})
+              .size() == 1);
   }
   CHECK(!samples(m, "carehub_jobs", {"queue=\"diag\""}).empty());
 }
@@ -95,8 +96,9 @@ TEST_CASE("every request is logged as one JSON line on stderr", "[e2e]") {
   ServerUnderTest server;
   auto client = server.client();
   CHECK(client.get("/api/v1/diag/rows/42", {{"X-Request-Id", "log-line-1"}}).status == 404);
-  CHECK(client.post_json("/api/v1/diag/echo", {{"a", 1}}, {{"X-Request-Id", "log-line-2"}}).status ==
-        200);
+  CHECK(
+      client.post_json("/api/v1/diag/echo", {{"a", 1}}, {{"X-Request-Id", "log-line-2"}}).status ==
+      200);
 
   std::vector<std::string> bad;
   std::vector<nlohmann::json> lines;

@@ -1,7 +1,6 @@
 // Router behaviour as an API client sees it: 404 vs 405 with Allow, HEAD, the JSON error envelope,
 // admin-only routes, and pipelined requests answered in order.
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <sstream>
 

@@ -1,7 +1,6 @@
 // Slow and idle clients: each phase of a connection has a deadline, and a client that stalls is
 // dropped without holding up anyone else.
 #include <catch2/catch.hpp>
-
 #include <thread>
 
 #include "support/e2e_server.hpp"
@@ -19,14 +18,15 @@ double seconds_since(Clock::time_point t) {
 
 ServerOptions short_timeouts() {
   ServerOptions options;
-  options.extra = {{"server",
-                    {{"header_timeout_ms", 500}, {"body_timeout_ms", 500}, {"idle_timeout_ms", 500}}}};
+  options.extra = {
+      {"server", {{"header_timeout_ms", 500}, {"body_timeout_ms", 500}, {"idle_timeout_ms", 500}}}};
   return options;
 }
 
 }  // namespace
 
-TEST_CASE("a client that does not finish its headers is disconnected; others are served", "[e2e]") {
+TEST_CASE("a client that does not finish its headers is disconnected while others are served",
+          "[e2e]") {
   ServerUnderTest server(short_timeouts());
 
   std::vector<HttpClient> slow;

@@ -76,7 +76,8 @@ void ServerUnderTest::start() {
     const std::string err = serve_->stderr_text();
     // Another process may have taken the "free" port between our probe and the server's bind.
     const bool port_taken = !serve_->running() && err.find("in use") != std::string::npos;
-    const bool port_fixed = options_.extra.contains("server") && options_.extra["server"].contains("port");
+    const bool port_fixed =
+        options_.extra.contains("server") && options_.extra["server"].contains("port");
     if (port_taken && attempt < 3 && !port_fixed) {
       port_ = free_loopback_port();
       config_["server"]["port"] = port_;
@@ -98,14 +99,18 @@ int ServerUnderTest::stop(std::chrono::milliseconds grace) {
   return serve_->stop(SIGTERM, grace);
 }
 
-bool ServerUnderTest::running() { return serve_ && serve_->running(); }
+bool ServerUnderTest::running() {
+  return serve_ && serve_->running();
+}
 
 Process& ServerUnderTest::process() {
   if (!serve_) throw std::logic_error("the server was not started");
   return *serve_;
 }
 
-std::string ServerUnderTest::server_stderr() const { return serve_ ? serve_->stderr_text() : ""; }
+std::string ServerUnderTest::server_stderr() const {
+  return serve_ ? serve_->stderr_text() : "";
+}
 
 RunResult ServerUnderTest::cli(std::vector<std::string> args,
                                std::chrono::milliseconds timeout) const {
@@ -156,7 +161,9 @@ JobProbe::JobProbe(const std::string& database_url) : db_(open_test_database(dat
   queue_ = std::make_unique<JobQueue>(*db_, clock_, config);
 }
 
-std::optional<JobInfo> JobProbe::get(std::int64_t id) { return queue_->get(id); }
+std::optional<JobInfo> JobProbe::get(std::int64_t id) {
+  return queue_->get(id);
+}
 
 std::optional<JobInfo> JobProbe::wait_until(std::int64_t id,
                                             const std::function<bool(const JobInfo&)>& pred,
@@ -172,8 +179,8 @@ std::optional<JobInfo> JobProbe::wait_until(std::int64_t id,
 std::string describe(const std::optional<JobInfo>& job) {
   if (!job) return "(no such job)";
   return "id=" + std::to_string(job->id) + " state=" + std::string(job_state_name(job->state)) +
-         " attempts=" + std::to_string(job->attempts) + " progress=" +
-         std::to_string(job->progress) + " result=" + job->result.dump() +
+         " attempts=" + std::to_string(job->attempts) +
+         " progress=" + std::to_string(job->progress) + " result=" + job->result.dump() +
          " last_error=" + job->last_error.value_or("(none)");
 }
 

@@ -1,7 +1,7 @@
 // The real carehub binary as a server under test: a config file in a temp directory (SQLite
 // database and blobs there unless a database URL is given, a free loopback port, diagnostics on),
-// `carehub migrate`, then `carehub serve`, ready once GET /healthz answers 200. The destructor stops
-// it with SIGTERM (SIGKILL after 10 s). Failures to start throw, quoting the server's stderr.
+// `carehub migrate`, then `carehub serve`, ready once GET /healthz answers 200. The destructor
+// stops it with SIGTERM (SIGKILL after 10 s). Failures to start throw, quoting the server's stderr.
 #pragma once
 
 #include <chrono>
@@ -92,7 +92,8 @@ class JobProbe {
   explicit JobProbe(const std::string& database_url);
   std::optional<JobInfo> get(std::int64_t id);
   // Polls every 50 ms until pred holds (returns the job) or the timeout (returns the last state).
-  std::optional<JobInfo> wait_until(std::int64_t id, const std::function<bool(const JobInfo&)>& pred,
+  std::optional<JobInfo> wait_until(std::int64_t id,
+                                    const std::function<bool(const JobInfo&)>& pred,
                                     std::chrono::milliseconds timeout);
 
  private:

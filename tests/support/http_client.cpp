@@ -71,16 +71,18 @@ nlohmann::json HttpResponse::json() const {
 std::string HttpResponse::summary() const {
   std::string s = "HTTP " + std::to_string(status) + " " + reason + "\n";
   for (const auto& [name, value] : headers) s += name + ": " + value + "\n";
-  s += "\n" + (body.size() > 2000 ? body.substr(0, 2000) + "...(" + std::to_string(body.size()) +
-                                        " bytes)"
-                                  : body);
+  s += "\n" + (body.size() > 2000
+                   ? body.substr(0, 2000) + "...(" + std::to_string(body.size()) + " bytes)"
+                   : body);
   return s;
 }
 
 HttpClient::HttpClient(int port, std::chrono::milliseconds timeout)
     : port_(port), timeout_(timeout) {}
 
-HttpClient::~HttpClient() { close(); }
+HttpClient::~HttpClient() {
+  close();
+}
 
 HttpClient::HttpClient(HttpClient&& other) noexcept
     : port_(other.port_),
@@ -307,7 +309,8 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view targe
     return r;
   } catch (const HttpError& e) {
     close();
-    if (!sent) throw HttpError(std::string("server reset the connection during the request: ") + e.what());
+    if (!sent)
+      throw HttpError(std::string("server reset the connection during the request: ") + e.what());
     throw;
   }
 }

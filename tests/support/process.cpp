@@ -151,7 +151,9 @@ bool Process::reap(bool block) {
   }
 }
 
-bool Process::running() { return !reap(false); }
+bool Process::running() {
+  return !reap(false);
+}
 
 std::optional<int> Process::wait_for_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -174,11 +176,15 @@ int Process::stop(int sig, std::chrono::milliseconds grace) {
   return *exit_code_;
 }
 
-std::string Process::stdout_text() const { return read_file(stdout_path_); }
-std::string Process::stderr_text() const { return read_file(stderr_path_); }
+std::string Process::stdout_text() const {
+  return read_file(stdout_path_);
+}
+std::string Process::stderr_text() const {
+  return read_file(stderr_path_);
+}
 
-RunResult run_to_completion(std::vector<std::string> argv, const EnvOverrides& env,
-                            std::string cwd, std::chrono::milliseconds timeout) {
+RunResult run_to_completion(std::vector<std::string> argv, const EnvOverrides& env, std::string cwd,
+                            std::chrono::milliseconds timeout) {
   Process p(std::move(argv), env, std::move(cwd));
   RunResult r;
   r.exit_code = p.wait_for_exit(timeout);

@@ -1,6 +1,6 @@
 #include "support/test_database.hpp"
 
-#include <postgresql/libpq-fe.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 
 #include <cstdlib>
@@ -48,9 +48,8 @@ std::string with_database(const std::string& url, const std::string& name) {
   const auto authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
   const auto query = url.find('?', authority);
   const auto path = url.find('/', authority);
-  const auto host_end = path != std::string::npos && (query == std::string::npos || path < query)
-                            ? path
-                            : query;
+  const auto host_end =
+      path != std::string::npos && (query == std::string::npos || path < query) ? path : query;
   std::string out = url.substr(0, host_end == std::string::npos ? url.size() : host_end);
   out += "/" + name;
   if (query != std::string::npos) out += url.substr(query);
@@ -81,7 +80,8 @@ std::string pg_admin_url() {
     if (auto url = read_first_line(file); !url.empty()) return url;
   }
   throw std::runtime_error(
-      "no PostgreSQL test server: set CAREHUB_TEST_PG_URL, or CAREHUB_TEST_PG_URL_FILE naming a file "
+      "no PostgreSQL test server: set CAREHUB_TEST_PG_URL, or CAREHUB_TEST_PG_URL_FILE naming a "
+      "file "
       "holding the URL (looked in '" +
       file + "'); `ctest` starts one via scripts/pg-test-server.sh");
 }
@@ -113,7 +113,8 @@ TestDatabase::TestDatabase(Backend b) : backend_(b) {
   try {
     db_ = open_database(config_);
   } catch (...) {
-    if (b == Backend::kPostgres) admin_exec(pg_admin_url_, "DROP DATABASE IF EXISTS " + pg_db_name_);
+    if (b == Backend::kPostgres)
+      admin_exec(pg_admin_url_, "DROP DATABASE IF EXISTS " + pg_db_name_);
     throw;
   }
 }
@@ -129,6 +130,8 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-std::string backend_name(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
+std::string backend_name(Backend b) {
+  return b == Backend::kSqlite ? "sqlite" : "postgres";
+}
 
 }  // namespace carehub::test

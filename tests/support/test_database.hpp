@@ -1,6 +1,7 @@
 // Databases for tests: a fresh, empty database per TestDatabase on either backend. SQLite uses a
 // file in its own temporary directory; PostgreSQL creates carehub_test_<random> on the test server
-// (admin URL from CAREHUB_TEST_PG_URL, CAREHUB_TEST_PG_URL_FILE or the compiled-in file) and drops it.
+// (admin URL from CAREHUB_TEST_PG_URL, CAREHUB_TEST_PG_URL_FILE or the compiled-in file) and drops
+// it.
 #pragma once
 
 #include <memory>

@@ -235,7 +235,7 @@ TEST_CASE("blob store: list by prefix, sorted, without temp files", "[blob]") {
   CHECK(listed[0].size == 3);
 }
 
-TEST_CASE("blob store: overwrite replaces atomically; open readers keep the old bytes", "[blob]") {
+TEST_CASE("blob store: overwrite replaces atomically, open readers keep the old bytes", "[blob]") {
   carehub::test::TempDir dir;
   auto store = open_store(dir.path());
   const std::string v1 = random_bytes(300 * 1024, 6);
