@@ -3,8 +3,6 @@
 // object. stat() and list() report size only: the SHA-256 is computed by put() for the caller's
 // index row and not kept in a sidecar, which would need its own crash-consistency story.
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "blob/posix_io.hpp"
 #include "carehub/blob.hpp"
 #include "carehub/config.hpp"
+#include "carehub/hash.hpp"
 
 namespace carehub {
 
@@ -36,49 +35,12 @@ constexpr const char* kTmpDirName = ".tmp";
 // are certainly orphans of a crash.
 constexpr auto kStaleTempAge = std::chrono::hours(1);
 
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0x0f]);
-  }
-  return out;
-}
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-      throw BlobError("blob store: cannot initialise SHA-256");
-    }
-  }
-  void update(const char* data, std::size_t size) {
-    if (EVP_DigestUpdate(ctx_.get(), data, size) != 1)
-      throw BlobError("blob store: SHA-256 failed");
-  }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), digest, &length) != 1) {
-      throw BlobError("blob store: SHA-256 failed");
-    }
-    return to_hex(digest, length);
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> ctx_;
-};
-
 std::string random_name() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1)
+  try {
+    return random_hex(16);
+  } catch (const std::runtime_error&) {
     throw BlobError("blob store: no randomness for a temp name");
-  return to_hex(bytes, sizeof bytes);
+  }
 }
 
 std::string parent_of(const std::string& path) {

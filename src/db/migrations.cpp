@@ -1,29 +1,18 @@
 #include "carehub/migrations.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 
+#include "carehub/hash.hpp"
 #include "db/migrations_data.hpp"
 
 namespace carehub {
 namespace {
 
 constexpr const char* kLockName = "carehub-migrate";
-
-std::string sha256_hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw MigrationError("SHA-256 of a migration failed");
-  }
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
 
 std::string file_name(int version, const std::string& name) {
   return fmt::format("{:04d}_{}.sql", version, name);
