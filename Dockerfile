@@ -23,9 +23,8 @@ COPY --from=build /src/build/carehub /usr/local/bin/carehub
 USER carehub
 WORKDIR /var/lib/carehub
 VOLUME /var/lib/carehub
-ENV CAREHUB_DATABASE__URL=sqlite:///var/lib/carehub/carehub.db \
-    CAREHUB_BLOB__PATH=/var/lib/carehub/blobs \
-    CAREHUB_SERVER__HOST=0.0.0.0
+COPY config/container.json /etc/carehub/carehub.json
+ENV CAREHUB_CONFIG_FILE=/etc/carehub/carehub.json
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["carehub", "healthcheck", "--url", "http://127.0.0.1:8000/healthz"]

@@ -3,7 +3,7 @@
 #
 #   scripts/build.sh [--sanitize] [--debug] [TARGET...]
 #
-#   (no flag)    release build in build/        (CMAKE_BUILD_TYPE=Release)
+#   (no flag)    release build in build/        (CMAKE_BUILD_TYPE=RelWithDebInfo: -O2 -g)
 #   --debug      debug build in build-debug/    (CMAKE_BUILD_TYPE=Debug)
 #   --sanitize   ASan+UBSan build in build-asan/ (CAREHUB_SANITIZE=ON, Debug)
 #   TARGET...    ninja targets to build (default: all, i.e. the binary and every test suite)
@@ -38,7 +38,7 @@ elif ((debug)); then
   cmake_args+=(-DCMAKE_BUILD_TYPE=Debug -DCAREHUB_SANITIZE=OFF)
 else
   build_dir=$root/build
-  cmake_args+=(-DCMAKE_BUILD_TYPE=Release -DCAREHUB_SANITIZE=OFF)
+  cmake_args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAREHUB_SANITIZE=OFF)
 fi
 # shellcheck disable=SC2206 # CMAKE_ARGS is deliberately word-split
 [[ -n ${CMAKE_ARGS:-} ]] && cmake_args+=(${CMAKE_ARGS})

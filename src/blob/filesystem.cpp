@@ -182,7 +182,7 @@ class FilesystemBlobStore final : public BlobStore {
     if (auto slash = prefix.rfind('/'); slash != std::string_view::npos) {
       std::string_view folder = prefix.substr(0, slash);
       if (!valid_blob_key(folder)) return {};
-      start += "/" + std::string(folder);
+      start.append("/").append(folder);
     }
     std::vector<BlobInfo> out;
     std::error_code ec;

@@ -171,6 +171,8 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
     }
   }
 
+  // Environment variables in name order, so within one layer "<KEY>_FILE" is applied after
+  // "<KEY>" and wins (as "url_file" does after "url" in a file, whose keys are also sorted).
   for (const auto& [var, raw] : env) {
     if (!var.starts_with("CAREHUB_")) continue;
     auto rest = var.substr(8);

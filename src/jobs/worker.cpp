@@ -23,7 +23,7 @@ std::string claim_sql(Backend backend, std::size_t queue_count) {
     filter = " AND queue IN (";
     for (std::size_t i = 0; i < queue_count; ++i) {
       if (i > 0) filter += ", ";
-      filter += "$" + std::to_string(i + 4);
+      filter.append("$").append(std::to_string(i + 4));
     }
     filter += ")";
   }
