@@ -2,4 +2,6 @@
 #include "cli/cli.hpp"
 #include "modules.hpp"
 
-int main(int argc, char** argv) { return carehub::run_cli(argc, argv, carehub::make_modules()); }
+int main(int argc, char** argv) {
+  return carehub::run_cli(argc, argv, carehub::make_modules());
+}

@@ -17,7 +17,7 @@ namespace carehub {
 struct Request;
 
 struct AuditEvent {
-  std::string actor;  // principal subject, or "anonymous" / "system"
+  std::string actor;   // principal subject, or "anonymous" / "system"
   std::string action;  // e.g. "person.read", "dicom.store"
   std::string resource_type;
   std::string resource_id;
@@ -48,8 +48,8 @@ class AuditLog {
   void record(AuditEvent event);          // its own unit of work
   std::vector<AuditRecord> find(const AuditQuery& query);
   // An event pre-filled with the request's actor, request id and client address.
-  static AuditEvent from_request(const Request& request, std::string action, std::string resource_type,
-                                 std::string resource_id);
+  static AuditEvent from_request(const Request& request, std::string action,
+                                 std::string resource_type, std::string resource_id);
 
  private:
   Database& db_;

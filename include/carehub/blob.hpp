@@ -26,7 +26,8 @@ class BlobError : public std::runtime_error {
 struct BlobInfo {
   std::string key;
   std::uint64_t size = 0;
-  std::string sha256;  // lower-case hex; empty from list() / stat() where the backend does not keep it
+  std::string
+      sha256;  // lower-case hex; empty from list() / stat() where the backend does not keep it
 };
 
 struct ByteRange {

@@ -37,11 +37,13 @@ class ConfigSchema {
   ConfigSchema& section(const std::string& name);  // selects (creating) the section keys go into
   ConfigSchema& key(ConfigKey key);
   ConfigSchema& string(const std::string& name, std::string def, std::string help = {});
-  ConfigSchema& integer(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max,
-                        std::string help = {});
+  ConfigSchema& integer(const std::string& name, std::int64_t def, std::int64_t min,
+                        std::int64_t max, std::string help = {});
   ConfigSchema& boolean(const std::string& name, bool def, std::string help = {});
-  ConfigSchema& secret(const std::string& name, std::optional<std::string> def, std::string help = {});
-  ConfigSchema& string_list(const std::string& name, std::vector<std::string> def, std::string help = {});
+  ConfigSchema& secret(const std::string& name, std::optional<std::string> def,
+                       std::string help = {});
+  ConfigSchema& string_list(const std::string& name, std::vector<std::string> def,
+                            std::string help = {});
 
   const std::map<std::string, std::vector<ConfigKey>>& sections() const { return sections_; }
   const ConfigKey* find(const std::string& section, const std::string& key) const;
@@ -61,11 +63,11 @@ struct ServerConfig {
   int worker_threads;
   std::size_t max_header_bytes;
   std::size_t max_body_bytes;
-  int header_timeout_ms;   // the whole header must arrive within this
-  int body_timeout_ms;     // the body, once headers are in
+  int header_timeout_ms;  // the whole header must arrive within this
+  int body_timeout_ms;    // the body, once headers are in
   int write_timeout_ms;
-  int idle_timeout_ms;     // keep-alive wait for the next request
-  int shutdown_grace_ms;   // SIGTERM: requests in flight get this long to finish
+  int idle_timeout_ms;    // keep-alive wait for the next request
+  int shutdown_grace_ms;  // SIGTERM: requests in flight get this long to finish
   int max_requests_per_connection;
   int max_connections;
 };

@@ -23,7 +23,8 @@ enum class Backend { kSqlite, kPostgres };
 
 class DbError : public std::runtime_error {
  public:
-  DbError(std::string message, bool retryable) : std::runtime_error(std::move(message)), retryable_(retryable) {}
+  DbError(std::string message, bool retryable)
+      : std::runtime_error(std::move(message)), retryable_(retryable) {}
   // Busy/locked (SQLite), serialization failure, deadlock or a lost connection (PostgreSQL):
   // the whole unit of work may be run again.
   bool retryable() const { return retryable_; }

@@ -34,7 +34,8 @@ std::string_view error_code_string(ErrorCode code);
 // error. Caught at the request boundary and turned into the JSON envelope.
 class ApiError : public std::runtime_error {
  public:
-  ApiError(ErrorCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  ApiError(ErrorCode code, std::string message)
+      : std::runtime_error(std::move(message)), code_(code) {}
   ErrorCode code() const { return code_; }
 
  private:

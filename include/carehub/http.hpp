@@ -29,13 +29,13 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string client_address;
-  std::string route_pattern;                             // the matched pattern, for logs and metrics
+  std::string route_pattern;  // the matched pattern, for logs and metrics
   std::vector<std::pair<std::string, std::string>> params;  // path parameters
-  std::optional<Principal> principal;                   // set when the caller authenticated
+  std::optional<Principal> principal;                       // set when the caller authenticated
 
   std::optional<std::string_view> header(std::string_view lower_name) const;
   std::optional<std::string> query_param(std::string_view name) const;  // percent-decoded
-  const std::string& param(std::string_view name) const;                // path parameter; must exist
+  const std::string& param(std::string_view name) const;  // path parameter; must exist
   // Parses the body as JSON; throws ApiError(kInvalidJson) naming the parse position.
   nlohmann::json json_body() const;
 };

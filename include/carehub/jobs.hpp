@@ -106,14 +106,17 @@ class JobQueue {
   std::map<std::pair<std::string, std::string>, std::int64_t> counts();
 
   // Worker side.
-  std::optional<JobInfo> claim(const std::string& worker_id, const std::vector<std::string>& queues);
-  bool heartbeat(std::int64_t id, const std::string& worker_id, double progress, const std::string& message);
+  std::optional<JobInfo> claim(const std::string& worker_id,
+                               const std::vector<std::string>& queues);
+  bool heartbeat(std::int64_t id, const std::string& worker_id, double progress,
+                 const std::string& message);
   // Extends the lease without touching progress (the runner's keep-alive for long handlers).
   // False when worker_id no longer holds the job.
   bool extend_lease(std::int64_t id, const std::string& worker_id);
   void succeed(std::int64_t id, const std::string& worker_id, const nlohmann::json& result);
   // Retry with backoff, or dead letter when attempts are used up or permanent is true.
-  void fail(std::int64_t id, const std::string& worker_id, const std::string& error, bool permanent);
+  void fail(std::int64_t id, const std::string& worker_id, const std::string& error,
+            bool permanent);
   bool cancel_requested(std::int64_t id);
 
   // Wait for a wake-up (new job enqueued) or the timeout.

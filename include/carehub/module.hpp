@@ -46,7 +46,8 @@ class Module {
   virtual void start(ModuleContext& context) = 0;
   // `carehub bootstrap`: one-time setup (the auth module registers the initial admin). Must be
   // idempotent: a second run changes nothing. Returns lines saying what it did or found.
-  virtual std::vector<std::string> bootstrap(ModuleContext& /*context*/, const std::string& /*admin_email*/) {
+  virtual std::vector<std::string> bootstrap(ModuleContext& /*context*/,
+                                             const std::string& /*admin_email*/) {
     return {};
   }
 };

@@ -21,7 +21,7 @@ enum class Access {
 };
 
 struct RouteOptions {
-  std::size_t body_limit = 0;  // 0: the server's default (server.max_body_bytes)
+  std::size_t body_limit = 0;   // 0: the server's default (server.max_body_bytes)
   bool inline_handler = false;  // true only for handlers that never block (no SQL, no file I/O)
 };
 
@@ -52,7 +52,8 @@ class Router {
   RouteMatch match(Method method, std::string_view path) const;
   // The largest body any route with this path accepts: the parser's limit is chosen from it before
   // the body is read.
-  std::size_t body_limit_for(Method method, std::string_view path, std::size_t server_default) const;
+  std::size_t body_limit_for(Method method, std::string_view path,
+                             std::size_t server_default) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
  private:

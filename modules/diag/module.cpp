@@ -25,8 +25,10 @@ std::int64_t to_int(std::string_view text, std::string_view what) {
 }
 
 std::int64_t sleep_ms_from(const nlohmann::json& value, std::string_view what) {
-  if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > kMaxSleepMs) {
-    throw ApiError(ErrorCode::kValidationFailed, std::string(what) + " must be an integer from 0 to 60000");
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+      value.get<std::int64_t>() > kMaxSleepMs) {
+    throw ApiError(ErrorCode::kValidationFailed,
+                   std::string(what) + " must be an integer from 0 to 60000");
   }
   return value.get<std::int64_t>();
 }
@@ -41,7 +43,8 @@ nlohmann::json run_sleep_job(JobContext& job) {
     }
   }
   if (job.attempt() <= fail_times) {
-    throw std::runtime_error("diag.sleep planned failure on attempt " + std::to_string(job.attempt()));
+    throw std::runtime_error("diag.sleep planned failure on attempt " +
+                             std::to_string(job.attempt()));
   }
   return {{"slept_ms", ms}};
 }
@@ -60,12 +63,14 @@ void DiagModule::start(ModuleContext& ctx) {
   JobQueue& jobs = ctx.jobs;
   const Clock& clock = ctx.clock;
 
-  r.add(Method::kPost, "/api/v1/diag/echo", Access::kPublic,
-        [](Request& req) { return Response::json({{"echo", req.json_body()}}); });
+  r.add(Method::kPost, "/api/v1/diag/echo", Access::kPublic, [](Request& req) {
+    return Response::json({{"echo", req.json_body()}});
+  });
 
   r.add(Method::kGet, "/api/v1/diag/sleep", Access::kPublic, [](Request& req) {
     auto ms = to_int(req.query_param("ms").value_or("0"), "ms");
-    if (ms < 0 || ms > kMaxSleepMs) throw ApiError(ErrorCode::kValidationFailed, "ms must be from 0 to 60000");
+    if (ms < 0 || ms > kMaxSleepMs)
+      throw ApiError(ErrorCode::kValidationFailed, "ms must be from 0 to 60000");
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return Response::json({{"slept_ms", ms}});
   });
@@ -78,33 +83,40 @@ void DiagModule::start(ModuleContext& ctx) {
     }
     std::string value = body["value"];
     db.transact([&](Tx& tx) {
-      tx.exec("INSERT INTO diag_rows (id, value, updated_at_ms) VALUES ($1, $2, $3) "
-              "ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
-              {id, value, clock.now_ms()});
+      tx.exec(
+          "INSERT INTO diag_rows (id, value, updated_at_ms) VALUES ($1, $2, $3) "
+          "ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at_ms = "
+          "excluded.updated_at_ms",
+          {id, value, clock.now_ms()});
     });
     return Response::json({{"id", id}, {"value", value}});
   });
 
   r.add(Method::kGet, "/api/v1/diag/rows/{id}", Access::kPublic, [&db](Request& req) {
     auto id = to_int(req.param("id"), "id");
-    auto row = db.transact([&](Tx& tx) { return tx.query_one("SELECT id, value FROM diag_rows WHERE id = $1", {id}); },
-                           TxMode::kRead);
+    auto row = db.transact(
+        [&](Tx& tx) { return tx.query_one("SELECT id, value FROM diag_rows WHERE id = $1", {id}); },
+        TxMode::kRead);
     if (!row) throw ApiError(ErrorCode::kNotFound, "no row " + std::to_string(id));
     return Response::json({{"id", row->integer(0)}, {"value", row->text(1)}});
   });
 
   r.add(Method::kPost, "/api/v1/diag/upload", Access::kPublic,
-        [](Request& req) { return Response::json({{"bytes", req.body.size()}, {"sha256", sha256_hex(req.body)}}); },
+        [](Request& req) {
+          return Response::json({{"bytes", req.body.size()}, {"sha256", sha256_hex(req.body)}});
+        },
         {.body_limit = kUploadLimit, .inline_handler = false});
 
   r.add(Method::kPost, "/api/v1/diag/jobs", Access::kPublic, [&jobs](Request& req) {
     auto body = req.json_body();
-    if (!body.is_object()) throw ApiError(ErrorCode::kValidationFailed, "body must be a JSON object");
+    if (!body.is_object())
+      throw ApiError(ErrorCode::kValidationFailed, "body must be a JSON object");
     JobSpec spec;
     spec.type = "diag.sleep";
     spec.queue = "diag";
-    spec.payload = {{"ms", sleep_ms_from(body.value("ms", nlohmann::json(0)), "ms")},
-                    {"fail_times", sleep_ms_from(body.value("fail_times", nlohmann::json(0)), "fail_times")}};
+    spec.payload = {
+        {"ms", sleep_ms_from(body.value("ms", nlohmann::json(0)), "ms")},
+        {"fail_times", sleep_ms_from(body.value("fail_times", nlohmann::json(0)), "fail_times")}};
     if (body.contains("idempotency_key")) {
       if (!body["idempotency_key"].is_string()) {
         throw ApiError(ErrorCode::kValidationFailed, "idempotency_key must be a string");

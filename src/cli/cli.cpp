@@ -1,8 +1,8 @@
 #include "cli/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -39,20 +39,24 @@ int run_cli(int argc, char** argv, ModuleList modules) {
   CLI::App app{"carehub: a clinic's backend in one binary"};
   app.require_subcommand(1);
   std::string config_file;
-  app.add_option("--config", config_file, "configuration file (else CAREHUB_CONFIG_FILE, else defaults)");
+  app.add_option("--config", config_file,
+                 "configuration file (else CAREHUB_CONFIG_FILE, else defaults)");
 
-  auto* serve = app.add_subcommand("serve", "run the HTTP API (and in-process job workers unless jobs.enabled=false)");
+  auto* serve = app.add_subcommand(
+      "serve", "run the HTTP API (and in-process job workers unless jobs.enabled=false)");
   auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
   auto* bootstrap = app.add_subcommand("bootstrap", "register the initial admin once");
   std::string admin_email;
   bootstrap->add_option("--admin-email", admin_email, "overrides initial_setup.admin_email");
   auto* worker = app.add_subcommand("worker", "run background job workers only");
   std::vector<std::string> queues;
-  worker->add_option("--queue", queues, "queue to work on (repeatable; default: jobs.queues, else all)");
+  worker->add_option("--queue", queues,
+                     "queue to work on (repeatable; default: jobs.queues, else all)");
   auto* config = app.add_subcommand("config", "check or print the configuration");
   config->require_subcommand(1);
   auto* check = config->add_subcommand("check", "validate the configuration");
-  auto* print = config->add_subcommand("print", "print the effective configuration, secrets redacted");
+  auto* print =
+      config->add_subcommand("print", "print the effective configuration, secrets redacted");
   auto* health = app.add_subcommand("healthcheck", "exit 0 if the local server answers /healthz");
   std::string url;
   health->add_option("--url", url, "default: http://<server.host>:<server.port>/healthz");

@@ -10,7 +10,8 @@ int run_cli(int argc, char** argv, ModuleList modules);
 
 // The subcommands (commands.cpp). Each returns the process exit code.
 int cmd_serve(const LoadedConfig& loaded, ModuleList& modules);
-int cmd_worker(const LoadedConfig& loaded, ModuleList& modules, const std::vector<std::string>& queues);
+int cmd_worker(const LoadedConfig& loaded, ModuleList& modules,
+               const std::vector<std::string>& queues);
 int cmd_migrate(const LoadedConfig& loaded);
 int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::string& admin_email);
 int cmd_healthcheck(const LoadedConfig& loaded, const std::string& url);

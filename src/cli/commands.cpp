@@ -5,8 +5,8 @@
 #include <chrono>
 #include <future>
 #include <iostream>
-#include <thread>
 #include <random>
+#include <thread>
 
 #include "carehub/log.hpp"
 #include "carehub/migrations.hpp"
@@ -47,14 +47,16 @@ int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
     runner->start();
   }
   const bool drained = server.run();  // until SIGTERM/SIGINT and the drain
-  if (drained && (!runner || stop_within(*runner, loaded.config.server().shutdown_grace_ms))) return 0;
+  if (drained && (!runner || stop_within(*runner, loaded.config.server().shutdown_grace_ms)))
+    return 0;
   // Handlers or jobs are still running past the grace period. Their transactions roll back and
   // their jobs are reclaimed when the lease expires, so ending now loses nothing acknowledged.
   log_warn("forced_exit", {{"reason", "shutdown grace period expired with work in flight"}});
   std::_Exit(0);
 }
 
-int cmd_worker(const LoadedConfig& loaded, ModuleList& modules, const std::vector<std::string>& queues) {
+int cmd_worker(const LoadedConfig& loaded, ModuleList& modules,
+               const std::vector<std::string>& queues) {
   // Block the stop signals before any thread starts so that only sigwait below receives them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -69,7 +71,9 @@ int cmd_worker(const LoadedConfig& loaded, ModuleList& modules, const std::vecto
   const std::string id = worker_id();
   JobRunner runner(queue, rt.job_handlers, id);
   runner.start();
-  log_info("worker_started", {{"worker_id", id}, {"queues", jobs_config.queues}, {"concurrency", jobs_config.concurrency}});
+  log_info("worker_started", {{"worker_id", id},
+                              {"queues", jobs_config.queues},
+                              {"concurrency", jobs_config.concurrency}});
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log_info("worker_stopping", {{"signal", sig}});
@@ -92,11 +96,14 @@ int cmd_migrate(const LoadedConfig& loaded) {
   return 0;
 }
 
-int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::string& admin_email_flag) {
-  std::string email = admin_email_flag.empty() ? loaded.config.section("initial_setup")["admin_email"].get<std::string>()
-                                               : admin_email_flag;
+int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules,
+                  const std::string& admin_email_flag) {
+  std::string email = admin_email_flag.empty()
+                          ? loaded.config.section("initial_setup")["admin_email"].get<std::string>()
+                          : admin_email_flag;
   if (email.empty()) {
-    throw ConfigError("config: no admin email: set 'initial_setup.admin_email' or pass --admin-email");
+    throw ConfigError(
+        "config: no admin email: set 'initial_setup.admin_email' or pass --admin-email");
   }
   Runtime rt(loaded.config, modules);
   std::size_t said = 0;
@@ -112,8 +119,11 @@ int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::st
 
 int cmd_healthcheck(const LoadedConfig& loaded, const std::string& url_flag) {
   auto server = loaded.config.server();
-  std::string host = server.host == "0.0.0.0" ? "127.0.0.1" : server.host == "::" ? "::1" : server.host;
-  std::string url = url_flag.empty() ? fmt::format("http://{}:{}/healthz", host, server.port) : url_flag;
+  std::string host = server.host == "0.0.0.0" ? "127.0.0.1"
+                     : server.host == "::"    ? "::1"
+                                              : server.host;
+  std::string url =
+      url_flag.empty() ? fmt::format("http://{}:{}/healthz", host, server.port) : url_flag;
   auto status = http_probe(url, std::chrono::seconds(3));
   if (status == 200) {
     std::cout << "ok\n";

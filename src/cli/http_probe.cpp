@@ -28,7 +28,8 @@ bool parse_url(std::string_view url, Url& out) {
     auto close = authority.find(']');
     if (close == std::string_view::npos) return false;
     out.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = std::string(authority.substr(close + 2));
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      out.port = std::string(authority.substr(close + 2));
   } else {
     auto colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));
@@ -54,7 +55,8 @@ int http_probe(const std::string& url, std::chrono::milliseconds timeout) {
   addrinfo* found = nullptr;
   if (getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &found) != 0) return 0;
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addrs(found, &freeaddrinfo);
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   for (auto* a = addrs.get(); a; a = a->ai_next) {
     int raw = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
     if (raw < 0) continue;
@@ -62,8 +64,11 @@ int http_probe(const std::string& url, std::chrono::milliseconds timeout) {
     setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(raw, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (::connect(raw, a->ai_addr, a->ai_addrlen) != 0) continue;
-    std::string request = "GET " + u.path + " HTTP/1.1\r\nHost: " + u.host + "\r\nConnection: close\r\n\r\n";
-    if (::send(raw, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) continue;
+    std::string request =
+        "GET " + u.path + " HTTP/1.1\r\nHost: " + u.host + "\r\nConnection: close\r\n\r\n";
+    if (::send(raw, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size()))
+      continue;
     char buf[64];
     std::string head;
     while (head.size() < 12) {
@@ -72,7 +77,8 @@ int http_probe(const std::string& url, std::chrono::milliseconds timeout) {
       head.append(buf, static_cast<std::size_t>(n));
     }
     // "HTTP/1.1 200 ..."
-    if (head.size() >= 12 && head.starts_with("HTTP/1.")) return std::atoi(head.substr(9, 3).c_str());
+    if (head.size() >= 12 && head.starts_with("HTTP/1."))
+      return std::atoi(head.substr(9, 3).c_str());
   }
   return 0;
 }

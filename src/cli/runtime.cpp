@@ -8,7 +8,8 @@
 
 namespace carehub {
 
-std::unique_ptr<LoadedConfig> load_config(const std::optional<std::string>& file, const ModuleList& modules) {
+std::unique_ptr<LoadedConfig> load_config(const std::optional<std::string>& file,
+                                          const ModuleList& modules) {
   auto loaded = std::make_unique<LoadedConfig>();
   add_core_config_schema(loaded->schema);
   for (const auto& m : modules) m->add_config_schema(loaded->schema);
@@ -25,8 +26,9 @@ void require_current_schema(Database& db) {
     throw RuntimeError(e.what());
   }
   if (!status.up_to_date()) {
-    throw RuntimeError(fmt::format("database schema is at version {}, this binary needs {}: run carehub migrate",
-                                   status.current, status.latest));
+    throw RuntimeError(
+        fmt::format("database schema is at version {}, this binary needs {}: run carehub migrate",
+                    status.current, status.latest));
   }
 }
 
@@ -37,9 +39,9 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   jobs = std::make_unique<JobQueue>(*db, clock, config.jobs());
   audit = std::make_unique<AuditLog>(*db, clock);
   register_core_routes(router, *db, *jobs, metrics);
-  context = std::make_unique<ModuleContext>(ModuleContext{
-      config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
-      [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }});
+  context = std::make_unique<ModuleContext>(
+      ModuleContext{config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
+                    [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }});
   for (auto& m : modules) {
     m->start(*context);
     log_info("module_started", {{"module", m->name()}});

@@ -34,7 +34,8 @@ struct LoadedConfig {
 };
 
 // Core and module schemas, then file and environment. Throws ConfigError.
-std::unique_ptr<LoadedConfig> load_config(const std::optional<std::string>& file, const ModuleList& modules);
+std::unique_ptr<LoadedConfig> load_config(const std::optional<std::string>& file,
+                                          const ModuleList& modules);
 
 class Runtime {
  public:

@@ -25,7 +25,9 @@ std::string type_name(ConfigType t) {
   return "?";
 }
 
-std::string json_type(const nlohmann::json& v) { return v.type_name(); }
+std::string json_type(const nlohmann::json& v) {
+  return v.type_name();
+}
 
 // Checks one value against its key; returns the value to store. origin says where it came from.
 nlohmann::json check_value(const std::string& path, const ConfigKey& key, const nlohmann::json& v,
@@ -36,7 +38,8 @@ nlohmann::json check_value(const std::string& path, const ConfigKey& key, const 
     case ConfigType::kInt: ok = v.is_number_integer(); break;
     case ConfigType::kBool: ok = v.is_boolean(); break;
     case ConfigType::kStringList:
-      ok = v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
+      ok = v.is_array() &&
+           std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
       break;
   }
   if (!ok) {
@@ -46,12 +49,13 @@ nlohmann::json check_value(const std::string& path, const ConfigKey& key, const 
   if (key.type == ConfigType::kInt) {
     auto n = v.get<std::int64_t>();
     if (n < key.min || n > key.max) {
-      throw ConfigError(fmt::format("config: '{}' must be between {} and {} (got {}{})", path, key.min,
-                                    key.max, n, origin));
+      throw ConfigError(fmt::format("config: '{}' must be between {} and {} (got {}{})", path,
+                                    key.min, key.max, n, origin));
     }
   }
   if (key.type == ConfigType::kString && !key.allowed.empty() &&
-      std::find(key.allowed.begin(), key.allowed.end(), v.get<std::string>()) == key.allowed.end()) {
+      std::find(key.allowed.begin(), key.allowed.end(), v.get<std::string>()) ==
+          key.allowed.end()) {
     throw ConfigError(fmt::format("config: '{}' must be one of {} (got \"{}\"{})", path,
                                   fmt::join(key.allowed, ", "), v.get<std::string>(), origin));
   }
@@ -96,19 +100,22 @@ void apply(const ConfigSchema& schema, nlohmann::json& out, const std::string& s
     if (!value.is_string()) {
       throw ConfigError(fmt::format("config: '{}' must be a file path string{}", path, origin));
     }
-    out[section][r.key->name] = check_value(key_path, *r.key, read_secret_file(value, key_path), origin);
+    out[section][r.key->name] =
+        check_value(key_path, *r.key, read_secret_file(value, key_path), origin);
   } else {
     out[section][r.key->name] = check_value(key_path, *r.key, value, origin);
   }
 }
 
-nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw, const std::string& var) {
+nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw,
+                               const std::string& var) {
   switch (key.type) {
     case ConfigType::kString: return raw;
     case ConfigType::kInt: {
       std::int64_t n = 0;
       auto [p, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), n);
-      if (ec != std::errc{} || p != raw.data() + raw.size() || raw.empty()) return raw;  // wrong type
+      if (ec != std::errc{} || p != raw.data() + raw.size() || raw.empty())
+        return raw;  // wrong type
       return n;
     }
     case ConfigType::kBool:
@@ -158,7 +165,8 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
     } catch (const nlohmann::json::parse_error& e) {
       throw ConfigError(fmt::format("config: {} is not valid JSON: {}", *file, e.what()));
     }
-    if (!doc.is_object()) throw ConfigError(fmt::format("config: {} must hold a JSON object", *file));
+    if (!doc.is_object())
+      throw ConfigError(fmt::format("config: {} must hold a JSON object", *file));
     const std::string origin = " in " + *file;
     for (const auto& [section, body] : doc.items()) {
       if (!schema.sections().count(section)) {
@@ -167,7 +175,8 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
       if (!body.is_object()) {
         throw ConfigError(fmt::format("config: '{}' must be an object{}", section, origin));
       }
-      for (const auto& [name, value] : body.items()) apply(schema, out, section, name, value, origin);
+      for (const auto& [name, value] : body.items())
+        apply(schema, out, section, name, value, origin);
     }
   }
 
@@ -182,7 +191,8 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
     const std::string name = lower(rest.substr(sep + 2));
     const std::string origin = " from environment variable " + var;
     auto r = schema.sections().count(section) ? resolve(schema, section, name) : Resolved{};
-    nlohmann::json value = r.key && !r.from_file ? parse_env_value(*r.key, raw, var) : nlohmann::json(raw);
+    nlohmann::json value =
+        r.key && !r.from_file ? parse_env_value(*r.key, raw, var) : nlohmann::json(raw);
     apply(schema, out, section, name, value, origin);
   }
   return config;
@@ -207,9 +217,18 @@ nlohmann::json Config::redacted() const {
 
 ServerConfig Config::server() const {
   const auto& s = section("server");
-  return {s["host"], s["port"], s["io_threads"], s["worker_threads"], s["max_header_bytes"],
-          s["max_body_bytes"], s["header_timeout_ms"], s["body_timeout_ms"], s["write_timeout_ms"],
-          s["idle_timeout_ms"], s["shutdown_grace_ms"], s["max_requests_per_connection"],
+  return {s["host"],
+          s["port"],
+          s["io_threads"],
+          s["worker_threads"],
+          s["max_header_bytes"],
+          s["max_body_bytes"],
+          s["header_timeout_ms"],
+          s["body_timeout_ms"],
+          s["write_timeout_ms"],
+          s["idle_timeout_ms"],
+          s["shutdown_grace_ms"],
+          s["max_requests_per_connection"],
           s["max_connections"]};
 }
 
@@ -225,11 +244,13 @@ BlobConfig Config::blob() const {
 
 JobsConfig Config::jobs() const {
   const auto& s = section("jobs");
-  return {s["enabled"], s["concurrency"], s["queues"], s["poll_interval_ms"], s["lease_ms"],
-          s["max_attempts"], s["backoff_base_ms"], s["backoff_max_ms"]};
+  return {s["enabled"],  s["concurrency"],  s["queues"],          s["poll_interval_ms"],
+          s["lease_ms"], s["max_attempts"], s["backoff_base_ms"], s["backoff_max_ms"]};
 }
 
-std::string Config::log_level() const { return section("log")["level"]; }
+std::string Config::log_level() const {
+  return section("log")["level"];
+}
 
 std::map<std::string, std::string> environment_map() {
   std::map<std::string, std::string> env;

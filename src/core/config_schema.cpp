@@ -26,14 +26,16 @@ ConfigSchema& ConfigSchema::boolean(const std::string& name, bool def, std::stri
   return key({name, ConfigType::kBool, def, false, INT64_MIN, INT64_MAX, {}, std::move(help)});
 }
 
-ConfigSchema& ConfigSchema::secret(const std::string& name, std::optional<std::string> def, std::string help) {
+ConfigSchema& ConfigSchema::secret(const std::string& name, std::optional<std::string> def,
+                                   std::string help) {
   nlohmann::json d = def ? nlohmann::json(*def) : nlohmann::json();
   return key({name, ConfigType::kString, d, true, INT64_MIN, INT64_MAX, {}, std::move(help)});
 }
 
 ConfigSchema& ConfigSchema::string_list(const std::string& name, std::vector<std::string> def,
                                         std::string help) {
-  return key({name, ConfigType::kStringList, def, false, INT64_MIN, INT64_MAX, {}, std::move(help)});
+  return key(
+      {name, ConfigType::kStringList, def, false, INT64_MIN, INT64_MAX, {}, std::move(help)});
 }
 
 const ConfigKey* ConfigSchema::find(const std::string& section, const std::string& key) const {
@@ -53,7 +55,8 @@ void add_core_config_schema(ConfigSchema& s) {
       .integer("io_threads", 2, 1, 256, "threads serving sockets")
       .integer("worker_threads", 4, 1, 1024, "threads for blocking work (SQL, files, hashing)")
       .integer("max_header_bytes", 16384, 1024, 1 << 20, "request line and headers")
-      .integer("max_body_bytes", 1 << 20, 0, INT64_C(1) << 40, "default body limit; routes may raise theirs")
+      .integer("max_body_bytes", 1 << 20, 0, INT64_C(1) << 40,
+               "default body limit; routes may raise theirs")
       .integer("header_timeout_ms", 10000, 100, kHour, "the whole header must arrive within this")
       .integer("body_timeout_ms", 30000, 100, kHour, "the body must arrive within this")
       .integer("write_timeout_ms", 30000, 100, kHour, "a response must be written within this")
@@ -62,22 +65,36 @@ void add_core_config_schema(ConfigSchema& s) {
       .integer("max_requests_per_connection", 1000, 1, INT32_MAX, "then the connection is closed")
       .integer("max_connections", 10000, 1, 1'000'000, "further connections are refused");
   s.section("database")
-      .secret("url", "sqlite://./data/carehub.db", "sqlite:///path/file.db or postgresql://user@host:port/db")
+      .secret("url", "sqlite://./data/carehub.db",
+              "sqlite:///path/file.db or postgresql://user@host:port/db")
       .integer("pool_size", 8, 1, 1000, "connections (PostgreSQL) or readers (SQLite)")
       .integer("busy_timeout_ms", 5000, 0, kHour, "SQLite: wait this long for a lock")
       .integer("connect_timeout_s", 5, 1, 3600, "PostgreSQL connect timeout");
   s.section("blob")
-      .key({"backend", ConfigType::kString, "filesystem", false, INT64_MIN, INT64_MAX, {"filesystem"},
+      .key({"backend",
+            ConfigType::kString,
+            "filesystem",
+            false,
+            INT64_MIN,
+            INT64_MAX,
+            {"filesystem"},
             "where blobs live"})
       .string("path", "./data/blobs", "filesystem backend: root folder");
-  s.section("log").key({"level", ConfigType::kString, "info", false, INT64_MIN, INT64_MAX,
-                        {"debug", "info", "warn", "error"}, "least severe level logged"});
+  s.section("log").key({"level",
+                        ConfigType::kString,
+                        "info",
+                        false,
+                        INT64_MIN,
+                        INT64_MAX,
+                        {"debug", "info", "warn", "error"},
+                        "least severe level logged"});
   s.section("jobs")
       .boolean("enabled", true, "serve runs job workers in-process")
       .integer("concurrency", 2, 1, 256, "worker threads")
       .string_list("queues", {}, "queues this process works on; empty: all")
       .integer("poll_interval_ms", 1000, 10, kHour, "longest wait between looks for work")
-      .integer("lease_ms", 30000, 100, 24 * kHour, "a claimed job is reclaimed when its lease expires")
+      .integer("lease_ms", 30000, 100, 24 * kHour,
+               "a claimed job is reclaimed when its lease expires")
       .integer("max_attempts", 5, 1, 1000, "then the job goes to dead letter")
       .integer("backoff_base_ms", 1000, 0, kHour, "retry delay after the first failure, doubling")
       .integer("backoff_max_ms", 600000, 0, 24 * kHour, "longest retry delay");

@@ -36,7 +36,8 @@ void add_collectors(Metrics& metrics, Database& db, JobQueue& jobs) {
     out += "# TYPE carehub_jobs gauge\n";
     try {
       for (const auto& [key, count] : jobs.counts()) {
-        out += fmt::format("carehub_jobs{{queue=\"{}\",state=\"{}\"}} {}\n", key.first, key.second, count);
+        out += fmt::format("carehub_jobs{{queue=\"{}\",state=\"{}\"}} {}\n", key.first, key.second,
+                           count);
       }
     } catch (const DbError& e) {
       log_warn("metrics_jobs_unavailable", {{"detail", e.what()}});
@@ -50,18 +51,24 @@ void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics&
   add_collectors(metrics, db, jobs);
   const RouteOptions kInline{.body_limit = 0, .inline_handler = true};
 
-  router.add(Method::kGet, "/healthz", Access::kPublic,
-             [](Request&) { return Response::json({{"status", "ok"}}); }, kInline);
-  router.add(Method::kGet, "/api/v1/health-check", Access::kPublic,
-             [](Request&) { return Response::json(nlohmann::json::object()); }, kInline);
+  router.add(
+      Method::kGet, "/healthz", Access::kPublic,
+      [](Request&) {
+        return Response::json({{"status", "ok"}});
+      },
+      kInline);
+  router.add(
+      Method::kGet, "/api/v1/health-check", Access::kPublic,
+      [](Request&) { return Response::json(nlohmann::json::object()); }, kInline);
   router.add(Method::kGet, "/readyz", Access::kPublic, [&db](Request&) {
     try {
       db.ping();
       auto status = schema_status(db);
       if (!status.up_to_date()) {
-        throw ApiError(ErrorCode::kUnavailable,
-                       fmt::format("schema is at version {}, this binary needs {}: run carehub migrate",
-                                   status.current, status.latest));
+        throw ApiError(
+            ErrorCode::kUnavailable,
+            fmt::format("schema is at version {}, this binary needs {}: run carehub migrate",
+                        status.current, status.latest));
       }
       return Response::json({{"status", "ready"}, {"schema_version", status.current}});
     } catch (const DbError&) {

@@ -31,8 +31,12 @@ constexpr Entry entry(ErrorCode code) {
 
 }  // namespace
 
-int http_status(ErrorCode code) { return entry(code).status; }
-std::string_view error_code_string(ErrorCode code) { return entry(code).code; }
+int http_status(ErrorCode code) {
+  return entry(code).status;
+}
+std::string_view error_code_string(ErrorCode code) {
+  return entry(code).code;
+}
 
 nlohmann::json error_body(ErrorCode code, std::string_view message, std::string_view request_id) {
   return {{"error",

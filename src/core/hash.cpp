@@ -20,13 +20,15 @@ Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
 Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view bytes) {
-  if (EVP_DigestUpdate(ctx_->md.get(), bytes.data(), bytes.size()) != 1) throw std::runtime_error("SHA-256 failed");
+  if (EVP_DigestUpdate(ctx_->md.get(), bytes.data(), bytes.size()) != 1)
+    throw std::runtime_error("SHA-256 failed");
 }
 
 std::string Sha256::hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_->md.get(), digest, &len) != 1) throw std::runtime_error("SHA-256 failed");
+  if (EVP_DigestFinal_ex(ctx_->md.get(), digest, &len) != 1)
+    throw std::runtime_error("SHA-256 failed");
   return to_hex(digest, len);
 }
 

@@ -89,7 +89,8 @@ const std::string& Request::param(std::string_view name) const {
 }
 
 nlohmann::json Request::json_body() const {
-  if (body.empty()) throw ApiError(ErrorCode::kInvalidJson, "request body is empty; a JSON document is required");
+  if (body.empty())
+    throw ApiError(ErrorCode::kInvalidJson, "request body is empty; a JSON document is required");
   try {
     return nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {

@@ -31,8 +31,9 @@ void append_time(fmt::memory_buffer& out) {
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 ms);
 }
 
 // One write(2) per line so lines from several threads never interleave.
@@ -57,9 +58,13 @@ LogLevel parse_log_level(std::string_view name) {
   throw std::invalid_argument("unknown log level " + std::string(name));
 }
 
-void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
+void set_log_level(LogLevel level) {
+  g_level.store(static_cast<int>(level));
+}
 
-bool log_enabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool log_enabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void log(LogLevel level, std::string_view event, const nlohmann::json& fields) {
   if (!log_enabled(level)) return;
@@ -86,10 +91,11 @@ void log_access(const AccessRecord& r) {
   fmt::memory_buffer buf;
   buf.append(std::string_view("{\"time\":\""));
   append_time(buf);
-  fmt::format_to(std::back_inserter(buf),
-                 "\",\"level\":\"info\",\"event\":\"request\",\"request_id\":\"{}\",\"method\":\"{}\","
-                 "\"route\":\"{}\",\"status\":{},\"duration_ms\":{:.3f},\"bytes_in\":{},\"bytes_out\":{}}}\n",
-                 r.request_id, r.method, r.route, r.status, r.duration_ms, r.bytes_in, r.bytes_out);
+  fmt::format_to(
+      std::back_inserter(buf),
+      "\",\"level\":\"info\",\"event\":\"request\",\"request_id\":\"{}\",\"method\":\"{}\","
+      "\"route\":\"{}\",\"status\":{},\"duration_ms\":{:.3f},\"bytes_in\":{},\"bytes_out\":{}}}\n",
+      r.request_id, r.method, r.route, r.status, r.duration_ms, r.bytes_in, r.bytes_out);
   write_line(buf);
 }
 

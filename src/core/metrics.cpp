@@ -12,7 +12,8 @@ constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 
 }  // namespace
 
-void Metrics::request_finished(const std::string& route, const char* method, int status, double seconds) {
+void Metrics::request_finished(const std::string& route, const char* method, int status,
+                               double seconds) {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
   auto& stats = routes_[route];
@@ -36,25 +37,32 @@ std::string Metrics::render() const {
   std::vector<std::function<void(std::string&)>> collectors;
   {
     std::lock_guard lock(mutex_);
-    add("# HELP carehub_http_requests_total HTTP requests answered, by route pattern, method and status.\n");
+    add("# HELP carehub_http_requests_total HTTP requests answered, by route pattern, method and "
+        "status.\n");
     add("# TYPE carehub_http_requests_total counter\n");
     for (const auto& [route, stats] : routes_) {
       for (const auto& [key, count] : stats.by_method_status) {
-        add(fmt::format("carehub_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n", route,
-                        key.first, key.second, count));
+        add(fmt::format(
+            "carehub_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n", route,
+            key.first, key.second, count));
       }
     }
-    add("# HELP carehub_http_request_duration_seconds Time from request read to response written.\n");
+    add("# HELP carehub_http_request_duration_seconds Time from request read to response "
+        "written.\n");
     add("# TYPE carehub_http_request_duration_seconds histogram\n");
     for (const auto& [route, stats] : routes_) {
       for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-        add(fmt::format("carehub_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", route,
-                        kBuckets[i], stats.buckets[i]));
+        add(fmt::format(
+            "carehub_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", route,
+            kBuckets[i], stats.buckets[i]));
       }
-      add(fmt::format("carehub_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", route,
+      add(fmt::format(
+          "carehub_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", route,
+          stats.count));
+      add(fmt::format("carehub_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route,
+                      stats.sum));
+      add(fmt::format("carehub_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
                       stats.count));
-      add(fmt::format("carehub_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, stats.sum));
-      add(fmt::format("carehub_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route, stats.count));
     }
     collectors = collectors_;
   }

@@ -30,7 +30,8 @@ bool match_segments(const Route& route, const std::vector<std::string>& segments
     const auto& want = route.segments[i];
     if (is_param(want)) {
       if (segments[i].empty()) return false;
-      if (params) params->emplace_back(want.substr(1, want.size() - 2), percent_decode(segments[i], false));
+      if (params)
+        params->emplace_back(want.substr(1, want.size() - 2), percent_decode(segments[i], false));
     } else if (want != segments[i]) {
       return false;
     }
@@ -78,7 +79,8 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     } else if (method == Method::kHead && route->method == Method::kGet) {
       head_fallback = route.get();
     }
-    if (std::find(result.allowed.begin(), result.allowed.end(), route->method) == result.allowed.end()) {
+    if (std::find(result.allowed.begin(), result.allowed.end(), route->method) ==
+        result.allowed.end()) {
       result.allowed.push_back(route->method);
       if (route->method == Method::kGet) result.allowed.push_back(Method::kHead);
     }
@@ -90,11 +92,13 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     match_segments(*best, segments, &result.params);
     return result;
   }
-  result.kind = result.allowed.empty() ? RouteMatch::Kind::kNotFound : RouteMatch::Kind::kMethodNotAllowed;
+  result.kind =
+      result.allowed.empty() ? RouteMatch::Kind::kNotFound : RouteMatch::Kind::kMethodNotAllowed;
   return result;
 }
 
-std::size_t Router::body_limit_for(Method method, std::string_view path, std::size_t server_default) const {
+std::size_t Router::body_limit_for(Method method, std::string_view path,
+                                   std::size_t server_default) const {
   auto m = match(method, path);
   if (m.kind != RouteMatch::Kind::kFound || m.route->options.body_limit == 0) return server_default;
   return m.route->options.body_limit;

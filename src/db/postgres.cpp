@@ -13,12 +13,9 @@ namespace {
 
 std::string_view begin_statement(TxMode mode) {
   switch (mode) {
-    case TxMode::kRead:
-      return "BEGIN READ ONLY";
-    case TxMode::kExclusive:
-      return "BEGIN ISOLATION LEVEL SERIALIZABLE";
-    case TxMode::kWrite:
-      break;
+    case TxMode::kRead: return "BEGIN READ ONLY";
+    case TxMode::kExclusive: return "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    case TxMode::kWrite: break;
   }
   return "BEGIN";
 }

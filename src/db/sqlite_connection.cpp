@@ -38,10 +38,8 @@ bool only_separators(const char* tail) {
 
 std::optional<std::string> column_value(sqlite3_stmt* stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_NULL:
-      return std::nullopt;
-    case SQLITE_INTEGER:
-      return std::to_string(sqlite3_column_int64(stmt, i));
+    case SQLITE_NULL: return std::nullopt;
+    case SQLITE_INTEGER: return std::to_string(sqlite3_column_int64(stmt, i));
     case SQLITE_FLOAT:
       return fmt::format("{}", sqlite3_column_double(stmt, i));  // shortest exact round trip
     case SQLITE_BLOB: {
@@ -62,12 +60,9 @@ void throw_sqlite_error(sqlite3* db, int rc, std::string_view what) {
       fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      throw DbError(message, true);
-    case SQLITE_CONSTRAINT:
-      throw ConstraintError(message);
-    default:
-      throw DbError(message, false);
+    case SQLITE_LOCKED: throw DbError(message, true);
+    case SQLITE_CONSTRAINT: throw ConstraintError(message);
+    default: throw DbError(message, false);
   }
 }
 
@@ -85,7 +80,8 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
   if (role == Role::kWriter) {
     // Switching a fresh file to WAL can answer SQLITE_BUSY without consulting the busy handler
     // when another process is doing the same (two `migrate` runs at once): retry until the timeout.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
     Rows mode;
     for (;;) {
       try {
@@ -193,15 +189,9 @@ void SqliteConnection::exec_script(std::string_view sql) {
 
 void SqliteConnection::begin(TxMode mode) {
   switch (mode) {
-    case TxMode::kRead:
-      exec("BEGIN DEFERRED", {});
-      break;
-    case TxMode::kWrite:
-      exec("BEGIN IMMEDIATE", {});
-      break;
-    case TxMode::kExclusive:
-      exec("BEGIN EXCLUSIVE", {});
-      break;
+    case TxMode::kRead: exec("BEGIN DEFERRED", {}); break;
+    case TxMode::kWrite: exec("BEGIN IMMEDIATE", {}); break;
+    case TxMode::kExclusive: exec("BEGIN EXCLUSIVE", {}); break;
   }
 }
 

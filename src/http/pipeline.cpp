@@ -28,13 +28,13 @@ const Route* Pipeline::route(Request& request, Response& early) const {
         allow += method_name(m);
       }
       early = error_response(ErrorCode::kMethodNotAllowed,
-                             std::string(method_name(request.method)) + " is not allowed on this path; allowed: " + allow,
+                             std::string(method_name(request.method)) +
+                                 " is not allowed on this path; allowed: " + allow,
                              request);
       early.with_header("Allow", allow);
       return nullptr;
     }
-    case RouteMatch::Kind::kNotFound:
-      break;
+    case RouteMatch::Kind::kNotFound: break;
   }
   request.route_pattern = "(not found)";
   early = error_response(ErrorCode::kNotFound, "no route for " + request.path, request);
@@ -57,13 +57,17 @@ Response Pipeline::handle(const Route& route, Request& request) const {
   } catch (const ApiError& e) {
     return error_response(e.code(), e.what(), request);
   } catch (const DbError& e) {
-    log_error("request_failed", {{"request_id", request.request_id}, {"route", request.route_pattern},
-                                 {"error", "database"}, {"detail", e.what()}});
-    return error_response(e.retryable() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
-                          e.retryable() ? "the database is busy or unreachable; retry later" : "internal error",
-                          request);
+    log_error("request_failed", {{"request_id", request.request_id},
+                                 {"route", request.route_pattern},
+                                 {"error", "database"},
+                                 {"detail", e.what()}});
+    return error_response(
+        e.retryable() ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+        e.retryable() ? "the database is busy or unreachable; retry later" : "internal error",
+        request);
   } catch (const std::exception& e) {
-    log_error("request_failed", {{"request_id", request.request_id}, {"route", request.route_pattern},
+    log_error("request_failed", {{"request_id", request.request_id},
+                                 {"route", request.route_pattern},
                                  {"detail", e.what()}});
     return error_response(ErrorCode::kInternal, "internal error", request);
   }

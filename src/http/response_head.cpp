@@ -1,14 +1,16 @@
 #include "http/response_head.hpp"
 
-#include <boost/beast/http/status.hpp>
 #include <fmt/format.h>
 
+#include <boost/beast/http/status.hpp>
 #include <ctime>
 
 namespace carehub {
 namespace {
 
-bool safe_header_text(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
+bool safe_header_text(std::string_view s) {
+  return s.find_first_of("\r\n") == std::string_view::npos;
+}
 
 // RFC 9110 Date, rebuilt at most once a second per thread.
 std::string_view http_date() {
@@ -31,18 +33,21 @@ bool response_has_body(const Response& response, const Request& request) {
          response.status != 304;
 }
 
-void format_response_head(std::string& out, const Response& response, const Request& request, unsigned version,
-                          bool keep_alive) {
-  auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
+void format_response_head(std::string& out, const Response& response, const Request& request,
+                          unsigned version, bool keep_alive) {
+  auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
   auto it = std::back_inserter(out);
-  fmt::format_to(it, "HTTP/{}.{} {} {}\r\nServer: carehub\r\nDate: {}\r\n", version / 10, version % 10,
-                 response.status, std::string_view(reason.data(), reason.size()), http_date());
+  fmt::format_to(it, "HTTP/{}.{} {} {}\r\nServer: carehub\r\nDate: {}\r\n", version / 10,
+                 version % 10, response.status, std::string_view(reason.data(), reason.size()),
+                 http_date());
   if (!response.content_type.empty() && safe_header_text(response.content_type)) {
     fmt::format_to(it, "Content-Type: {}\r\n", response.content_type);
   }
   fmt::format_to(it, "X-Request-Id: {}\r\n", request.request_id);
   for (const auto& [name, value] : response.headers) {
-    if (!safe_header_text(name) || !safe_header_text(value) || name.find(':') != std::string::npos) continue;
+    if (!safe_header_text(name) || !safe_header_text(value) || name.find(':') != std::string::npos)
+      continue;
     fmt::format_to(it, "{}: {}\r\n", name, value);
   }
   const bool no_length = response.status < 200 || response.status == 204 || response.status == 304;

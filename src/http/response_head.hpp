@@ -12,8 +12,8 @@ namespace carehub {
 
 // Appends the head to out. keep_alive false adds "Connection: close"; an HTTP/1.0 client that
 // asked for keep-alive gets "Connection: keep-alive".
-void format_response_head(std::string& out, const Response& response, const Request& request, unsigned version,
-                          bool keep_alive);
+void format_response_head(std::string& out, const Response& response, const Request& request,
+                          unsigned version, bool keep_alive);
 
 // True when the status forbids a body (1xx, 204, 304) or the request was HEAD.
 bool response_has_body(const Response& response, const Request& request);

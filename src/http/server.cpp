@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,8 +12,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -27,8 +26,14 @@ using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl final : SessionHost {
   Impl(const ServerConfig& c, const Pipeline& p, Metrics& m)
-      : config_(c), pipeline_(p), metrics_(m), iocs_(make_contexts(c.io_threads)), ioc_(*iocs_.front()),
-        pool_(static_cast<std::size_t>(c.worker_threads)), acceptor_(ioc_), signals_(ioc_, SIGINT, SIGTERM),
+      : config_(c),
+        pipeline_(p),
+        metrics_(m),
+        iocs_(make_contexts(c.io_threads)),
+        ioc_(*iocs_.front()),
+        pool_(static_cast<std::size_t>(c.worker_threads)),
+        acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM),
         grace_timer_(ioc_) {
     for (auto& ctx : iocs_) guards_.emplace_back(ctx->get_executor());
   }
@@ -52,7 +57,8 @@ struct HttpServer::Impl final : SessionHost {
     for (;;) {
       boost::system::error_code ec;
       auto& target = *iocs_[next_context_++ % iocs_.size()];
-      tcp::socket socket = co_await acceptor_.async_accept(target, asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor_.async_accept(target, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!acceptor_.is_open() || shutting_down_) co_return;
         log_warn("accept_failed", {{"error", ec.message()}});
@@ -100,7 +106,8 @@ struct HttpServer::Impl final : SessionHost {
   // the grace period.
   void begin_shutdown() {
     if (shutting_down_.exchange(true)) return;
-    log_info("shutting_down", {{"connections", active_.load()}, {"grace_ms", config_.shutdown_grace_ms}});
+    log_info("shutting_down",
+             {{"connections", active_.load()}, {"grace_ms", config_.shutdown_grace_ms}});
     boost::system::error_code ec;
     acceptor_.close(ec);
     std::vector<std::weak_ptr<Connection>> conns;
@@ -151,8 +158,8 @@ struct HttpServer::Impl final : SessionHost {
   std::uint64_t next_id_ = 1;
 };
 
-HttpServer::HttpServer(const ServerConfig& config, const Router& /*router*/, const Pipeline& pipeline,
-                       Metrics& metrics)
+HttpServer::HttpServer(const ServerConfig& config, const Router& /*router*/,
+                       const Pipeline& pipeline, Metrics& metrics)
     : impl_(std::make_unique<Impl>(config, pipeline, metrics)) {}
 
 HttpServer::~HttpServer() = default;
@@ -167,8 +174,8 @@ void HttpServer::listen() {
   impl.acceptor_.set_option(asio::socket_base::reuse_address(true));
   impl.acceptor_.bind(endpoint, ec);
   if (ec) {
-    throw std::runtime_error("cannot listen on " + impl.config_.host + ":" + std::to_string(impl.config_.port) +
-                             ": " + ec.message());
+    throw std::runtime_error("cannot listen on " + impl.config_.host + ":" +
+                             std::to_string(impl.config_.port) + ": " + ec.message());
   }
   impl.acceptor_.listen(asio::socket_base::max_listen_connections);
 }
@@ -182,7 +189,8 @@ bool HttpServer::run() {
   });
   asio::co_spawn(impl.ioc_, impl.accept_loop(), asio::detached);
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < impl.iocs_.size(); ++i) threads.emplace_back([&impl, i] { impl.iocs_[i]->run(); });
+  for (std::size_t i = 1; i < impl.iocs_.size(); ++i)
+    threads.emplace_back([&impl, i] { impl.iocs_[i]->run(); });
   impl.ioc_.run();
   for (auto& t : threads) t.join();
   if (impl.forced_) return false;  // handlers are still running: the caller must not wait for them

@@ -16,7 +16,8 @@ namespace carehub {
 
 class HttpServer {
  public:
-  HttpServer(const ServerConfig& config, const Router& router, const Pipeline& pipeline, Metrics& metrics);
+  HttpServer(const ServerConfig& config, const Router& router, const Pipeline& pipeline,
+             Metrics& metrics);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -7,7 +7,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <chrono>
 #include <limits>
 #include <random>
@@ -32,8 +31,8 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 bool sane_request_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '_' || c == '.' || c == ':';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':';
     if (!ok) return false;
   }
   return true;
@@ -51,7 +50,8 @@ std::string new_request_id() {
 
 Request to_request(const http::request<http::string_body>& msg, const std::string& client) {
   Request req;
-  req.method = parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
+  req.method =
+      parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
   req.target = std::string(msg.target());
   auto q = req.target.find('?');
   req.path = req.target.substr(0, q);
@@ -83,7 +83,8 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
   std::array<char, 8192> sink;
   std::size_t total = 0;
   while (!ec && total < kLingerBytes) {
-    total += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    total += co_await stream.async_read_some(asio::buffer(sink),
+                                             asio::redirect_error(asio::use_awaitable, ec));
   }
   stream.socket().close(ec);
 }
@@ -104,7 +105,8 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     if (buffer.size() == 0) {
       conn->idle = true;
       stream.expires_after(milliseconds(served == 0 ? cfg.header_timeout_ms : cfg.idle_timeout_ms));
-      std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      std::size_t n = co_await stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
       conn->idle = false;
       if (ec) break;
       buffer.commit(n);
@@ -116,17 +118,20 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     // (which it would check against Content-Length while parsing the header) until then.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     stream.expires_after(milliseconds(cfg.header_timeout_ms));
-    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
 
     Request req;
     std::optional<Response> resp;
     bool close_after = false;
     if (ec == http::error::header_limit) {
       req.request_id = new_request_id();
-      resp = error_response(ErrorCode::kHeadersTooLarge, "request headers exceed the server's limit", req);
+      resp = error_response(ErrorCode::kHeadersTooLarge,
+                            "request headers exceed the server's limit", req);
       close_after = true;
-    } else if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-               ec == asio::error::connection_reset || ec == asio::error::eof) {
+    } else if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+               ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+               ec == asio::error::eof) {
       break;
     } else if (ec) {
       req.request_id = new_request_id();
@@ -141,26 +146,35 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       Response early;
       route = host.pipeline().route(req, early);
       if (!route) resp = std::move(early);
-      std::size_t limit = route && route->options.body_limit ? route->options.body_limit : cfg.max_body_bytes;
+      std::size_t limit =
+          route && route->options.body_limit ? route->options.body_limit : cfg.max_body_bytes;
       auto length = parser.content_length();
       if (length && *length > limit) {
         resp = error_response(ErrorCode::kPayloadTooLarge,
-                              "request body of " + std::to_string(*length) + " bytes exceeds this route's limit of " +
-                                  std::to_string(limit) + " bytes", req);
+                              "request body of " + std::to_string(*length) +
+                                  " bytes exceeds this route's limit of " + std::to_string(limit) +
+                                  " bytes",
+                              req);
         close_after = true;
       } else {
         parser.body_limit(limit);
         if (!parser.is_done()) {
-          if (auto expect = req.header("expect"); expect && beast::iequals(*expect, "100-continue")) {
+          if (auto expect = req.header("expect");
+              expect && beast::iequals(*expect, "100-continue")) {
             static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
             stream.expires_after(milliseconds(cfg.write_timeout_ms));
-            co_await asio::async_write(stream, asio::buffer(kContinue), asio::redirect_error(asio::use_awaitable, ec));
+            co_await asio::async_write(stream, asio::buffer(kContinue),
+                                       asio::redirect_error(asio::use_awaitable, ec));
           }
           stream.expires_after(milliseconds(cfg.body_timeout_ms));
-          if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+          if (!ec)
+            co_await http::async_read(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
           if (ec == http::error::body_limit) {
-            resp = error_response(ErrorCode::kPayloadTooLarge,
-                                  "request body exceeds this route's limit of " + std::to_string(limit) + " bytes", req);
+            resp = error_response(
+                ErrorCode::kPayloadTooLarge,
+                "request body exceeds this route's limit of " + std::to_string(limit) + " bytes",
+                req);
             close_after = true;
           } else if (ec) {
             host.metrics().request_finished(req.route_pattern, "?", 408, 0);
@@ -176,26 +190,30 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       } else {
         const Pipeline& pipeline = host.pipeline();
         resp = co_await asio::co_spawn(
-            host.workers(), [&]() -> asio::awaitable<Response> { co_return pipeline.handle(*route, req); },
+            host.workers(),
+            [&]() -> asio::awaitable<Response> { co_return pipeline.handle(*route, req); },
             asio::use_awaitable);
       }
     }
-    const bool keep_alive = !close_after && parser.get().keep_alive() && served + 1 < cfg.max_requests_per_connection &&
-                            !host.shutting_down();
+    const bool keep_alive = !close_after && parser.get().keep_alive() &&
+                            served + 1 < cfg.max_requests_per_connection && !host.shutting_down();
     const std::size_t bytes_in = req.body.size();
     const unsigned version = parser.get().version() == 10 ? 10 : 11;
     head.clear();
     format_response_head(head, *resp, req, version, keep_alive);
-    const std::array<asio::const_buffer, 2> out{
-        asio::buffer(head), response_has_body(*resp, req) ? asio::buffer(resp->body) : asio::const_buffer()};
+    const std::array<asio::const_buffer, 2> out{asio::buffer(head), response_has_body(*resp, req)
+                                                                        ? asio::buffer(resp->body)
+                                                                        : asio::const_buffer()};
     const int status = resp->status;
     stream.expires_after(milliseconds(cfg.write_timeout_ms));
-    std::size_t bytes_out = co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t bytes_out =
+        co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
     const std::string_view method = method_name(req.method);
     host.metrics().request_finished(req.route_pattern.empty() ? "(invalid)" : req.route_pattern,
                                     method.data(), status, seconds);
-    log_access({req.request_id, method, req.route_pattern, status, seconds * 1000.0, bytes_in, bytes_out});
+    log_access(
+        {req.request_id, method, req.route_pattern, status, seconds * 1000.0, bytes_in, bytes_out});
     if (ec) break;
     if (!keep_alive) {
       linger = close_after;

@@ -25,16 +25,11 @@ nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
 
 std::string_view job_state_name(JobState state) {
   switch (state) {
-    case JobState::kQueued:
-      return "queued";
-    case JobState::kRunning:
-      return "running";
-    case JobState::kSucceeded:
-      return "succeeded";
-    case JobState::kDead:
-      return "dead";
-    case JobState::kCancelled:
-      return "cancelled";
+    case JobState::kQueued: return "queued";
+    case JobState::kRunning: return "running";
+    case JobState::kSucceeded: return "succeeded";
+    case JobState::kDead: return "dead";
+    case JobState::kCancelled: return "cancelled";
   }
   return "unknown";
 }

@@ -1,8 +1,9 @@
 // The core's routes against a real database on both backends, through the same pipeline the
 // server uses (no sockets: the end-to-end suite covers those).
+#include "carehub/core_routes.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "carehub/core_routes.hpp"
 #include "carehub/migrations.hpp"
 #include "http/pipeline.hpp"
 #include "support/test_database.hpp"
@@ -40,13 +41,14 @@ TEST_CASE("readiness follows the schema and job status is for admins only", "[co
 
     auto not_ready = call(pipeline, Method::kGet, "/readyz");
     CHECK(not_ready.status == 503);
-    CHECK(nlohmann::json::parse(not_ready.body)["error"]["message"].get<std::string>().find("carehub migrate") !=
-          std::string::npos);
+    CHECK(nlohmann::json::parse(not_ready.body)["error"]["message"].get<std::string>().find(
+              "carehub migrate") != std::string::npos);
 
     migrate(tdb.db(), {});
     auto ready = call(pipeline, Method::kGet, "/readyz");
     REQUIRE(ready.status == 200);
-    CHECK(nlohmann::json::parse(ready.body)["schema_version"] == shipped_migrations(backend).back().version);
+    CHECK(nlohmann::json::parse(ready.body)["schema_version"] ==
+          shipped_migrations(backend).back().version);
 
     JobSpec spec;
     spec.type = "report.build";
@@ -69,7 +71,8 @@ TEST_CASE("readiness follows the schema and job status is for admins only", "[co
     CHECK(call(pipeline, Method::kGet, "/api/v1/jobs/abc").status == 400);
 
     auto scraped = call(pipeline, Method::kGet, "/metrics");
-    CHECK(scraped.body.find("carehub_jobs{queue=\"default\",state=\"queued\"} 1") != std::string::npos);
+    CHECK(scraped.body.find("carehub_jobs{queue=\"default\",state=\"queued\"} 1") !=
+          std::string::npos);
     CHECK(scraped.body.find("carehub_db_pool_connections{state=\"max\"}") != std::string::npos);
   }
 }

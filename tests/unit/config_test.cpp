@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "carehub/config.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 
-#include "carehub/config.hpp"
 #include "support/test_database.hpp"
 
 using namespace carehub;
@@ -44,9 +44,12 @@ TEST_CASE("file values, comments, and environment overrides", "[config]") {
     "server": { "port": 9100, "io_threads": 3 },
     "jobs": { "queues": ["a", "b"] }
   })");
-  auto c = Config::load(schema, file, {{"CAREHUB_SERVER__PORT", "9200"}, {"CAREHUB_JOBS__ENABLED", "false"},
-                                       {"CAREHUB_JOBS__QUEUES", "x,y"}, {"CAREHUB_CONFIG_FILE", "ignored"},
-                                       {"UNRELATED", "1"}});
+  auto c = Config::load(schema, file,
+                        {{"CAREHUB_SERVER__PORT", "9200"},
+                         {"CAREHUB_JOBS__ENABLED", "false"},
+                         {"CAREHUB_JOBS__QUEUES", "x,y"},
+                         {"CAREHUB_CONFIG_FILE", "ignored"},
+                         {"UNRELATED", "1"}});
   CHECK(c.server().port == 9200);
   CHECK(c.server().io_threads == 3);
   CHECK_FALSE(c.jobs().enabled);
@@ -60,22 +63,26 @@ TEST_CASE("unknown keys and sections are rejected with their path", "[config]") 
   CHECK_THROWS_WITH(Config::load(schema, bad_key, {}), Contains("server.prot"));
   auto bad_section = write_file(dir, "s.json", R"({"serverr": {}})");
   CHECK_THROWS_WITH(Config::load(schema, bad_section, {}), Contains("serverr"));
-  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_SERVER__PROT", "1"}}), Contains("server.prot"));
+  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_SERVER__PROT", "1"}}),
+                    Contains("server.prot"));
 }
 
 TEST_CASE("wrong types and out-of-range values name the key", "[config]") {
   test::TempDir dir;
   auto schema = core_schema();
   auto wrong = write_file(dir, "w.json", R"({"server": {"port": "abc"}})");
-  CHECK_THROWS_WITH(Config::load(schema, wrong, {}), Contains("server.port") && Contains("integer"));
+  CHECK_THROWS_WITH(Config::load(schema, wrong, {}),
+                    Contains("server.port") && Contains("integer"));
   CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_SERVER__PORT", "70000"}}),
                     Contains("server.port"));
-  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_LOG__LEVEL", "loud"}}), Contains("log.level"));
+  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_LOG__LEVEL", "loud"}}),
+                    Contains("log.level"));
   CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_JOBS__ENABLED", "maybe"}}),
                     Contains("jobs.enabled"));
   auto not_json = write_file(dir, "n.json", "{ nope");
   CHECK_THROWS_AS(Config::load(schema, not_json, {}), ConfigError);
-  CHECK_THROWS_WITH(Config::load(schema, dir.path() + "/missing.json", {}), Contains("missing.json"));
+  CHECK_THROWS_WITH(Config::load(schema, dir.path() + "/missing.json", {}),
+                    Contains("missing.json"));
 }
 
 TEST_CASE("secrets come from <key>_file and are redacted when printed", "[config]") {
@@ -90,8 +97,9 @@ TEST_CASE("secrets come from <key>_file and are redacted when printed", "[config
 
   auto via_env = Config::load(schema, std::nullopt, {{"CAREHUB_DATABASE__URL_FILE", secret}});
   CHECK(via_env.database().url.find("s3cret") != std::string::npos);
-  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_DATABASE__URL_FILE", dir.path() + "/none"}}),
-                    Contains("database.url_file"));
+  CHECK_THROWS_WITH(
+      Config::load(schema, std::nullopt, {{"CAREHUB_DATABASE__URL_FILE", dir.path() + "/none"}}),
+      Contains("database.url_file"));
   // Only secrets take the _file form.
   CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_SERVER__HOST_FILE", secret}}),
                     Contains("server.host_file"));

@@ -1,6 +1,7 @@
+#include "carehub/router.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "carehub/router.hpp"
 #include "http/pipeline.hpp"
 
 using namespace carehub;
@@ -40,7 +41,8 @@ TEST_CASE("a literal segment wins over a parameter", "[router]") {
   CHECK(m.route->pattern == "/api/v1/persons/summary");
 }
 
-TEST_CASE("unknown path is 404, known path with another method is 405 with the allowed list", "[router]") {
+TEST_CASE("unknown path is 404, known path with another method is 405 with the allowed list",
+          "[router]") {
   auto r = sample_router();
   CHECK(r.match(Method::kGet, "/api/v1/nothing").kind == RouteMatch::Kind::kNotFound);
   CHECK(r.match(Method::kGet, "/api/v1/persons").kind == RouteMatch::Kind::kNotFound);
@@ -62,8 +64,10 @@ TEST_CASE("HEAD falls back to the GET route", "[router]") {
 TEST_CASE("duplicate and malformed patterns are programmer errors", "[router]") {
   Router r;
   r.add(Method::kGet, "/a/{x}", Access::kPublic, named("a"));
-  CHECK_THROWS_AS(r.add(Method::kGet, "/a/{x}", Access::kPublic, named("b")), std::invalid_argument);
-  CHECK_THROWS_AS(r.add(Method::kGet, "relative", Access::kPublic, named("c")), std::invalid_argument);
+  CHECK_THROWS_AS(r.add(Method::kGet, "/a/{x}", Access::kPublic, named("b")),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(r.add(Method::kGet, "relative", Access::kPublic, named("c")),
+                  std::invalid_argument);
 }
 
 TEST_CASE("per-route body limits", "[router]") {
@@ -73,7 +77,8 @@ TEST_CASE("per-route body limits", "[router]") {
   CHECK(r.body_limit_for(Method::kPost, "/unknown", 1024) == 1024);
 }
 
-TEST_CASE("pipeline denies non-public routes without a principal and checks the admin role", "[pipeline]") {
+TEST_CASE("pipeline denies non-public routes without a principal and checks the admin role",
+          "[pipeline]") {
   auto r = sample_router();
   Pipeline p(r);
   Request req;
@@ -97,8 +102,10 @@ TEST_CASE("pipeline denies non-public routes without a principal and checks the 
 
 TEST_CASE("pipeline turns handler failures into the error envelope", "[pipeline]") {
   Router r;
-  r.add(Method::kPost, "/json", Access::kPublic, [](Request& req) { return Response::json(req.json_body()); });
-  r.add(Method::kGet, "/boom", Access::kPublic, [](Request&) -> Response { throw std::runtime_error("secret detail"); });
+  r.add(Method::kPost, "/json", Access::kPublic,
+        [](Request& req) { return Response::json(req.json_body()); });
+  r.add(Method::kGet, "/boom", Access::kPublic,
+        [](Request&) -> Response { throw std::runtime_error("secret detail"); });
   Pipeline p(r);
   Request req;
   req.method = Method::kPost;
