@@ -4,6 +4,7 @@
 #   scripts/pg-test-server.sh start DIR   initdb + start on a free 127.0.0.1 port; DIR/url gets
 #                                          postgresql://postgres@127.0.0.1:PORT/postgres
 #   scripts/pg-test-server.sh stop DIR    stop it (fast) and remove DIR
+#   scripts/pg-test-server.sh restart DIR pg_ctl restart (same port): every client connection drops
 #
 # CAREHUB_TEST_PG_URL set: `start` only writes that URL to DIR/url and `stop` does nothing.
 # Server binaries: PG_BINDIR, else the newest /usr/lib/postgresql/*/bin, else initdb on PATH.
@@ -17,8 +18,8 @@ die() {
   exit 1
 }
 
-[[ $# -eq 2 && ($1 == start || $1 == stop) ]] || {
-  echo "usage: $0 start|stop DIR" >&2
+[[ $# -eq 2 && ($1 == start || $1 == stop || $1 == restart) ]] || {
+  echo "usage: $0 start|stop|restart DIR" >&2
   exit 2
 }
 action=$1
@@ -78,6 +79,13 @@ stop_server() {
   esac
   rm -f "$dir/datadir" "$dir/url"
 }
+
+if [[ $action == restart ]]; then
+  [[ -f $dir/datadir ]] || die "no server started in $dir"
+  as_pg "$(find_bindir)/pg_ctl" restart -D "$(<"$dir/datadir")" -m fast -w -t 60 >/dev/null
+  echo "pg-test-server: restarted"
+  exit 0
+fi
 
 if [[ $action == stop ]]; then
   [[ -n ${CAREHUB_TEST_PG_URL:-} ]] && exit 0

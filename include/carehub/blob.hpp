@@ -1,8 +1,9 @@
 // Blob store: private binary objects addressed by key. Keys are checked before any path is built:
 // segments of [A-Za-z0-9._-] joined by '/', no empty, '.' or '..' segment, at most 512 bytes.
 // A put is durable when it returns (filesystem: temp file, fsync, rename, directory fsync), and a
-// reader never sees a half-written object. Size and SHA-256 are computed while writing and returned
-// for the caller's index row. Shaped so an Azure Blob backend can sit behind the same interface.
+// reader never sees a half-written object. Size and SHA-256 are computed while writing, kept with
+// the object, and returned for the caller's index row. Shaped so an Azure Blob backend can sit
+// behind the same interface.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ struct BlobInfo {
   std::string key;
   std::uint64_t size = 0;
   std::string
-      sha256;  // lower-case hex; empty from list() / stat() where the backend does not keep it
+      sha256;  // lower-case hex; stat()/list() give it empty where the backend could not keep it
 };
 
 struct ByteRange {

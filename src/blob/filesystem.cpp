@@ -1,9 +1,12 @@
 // The filesystem blob backend. Objects live at <root>/<key>; a put streams into <root>/.tmp and is
 // renamed into place only once its bytes are on disk, so a reader (or a crash) never sees a partial
-// object. stat() and list() report size only: the SHA-256 is computed by put() for the caller's
-// index row and not kept in a sidecar, which would need its own crash-consistency story.
+// object. The SHA-256 computed while writing is kept in the file's extended attribute
+// user.carehub.sha256, set before the rename so it is atomic with the object (no sidecar file with
+// its own crash story); stat() and list() report it. On a filesystem without user xattrs they
+// report it empty, and put() still returns it for the caller's index row.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +37,16 @@ constexpr const char* kTmpDirName = ".tmp";
 // Another process sharing the store (serve and worker) may be mid-put: only temp files this old
 // are certainly orphans of a crash.
 constexpr auto kStaleTempAge = std::chrono::hours(1);
+
+constexpr const char* kShaAttribute = "user.carehub.sha256";
+constexpr std::size_t kShaHexLength = 64;
+
+// The checksum put() recorded, or empty (written before xattrs were kept, or not supported).
+std::string stored_sha256(const std::string& path) {
+  char buf[kShaHexLength];
+  ssize_t n = ::getxattr(path.c_str(), kShaAttribute, buf, sizeof buf);
+  return n == static_cast<ssize_t>(kShaHexLength) ? std::string(buf, kShaHexLength) : std::string();
+}
 
 std::string random_name() {
   try {
@@ -118,6 +131,11 @@ class FilesystemBlobStore final : public BlobStore {
       if (in.eof()) break;
       if (in.fail()) throw BlobError("blob store: reading the object's data failed");
     }
+    const std::string sha256 = hash.hex();
+    if (::fsetxattr(fd.get(), kShaAttribute, sha256.data(), sha256.size(), 0) != 0 &&
+        errno != ENOTSUP) {
+      throw_errno("set the checksum attribute of", tmp_path, errno);
+    }
     blob_detail::fsync_fd(fd.get(), tmp_path);
     if (::close(fd.release()) != 0) throw_errno("close", tmp_path, errno);
 
@@ -126,7 +144,7 @@ class FilesystemBlobStore final : public BlobStore {
     if (::rename(tmp_path.c_str(), path.c_str()) != 0) throw_errno("rename onto", path, errno);
     guard.release();
     blob_detail::fsync_dir(dir);
-    return BlobInfo{std::string(key), size, hash.hex()};
+    return BlobInfo{std::string(key), size, sha256};
   }
 
   std::unique_ptr<std::istream> get(std::string_view key, std::optional<ByteRange> range) override {
@@ -161,7 +179,7 @@ class FilesystemBlobStore final : public BlobStore {
       throw_errno("stat", path, errno);
     }
     if (!S_ISREG(st.st_mode)) return std::nullopt;
-    return BlobInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), {}};
+    return BlobInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), stored_sha256(path)};
   }
 
   bool exists(std::string_view key) override { return stat(key).has_value(); }
@@ -200,7 +218,7 @@ class FilesystemBlobStore final : public BlobStore {
         continue;
       auto size = it->file_size(entry_ec);
       if (entry_ec) continue;  // removed while we walked
-      out.push_back(BlobInfo{std::move(key), size, {}});
+      out.push_back(BlobInfo{std::move(key), size, stored_sha256(path)});
     }
     std::sort(out.begin(), out.end(),
               [](const BlobInfo& a, const BlobInfo& b) { return a.key < b.key; });
