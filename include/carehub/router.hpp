@@ -11,13 +11,32 @@
 #include <vector>
 
 #include "carehub/http.hpp"
+#include "carehub/principal.hpp"
 
 namespace carehub {
 
-enum class Access {
-  kPublic,         // anyone, no credentials
-  kAuthenticated,  // any signed-in principal
-  kAdmin,          // a principal with the admin role
+// Who may call a route. Users pass by role, API tokens by scope; a rule names both where machine
+// clients are welcome (DICOM upload: physicians, or tokens with dicom:write).
+class Access {
+ public:
+  static Access open() { return Access(Kind::kPublic); }         // anyone, no credentials
+  static Access signed_in() { return Access(Kind::kSignedIn); }  // any user (not API tokens)
+  static Access roles(std::vector<std::string> roles);           // a user with any of these roles
+  static Access admin() { return roles({"admin"}); }
+  static Access scopes(std::vector<std::string> scopes);  // an API token with any of these
+  Access& or_scopes(std::vector<std::string> scopes);     // ... or an API token with these
+
+  bool is_public() const { return kind_ == Kind::kPublic; }
+  // Whether an authenticated caller may pass (the caller is known: the answer is 403 if not).
+  bool allows(const Principal& principal) const;
+  std::string describe() const;  // for error messages and the route listing
+
+ private:
+  enum class Kind { kPublic, kSignedIn, kRestricted };
+  explicit Access(Kind kind) : kind_(kind) {}
+  Kind kind_;
+  std::vector<std::string> roles_;
+  std::vector<std::string> scopes_;
 };
 
 struct RouteOptions {

@@ -63,11 +63,11 @@ void DiagModule::start(ModuleContext& ctx) {
   JobQueue& jobs = ctx.jobs;
   const Clock& clock = ctx.clock;
 
-  r.add(Method::kPost, "/api/v1/diag/echo", Access::kPublic, [](Request& req) {
+  r.add(Method::kPost, "/api/v1/diag/echo", Access::open(), [](Request& req) {
     return Response::json({{"echo", req.json_body()}});
   });
 
-  r.add(Method::kGet, "/api/v1/diag/sleep", Access::kPublic, [](Request& req) {
+  r.add(Method::kGet, "/api/v1/diag/sleep", Access::open(), [](Request& req) {
     auto ms = to_int(req.query_param("ms").value_or("0"), "ms");
     if (ms < 0 || ms > kMaxSleepMs)
       throw ApiError(ErrorCode::kValidationFailed, "ms must be from 0 to 60000");
@@ -75,7 +75,7 @@ void DiagModule::start(ModuleContext& ctx) {
     return Response::json({{"slept_ms", ms}});
   });
 
-  r.add(Method::kPut, "/api/v1/diag/rows/{id}", Access::kPublic, [&db, &clock](Request& req) {
+  r.add(Method::kPut, "/api/v1/diag/rows/{id}", Access::open(), [&db, &clock](Request& req) {
     auto id = to_int(req.param("id"), "id");
     auto body = req.json_body();
     if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
@@ -92,7 +92,7 @@ void DiagModule::start(ModuleContext& ctx) {
     return Response::json({{"id", id}, {"value", value}});
   });
 
-  r.add(Method::kGet, "/api/v1/diag/rows/{id}", Access::kPublic, [&db](Request& req) {
+  r.add(Method::kGet, "/api/v1/diag/rows/{id}", Access::open(), [&db](Request& req) {
     auto id = to_int(req.param("id"), "id");
     auto row = db.transact(
         [&](Tx& tx) { return tx.query_one("SELECT id, value FROM diag_rows WHERE id = $1", {id}); },
@@ -101,13 +101,13 @@ void DiagModule::start(ModuleContext& ctx) {
     return Response::json({{"id", row->integer(0)}, {"value", row->text(1)}});
   });
 
-  r.add(Method::kPost, "/api/v1/diag/upload", Access::kPublic,
+  r.add(Method::kPost, "/api/v1/diag/upload", Access::open(),
         [](Request& req) {
           return Response::json({{"bytes", req.body.size()}, {"sha256", sha256_hex(req.body)}});
         },
         {.body_limit = kUploadLimit, .inline_handler = false});
 
-  r.add(Method::kPost, "/api/v1/diag/jobs", Access::kPublic, [&jobs](Request& req) {
+  r.add(Method::kPost, "/api/v1/diag/jobs", Access::open(), [&jobs](Request& req) {
     auto body = req.json_body();
     if (!body.is_object())
       throw ApiError(ErrorCode::kValidationFailed, "body must be a JSON object");

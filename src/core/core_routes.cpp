@@ -52,15 +52,15 @@ void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics&
   const RouteOptions kInline{.body_limit = 0, .inline_handler = true};
 
   router.add(
-      Method::kGet, "/healthz", Access::kPublic,
+      Method::kGet, "/healthz", Access::open(),
       [](Request&) {
         return Response::json({{"status", "ok"}});
       },
       kInline);
   router.add(
-      Method::kGet, "/api/v1/health-check", Access::kPublic,
+      Method::kGet, "/api/v1/health-check", Access::open(),
       [](Request&) { return Response::json(nlohmann::json::object()); }, kInline);
-  router.add(Method::kGet, "/readyz", Access::kPublic, [&db](Request&) {
+  router.add(Method::kGet, "/readyz", Access::open(), [&db](Request&) {
     try {
       db.ping();
       auto status = schema_status(db);
@@ -77,10 +77,10 @@ void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics&
       throw ApiError(ErrorCode::kUnavailable, e.what());
     }
   });
-  router.add(Method::kGet, "/metrics", Access::kPublic, [&metrics](Request&) {
+  router.add(Method::kGet, "/metrics", Access::open(), [&metrics](Request&) {
     return Response::text(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  router.add(Method::kGet, "/api/v1/jobs/{id}", Access::kAdmin, [&jobs](Request& req) {
+  router.add(Method::kGet, "/api/v1/jobs/{id}", Access::admin(), [&jobs](Request& req) {
     auto job = jobs.get(parse_id(req.param("id")));
     if (!job) throw ApiError(ErrorCode::kNotFound, "no job with id " + req.param("id"));
     return Response::json(job->to_json());

@@ -41,18 +41,69 @@ bool match_segments(const Route& route, const std::vector<std::string>& segments
 
 }  // namespace
 
+Access Access::roles(std::vector<std::string> roles) {
+  Access a(Kind::kRestricted);
+  a.roles_ = std::move(roles);
+  return a;
+}
+
+Access Access::scopes(std::vector<std::string> scopes) {
+  Access a(Kind::kRestricted);
+  a.scopes_ = std::move(scopes);
+  return a;
+}
+
+Access& Access::or_scopes(std::vector<std::string> scopes) {
+  if (kind_ == Kind::kSignedIn) {
+    // "any user, or a token with these scopes": keep users open by listing no role restriction.
+    kind_ = Kind::kRestricted;
+    roles_ = {"*"};
+  }
+  scopes_.insert(scopes_.end(), scopes.begin(), scopes.end());
+  return *this;
+}
+
+bool Access::allows(const Principal& p) const {
+  switch (kind_) {
+    case Kind::kPublic: return true;
+    case Kind::kSignedIn: return p.kind == Principal::Kind::kUser;
+    case Kind::kRestricted:
+      if (p.kind == Principal::Kind::kUser) {
+        return std::any_of(roles_.begin(), roles_.end(),
+                           [&](const std::string& r) { return r == "*" || p.has_role(r); });
+      }
+      return std::any_of(scopes_.begin(), scopes_.end(),
+                         [&](const std::string& s) { return p.has_scope(s); });
+  }
+  return false;
+}
+
+std::string Access::describe() const {
+  if (kind_ == Kind::kPublic) return "public";
+  if (kind_ == Kind::kSignedIn) return "any signed-in user";
+  std::string out;
+  auto join = [&out](const std::vector<std::string>& items, std::string_view what) {
+    if (items.empty()) return;
+    if (!out.empty()) out += " or ";
+    out += std::string(what);
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : " ") + items[i];
+  };
+  if (roles_.size() == 1 && roles_[0] == "*") {
+    out = "any signed-in user";
+  } else {
+    join(roles_, "role");
+  }
+  join(scopes_, "API token scope");
+  return out;
+}
+
 void Router::add(Method method, std::string_view pattern, Access access, Handler handler,
                  RouteOptions options) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
   }
-  auto route = std::make_unique<Route>();
-  route->method = method;
-  route->pattern = std::string(pattern);
-  route->access = access;
-  route->handler = std::move(handler);
-  route->options = options;
-  route->segments = split_path(pattern);
+  auto route = std::make_unique<Route>(Route{method, std::string(pattern), std::move(access),
+                                             std::move(handler), options, split_path(pattern)});
   for (const auto& existing : routes_) {
     if (existing->method == method && existing->segments == route->segments) {
       throw std::invalid_argument("duplicate route " + std::string(method_name(method)) + " " +

@@ -43,14 +43,15 @@ const Route* Pipeline::route(Request& request, Response& early) const {
 
 Response Pipeline::handle(const Route& route, Request& request) const {
   try {
-    if (route.access != Access::kPublic) {
+    if (!route.access.is_public()) {
       if (authenticator_) request.principal = authenticator_(request);
       if (!request.principal) {
         return error_response(ErrorCode::kUnauthorized, "authentication required", request)
-            .with_header("WWW-Authenticate", "Bearer");
+            .with_header("WWW-Authenticate", "Bearer realm=\"carehub\"");
       }
-      if (route.access == Access::kAdmin && !request.principal->is_admin()) {
-        return error_response(ErrorCode::kForbidden, "this route needs the admin role", request);
+      if (!route.access.allows(*request.principal)) {
+        return error_response(ErrorCode::kForbidden, "this route needs " + route.access.describe(),
+                              request);
       }
     }
     return route.handler(request);

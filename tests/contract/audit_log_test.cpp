@@ -153,6 +153,9 @@ TEST_CASE("audit: an event from a request carries its actor, request id and addr
   CHECK(anonymous.resource_id == "p1");
   CHECK(anonymous.outcome == "success");
 
-  request.principal = Principal{"user-42", {"physician"}};
+  Principal physician;
+  physician.subject = "user-42";
+  physician.roles = {"physician"};
+  request.principal = physician;
   CHECK(AuditLog::from_request(request, "a", "t", "i").actor == "user-42");
 }

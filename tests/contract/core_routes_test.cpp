@@ -57,9 +57,15 @@ TEST_CASE("readiness follows the schema and job status is for admins only", "[co
     const std::string path = "/api/v1/jobs/" + std::to_string(id);
 
     CHECK(call(pipeline, Method::kGet, path).status == 401);
-    pipeline.set_authenticator([](const Request&) { return Principal{"clerk", {"physician"}}; });
+    Principal clerk;
+    clerk.subject = "user:7";
+    clerk.roles = {"physician"};
+    pipeline.set_authenticator([&](const Request&) { return clerk; });
     CHECK(call(pipeline, Method::kGet, path).status == 403);
-    pipeline.set_authenticator([](const Request&) { return Principal{"root", {"admin"}}; });
+    Principal root;
+    root.subject = "user:1";
+    root.roles = {"admin"};
+    pipeline.set_authenticator([&](const Request&) { return root; });
     auto shown = call(pipeline, Method::kGet, path);
     REQUIRE(shown.status == 200);
     auto body = nlohmann::json::parse(shown.body);

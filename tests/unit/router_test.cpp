@@ -14,11 +14,11 @@ Handler named(std::string name) {
 
 Router sample_router() {
   Router r;
-  r.add(Method::kGet, "/api/v1/persons/{id}", Access::kPublic, named("get person"));
-  r.add(Method::kPut, "/api/v1/persons/{id}", Access::kAuthenticated, named("put person"));
-  r.add(Method::kGet, "/api/v1/persons/summary", Access::kPublic, named("summary"));
-  r.add(Method::kGet, "/api/v1/jobs/{id}", Access::kAdmin, named("job"));
-  r.add(Method::kPost, "/upload", Access::kPublic, named("upload"), {.body_limit = 1 << 20});
+  r.add(Method::kGet, "/api/v1/persons/{id}", Access::open(), named("get person"));
+  r.add(Method::kPut, "/api/v1/persons/{id}", Access::signed_in(), named("put person"));
+  r.add(Method::kGet, "/api/v1/persons/summary", Access::open(), named("summary"));
+  r.add(Method::kGet, "/api/v1/jobs/{id}", Access::admin(), named("job"));
+  r.add(Method::kPost, "/upload", Access::open(), named("upload"), {.body_limit = 1 << 20});
   return r;
 }
 
@@ -63,10 +63,9 @@ TEST_CASE("HEAD falls back to the GET route", "[router]") {
 
 TEST_CASE("duplicate and malformed patterns are programmer errors", "[router]") {
   Router r;
-  r.add(Method::kGet, "/a/{x}", Access::kPublic, named("a"));
-  CHECK_THROWS_AS(r.add(Method::kGet, "/a/{x}", Access::kPublic, named("b")),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(r.add(Method::kGet, "relative", Access::kPublic, named("c")),
+  r.add(Method::kGet, "/a/{x}", Access::open(), named("a"));
+  CHECK_THROWS_AS(r.add(Method::kGet, "/a/{x}", Access::open(), named("b")), std::invalid_argument);
+  CHECK_THROWS_AS(r.add(Method::kGet, "relative", Access::open(), named("c")),
                   std::invalid_argument);
 }
 
@@ -92,9 +91,15 @@ TEST_CASE("pipeline denies non-public routes without a principal and checks the 
   CHECK(resp.status == 401);
   CHECK(nlohmann::json::parse(resp.body)["error"]["request_id"] == "rid-1");
 
-  p.set_authenticator([](const Request&) { return Principal{"u1", {"physician"}}; });
+  Principal physician;
+  physician.subject = "user:1";
+  physician.roles = {"physician"};
+  p.set_authenticator([&](const Request&) { return physician; });
   CHECK(p.handle(*route, req).status == 403);
-  p.set_authenticator([](const Request&) { return Principal{"u2", {"admin"}}; });
+  Principal admin;
+  admin.subject = "user:2";
+  admin.roles = {"admin"};
+  p.set_authenticator([&](const Request&) { return admin; });
   auto ok = p.handle(*route, req);
   CHECK(ok.status == 200);
   CHECK(ok.body == "job");
@@ -102,9 +107,9 @@ TEST_CASE("pipeline denies non-public routes without a principal and checks the 
 
 TEST_CASE("pipeline turns handler failures into the error envelope", "[pipeline]") {
   Router r;
-  r.add(Method::kPost, "/json", Access::kPublic,
+  r.add(Method::kPost, "/json", Access::open(),
         [](Request& req) { return Response::json(req.json_body()); });
-  r.add(Method::kGet, "/boom", Access::kPublic,
+  r.add(Method::kGet, "/boom", Access::open(),
         [](Request&) -> Response { throw std::runtime_error("secret detail"); });
   Pipeline p(r);
   Request req;
@@ -128,6 +133,40 @@ TEST_CASE("pipeline turns handler failures into the error envelope", "[pipeline]
   missing.path = "/nowhere";
   CHECK(p.route(missing, early) == nullptr);
   CHECK(early.status == 404);
+}
+
+TEST_CASE("access rules: roles for users, scopes for API tokens", "[router]") {
+  Principal physician;
+  physician.roles = {"physician"};
+  Principal admin;
+  admin.roles = {"admin"};
+  Principal device;
+  device.kind = Principal::Kind::kApiToken;
+  device.scopes = {"dicom:write"};
+  Principal reader;
+  reader.kind = Principal::Kind::kApiToken;
+  reader.scopes = {"empi:read"};
+
+  CHECK(Access::signed_in().allows(physician));
+  CHECK_FALSE(Access::signed_in().allows(device));  // machine clients only where a scope says so
+  CHECK(Access::admin().allows(admin));
+  CHECK_FALSE(Access::admin().allows(physician));
+  // An API token never passes by role, even a token that somehow carries "admin".
+  Principal token_with_role = device;
+  token_with_role.roles = {"admin"};
+  CHECK_FALSE(Access::admin().allows(token_with_role));
+
+  auto upload = Access::roles({"admin", "physician"}).or_scopes({"dicom:write"});
+  CHECK(upload.allows(physician));
+  CHECK(upload.allows(device));
+  CHECK_FALSE(upload.allows(reader));
+  auto any_user_or_reader = Access::signed_in().or_scopes({"empi:read"});
+  CHECK(any_user_or_reader.allows(physician));
+  CHECK(any_user_or_reader.allows(reader));
+  CHECK_FALSE(any_user_or_reader.allows(device));
+  CHECK(Access::scopes({"empi:read"}).allows(reader));
+  CHECK_FALSE(Access::scopes({"empi:read"}).allows(admin));
+  CHECK(upload.describe() == "role admin, physician or API token scope dicom:write");
 }
 
 TEST_CASE("query parameters are percent-decoded", "[http]") {
