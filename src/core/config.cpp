@@ -72,6 +72,13 @@ std::string read_secret_file(const std::string& path, const std::string& key_pat
   return value;
 }
 
+// "auth.oidc" -> /auth/oidc: nested sections live nested in the effective JSON.
+nlohmann::json::json_pointer section_pointer(const std::string& section) {
+  std::string path = "/" + section;
+  std::replace(path.begin(), path.end(), '.', '/');
+  return nlohmann::json::json_pointer(path);
+}
+
 // Resolves a name inside a section to its key: "url" or, for a secret, "url_file".
 struct Resolved {
   const ConfigKey* key = nullptr;
@@ -100,10 +107,10 @@ void apply(const ConfigSchema& schema, nlohmann::json& out, const std::string& s
     if (!value.is_string()) {
       throw ConfigError(fmt::format("config: '{}' must be a file path string{}", path, origin));
     }
-    out[section][r.key->name] =
+    out[section_pointer(section)][r.key->name] =
         check_value(key_path, *r.key, read_secret_file(value, key_path), origin);
   } else {
-    out[section][r.key->name] = check_value(key_path, *r.key, value, origin);
+    out[section_pointer(section)][r.key->name] = check_value(key_path, *r.key, value, origin);
   }
 }
 
@@ -136,6 +143,23 @@ nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw,
   return raw;
 }
 
+// A section's body from the file; an object under a name that is itself a section
+// ("oidc" inside "auth" when "auth.oidc" is declared) is that nested section.
+void apply_section(const ConfigSchema& schema, nlohmann::json& out, const std::string& section,
+                   const nlohmann::json& body, const std::string& origin) {
+  if (!body.is_object()) {
+    throw ConfigError(fmt::format("config: '{}' must be an object{}", section, origin));
+  }
+  for (const auto& [name, value] : body.items()) {
+    const std::string nested = section + "." + name;
+    if (schema.sections().count(nested)) {
+      apply_section(schema, out, nested, value, origin);
+    } else {
+      apply(schema, out, section, name, value, origin);
+    }
+  }
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -150,9 +174,10 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
   nlohmann::json& out = config.effective_;
   out = nlohmann::json::object();
   for (const auto& [section, keys] : schema.sections()) {
-    out[section] = nlohmann::json::object();
+    auto& body = out[section_pointer(section)];
+    if (!body.is_object()) body = nlohmann::json::object();
     for (const auto& k : keys) {
-      if (!k.default_value.is_null()) out[section][k.name] = k.default_value;
+      if (!k.default_value.is_null()) body[k.name] = k.default_value;
     }
   }
 
@@ -172,11 +197,7 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
       if (!schema.sections().count(section)) {
         throw ConfigError(fmt::format("config: unknown section '{}'{}", section, origin));
       }
-      if (!body.is_object()) {
-        throw ConfigError(fmt::format("config: '{}' must be an object{}", section, origin));
-      }
-      for (const auto& [name, value] : body.items())
-        apply(schema, out, section, name, value, origin);
+      apply_section(schema, out, section, body, origin);
     }
   }
 
@@ -185,9 +206,14 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
   for (const auto& [var, raw] : env) {
     if (!var.starts_with("CAREHUB_")) continue;
     auto rest = var.substr(8);
-    auto sep = rest.find("__");
+    // CAREHUB_AUTH__OIDC__ISSUER: the last part is the key, the ones before it the section.
+    auto sep = rest.rfind("__");
     if (sep == std::string::npos) continue;  // CAREHUB_CONFIG_FILE and other non-key variables
-    const std::string section = lower(rest.substr(0, sep));
+    std::string section = lower(rest.substr(0, sep));
+    for (auto pos = section.find("__"); pos != std::string::npos;
+         pos = section.find("__", pos + 1)) {
+      section.replace(pos, 2, ".");
+    }
     const std::string name = lower(rest.substr(sep + 2));
     const std::string origin = " from environment variable " + var;
     auto r = schema.sections().count(section) ? resolve(schema, section, name) : Resolved{};
@@ -200,8 +226,8 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
 
 const nlohmann::json& Config::section(const std::string& name) const {
   static const nlohmann::json kEmpty = nlohmann::json::object();
-  auto it = effective_.find(name);
-  return it == effective_.end() ? kEmpty : *it;
+  auto pointer = section_pointer(name);
+  return effective_.contains(pointer) ? effective_.at(pointer) : kEmpty;
 }
 
 nlohmann::json Config::redacted() const {
@@ -209,7 +235,8 @@ nlohmann::json Config::redacted() const {
   if (!schema_) return copy;
   for (const auto& [section, keys] : schema_->sections()) {
     for (const auto& k : keys) {
-      if (k.secret && copy[section].contains(k.name)) copy[section][k.name] = kRedacted;
+      auto& body = copy[section_pointer(section)];
+      if (k.secret && body.contains(k.name)) body[k.name] = kRedacted;
     }
   }
   return copy;

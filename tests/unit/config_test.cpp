@@ -112,3 +112,22 @@ TEST_CASE("module sections are validated like core ones", "[config]") {
   CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_EMPI__THRESHOLD", "101"}}),
                     Contains("empi.threshold"));
 }
+
+TEST_CASE("nested sections: file objects and double-underscore environment paths", "[config]") {
+  test::TempDir dir;
+  auto schema = core_schema();
+  schema.section("auth").string("issuer", "carehub");
+  schema.section("auth.oidc").string("issuer", "").secret("client_secret", std::nullopt);
+  auto file = write_file(dir, "c.json",
+                         R"({"auth": {"issuer": "clinic", "oidc": {"issuer": "https://idp"}}})");
+  auto c = Config::load(schema, file, {{"CAREHUB_AUTH__OIDC__CLIENT_SECRET", "s3"}});
+  CHECK(c.section("auth")["issuer"] == "clinic");
+  CHECK(c.section("auth.oidc")["issuer"] == "https://idp");
+  CHECK(c.section("auth.oidc")["client_secret"] == "s3");
+  CHECK(c.effective()["auth"]["oidc"]["issuer"] == "https://idp");
+  CHECK(c.redacted()["auth"]["oidc"]["client_secret"] == "<redacted>");
+  auto bad = write_file(dir, "b.json", R"({"auth": {"oidc": {"isuer": "x"}}})");
+  CHECK_THROWS_WITH(Config::load(schema, bad, {}), Contains("auth.oidc.isuer"));
+  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_AUTH__OIDC__NOPE", "1"}}),
+                    Contains("auth.oidc.nope"));
+}
