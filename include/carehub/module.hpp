@@ -21,7 +21,9 @@
 namespace carehub {
 
 // Turns a request's credentials into a principal. Installed by the auth module; without one every
-// non-public route answers 401.
+// non-public route answers 401. Returns nullopt when the request carries no credentials; throws
+// ApiError (kUnauthorized for a bad or expired credential, kForbidden for a valid identity that
+// has no account here) to refuse with a reason.
 using Authenticator = std::function<std::optional<Principal>(const Request&)>;
 
 struct ModuleContext {

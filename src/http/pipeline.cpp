@@ -56,7 +56,13 @@ Response Pipeline::handle(const Route& route, Request& request) const {
     }
     return route.handler(request);
   } catch (const ApiError& e) {
-    return error_response(e.code(), e.what(), request);
+    // An authenticator may refuse with a reason (expired token: 401; a known identity with no
+    // account here: 403); every 401 says how to authenticate.
+    auto response = error_response(e.code(), e.what(), request);
+    if (e.code() == ErrorCode::kUnauthorized) {
+      response.with_header("WWW-Authenticate", "Bearer realm=\"carehub\"");
+    }
+    return response;
   } catch (const DbError& e) {
     log_error("request_failed", {{"request_id", request.request_id},
                                  {"route", request.route_pattern},
