@@ -1,11 +1,13 @@
 #include "modules.hpp"
 
+#include "auth/module.hpp"
 #include "diag/module.hpp"
 
 namespace carehub {
 
 std::vector<std::unique_ptr<Module>> make_modules() {
   std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(std::make_unique<auth::AuthModule>());
   modules.push_back(std::make_unique<diag::DiagModule>());
   return modules;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace carehub {
 
@@ -15,5 +16,8 @@ class SystemClock final : public Clock {
  public:
   std::int64_t now_ms() const override;
 };
+
+// 2026-11-22T10:48:28.123Z: how every API answer shows a time.
+std::string format_rfc3339_ms(std::int64_t epoch_ms);
 
 }  // namespace carehub

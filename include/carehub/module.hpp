@@ -38,6 +38,12 @@ struct ModuleContext {
   std::function<void(Authenticator)> set_authenticator;
 };
 
+// What `carehub bootstrap` was given.
+struct BootstrapOptions {
+  std::string admin_email;
+  std::optional<std::string> admin_password;  // from --password-file; else a set-password token
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -49,7 +55,7 @@ class Module {
   // `carehub bootstrap`: one-time setup (the auth module registers the initial admin). Must be
   // idempotent: a second run changes nothing. Returns lines saying what it did or found.
   virtual std::vector<std::string> bootstrap(ModuleContext& /*context*/,
-                                             const std::string& /*admin_email*/) {
+                                             const BootstrapOptions& /*options*/) {
     return {};
   }
 };

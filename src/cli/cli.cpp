@@ -48,6 +48,10 @@ int run_cli(int argc, char** argv, ModuleList modules) {
   auto* bootstrap = app.add_subcommand("bootstrap", "register the initial admin once");
   std::string admin_email;
   bootstrap->add_option("--admin-email", admin_email, "overrides initial_setup.admin_email");
+  std::string password_file;
+  bootstrap->add_option(
+      "--password-file", password_file,
+      "file holding the admin's password (else a one-time set-password token is printed)");
   auto* worker = app.add_subcommand("worker", "run background job workers only");
   std::vector<std::string> queues;
   worker->add_option("--queue", queues,
@@ -96,7 +100,7 @@ int run_cli(int argc, char** argv, ModuleList modules) {
     if (serve->parsed()) return cmd_serve(*loaded, modules);
     if (worker->parsed()) return cmd_worker(*loaded, modules, queues);
     if (migrate->parsed()) return cmd_migrate(*loaded);
-    if (bootstrap->parsed()) return cmd_bootstrap(*loaded, modules, admin_email);
+    if (bootstrap->parsed()) return cmd_bootstrap(*loaded, modules, admin_email, password_file);
     if (health->parsed()) return cmd_healthcheck(*loaded, url);
   } catch (const ConfigError& e) {
     return fail(kUsageError, e.what());

@@ -13,7 +13,8 @@ int cmd_serve(const LoadedConfig& loaded, ModuleList& modules);
 int cmd_worker(const LoadedConfig& loaded, ModuleList& modules,
                const std::vector<std::string>& queues);
 int cmd_migrate(const LoadedConfig& loaded);
-int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::string& admin_email);
+int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::string& admin_email,
+                  const std::string& password_file);
 int cmd_healthcheck(const LoadedConfig& loaded, const std::string& url);
 
 }  // namespace carehub

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <random>
@@ -97,23 +98,33 @@ int cmd_migrate(const LoadedConfig& loaded) {
 }
 
 int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules,
-                  const std::string& admin_email_flag) {
-  std::string email = admin_email_flag.empty()
-                          ? loaded.config.section("initial_setup")["admin_email"].get<std::string>()
-                          : admin_email_flag;
-  if (email.empty()) {
+                  const std::string& admin_email_flag, const std::string& password_file) {
+  BootstrapOptions options;
+  options.admin_email =
+      admin_email_flag.empty()
+          ? loaded.config.section("initial_setup")["admin_email"].get<std::string>()
+          : admin_email_flag;
+  if (options.admin_email.empty()) {
     throw ConfigError(
         "config: no admin email: set 'initial_setup.admin_email' or pass --admin-email");
+  }
+  if (!password_file.empty()) {
+    std::ifstream in(password_file, std::ios::binary);
+    if (!in) throw ConfigError("bootstrap: cannot read --password-file " + password_file);
+    std::string password((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+      password.pop_back();
+    options.admin_password = std::move(password);
   }
   Runtime rt(loaded.config, modules);
   std::size_t said = 0;
   for (auto& m : modules) {
-    for (const auto& line : m->bootstrap(*rt.context, email)) {
+    for (const auto& line : m->bootstrap(*rt.context, options)) {
       std::cout << m->name() << ": " << line << "\n";
       ++said;
     }
   }
-  if (said == 0) std::cout << "nothing to bootstrap: no module has one-time setup yet\n";
+  if (said == 0) std::cout << "nothing to bootstrap: no module has one-time setup\n";
   return 0;
 }
 

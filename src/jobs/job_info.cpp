@@ -18,7 +18,7 @@ nlohmann::json parse_stored_json(const std::optional<std::string>& text) {
 
 nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
   if (!ms) return nullptr;
-  return jobs_detail::rfc3339_ms(*ms);
+  return format_rfc3339_ms(*ms);
 }
 
 }  // namespace
@@ -56,9 +56,9 @@ nlohmann::json JobInfo::to_json() const {
       {"last_error", last_error ? nlohmann::json(*last_error) : nlohmann::json(nullptr)},
       {"result", result},
       {"cancel_requested", cancel_requested},
-      {"run_at", jobs_detail::rfc3339_ms(run_at_ms)},
-      {"created_at", jobs_detail::rfc3339_ms(created_at_ms)},
-      {"updated_at", jobs_detail::rfc3339_ms(updated_at_ms)},
+      {"run_at", format_rfc3339_ms(run_at_ms)},
+      {"created_at", format_rfc3339_ms(created_at_ms)},
+      {"updated_at", format_rfc3339_ms(updated_at_ms)},
       {"finished_at", optional_time(finished_at_ms)},
   };
 }
@@ -84,20 +84,6 @@ JobInfo job_from_row(const Row& row) {
   info.updated_at_ms = row.integer(14);
   info.finished_at_ms = row.opt_integer(15);
   return info;
-}
-
-std::string rfc3339_ms(std::int64_t epoch_ms) {
-  std::int64_t seconds = epoch_ms / 1000;
-  std::int64_t millis = epoch_ms % 1000;
-  if (millis < 0) {
-    millis += 1000;
-    seconds -= 1;
-  }
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
 }
 
 }  // namespace jobs_detail

@@ -18,7 +18,5 @@ inline constexpr char kJobsChannel[] = "carehub_jobs";
 
 JobInfo job_from_row(const Row& row);
 
-// 2026-11-22T10:48:28.123Z
-std::string rfc3339_ms(std::int64_t epoch_ms);
 
 }  // namespace carehub::jobs_detail

@@ -1,0 +1,45 @@
+// The auth module's configuration: section "auth" (sessions, signing keys, passwords, brute-force
+// limits, self-registration) and "auth.oidc" (an external OpenID Connect provider).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "carehub/config.hpp"
+
+namespace carehub::auth {
+
+struct AuthConfig {
+  std::string issuer;
+  std::string audience;
+  std::int64_t access_token_ttl_s;
+  std::int64_t refresh_token_ttl_s;
+  std::string signing_algorithm;  // EdDSA or ES256
+  std::string signing_key;        // PEM; empty: keys from keys_dir (generated on first run)
+  std::string keys_dir;
+  std::uint32_t password_memory_kib;
+  std::uint32_t password_iterations;
+  std::uint32_t password_parallelism;
+  int lockout_failures;
+  std::int64_t lockout_s;
+  int login_rate_per_minute;  // per client address
+  std::vector<std::string> registration_roles;  // roles anyone may self-register with
+  std::int64_t reset_token_ttl_s;
+
+  struct Oidc {
+    std::string issuer;  // empty: no external provider
+    std::string audience;
+    std::string jwks_url;
+    std::string email_claim;
+    std::string header;
+    std::int64_t min_refresh_interval_s;
+  } oidc;
+
+  bool local_passwords() const { return oidc.issuer.empty(); }
+};
+
+void add_auth_config_schema(ConfigSchema& schema);
+AuthConfig read_auth_config(const Config& config);
+
+}  // namespace carehub::auth

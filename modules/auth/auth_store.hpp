@@ -1,0 +1,108 @@
+// The auth module's storage: users, refresh-token families, API tokens and password-reset tokens.
+// Every method works inside the caller's unit of work (Tx&), so a sign-in, its audit event and a
+// lockout commit or roll back together. The SQL is the same on SQLite and PostgreSQL (portable
+// statements, $n placeholders, RETURNING, ON CONFLICT DO NOTHING); nothing here branches on the
+// backend.
+//
+// Secrets (refresh, API and reset tokens) are 256-bit values from the CSPRNG, returned once as hex
+// and stored only as their SHA-256 hex. Expected refusals (duplicate email, expired token, reuse)
+// are values; a DbError means the unit of work failed and should be rolled back.
+//
+// Lookups by email or username are case-insensitive by ASCII lower-casing (what email providers
+// do in practice); the name search uses each backend's lower() on both sides.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/user.hpp"
+#include "carehub/clock.hpp"
+#include "carehub/db.hpp"
+
+namespace carehub::auth {
+
+class AuthStore {
+ public:
+  explicit AuthStore(const Clock& clock) : clock_(clock) {}
+
+  // --- users (auth_store.cpp) ---
+
+  // Checks roles, language, status and the shape of email/username (an email has an '@', a
+  // username has none, so the two can never name the same login), then inserts.
+  CreateUserResult create_user(Tx& tx, const NewUser& user);
+  std::optional<User> find_user(Tx& tx, std::int64_t id);
+  // By email or username, case-insensitively.
+  std::optional<User> find_by_login(Tx& tx, std::string_view email_or_username);
+  UserPage list_users(Tx& tx, const UserFilter& filter);
+  // Nothing when no such user. Throws std::invalid_argument for values patch_problem refuses:
+  // callers check first and answer 400.
+  std::optional<User> update_user(Tx& tx, std::int64_t id, const UserPatch& patch);
+  // Active users holding the admin role (so the last one cannot be demoted or disabled).
+  std::int64_t count_admins(Tx& tx);
+
+  // Counts a failed sign-in. When the count reaches max_failures the account is locked for
+  // lock_ms and the counter starts again; returns true when this failure locked it.
+  bool record_login_failure(Tx& tx, std::int64_t user_id, int max_failures, std::int64_t lock_ms);
+  // Clears the failure count and any lock; stamps last_login_ms.
+  void record_login_success(Tx& tx, std::int64_t user_id);
+
+  // --- refresh tokens (store_sessions.cpp) ---
+
+  // A new family id for a fresh sign-in (128 random bits, hex).
+  static std::string new_family_id();
+  IssuedRefreshToken create_refresh_token(Tx& tx, std::int64_t user_id,
+                                          const std::string& family_id, std::int64_t ttl_ms,
+                                          const std::string& client_address);
+  // Marks the presented token used and issues its successor, atomically: of two concurrent
+  // rotations of one token, one gets kRotated and the other kReused.
+  RotateResult rotate_refresh_token(Tx& tx, std::string_view presented_secret, std::int64_t ttl_ms,
+                                    const std::string& client_address);
+  // Logout: revokes the family the secret belongs to. Returns the owner, or nothing when unknown.
+  std::optional<std::int64_t> revoke_refresh_family_of(Tx& tx, std::string_view secret);
+  // Ends every session of the user (its live refresh tokens) except the except_family one.
+  // Returns how many sessions ended.
+  std::int64_t revoke_user_sessions(Tx& tx, std::int64_t user_id,
+                                    const std::optional<std::string>& except_family);
+  // The family a live (unused, unrevoked, unexpired) token belongs to.
+  std::optional<std::string> family_of(Tx& tx, std::string_view secret);
+
+  // --- API tokens (store_tokens.cpp) ---
+
+  // Throws std::invalid_argument for an empty name or scope: callers validate first.
+  IssuedSecret create_api_token(Tx& tx, const std::string& name,
+                                const std::vector<std::string>& scopes,
+                                std::optional<std::int64_t> created_by,
+                                std::optional<std::int64_t> expires_at_ms);
+  std::optional<ApiToken> find_api_token(Tx& tx, std::int64_t id);
+  // The token when secret matches (constant-time) and it is neither revoked nor expired. Stamps
+  // last_used_ms at most once a minute per token (so most calls only read), which is why it needs
+  // a write Tx.
+  std::optional<ApiToken> authenticate_api_token(Tx& tx, std::int64_t id, std::string_view secret);
+  std::vector<ApiToken> list_api_tokens(Tx& tx);
+  // True when it was not revoked before (an expired token can still be revoked).
+  bool revoke_api_token(Tx& tx, std::int64_t id);
+
+  // --- password reset (store_tokens.cpp) ---
+
+  // Issues a one-time token; the user's earlier unused tokens stop working.
+  std::string create_reset_token(Tx& tx, std::int64_t user_id, std::int64_t ttl_ms);
+  // The user the token was for, once: a second use, an expired or unknown token gives nothing.
+  std::optional<std::int64_t> consume_reset_token(Tx& tx, std::string_view secret);
+
+ private:
+  const Clock& clock_;
+};
+
+// Why a patch cannot be applied (unknown role or language, bad status), or nothing.
+std::optional<std::string> patch_problem(const UserPatch& patch);
+
+// ASCII lower-case: the form email_lower and username_lower hold.
+std::string lower_ascii(std::string_view text);
+
+// text with \, % and _ escaped for LIKE ... ESCAPE '\'.
+std::string escape_like(std::string_view text);
+
+}  // namespace carehub::auth

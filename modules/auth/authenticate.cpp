@@ -1,0 +1,125 @@
+// Request authentication: "Authorization: Bearer <access JWT>" for users, "Bearer
+// cht_<id>_<secret>" or "Basic base64(<id>:<secret>)" for API tokens.
+#include <openssl/evp.h>
+
+#include <charconv>
+
+#include "auth/jwt.hpp"
+#include "auth/service.hpp"
+#include "carehub/error.hpp"
+
+namespace carehub::auth {
+namespace {
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  if (in.ends_with("=="))
+    len -= 2;
+  else if (in.ends_with("="))
+    len -= 1;
+  out.resize(len);
+  return out;
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+[[noreturn]] void refuse(const char* why) {
+  throw ApiError(ErrorCode::kUnauthorized, why);
+}
+
+}  // namespace
+
+std::optional<Principal> AuthService::authenticate(const Request& request) {
+  auto header = request.header("authorization");
+  if (!header) return std::nullopt;
+  const std::string_view value = trim(*header);
+  if (starts_with_ci(value, "Bearer ")) {
+    const std::string_view token = trim(value.substr(7));
+    if (token.starts_with("cht_")) {
+      const auto rest = token.substr(4);
+      const auto sep = rest.find('_');
+      auto id = sep == std::string_view::npos ? std::nullopt : parse_id(rest.substr(0, sep));
+      if (!id) refuse("API token is malformed");
+      return principal_from_api_token(*id, std::string(rest.substr(sep + 1)));
+    }
+    return principal_from_jwt(std::string(token));
+  }
+  if (starts_with_ci(value, "Basic ")) {
+    auto decoded = base64_decode(trim(value.substr(6)));
+    const auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) refuse("Basic credentials are malformed");
+    std::string_view user = std::string_view(*decoded).substr(0, colon);
+    if (user.starts_with("cht_")) user.remove_prefix(4);
+    auto id = parse_id(user);
+    if (!id) refuse("Basic credentials must be an API token id and its secret");
+    return principal_from_api_token(*id, decoded->substr(colon + 1));
+  }
+  refuse("unsupported Authorization scheme: use Bearer or Basic");
+}
+
+std::optional<Principal> AuthService::principal_from_jwt(const std::string& token) {
+  VerifyOptions options;
+  options.algorithms = keys_.algorithms();
+  options.issuer = config_.issuer;
+  options.audience = config_.audience;
+  options.now_s = clock_.now_ms() / 1000;
+  auto result = verify_jwt(token, verify_keys_, options);
+  if (!result) {
+    refuse(result.error() == JwtError::kExpired
+               ? "access token expired; refresh it or sign in again"
+               : "access token is not valid");
+  }
+  const auto& claims = result.claims();
+  Principal p;
+  p.kind = Principal::Kind::kUser;
+  p.subject = "user:" + claims.value("sub", std::string());
+  p.email = claims.value("email", std::string());
+  if (claims.contains("roles") && claims["roles"].is_array()) {
+    for (const auto& r : claims["roles"]) {
+      if (r.is_string()) p.roles.push_back(r.get<std::string>());
+    }
+  }
+  if (p.subject == "user:") refuse("access token is not valid");
+  return p;
+}
+
+std::optional<Principal> AuthService::principal_from_api_token(std::int64_t id,
+                                                               const std::string& secret) {
+  auto token = db_.transact([&](Tx& tx) { return store_.authenticate_api_token(tx, id, secret); });
+  if (!token) refuse("API token is not valid, revoked or expired");
+  Principal p;
+  p.kind = Principal::Kind::kApiToken;
+  p.subject = "token:" + std::to_string(token->id);
+  p.scopes = token->scopes;
+  return p;
+}
+
+}  // namespace carehub::auth

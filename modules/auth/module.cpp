@@ -1,0 +1,30 @@
+#include "auth/module.hpp"
+
+#include "auth/auth_config.hpp"
+#include "auth/routes.hpp"
+#include "auth/service.hpp"
+
+namespace carehub::auth {
+
+AuthModule::AuthModule() = default;
+AuthModule::~AuthModule() = default;
+
+void AuthModule::add_config_schema(ConfigSchema& schema) const {
+  add_auth_config_schema(schema);
+}
+
+void AuthModule::start(ModuleContext& ctx) {
+  service_ =
+      std::make_unique<AuthService>(read_auth_config(ctx.config), ctx.db, ctx.audit, ctx.clock);
+  ctx.set_authenticator(
+      [service = service_.get()](const Request& req) { return service->authenticate(req); });
+  register_session_routes(ctx.router, *service_);
+  register_admin_routes(ctx.router, *service_);
+}
+
+std::vector<std::string> AuthModule::bootstrap(ModuleContext& /*context*/,
+                                               const BootstrapOptions& options) {
+  return service_->bootstrap(options.admin_email, options.admin_password);
+}
+
+}  // namespace carehub::auth

@@ -1,0 +1,158 @@
+// User administration, API tokens and self-registration.
+#include <charconv>
+
+#include "auth/route_helpers.hpp"
+#include "auth/routes.hpp"
+#include "carehub/error.hpp"
+
+namespace carehub::auth {
+namespace {
+
+std::int64_t id_param(const Request& req) {
+  const auto& text = req.param("id");
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) {
+    throw ApiError(ErrorCode::kBadRequest, "id must be a positive integer");
+  }
+  return id;
+}
+
+int int_query(const Request& req, const char* name, int fallback, int min, int max) {
+  auto v = req.query_param(name);
+  if (!v) return fallback;
+  int n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size() || n < min || n > max) {
+    throw ApiError(ErrorCode::kBadRequest, std::string(name) + " must be an integer from " +
+                                               std::to_string(min) + " to " + std::to_string(max));
+  }
+  return n;
+}
+
+NewUser new_user_from(const nlohmann::json& body) {
+  NewUser u;
+  u.email = optional_string(body, "email");
+  u.username = optional_string(body, "username");
+  u.first_name = optional_string(body, "first_name").value_or("");
+  u.last_name = optional_string(body, "last_name").value_or("");
+  u.language = optional_string(body, "language").value_or("en");
+  if (auto roles = optional_string_list(body, "roles")) u.roles = *roles;
+  if (auto role = optional_string(body, "role")) u.roles = {*role};
+  u.status = optional_string(body, "status").value_or("active");
+  if (!u.email && !u.username)
+    throw ApiError(ErrorCode::kValidationFailed, "'email' or 'username' is required");
+  return u;
+}
+
+nlohmann::json token_json(const ApiToken& t) {
+  auto time = [](const std::optional<std::int64_t>& ms) {
+    return ms ? nlohmann::json(format_rfc3339_ms(*ms)) : nlohmann::json();
+  };
+  return {{"id", std::to_string(t.id)},
+          {"name", t.name},
+          {"scopes", t.scopes},
+          {"created_at", format_rfc3339_ms(t.created_at_ms)},
+          {"expires_at", time(t.expires_at_ms)},
+          {"revoked_at", time(t.revoked_at_ms)},
+          {"last_used", time(t.last_used_ms)}};
+}
+
+}  // namespace
+
+void register_admin_routes(Router& r, AuthService& auth) {
+  r.add(Method::kGet, "/api/v1/users", Access::admin(), [&auth](Request& req) {
+    UserFilter filter;
+    filter.role = req.query_param("role");
+    filter.status = req.query_param("status");
+    filter.query = req.query_param("q");
+    filter.limit = int_query(req, "limit", 50, 1, 200);
+    filter.offset = int_query(req, "offset", 0, 0, 1'000'000'000);
+    auto page = auth.list_users(filter);
+    nlohmann::json users = nlohmann::json::array();
+    for (const auto& u : page.users) users.push_back(user_json(u));
+    return Response::json({{"users", users},
+                           {"total", page.total},
+                           {"limit", filter.limit},
+                           {"offset", filter.offset}});
+  });
+  r.add(Method::kPost, "/api/v1/users", Access::admin(), [&auth](Request& req) {
+    auto body = object_body(req);
+    auto user = auth.create_user(req, new_user_from(body), optional_string(body, "password"));
+    return Response::json(user_json(user), 201);
+  });
+  r.add(Method::kGet, "/api/v1/users/{id}", Access::admin(),
+        [&auth](Request& req) { return Response::json(user_json(auth.get_user(id_param(req)))); });
+  r.add(Method::kPatch, "/api/v1/users/{id}", Access::admin(), [&auth](Request& req) {
+    auto body = object_body(req);
+    UserPatch patch;
+    for (const auto& [key, value] : body.items()) {
+      static const std::vector<std::string> kAllowed = {"first_name", "last_name", "language",
+                                                        "roles", "status"};
+      if (std::find(kAllowed.begin(), kAllowed.end(), key) == kAllowed.end()) {
+        throw ApiError(ErrorCode::kValidationFailed, "'" + key + "' cannot be changed here");
+      }
+    }
+    patch.first_name = optional_string(body, "first_name");
+    patch.last_name = optional_string(body, "last_name");
+    patch.language = optional_string(body, "language");
+    patch.roles = optional_string_list(body, "roles");
+    patch.status = optional_string(body, "status");
+    return Response::json(user_json(auth.update_user(req, id_param(req), patch)));
+  });
+  // Tuva EMPI's role update: {"user_id": "...", "role": "admin" | "member" | null}.
+  r.add(Method::kPost, "/api/v1/users/{id}", Access::admin(), [&auth](Request& req) {
+    auto body = object_body(req);
+    const auto id = id_param(req);
+    if (!body.contains("role")) throw ApiError(ErrorCode::kValidationFailed, "'role' is required");
+    auto role = optional_string(body, "role");
+    if (role && *role != "admin" && *role != "member") {
+      throw ApiError(ErrorCode::kValidationFailed, "'role' must be admin, member or null");
+    }
+    auto roles = auth.get_user(id).roles;
+    std::erase_if(roles, [](const std::string& r) { return r == "admin" || r == "member"; });
+    if (role) roles.push_back(*role);
+    UserPatch patch;
+    patch.roles = roles;
+    auto user = auth.update_user(req, id, patch);
+    return Response::json({{"user", {{"id", std::to_string(user.id)}}}});
+  });
+  r.add(Method::kPost, "/api/v1/users/{id}/reset-password", Access::admin(), [&auth](Request& req) {
+    auto token = auth.issue_reset_token(req, id_param(req));
+    return Response::json({{"token", token}, {"expires_in", auth.config().reset_token_ttl_s}}, 201);
+  });
+
+  r.add(Method::kPost, "/api/v1/tokens", Access::admin(), [&auth](Request& req) {
+    auto body = object_body(req);
+    std::optional<std::int64_t> expires_at;
+    if (auto seconds = body.find("expires_in"); seconds != body.end() && !seconds->is_null()) {
+      if (!seconds->is_number_integer() || seconds->get<std::int64_t>() <= 0) {
+        throw ApiError(ErrorCode::kValidationFailed,
+                       "'expires_in' must be a positive number of seconds");
+      }
+      expires_at = auth.clock().now_ms() + seconds->get<std::int64_t>() * 1000;
+    }
+    auto scopes = optional_string_list(body, "scopes").value_or(std::vector<std::string>{});
+    auto issued = auth.create_api_token(req, required_string(body, "name"), scopes, expires_at);
+    auto out = token_json(issued.token);
+    out["token"] = issued.bearer;
+    return Response::json(out, 201);
+  });
+  r.add(Method::kGet, "/api/v1/tokens", Access::admin(), [&auth](Request&) {
+    nlohmann::json tokens = nlohmann::json::array();
+    for (const auto& t : auth.list_api_tokens()) tokens.push_back(token_json(t));
+    return Response::json({{"tokens", tokens}});
+  });
+  r.add(Method::kDelete, "/api/v1/tokens/{id}", Access::admin(), [&auth](Request& req) {
+    auth.revoke_api_token(req, id_param(req));
+    return Response::no_content();
+  });
+
+  r.add(Method::kPost, "/api/v1/auth/register", Access::open(), [&auth](Request& req) {
+    auto body = object_body(req);
+    auto user = auth.register_user(req, new_user_from(body), required_string(body, "password"));
+    return Response::json(user_json(user), 201);
+  });
+}
+
+}  // namespace carehub::auth

@@ -1,0 +1,235 @@
+#include "auth/service.hpp"
+
+#include <fmt/format.h>
+
+#include "auth/jwt.hpp"
+#include "carehub/error.hpp"
+#include "carehub/hash.hpp"
+#include "carehub/log.hpp"
+
+namespace carehub::auth {
+namespace {
+
+constexpr std::int64_t kLoginWindowMs = 60'000;
+// The same words whatever went wrong, so the answer never tells whether an account exists.
+constexpr const char* kBadCredentials =
+    "invalid credentials (or the account is temporarily locked)";
+
+KeyRing load_keys(const AuthConfig& c) {
+  KeyRingConfig kc;
+  kc.algorithm = c.signing_algorithm;
+  if (!c.signing_key.empty()) kc.pem_keys = {c.signing_key};
+  kc.keys_dir = c.keys_dir;
+  return KeyRing::load_or_generate(kc);
+}
+
+std::string actor_of(const User& user) {
+  return "user:" + std::to_string(user.id);
+}
+
+}  // namespace
+
+std::string format_api_token(std::int64_t id, const std::string& secret) {
+  return fmt::format("cht_{}_{}", id, secret);
+}
+
+nlohmann::json user_json(const User& u) {
+  auto opt_time = [](const std::optional<std::int64_t>& ms) {
+    return ms ? nlohmann::json(format_rfc3339_ms(*ms)) : nlohmann::json();
+  };
+  // Tuva EMPI's user shape: a string id and one "role" (admin or member); carehub adds the rest.
+  const char* tuva_role = u.has_role("admin") ? "admin" : u.has_role("member") ? "member" : nullptr;
+  return {{"id", std::to_string(u.id)},
+          {"role", tuva_role ? nlohmann::json(tuva_role) : nlohmann::json()},
+          {"email", u.email ? nlohmann::json(*u.email) : nlohmann::json()},
+          {"username", u.username ? nlohmann::json(*u.username) : nlohmann::json()},
+          {"first_name", u.first_name},
+          {"last_name", u.last_name},
+          {"language", u.language},
+          {"roles", u.roles},
+          {"status", u.status},
+          {"has_password", u.password_hash.has_value()},
+          {"created_at", format_rfc3339_ms(u.created_at_ms)},
+          {"updated_at", format_rfc3339_ms(u.updated_at_ms)},
+          {"last_login", opt_time(u.last_login_ms)}};
+}
+
+AuthService::AuthService(AuthConfig config, Database& db, AuditLog& audit, const Clock& clock)
+    : config_(std::move(config)),
+      db_(db),
+      audit_(audit),
+      clock_(clock),
+      store_(clock),
+      keys_(load_keys(config_)),
+      verify_keys_(keys_.verification_keys()),
+      login_limiter_(clock, config_.login_rate_per_minute, kLoginWindowMs) {}
+
+PasswordParams AuthService::password_params() const {
+  return {config_.password_memory_kib, config_.password_iterations, config_.password_parallelism};
+}
+
+std::string AuthService::issue_access_token(const User& user) {
+  const std::int64_t now = clock_.now_ms() / 1000;
+  nlohmann::json claims = {{"sub", std::to_string(user.id)},
+                           {"roles", user.roles},
+                           {"iat", now},
+                           {"exp", now + config_.access_token_ttl_s},
+                           {"iss", config_.issuer},
+                           {"aud", config_.audience},
+                           {"jti", random_hex(16)}};
+  if (user.email) claims["email"] = *user.email;
+  return keys_.sign(claims);
+}
+
+Session AuthService::open_session(Tx& tx, const User& user, const std::string& family,
+                                  const Request& request) {
+  auto refresh = store_.create_refresh_token(
+      tx, user.id, family, config_.refresh_token_ttl_s * 1000, request.client_address);
+  return {issue_access_token(user), refresh.secret, config_.access_token_ttl_s, user};
+}
+
+Session AuthService::login(const Request& request, const std::string& login,
+                           const std::string& password) {
+  if (auto wait_ms = login_limiter_.hit(request.client_address)) {
+    throw ApiError(ErrorCode::kTooManyRequests,
+                   fmt::format("too many sign-in attempts; retry in {} s", (wait_ms + 999) / 1000));
+  }
+  auto user = db_.transact([&](Tx& tx) { return store_.find_by_login(tx, login); }, TxMode::kRead);
+  const std::int64_t now = clock_.now_ms();
+  // Hashing runs whether or not the account exists or may sign in: equal work, equal time.
+  const bool usable = user && user->active() && !user->locked_at(now) && user->password_hash;
+  const bool password_ok = verify_password(
+      password, usable ? *user->password_hash : dummy_password_hash(password_params()));
+  AuditEvent event =
+      AuditLog::from_request(request, "auth.login", "user", user ? std::to_string(user->id) : "");
+  if (!usable || !password_ok) {
+    event.outcome = "failure";
+    event.detail = {{"reason", !user                  ? "unknown_login"
+                               : !user->active()      ? "disabled"
+                               : user->locked_at(now) ? "locked"
+                               : !user->password_hash ? "no_local_password"
+                                                      : "wrong_password"}};
+    db_.transact([&](Tx& tx) {
+      audit_.record(tx, event);
+      if (user && usable &&
+          store_.record_login_failure(tx, user->id, config_.lockout_failures,
+                                      config_.lockout_s * 1000)) {
+        audit_.record(
+            tx, AuditLog::from_request(request, "auth.lockout", "user", std::to_string(user->id)));
+      }
+    });
+    throw ApiError(ErrorCode::kUnauthorized, kBadCredentials);
+  }
+  return db_.transact([&](Tx& tx) {
+    store_.record_login_success(tx, user->id);
+    if (needs_rehash(*user->password_hash, password_params())) {
+      UserPatch patch;
+      patch.password_hash = hash_password(password, password_params());
+      store_.update_user(tx, user->id, patch);
+    }
+    event.actor = actor_of(*user);
+    audit_.record(tx, event);
+    auto fresh = store_.find_user(tx, user->id);
+    return open_session(tx, *fresh, AuthStore::new_family_id(), request);
+  });
+}
+
+Session AuthService::refresh(const Request& request, const std::string& refresh_token) {
+  struct Outcome {
+    std::optional<Session> session;
+    RotateResult::Outcome result;
+  };
+  auto out = db_.transact([&](Tx& tx) {
+    auto r = store_.rotate_refresh_token(tx, refresh_token, config_.refresh_token_ttl_s * 1000,
+                                         request.client_address);
+    if (r.outcome == RotateResult::Outcome::kReused) {
+      AuditEvent e =
+          AuditLog::from_request(request, "auth.refresh_reuse", "user", std::to_string(r.user_id));
+      e.outcome = "denied";
+      e.detail = {{"family_revoked", true}};
+      audit_.record(tx, e);
+    }
+    if (r.outcome != RotateResult::Outcome::kRotated) return Outcome{std::nullopt, r.outcome};
+    auto user = store_.find_user(tx, r.user_id);
+    if (!user || !user->active()) {
+      store_.revoke_refresh_family_of(tx, r.secret);
+      return Outcome{std::nullopt, RotateResult::Outcome::kRevoked};
+    }
+    return Outcome{Session{issue_access_token(*user), r.secret, config_.access_token_ttl_s, *user},
+                   r.outcome};
+  });
+  if (!out.session) {
+    throw ApiError(ErrorCode::kUnauthorized, out.result == RotateResult::Outcome::kExpired
+                                                 ? "refresh token expired; sign in again"
+                                                 : "refresh token is not valid; sign in again");
+  }
+  return *out.session;
+}
+
+void AuthService::logout(const Request& request, const std::string& refresh_token) {
+  db_.transact([&](Tx& tx) {
+    auto user_id = store_.revoke_refresh_family_of(tx, refresh_token);
+    AuditEvent e = AuditLog::from_request(request, "auth.logout", "user",
+                                          user_id ? std::to_string(*user_id) : "");
+    e.outcome = user_id ? "success" : "failure";
+    audit_.record(tx, e);
+  });
+}
+
+std::int64_t AuthService::user_id_of(const Request& request) const {
+  const auto& subject = request.principal->subject;
+  if (!subject.starts_with("user:"))
+    throw ApiError(ErrorCode::kForbidden, "this route is for users");
+  return std::stoll(subject.substr(5));
+}
+
+User AuthService::current_user(const Request& request) {
+  const auto id = user_id_of(request);
+  auto user = db_.transact([&](Tx& tx) { return store_.find_user(tx, id); }, TxMode::kRead);
+  if (!user || !user->active())
+    throw ApiError(ErrorCode::kUnauthorized, "the account no longer exists or is disabled");
+  return *user;
+}
+
+User AuthService::update_me(const Request& request, const UserPatch& patch) {
+  if (auto problem = patch_problem(patch)) throw ApiError(ErrorCode::kValidationFailed, *problem);
+  const auto id = user_id_of(request);
+  return db_.transact([&](Tx& tx) {
+    auto user = store_.update_user(tx, id, patch);
+    if (!user) throw ApiError(ErrorCode::kNotFound, "the account no longer exists");
+    audit_.record(tx,
+                  AuditLog::from_request(request, "user.update_self", "user", std::to_string(id)));
+    return *user;
+  });
+}
+
+void AuthService::change_password(const Request& request, const std::string& current,
+                                  const std::string& next,
+                                  const std::optional<std::string>& keep_refresh_token) {
+  if (auto problem = password_problem(next)) throw ApiError(ErrorCode::kValidationFailed, *problem);
+  const User user = current_user(request);
+  if (!user.password_hash || !verify_password(current, *user.password_hash)) {
+    db_.transact([&](Tx& tx) {
+      AuditEvent e =
+          AuditLog::from_request(request, "auth.password_change", "user", std::to_string(user.id));
+      e.outcome = "failure";
+      audit_.record(tx, e);
+    });
+    throw ApiError(ErrorCode::kForbidden, "the current password is not correct");
+  }
+  const std::string hash = hash_password(next, password_params());
+  db_.transact([&](Tx& tx) {
+    UserPatch patch;
+    patch.password_hash = hash;
+    store_.update_user(tx, user.id, patch);
+    std::optional<std::string> keep;
+    if (keep_refresh_token) keep = store_.family_of(tx, *keep_refresh_token);
+    auto ended = store_.revoke_user_sessions(tx, user.id, keep);
+    AuditEvent e =
+        AuditLog::from_request(request, "auth.password_change", "user", std::to_string(user.id));
+    e.detail = {{"sessions_ended", ended}};
+    audit_.record(tx, e);
+  });
+}
+
+}  // namespace carehub::auth
