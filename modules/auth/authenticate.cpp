@@ -4,9 +4,11 @@
 
 #include <charconv>
 
+#include "auth/jws.hpp"
 #include "auth/jwt.hpp"
 #include "auth/service.hpp"
 #include "carehub/error.hpp"
+#include "carehub/log.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -55,9 +57,31 @@ std::optional<std::int64_t> parse_id(std::string_view text) {
   throw ApiError(ErrorCode::kUnauthorized, why);
 }
 
+// The issuer a JWT claims, read without verifying anything: only to choose who verifies it.
+std::string claimed_issuer(std::string_view token) {
+  const auto first = token.find('.');
+  const auto second = token.find('.', first + 1);
+  if (first == std::string_view::npos || second == std::string_view::npos) return {};
+  auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
+  if (!payload) return {};
+  auto claims = nlohmann::json::parse(*payload, nullptr, false);
+  return claims.is_object() && claims.contains("iss") && claims["iss"].is_string()
+             ? claims["iss"].get<std::string>()
+             : std::string();
+}
+
 }  // namespace
 
 std::optional<Principal> AuthService::authenticate(const Request& request) {
+  // Behind oauth2-proxy the provider's token arrives in its own header.
+  if (oidc_ && oidc_->config().header != "Authorization") {
+    std::string name = oidc_->config().header;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto value = request.header(name)) {
+      if (auto token = token_from_header(oidc_->config().header, *value))
+        return principal_from_oidc(*token);
+    }
+  }
   auto header = request.header("authorization");
   if (!header) return std::nullopt;
   const std::string_view value = trim(*header);
@@ -70,6 +94,8 @@ std::optional<Principal> AuthService::authenticate(const Request& request) {
       if (!id) refuse("API token is malformed");
       return principal_from_api_token(*id, std::string(rest.substr(sep + 1)));
     }
+    if (oidc_ && claimed_issuer(token) != config_.issuer)
+      return principal_from_oidc(std::string(token));
     return principal_from_jwt(std::string(token));
   }
   if (starts_with_ci(value, "Basic ")) {
@@ -108,6 +134,34 @@ std::optional<Principal> AuthService::principal_from_jwt(const std::string& toke
     }
   }
   if (p.subject == "user:") refuse("access token is not valid");
+  return p;
+}
+
+std::optional<Principal> AuthService::principal_from_oidc(const std::string& token) {
+  auto identity = oidc_->verify(token);
+  if (!identity.ok()) {
+    switch (*identity.failure) {
+      case OidcFailure::kProviderUnavailable:
+        log_warn("oidc_provider_unavailable", {{"reason", identity.reason}});
+        throw ApiError(ErrorCode::kUnavailable,
+                       "the identity provider's keys cannot be fetched; retry later");
+      case OidcFailure::kNoEmail:
+        throw ApiError(ErrorCode::kForbidden, "the identity token carries no usable email");
+      case OidcFailure::kInvalidToken: refuse("access token is not valid");
+    }
+  }
+  auto user =
+      db_.transact([&](Tx& tx) { return store_.find_by_login(tx, identity.email); }, TxMode::kRead);
+  if (!user || !user->email) {
+    throw ApiError(ErrorCode::kForbidden,
+                   "no account for this identity here; an admin must create it first");
+  }
+  if (!user->active()) throw ApiError(ErrorCode::kForbidden, "this account is disabled");
+  Principal p;
+  p.kind = Principal::Kind::kUser;
+  p.subject = "user:" + std::to_string(user->id);
+  p.email = *user->email;
+  p.roles = user->roles;
   return p;
 }
 

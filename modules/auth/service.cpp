@@ -62,7 +62,18 @@ AuthService::AuthService(AuthConfig config, Database& db, AuditLog& audit, const
       store_(clock),
       keys_(load_keys(config_)),
       verify_keys_(keys_.verification_keys()),
-      login_limiter_(clock, config_.login_rate_per_minute, kLoginWindowMs) {}
+      login_limiter_(clock, config_.login_rate_per_minute, kLoginWindowMs) {
+  if (!config_.oidc.issuer.empty()) {
+    OidcConfig oc;
+    oc.issuer = config_.oidc.issuer;
+    oc.audience = config_.oidc.audience;
+    oc.jwks_url = config_.oidc.jwks_url;
+    oc.email_claim = config_.oidc.email_claim;
+    oc.header = config_.oidc.header;
+    oc.min_refresh_interval_s = config_.oidc.min_refresh_interval_s;
+    oidc_ = std::make_unique<OidcVerifier>(oc, clock_);
+  }
+}
 
 PasswordParams AuthService::password_params() const {
   return {config_.password_memory_kib, config_.password_iterations, config_.password_parallelism};

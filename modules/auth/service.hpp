@@ -11,6 +11,7 @@
 #include "auth/auth_config.hpp"
 #include "auth/auth_store.hpp"
 #include "auth/keys.hpp"
+#include "auth/oidc.hpp"
 #include "auth/password.hpp"
 #include "carehub/audit.hpp"
 #include "carehub/db.hpp"
@@ -85,6 +86,7 @@ class AuthService {
   Session open_session(Tx& tx, const User& user, const std::string& family, const Request& request);
   std::string issue_access_token(const User& user);
   std::optional<Principal> principal_from_jwt(const std::string& token);
+  std::optional<Principal> principal_from_oidc(const std::string& token);
   std::optional<Principal> principal_from_api_token(std::int64_t id, const std::string& secret);
   std::int64_t user_id_of(const Request& request) const;
 
@@ -96,6 +98,7 @@ class AuthService {
   KeyRing keys_;
   JwkSet verify_keys_;
   RateLimiter login_limiter_;
+  std::unique_ptr<OidcVerifier> oidc_;  // when auth.oidc.issuer is set
 };
 
 nlohmann::json user_json(const User& user);
