@@ -1,0 +1,154 @@
+// The authorisation matrix: every route of every module, as main() loads them, walked with no
+// credentials, with each role and with API tokens. The expected rule of each route is listed
+// here, so a new route (or a changed rule) fails until this table says who may call it.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "carehub/core_routes.hpp"
+#include "carehub/migrations.hpp"
+#include "http/pipeline.hpp"
+#include "modules.hpp"
+#include "support/test_database.hpp"
+
+using namespace carehub;
+
+namespace {
+
+const std::map<std::string, std::string> kExpected = {
+    {"GET /healthz", "public"},
+    {"GET /readyz", "public"},
+    {"GET /metrics", "public"},
+    {"GET /api/v1/health-check", "public"},
+    {"GET /api/v1/jobs/{id}", "role admin"},
+    {"GET /.well-known/jwks.json", "public"},
+    {"POST /api/v1/auth/login", "public"},
+    {"POST /api/v1/auth/refresh", "public"},
+    {"POST /api/v1/auth/logout", "public"},
+    {"POST /api/v1/auth/register", "public"},
+    {"POST /api/v1/auth/reset-password", "public"},
+    {"GET /api/v1/auth/me", "any signed-in user"},
+    {"PATCH /api/v1/auth/me", "any signed-in user"},
+    {"POST /api/v1/auth/password", "any signed-in user"},
+    {"GET /api/v1/users", "role admin"},
+    {"POST /api/v1/users", "role admin"},
+    {"GET /api/v1/users/{id}", "role admin"},
+    {"PATCH /api/v1/users/{id}", "role admin"},
+    {"POST /api/v1/users/{id}", "role admin"},
+    {"POST /api/v1/users/{id}/reset-password", "role admin"},
+    {"POST /api/v1/tokens", "role admin"},
+    {"GET /api/v1/tokens", "role admin"},
+    {"DELETE /api/v1/tokens/{id}", "role admin"},
+    // diag: only when diag.enabled (tests and benchmarks), never in production
+    {"POST /api/v1/diag/echo", "public"},
+    {"GET /api/v1/diag/sleep", "public"},
+    {"PUT /api/v1/diag/rows/{id}", "public"},
+    {"GET /api/v1/diag/rows/{id}", "public"},
+    {"POST /api/v1/diag/upload", "public"},
+    {"POST /api/v1/diag/jobs", "public"},
+};
+
+std::string concrete(const std::string& pattern) {
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '{') {
+      out += "1";
+      i = pattern.find('}', i);
+    } else {
+      out += pattern[i];
+    }
+  }
+  return out;
+}
+
+Principal user_with(std::string role) {
+  Principal p;
+  p.subject = "user:999";
+  p.roles = {std::move(role)};
+  return p;
+}
+
+Principal token_with(std::vector<std::string> scopes) {
+  Principal p;
+  p.kind = Principal::Kind::kApiToken;
+  p.subject = "token:999";
+  p.scopes = std::move(scopes);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("authorisation matrix: every route has its expected rule and the pipeline enforces it",
+          "[auth][contract][matrix]") {
+  auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
+  DYNAMIC_SECTION(test::backend_name(backend)) {
+    test::TestDatabase tdb(backend);
+    migrate(tdb.db(), {});
+    test::TempDir dir;
+    auto modules = make_modules();
+    ConfigSchema schema;
+    add_core_config_schema(schema);
+    for (const auto& m : modules) m->add_config_schema(schema);
+    auto config = Config::load(schema, std::nullopt,
+                               {{"CAREHUB_DIAG__ENABLED", "true"},
+                                {"CAREHUB_AUTH__KEYS_DIR", dir.path() + "/keys"},
+                                {"CAREHUB_BLOB__PATH", dir.path() + "/blobs"}});
+    SystemClock clock;
+    auto blobs = open_blob_store(config.blob());
+    JobQueue jobs(tdb.db(), clock, config.jobs());
+    JobRegistry handlers;
+    AuditLog audit(tdb.db(), clock);
+    Router router;
+    Metrics metrics;
+    Pipeline pipeline(router);
+    register_core_routes(router, tdb.db(), jobs, metrics);
+    ModuleContext ctx{
+        config, tdb.db(), *blobs,
+        jobs,   handlers, audit,
+        router, clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); }};
+    for (auto& m : modules) m->start(ctx);
+
+    std::map<std::string, std::string> actual;
+    for (const auto& route : router.routes()) {
+      actual[std::string(method_name(route->method)) + " " + route->pattern] =
+          route->access.describe();
+    }
+    CHECK(actual == kExpected);
+
+    const std::vector<Principal> callers = {
+        user_with("admin"),   user_with("physician"),
+        user_with("patient"), user_with("medical"),
+        user_with("member"),  user_with("user"),
+        token_with({}),       token_with({"dicom:write", "empi:read"})};
+    for (const auto& route : router.routes()) {
+      if (route->access.is_public()) continue;
+      const std::string name = std::string(method_name(route->method)) + " " + route->pattern;
+      INFO(name);
+      Request anonymous;
+      anonymous.method = route->method;
+      anonymous.path = concrete(route->pattern);
+      anonymous.request_id = "matrix";
+      anonymous.body = "{}";
+      pipeline.set_authenticator([](const Request&) { return std::optional<Principal>(); });
+      Response early;
+      const Route* found = pipeline.route(anonymous, early);
+      REQUIRE(found == route.get());
+      auto denied = pipeline.handle(*found, anonymous);
+      CHECK(denied.status == 401);
+      CHECK(std::find_if(denied.headers.begin(), denied.headers.end(), [](const auto& h) {
+              return h.first == "WWW-Authenticate";
+            }) != denied.headers.end());
+      for (const auto& caller : callers) {
+        if (route->access.allows(caller)) continue;
+        Request req = anonymous;
+        pipeline.set_authenticator(
+            [caller](const Request&) { return std::optional<Principal>(caller); });
+        auto forbidden = pipeline.handle(*found, req);
+        INFO(caller.subject << " " << (caller.roles.empty() ? "" : caller.roles.front()));
+        CHECK(forbidden.status == 403);
+        CHECK(nlohmann::json::parse(forbidden.body)["error"]["message"]
+                  .get<std::string>()
+                  .starts_with("this route needs"));
+      }
+    }
+  }
+}
