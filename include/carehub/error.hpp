@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace carehub {
 
@@ -37,9 +39,16 @@ class ApiError : public std::runtime_error {
   ApiError(ErrorCode code, std::string message)
       : std::runtime_error(std::move(message)), code_(code) {}
   ErrorCode code() const { return code_; }
+  // A header the error answer must carry (Retry-After on 429, for instance).
+  ApiError& with_header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
  private:
   ErrorCode code_;
+  std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 // {"error":{"code","message","request_id"}}

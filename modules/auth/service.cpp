@@ -102,8 +102,10 @@ Session AuthService::open_session(Tx& tx, const User& user, const std::string& f
 Session AuthService::login(const Request& request, const std::string& login,
                            const std::string& password) {
   if (auto wait_ms = login_limiter_.hit(request.client_address)) {
+    const auto seconds = std::to_string((wait_ms + 999) / 1000);
     throw ApiError(ErrorCode::kTooManyRequests,
-                   fmt::format("too many sign-in attempts; retry in {} s", (wait_ms + 999) / 1000));
+                   "too many sign-in attempts; retry in " + seconds + " s")
+        .with_header("Retry-After", seconds);
   }
   auto user = db_.transact([&](Tx& tx) { return store_.find_by_login(tx, login); }, TxMode::kRead);
   const std::int64_t now = clock_.now_ms();
@@ -219,12 +221,22 @@ void AuthService::change_password(const Request& request, const std::string& cur
                                   const std::optional<std::string>& keep_refresh_token) {
   if (auto problem = password_problem(next)) throw ApiError(ErrorCode::kValidationFailed, *problem);
   const User user = current_user(request);
+  if (user.locked_at(clock_.now_ms())) {
+    throw ApiError(ErrorCode::kForbidden,
+                   "the account is temporarily locked after failed attempts");
+  }
   if (!user.password_hash || !verify_password(current, *user.password_hash)) {
+    // Guessing the current password with a stolen session counts like failed sign-ins.
     db_.transact([&](Tx& tx) {
       AuditEvent e =
           AuditLog::from_request(request, "auth.password_change", "user", std::to_string(user.id));
       e.outcome = "failure";
       audit_.record(tx, e);
+      if (store_.record_login_failure(tx, user.id, config_.lockout_failures,
+                                      config_.lockout_s * 1000)) {
+        audit_.record(
+            tx, AuditLog::from_request(request, "auth.lockout", "user", std::to_string(user.id)));
+      }
     });
     throw ApiError(ErrorCode::kForbidden, "the current password is not correct");
   }

@@ -59,6 +59,7 @@ Response Pipeline::handle(const Route& route, Request& request) const {
     // An authenticator may refuse with a reason (expired token: 401; a known identity with no
     // account here: 403); every 401 says how to authenticate.
     auto response = error_response(e.code(), e.what(), request);
+    for (const auto& [name, value] : e.headers()) response.with_header(name, value);
     if (e.code() == ErrorCode::kUnauthorized) {
       response.with_header("WWW-Authenticate", "Bearer realm=\"carehub\"");
     }

@@ -1,5 +1,5 @@
 // The command line as scripts and container health checks use it: version, --help everywhere,
-// usage errors with exit 2, bootstrap's placeholder and the healthcheck subcommand.
+// usage errors with exit 2, bootstrap's second run and the healthcheck subcommand.
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -51,18 +51,20 @@ TEST_CASE("an unknown subcommand or option is a usage error (exit 2)", "[e2e]") 
   }
 }
 
-TEST_CASE("bootstrap is an extension point that says what it would do", "[e2e]") {
+TEST_CASE("bootstrap creates the admin once and a second run changes nothing", "[e2e]") {
   ServerOptions options;
   options.start = false;
   ServerUnderTest server(options);
-  // Until the auth issue fills it in, any account of what it would do (including "nothing") is
-  // right; scripts rely on it succeeding, and on a second run succeeding too.
-  for (int run = 1; run <= 2; ++run) {
-    const auto r = server.cli({"bootstrap", "--admin-email", "admin@clinic.example"});
-    INFO("run " << run << "\n" << describe(r));
-    CHECK(r.exit_code == 0);
-    CHECK(!r.out.empty());
-  }
+  // Scripts run it on every deploy: both runs succeed, only the first creates the admin.
+  const auto first = server.cli({"bootstrap", "--admin-email", "admin@clinic.example"});
+  INFO(describe(first));
+  CHECK(first.exit_code == 0);
+  CHECK(first.out.find("created admin admin@clinic.example") != std::string::npos);
+  const auto second = server.cli({"bootstrap", "--admin-email", "admin@clinic.example"});
+  INFO(describe(second));
+  CHECK(second.exit_code == 0);
+  CHECK(second.out.find("already exists") != std::string::npos);
+  CHECK(second.out.find("created admin") == std::string::npos);
 }
 
 TEST_CASE("healthcheck exits 0 against a live server and non-zero otherwise", "[e2e]") {
