@@ -41,6 +41,28 @@ else
   packages=("${BUILD_PACKAGES[@]}")
 fi
 
+# node: test OpenID provider ----------------------------------------------------------------
+# The OIDC tests run a real OpenID provider (tests/oidc: the npm package oidc-provider, pinned by
+# its committed package-lock.json). Build mode only: Debian's nodejs and npm when no node is on
+# PATH, then `npm ci` once the packages are in (skipped while tests/oidc/node_modules is newer
+# than the lock file, except in CI or with CAREHUB_FORCE_DEPS=1). Nothing when tests/oidc is
+# absent (the Docker build stage copies only this script).
+oidc_provider_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/oidc
+if [[ $mode == build && -f $oidc_provider_dir/package-lock.json ]] && ! command -v node >/dev/null; then
+  packages+=(nodejs npm)
+fi
+install_oidc_provider() {
+  [[ $mode == build && -f $oidc_provider_dir/package-lock.json ]] || return 0
+  local installed=$oidc_provider_dir/node_modules/.package-lock.json
+  if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 && $installed -nt $oidc_provider_dir/package-lock.json ]]; then
+    echo "install-deps: tests/oidc node packages already installed"
+    return 0
+  fi
+  echo "install-deps: npm ci --prefix tests/oidc"
+  npm ci --prefix "$oidc_provider_dir" --no-audit --no-fund
+}
+# end node: test OpenID provider ------------------------------------------------------------
+
 if ((list_only)); then
   printf '%s\n' "${packages[@]}"
   exit 0
@@ -64,6 +86,7 @@ all_installed() {
 
 if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 ]] && all_installed "${packages[@]}"; then
   echo "install-deps: all ${#packages[@]} $mode packages already installed"
+  install_oidc_provider # node: test OpenID provider
   exit 0
 fi
 
@@ -94,4 +117,5 @@ echo "install-deps: apt-get update"
 apt_get update
 echo "install-deps: apt-get install ${packages[*]}"
 apt_get install -y --no-install-recommends "${packages[@]}"
+install_oidc_provider # node: test OpenID provider
 echo "install-deps: done"
