@@ -17,105 +17,20 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/../lib.sh"
 duration=${DURATION:-10s}
 connections=${CONNECTIONS:-1 64 256}
 nginx_workers=${NGINX_WORKERS:-2}
+wrk_bound=$(wrk_bound_for "$duration")
 
-log() { echo "bench: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-
-# wrk -d accepts 10s / 2m / 1h; every wrk call gets a hard bound a little above that.
-duration_seconds() {
-  local d=$1
-  case "$d" in
-    *h) echo $((${d%h} * 3600)) ;;
-    *m) echo $((${d%m} * 60)) ;;
-    *s) echo "${d%s}" ;;
-    *) echo "$d" ;;
-  esac
-}
-[[ $(duration_seconds "$duration") =~ ^[0-9]+$ ]] || die "DURATION must look like 10s, 2m or 1h"
-wrk_bound=$(($(duration_seconds "$duration") + 30))
-
-install_tools() {
-  local missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
-  command -v curl >/dev/null || missing+=(curl)
-  ((${#missing[@]} == 0)) && return 0
-  log "installing ${missing[*]}"
-  local sudo=()
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null || die "need root (or sudo) to install ${missing[*]}"
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q update </dev/null
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends \
-    "${missing[@]}" </dev/null
-}
-
-free_port() {
-  python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-
-wait_http() { # url pid what
-  local i
-  for ((i = 0; i < 100; i++)); do
-    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-install_tools
+install_tools wrk=wrk nginx=nginx-light curl=curl
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+bin=$(carehub_binary)
 
-if [[ -n ${CAREHUB_BIN:-} ]]; then
-  bin=$CAREHUB_BIN
-else
-  bash "$root/scripts/build.sh" carehub >&2
-  bin=$root/build/carehub
-fi
-[[ -x $bin ]] || die "no carehub binary at $bin"
-
-tmp=$(mktemp -d /tmp/carehub-bench.XXXXXX)
+bench_tmp_and_traps
 carehub_pid=""
 nginx_pid=""
-cleanup() {
-  local rc=$?
-  if [[ -n $carehub_pid ]] && kill -0 "$carehub_pid" 2>/dev/null; then
-    kill -TERM "$carehub_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$carehub_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$carehub_pid" 2>/dev/null || true
-  fi
-  if [[ -n $nginx_pid ]] && kill -0 "$nginx_pid" 2>/dev/null; then
-    kill -TERM "$nginx_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nginx_pid" 2>/dev/null || true
-  fi
-  wait 2>/dev/null || true
-  if [[ ${KEEP_TMP:-} == 1 ]]; then
-    log "kept $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # carehub: SQLite in the temp dir, diag routes on, no access lines (they are info).
 carehub_port=$(free_port)
@@ -128,12 +43,8 @@ cat >"$tmp/carehub.json" <<EOF
   "diag": { "enabled": true }
 }
 EOF
-"$bin" --config "$tmp/carehub.json" migrate >"$tmp/migrate.log" 2>&1 ||
-  { cat "$tmp/migrate.log" >&2; die "carehub migrate failed"; }
-"$bin" --config "$tmp/carehub.json" serve 2>"$tmp/carehub.log" &
-carehub_pid=$!
+start_carehub "$bin" "$tmp/carehub.json" "$carehub_port"
 base=http://127.0.0.1:$carehub_port
-wait_http "$base/healthz" "$carehub_pid" || { tail -n 20 "$tmp/carehub.log" >&2; die "carehub did not start"; }
 curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/json' --data '{"value":"benchmark row"}' \
   "$base/api/v1/diag/rows/1" || die "seeding /api/v1/diag/rows/1 failed (is the diag module built in?)"
 curl -fsS -o /dev/null "$base/api/v1/diag/rows/1" || die "GET /api/v1/diag/rows/1 failed"
@@ -169,6 +80,7 @@ EOF
 } >"$tmp/nginx/nginx.conf"
 "$nginx_bin" -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
 nginx_pid=$!
+track_pid "$nginx_pid"
 wait_http "http://127.0.0.1:$nginx_port/static.txt" "$nginx_pid" ||
   { cat "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
 
@@ -190,7 +102,7 @@ for c in $connections; do
     log "wrk -t$threads -c$c -d$duration --latency $t"
     timeout "$wrk_bound" wrk -t"$threads" -c"$c" -d"$duration" --latency "${urls[$t]}" \
       >"$tmp/wrk-$t-$c.txt" 2>&1 || log "wrk exited non-zero for $t at $c connections"
-    kill -0 "$carehub_pid" 2>/dev/null || { tail -n 20 "$tmp/carehub.log" >&2; die "carehub died"; }
+    carehub_alive_or_die
   done
 done
 sleep 1
@@ -201,13 +113,4 @@ python3 "$here/report.py" --dir "$tmp" --targets "${targets[*]}" --connections "
   --duration "$duration" --idle-rss-kb "$idle_rss" --loaded-rss-kb "$loaded_rss" \
   --peak-rss-kb "$peak_rss" --nginx-workers "$nginx_workers" ${BENCH_JSON:+--json "$BENCH_JSON"}
 
-# Stop carehub the way an operator would; a clean exit is part of the result.
-kill -TERM "$carehub_pid"
-rc=0
-wait "$carehub_pid" || rc=$?
-carehub_pid=""
-echo "carehub exit status after SIGTERM: $rc"
-if grep -q '"level":"error"' "$tmp/carehub.log"; then
-  echo "carehub logged errors during the run:"
-  grep '"level":"error"' "$tmp/carehub.log" | head -n 5
-fi
+stop_carehub_and_report

@@ -112,11 +112,13 @@ std::optional<Principal> AuthService::authenticate(const Request& request) {
 }
 
 std::optional<Principal> AuthService::principal_from_jwt(const std::string& token) {
+  const std::int64_t now_s = clock_.now_ms() / 1000;
+  if (auto cached = verified_.find(token, now_s)) return cached;
   VerifyOptions options;
   options.algorithms = keys_.algorithms();
   options.issuer = config_.issuer;
   options.audience = config_.audience;
-  options.now_s = clock_.now_ms() / 1000;
+  options.now_s = now_s;
   auto result = verify_jwt(token, verify_keys_, options);
   if (!result) {
     refuse(result.error() == JwtError::kExpired
@@ -134,6 +136,7 @@ std::optional<Principal> AuthService::principal_from_jwt(const std::string& toke
     }
   }
   if (p.subject == "user:") refuse("access token is not valid");
+  verified_.put(token, p, claims["exp"].get<std::int64_t>() + options.leeway_s, now_s);
   return p;
 }
 

@@ -13,6 +13,7 @@
 #include "auth/keys.hpp"
 #include "auth/oidc.hpp"
 #include "auth/password.hpp"
+#include "auth/token_cache.hpp"
 #include "carehub/audit.hpp"
 #include "carehub/db.hpp"
 #include "carehub/http.hpp"
@@ -99,6 +100,7 @@ class AuthService {
   JwkSet verify_keys_;
   RateLimiter login_limiter_;
   std::unique_ptr<OidcVerifier> oidc_;  // when auth.oidc.issuer is set
+  VerifiedTokenCache verified_;         // our own access tokens, by exact token string
 };
 
 nlohmann::json user_json(const User& user);

@@ -16,7 +16,7 @@ std::string admin_token(AuthServiceFixture& f) {
 
 }  // namespace
 
-TEST_CASE("auth: admins create, list, read and change users; the last admin stays",
+TEST_CASE("auth: admins create, list, read and change users, and the last admin stays",
           "[auth][contract]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   DYNAMIC_SECTION(backend_name(backend)) {
@@ -155,7 +155,7 @@ TEST_CASE("auth: self-registration only for the roles the config opens", "[auth]
   }
 }
 
-TEST_CASE("auth: a throttled login says when to retry; password guesses count toward lockout",
+TEST_CASE("auth: a throttled login says when to retry, and password guesses count toward lockout",
           "[auth][contract]") {
   AuthServiceFixture f(Backend::kSqlite, [](auth::AuthConfig& c) {
     c.login_rate_per_minute = 2;
@@ -166,8 +166,8 @@ TEST_CASE("auth: a throttled login says when to retry; password guesses count to
   CHECK(f.login("nobody@x.example", "whatever password").status == 401);
   auto throttled = f.login("nobody@x.example", "whatever password");
   CHECK(throttled.status == 429);
-  REQUIRE(header_of(throttled, "Retry-After"));
-  CHECK(std::stoi(*header_of(throttled, "Retry-After")) > 0);
+  REQUIRE(header_of(throttled, "retry-after"));
+  CHECK(std::stoi(*header_of(throttled, "retry-after")) > 0);
 
   // Guessing the current password through a signed-in session locks the account like sign-ins do.
   auto signed_in = f.login("doc@clinic.example", kTestPassword, "10.9.9.9");

@@ -17,6 +17,7 @@
 #include "auth/jws.hpp"
 #include "auth/oidc.hpp"
 #include "support/http_client.hpp"
+#include "support/oidc_provider.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
 
@@ -25,6 +26,7 @@ using carehub::auth::OidcFailure;
 using carehub::auth::OidcResult;
 using carehub::auth::OidcVerifier;
 using carehub::test::HttpClient;
+using carehub::test::OidcTestProvider;
 using carehub::test::TempDir;
 using nlohmann::json;
 
@@ -40,69 +42,10 @@ class TestClock final : public carehub::Clock {
   std::atomic<std::int64_t> now_;
 };
 
-// The provider, started in a temp directory and stopped (directory removed) at the end.
-class Provider {
- public:
-  Provider() {
-    const std::string cmd =
-        "bash " + script() + " start " + dir_ + " >" + tmp_.path() + "/start.log 2>&1";
-    if (std::system(cmd.c_str()) != 0) {
-      throw std::runtime_error("oidc-test-provider.sh start failed:\n" +
-                               carehub::test::read_file(tmp_.path() + "/start.log"));
-    }
-    issuer_ = carehub::test::read_file(dir_ + "/url");
-    while (!issuer_.empty() && (issuer_.back() == '\n' || issuer_.back() == '\r'))
-      issuer_.pop_back();
-    port_ = std::stoi(issuer_.substr(issuer_.rfind(':') + 1));
-  }
-  ~Provider() {
-    [[maybe_unused]] int rc =
-        std::system(("bash " + script() + " stop " + dir_ + " >/dev/null 2>&1").c_str());
-  }
-  Provider(const Provider&) = delete;
-  Provider& operator=(const Provider&) = delete;
-
-  const std::string& issuer() const { return issuer_; }
-
-  // A client_credentials access token for client (alice, bob, carol, service) and resource.
-  std::string token(const std::string& client, const std::string& resource) const {
-    std::string resource_param;
-    for (char c : resource) resource_param += c == ':' ? std::string("%3A") : std::string(1, c);
-    HttpClient http(port_);
-    auto r = http.request("POST", "/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                          "grant_type=client_credentials&client_id=" + client +
-                              "&client_secret=" + client + "-secret&resource=" + resource_param);
-    if (r.status != 200) throw std::runtime_error("token endpoint: " + r.summary());
-    return r.json().at("access_token").get<std::string>();
-  }
-  // New signing keys at the provider; answers their kids.
-  std::vector<std::string> rotate() const {
-    HttpClient http(port_);
-    auto r = http.request("POST", "/admin/rotate");
-    if (r.status != 200) throw std::runtime_error("rotate: " + r.summary());
-    return r.json().at("kids").get<std::vector<std::string>>();
-  }
-  // How often the JWKS was fetched, counted by the provider itself.
-  int jwks_requests() const {
-    HttpClient http(port_);
-    return http.get("/admin/jwks-requests").json().at("count").get<int>();
-  }
-
- private:
-  static std::string script() {
-    return std::string(CAREHUB_TEST_SOURCE_DIR) + "/scripts/oidc-test-provider.sh";
-  }
-
-  TempDir tmp_;
-  std::string dir_ = tmp_.path() + "/provider";
-  std::string issuer_;
-  int port_ = 0;
-};
-
 const std::string kRs256 = "urn:carehub:rs256";
 const std::string kEs256 = "urn:carehub:es256";
 
-OidcConfig config_for(const Provider& provider) {
+OidcConfig config_for(const OidcTestProvider& provider) {
   OidcConfig config;
   config.issuer = provider.issuer();
   config.audience = "carehub-test";
@@ -138,7 +81,7 @@ struct PkeyFree {
 }  // namespace
 
 TEST_CASE("oidc: real RS256 and ES256 access tokens verify and give the email", "[e2e][oidc]") {
-  Provider provider;
+  OidcTestProvider provider;
   TestClock clock;
   OidcVerifier verifier(config_for(provider), clock);
 
@@ -177,7 +120,7 @@ TEST_CASE("oidc: real RS256 and ES256 access tokens verify and give the email", 
 
 TEST_CASE("oidc: tokens for another audience, without email or of an unaccepted alg are refused",
           "[e2e][oidc]") {
-  Provider provider;
+  OidcTestProvider provider;
   TestClock clock;
   OidcVerifier verifier(config_for(provider), clock);
 
@@ -202,7 +145,7 @@ TEST_CASE("oidc: tokens for another audience, without email or of an unaccepted 
 }
 
 TEST_CASE("oidc: forged, unsigned and expired tokens are refused", "[e2e][oidc]") {
-  Provider provider;
+  OidcTestProvider provider;
   TestClock clock;
   OidcVerifier verifier(config_for(provider), clock);
   const auto real = provider.token("alice", kRs256);
@@ -248,7 +191,7 @@ TEST_CASE("oidc: forged, unsigned and expired tokens are refused", "[e2e][oidc]"
 
 TEST_CASE("oidc: after key rotation at the provider, a new kid verifies after one JWKS fetch",
           "[e2e][oidc]") {
-  Provider provider;
+  OidcTestProvider provider;
   TestClock clock;
   auto config = config_for(provider);
   config.min_refresh_interval_s = 60;
@@ -322,7 +265,7 @@ TEST_CASE("oidc: a provider that cannot be used is an error value", "[e2e][oidc]
     CHECK(verifier.jwks_fetches() == 2);
   }
   SECTION("the discovery document names another issuer") {
-    Provider provider;
+    OidcTestProvider provider;
     config.issuer = provider.issuer() + "/";  // same document, but "iss" differs by the slash
     OidcVerifier verifier(config, clock);
     const auto result = verifier.verify(provider.token("alice", kRs256));

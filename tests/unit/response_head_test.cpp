@@ -44,7 +44,7 @@ TEST_CASE("connection handling follows the HTTP version", "[http]") {
   CHECK_THAT(head_of(resp, request(), 10, true), Contains("Connection: keep-alive\r\n"));
 }
 
-TEST_CASE("HEAD keeps the GET length but has no body; 204 has no length", "[http]") {
+TEST_CASE("HEAD keeps the GET length but has no body, and 204 has no length", "[http]") {
   auto resp = Response::json({{"a", 1}});
   CHECK_THAT(head_of(resp, request(Method::kHead)), Contains("Content-Length: 7\r\n"));
   CHECK_FALSE(response_has_body(resp, request(Method::kHead)));

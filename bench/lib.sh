@@ -1,0 +1,160 @@
+# Shell functions shared by the benchmark scripts (bench/*/run.sh). Source it after `set -euo pipefail`:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+#
+# It defines functions only, plus bench_root (the repository) and bench_pids (processes to stop on exit).
+# shellcheck shell=bash
+
+bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench_pids=()
+
+log() { echo "bench: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# wrk -d accepts 10s / 2m / 1h; every wrk call gets a hard bound a little above that.
+duration_seconds() {
+  local d=$1
+  case "$d" in
+    *h) echo $((${d%h} * 3600)) ;;
+    *m) echo $((${d%m} * 60)) ;;
+    *s) echo "${d%s}" ;;
+    *) echo "$d" ;;
+  esac
+}
+
+# Checks DURATION-style $1 and prints the matching hard bound (seconds) for `timeout wrk`.
+wrk_bound_for() {
+  [[ $(duration_seconds "$1") =~ ^[0-9]+$ ]] || die "DURATION must look like 10s, 2m or 1h"
+  echo $(($(duration_seconds "$1") + 30))
+}
+
+# install_tools COMMAND=PACKAGE...: apt-get installs the packages whose command is missing.
+install_tools() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%=*}" >/dev/null || [[ -x /usr/sbin/${pair%%=*} ]] || missing+=("${pair#*=}")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing ${missing[*]}"
+  local sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || die "need root (or sudo) to install ${missing[*]}"
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q update </dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends \
+    "${missing[@]}" </dev/null
+}
+
+free_port() {
+  python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+wait_http() { # url pid
+  local i
+  for ((i = 0; i < 100; i++)); do
+    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# Prints the carehub binary to use: CAREHUB_BIN, else the release build (built now if needed).
+carehub_binary() {
+  local bin
+  if [[ -n ${CAREHUB_BIN:-} ]]; then
+    bin=$CAREHUB_BIN
+  else
+    bash "$bench_root/scripts/build.sh" carehub >&2
+    bin=$bench_root/build/carehub
+  fi
+  [[ -x $bin ]] || die "no carehub binary at $bin"
+  echo "$bin"
+}
+
+# SIGTERM, up to 5 s to exit, then SIGKILL.
+stop_process() {
+  local pid=$1
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# track_pid PID: stopped on exit. untrack_pid PID: the script has stopped and reaped it itself.
+track_pid() { bench_pids+=("$1"); }
+untrack_pid() {
+  local kept=() p
+  for p in "${bench_pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
+  bench_pids=("${kept[@]}")
+}
+
+# Creates the temp dir (global `tmp`) and the traps that stop tracked processes and remove it.
+bench_tmp_and_traps() {
+  tmp=$(mktemp -d /tmp/carehub-bench.XXXXXX)
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+bench_cleanup() {
+  local rc=$? pid
+  for pid in "${bench_pids[@]}"; do stop_process "$pid"; done
+  wait 2>/dev/null || true
+  if [[ ${KEEP_TMP:-} == 1 ]]; then
+    log "kept $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+  exit "$rc"
+}
+
+# start_carehub BIN CONFIG PORT: migrate_carehub, then serve_carehub.
+start_carehub() {
+  migrate_carehub "$1" "$2"
+  serve_carehub "$@"
+}
+
+migrate_carehub() { # bin config
+  "$1" --config "$2" migrate >"$tmp/migrate.log" 2>&1 ||
+    { cat "$tmp/migrate.log" >&2; die "carehub migrate failed"; }
+}
+
+# serve_carehub BIN CONFIG PORT: `serve` in the background (global carehub_pid, logs in
+# $tmp/carehub.log), then waits for /healthz.
+serve_carehub() {
+  "$1" --config "$2" serve 2>"$tmp/carehub.log" &
+  carehub_pid=$!
+  track_pid "$carehub_pid"
+  wait_http "http://127.0.0.1:$3/healthz" "$carehub_pid" ||
+    { tail -n 20 "$tmp/carehub.log" >&2; die "carehub did not start"; }
+}
+
+carehub_alive_or_die() {
+  kill -0 "$carehub_pid" 2>/dev/null || { tail -n 20 "$tmp/carehub.log" >&2; die "carehub died"; }
+}
+
+# Stops carehub the way an operator would; a clean exit is part of the result.
+stop_carehub_and_report() {
+  kill -TERM "$carehub_pid"
+  local rc=0
+  wait "$carehub_pid" || rc=$?
+  untrack_pid "$carehub_pid"
+  carehub_pid=""
+  echo "carehub exit status after SIGTERM: $rc"
+  if grep -q '"level":"error"' "$tmp/carehub.log"; then
+    echo "carehub logged errors during the run:"
+    grep '"level":"error"' "$tmp/carehub.log" | head -n 5
+  fi
+}
