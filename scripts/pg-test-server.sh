@@ -53,13 +53,8 @@ as_pg() {
   fi
 }
 
-free_port() {
-  python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+# free_port comes from scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop_server() {
   [[ -f $dir/datadir ]] || return 0

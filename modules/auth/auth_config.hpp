@@ -23,7 +23,7 @@ struct AuthConfig {
   std::uint32_t password_parallelism;
   int lockout_failures;
   std::int64_t lockout_s;
-  int login_rate_per_minute;  // per client address
+  int login_rate_per_minute;                    // per client address
   std::vector<std::string> registration_roles;  // roles anyone may self-register with
   std::int64_t reset_token_ttl_s;
 

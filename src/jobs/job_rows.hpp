@@ -18,5 +18,4 @@ inline constexpr char kJobsChannel[] = "carehub_jobs";
 
 JobInfo job_from_row(const Row& row);
 
-
 }  // namespace carehub::jobs_detail

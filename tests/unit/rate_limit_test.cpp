@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "carehub/rate_limit.hpp"
+
+#include <catch2/catch.hpp>
 
 namespace {
 
