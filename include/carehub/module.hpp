@@ -50,6 +50,8 @@ class Module {
   virtual std::string_view name() const = 0;
   // Declares the module's config section (its keys, types and defaults).
   virtual void add_config_schema(ConfigSchema& /*schema*/) const {}
+  // Rules across keys that the schema cannot state (throws ConfigError). `config check` runs it.
+  virtual void check_config(const Config& /*config*/) const {}
   // Registers routes and job handlers. Called once, after migrations are checked.
   virtual void start(ModuleContext& context) = 0;
   // `carehub bootstrap`: one-time setup (the auth module registers the initial admin). Must be

@@ -59,6 +59,9 @@ AuthConfig read_auth_config(const Config& config) {
   c.reset_token_ttl_s = a["reset_token_ttl_s"];
   c.oidc = {o["issuer"],      o["audience"], o["jwks_url"],
             o["email_claim"], o["header"],   o["min_refresh_interval_s"]};
+  if (!c.oidc.issuer.empty() && c.oidc.audience.empty()) {
+    throw ConfigError("config: 'auth.oidc.audience' is required when 'auth.oidc.issuer' is set");
+  }
   return c;
 }
 

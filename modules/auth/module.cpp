@@ -13,6 +13,10 @@ void AuthModule::add_config_schema(ConfigSchema& schema) const {
   add_auth_config_schema(schema);
 }
 
+void AuthModule::check_config(const Config& config) const {
+  read_auth_config(config);
+}
+
 void AuthModule::start(ModuleContext& ctx) {
   service_ =
       std::make_unique<AuthService>(read_auth_config(ctx.config), ctx.db, ctx.audit, ctx.clock);

@@ -15,6 +15,7 @@ class AuthModule final : public Module {
   ~AuthModule() override;
   std::string_view name() const override { return "auth"; }
   void add_config_schema(ConfigSchema& schema) const override;
+  void check_config(const Config& config) const override;
   void start(ModuleContext& context) override;
   std::vector<std::string> bootstrap(ModuleContext& context,
                                      const BootstrapOptions& options) override;

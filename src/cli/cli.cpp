@@ -90,6 +90,7 @@ int run_cli(int argc, char** argv, ModuleList modules) {
   try {
     auto loaded = load_config(file, modules);
     if (check->parsed()) {
+      for (const auto& m : modules) m->check_config(loaded->config);
       std::cout << "configuration ok\n";
       return 0;
     }
