@@ -91,21 +91,13 @@ def main():
     ]
     errors = sum(r["non2xx"] + r["socket_errors"] for r in results.values())
     checks.append(("no errors (non-2xx, socket errors)", errors == 0, str(errors)))
-    print("targets:")
-    for name, ok, value in checks:
-        print("  [%s] %-55s %s" % ("PASS" if ok else "MISS", name, value))
-
-    if args.json:
-        doc = {
-            "duration": args.duration,
-            "hash_params": args.hash_params,
-            "results": [dict(target=t, connections=conns[t], **results[t]) for t in TARGETS],
-            "me_to_healthz": ratio,
-            "rss_kb": {"idle": args.idle_rss_kb, "loaded": args.loaded_rss_kb, "peak": args.peak_rss_kb},
-            "checks": [{"name": n, "ok": ok, "value": v} for n, ok, v in checks],
-        }
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
+    http_report.finish(checks, args.json, {
+        "duration": args.duration,
+        "hash_params": args.hash_params,
+        "results": [dict(target=t, connections=conns[t], **results[t]) for t in TARGETS],
+        "me_to_healthz": ratio,
+        "rss_kb": {"idle": args.idle_rss_kb, "loaded": args.loaded_rss_kb, "peak": args.peak_rss_kb},
+    })
     return 0
 
 

@@ -53,6 +53,17 @@ def fmt_num(v, spec):
     return "-" if v is None else format(v, spec)
 
 
+def finish(checks, json_path, doc):
+    """Prints the targets as PASS/MISS and, when asked, writes the results with them as JSON."""
+    print("targets:")
+    for name, ok, value in checks:
+        print("  [%s] %-55s %s" % ("PASS" if ok else "MISS", name, value))
+    if json_path:
+        doc = dict(doc, checks=[{"name": n, "ok": ok, "value": v} for n, ok, v in checks])
+        with open(json_path, "w") as f:
+            json.dump(doc, f, indent=2)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -132,19 +143,11 @@ def main():
     checks.append(("idle RSS < %.0f MB" % IDLE_RSS_MAX_MB, idle_mb < IDLE_RSS_MAX_MB, "%.1f MB" % idle_mb))
     errors = sum(r["non2xx"] + r["socket_errors"] for (t, _), r in results.items() if t != "nginx")
     checks.append(("no carehub errors (non-2xx, socket errors)", errors == 0, str(errors)))
-    print("targets:")
-    for name, ok, value in checks:
-        print("  [%s] %-55s %s" % ("PASS" if ok else "MISS", name, value))
-
-    if args.json:
-        doc = {
-            "duration": args.duration,
-            "results": [dict(target=t, connections=c, **r) for (t, c), r in results.items()],
-            "rss_kb": {"idle": args.idle_rss_kb, "loaded": args.loaded_rss_kb, "peak": args.peak_rss_kb},
-            "checks": [{"name": n, "ok": ok, "value": v} for n, ok, v in checks],
-        }
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
+    finish(checks, args.json, {
+        "duration": args.duration,
+        "results": [dict(target=t, connections=c, **r) for (t, c), r in results.items()],
+        "rss_kb": {"idle": args.idle_rss_kb, "loaded": args.loaded_rss_kb, "peak": args.peak_rss_kb},
+    })
     return 0
 
 
