@@ -19,6 +19,7 @@ struct Principal {
   std::string email;                // users only
   std::vector<std::string> roles;   // users: admin, physician, patient, medical, member, user
   std::vector<std::string> scopes;  // API tokens: dicom:read, empi:write, ...
+  std::int64_t issued_at_s = 0;     // when the credential was issued, where it says (access tokens)
 
   bool is_admin() const { return kind == Kind::kUser && has_role("admin"); }
   bool has_role(const std::string& role) const {

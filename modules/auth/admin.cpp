@@ -58,6 +58,9 @@ User AuthService::update_user(const Request& request, std::int64_t id, const Use
     }
     auto after = store_.update_user(tx, id, patch);
     if (after && !after->active()) store_.revoke_user_sessions(tx, id, std::nullopt);
+    // Access tokens carry roles and stand for an active account: a change cuts them short, and
+    // the client refreshes (or, disabled, cannot).
+    if (after->roles != before->roles || after->status != before->status) revoke_access(tx, id);
     AuditEvent e = AuditLog::from_request(request, "user.update", "user", std::to_string(id));
     e.detail = {{"roles_before", before->roles},
                 {"roles_after", after->roles},

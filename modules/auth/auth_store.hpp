@@ -68,6 +68,16 @@ class AuthStore {
                                     const std::optional<std::string>& except_family);
   // The family a live (unused, unrevoked, unexpired) token belongs to.
   std::optional<std::string> family_of(Tx& tx, std::string_view secret);
+  // Access tokens of the user issued before not_before_s are refused from now on (the marker
+  // only moves forward).
+  void revoke_access_tokens(Tx& tx, std::int64_t user_id, std::int64_t not_before_s);
+  // Users whose marker is at or after since_s, as (user id, not_before_s).
+  std::vector<std::pair<std::int64_t, std::int64_t>> access_revocations_since(Tx& tx,
+                                                                              std::int64_t since_s);
+  // Housekeeping: refresh-token families whose every token has expired (kept until then so that
+  // reuse of a rotated token is still detected), and reset tokens used or expired. Returns rows
+  // deleted.
+  std::int64_t purge_expired_tokens(Tx& tx);
 
   // --- API tokens (store_tokens.cpp) ---
 

@@ -113,13 +113,31 @@ std::optional<Principal> AuthService::authenticate(const Request& request) {
 
 std::optional<Principal> AuthService::principal_from_jwt(const std::string& token) {
   const std::int64_t now_s = clock_.now_ms() / 1000;
-  if (auto cached = verified_.find(token, now_s)) return cached;
+  const auto not_revoked = [this](Principal p) {
+    std::int64_t user_id = 0;
+    const auto id = std::string_view(p.subject).substr(5);  // after "user:"
+    std::from_chars(id.data(), id.data() + id.size(), user_id);
+    if (revocations_.revoked(user_id, p.issued_at_s)) {
+      refuse(
+          "access token revoked (sign-out, password or role change); refresh it or sign in again");
+    }
+    return p;
+  };
+  if (auto cached = verified_.find(token, now_s)) return not_revoked(std::move(*cached));
   VerifyOptions options;
-  options.algorithms = keys_.algorithms();
   options.issuer = config_.issuer;
   options.audience = config_.audience;
   options.now_s = now_s;
-  auto result = verify_jwt(token, verify_keys_, options);
+  auto keys = signing();
+  options.algorithms = keys->algorithms;
+  auto result = verify_jwt(token, keys->verify, options);
+  if (!result && result.error() == JwtError::kUnknownKid) {
+    // Perhaps another server sharing keys_dir rotated: look again.
+    reload_keys_for_unknown_kid();
+    keys = signing();
+    options.algorithms = keys->algorithms;
+    result = verify_jwt(token, keys->verify, options);
+  }
   if (!result) {
     refuse(result.error() == JwtError::kExpired
                ? "access token expired; refresh it or sign in again"
@@ -136,8 +154,9 @@ std::optional<Principal> AuthService::principal_from_jwt(const std::string& toke
     }
   }
   if (p.subject == "user:") refuse("access token is not valid");
+  p.issued_at_s = claims.value("iat", std::int64_t{0});
   verified_.put(token, p, claims["exp"].get<std::int64_t>() + options.leeway_s, now_s);
-  return p;
+  return not_revoked(std::move(p));
 }
 
 std::optional<Principal> AuthService::principal_from_oidc(const std::string& token) {

@@ -63,6 +63,7 @@ void AuthService::reset_password(const Request& request, const std::string& toke
     patch.password_hash = hash;
     store_.update_user(tx, *user_id, patch);
     store_.revoke_user_sessions(tx, *user_id, std::nullopt);
+    revoke_access(tx, *user_id);
     audit_.record(tx, e);
     return true;
   });

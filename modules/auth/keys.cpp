@@ -212,6 +212,44 @@ std::string KeyRing::rotate() {
   return kid;
 }
 
+std::vector<KeyRing::KeyInfo> KeyRing::describe() const {
+  std::vector<KeyInfo> out;
+  for (const auto& k : keys_) out.push_back({k.kid, std::string(to_string(k.algorithm)), false});
+  if (!out.empty()) out.back().active = true;
+  return out;
+}
+
+std::string KeyRing::directory_fingerprint(const std::string& keys_dir) {
+  std::string out;
+  for (const auto& path : key_files(directory_path(keys_dir))) {
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+    out +=
+        path.filename().string() + ":" + std::to_string(size) + ":" + std::to_string(mtime) + ";";
+  }
+  return out;
+}
+
+bool KeyRing::remove_key_file(const std::string& keys_dir, const std::string& kid) {
+  const bool plain =
+      !kid.empty() && kid.size() <= 128 && std::all_of(kid.begin(), kid.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+      });
+  if (!plain) throw std::invalid_argument("not a key id: " + kid);
+  const fs::path dir = directory_path(keys_dir);
+  const fs::path path = dir / (kid + ".pem");
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return false;
+    throw_errno("cannot remove " + path.string());
+  }
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.get() < 0 || ::fsync(d.get()) != 0) throw_errno("cannot fsync " + dir.string());
+  log_info("auth_signing_key_removed", {{"kid", kid}, {"path", path.string()}});
+  return true;
+}
+
 void KeyRing::add(SigningKey key) {
   // The same key listed twice counts once, at its later (newer) place.
   std::erase_if(keys_, [&](const SigningKey& k) { return k.kid == key.kid; });

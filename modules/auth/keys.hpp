@@ -47,6 +47,24 @@ class KeyRing {
   // called while other threads use this ring.
   std::string rotate();
 
+  // Whether the keys come from keys_dir (and so can be rotated and removed at run time).
+  bool from_directory() const { return !keys_dir_.empty(); }
+
+  struct KeyInfo {
+    std::string kid;
+    std::string algorithm;
+    bool active = false;
+  };
+  std::vector<KeyInfo> describe() const;  // oldest first
+
+  // A value that changes whenever a key file in the directory is added, removed or replaced
+  // (names, sizes and modification times): servers sharing keys_dir compare it to notice a
+  // rotation done by another one.
+  static std::string directory_fingerprint(const std::string& keys_dir);
+  // Deletes keys_dir/<kid>.pem. False when there is no such file. Throws std::invalid_argument
+  // for a kid that is not a key id (path characters).
+  static bool remove_key_file(const std::string& keys_dir, const std::string& kid);
+
  private:
   struct SigningKey {
     std::string kid;

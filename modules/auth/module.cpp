@@ -3,8 +3,14 @@
 #include "auth/auth_config.hpp"
 #include "auth/routes.hpp"
 #include "auth/service.hpp"
+#include "carehub/jobs.hpp"
 
 namespace carehub::auth {
+namespace {
+
+constexpr std::int64_t kPurgeIntervalMs = 3'600'000;  // hourly: expired tokens are only clutter
+
+}  // namespace
 
 AuthModule::AuthModule() = default;
 AuthModule::~AuthModule() = default;
@@ -24,6 +30,14 @@ void AuthModule::start(ModuleContext& ctx) {
       [service = service_.get()](const Request& req) { return service->authenticate(req); });
   register_session_routes(ctx.router, *service_);
   register_admin_routes(ctx.router, *service_);
+  register_key_routes(ctx.router, *service_);
+  ctx.job_handlers.add("auth.purge_tokens", [service = service_.get()](JobContext&) {
+    return nlohmann::json{{"deleted", service->purge_expired_tokens()}};
+  });
+  JobSpec purge;
+  purge.type = "auth.purge_tokens";
+  ctx.jobs.schedule("auth.purge_tokens", purge, kPurgeIntervalMs);
+  service_->start_background();
 }
 
 std::vector<std::string> AuthModule::bootstrap(ModuleContext& /*context*/,

@@ -8,5 +8,6 @@ namespace carehub::auth {
 
 void register_session_routes(Router& router, AuthService& auth);
 void register_admin_routes(Router& router, AuthService& auth);
+void register_key_routes(Router& router, AuthService& auth);
 
 }  // namespace carehub::auth

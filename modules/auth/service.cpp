@@ -15,14 +15,6 @@ constexpr std::int64_t kLoginWindowMs = 60'000;
 constexpr const char* kBadCredentials =
     "invalid credentials (or the account is temporarily locked)";
 
-KeyRing load_keys(const AuthConfig& c) {
-  KeyRingConfig kc;
-  kc.algorithm = c.signing_algorithm;
-  if (!c.signing_key.empty()) kc.pem_keys = {c.signing_key};
-  kc.keys_dir = c.keys_dir;
-  return KeyRing::load_or_generate(kc);
-}
-
 std::string actor_of(const User& user) {
   return "user:" + std::to_string(user.id);
 }
@@ -60,9 +52,8 @@ AuthService::AuthService(AuthConfig config, Database& db, AuditLog& audit, const
       audit_(audit),
       clock_(clock),
       store_(clock),
-      keys_(load_keys(config_)),
-      verify_keys_(keys_.verification_keys()),
       login_limiter_(clock, config_.login_rate_per_minute, kLoginWindowMs) {
+  reload_keys(false);
   if (!config_.oidc.issuer.empty()) {
     OidcConfig oc;
     oc.issuer = config_.oidc.issuer;
@@ -89,7 +80,7 @@ std::string AuthService::issue_access_token(const User& user) {
                            {"aud", config_.audience},
                            {"jti", random_hex(16)}};
   if (user.email) claims["email"] = *user.email;
-  return keys_.sign(claims);
+  return signing()->ring.sign(claims);
 }
 
 Session AuthService::open_session(Tx& tx, const User& user, const std::string& family,
@@ -161,6 +152,7 @@ Session AuthService::refresh(const Request& request, const std::string& refresh_
       e.outcome = "denied";
       e.detail = {{"family_revoked", true}};
       audit_.record(tx, e);
+      revoke_access(tx, r.user_id);  // whoever holds the family's access token too
     }
     if (r.outcome != RotateResult::Outcome::kRotated) return Outcome{std::nullopt, r.outcome};
     auto user = store_.find_user(tx, r.user_id);
@@ -182,6 +174,9 @@ Session AuthService::refresh(const Request& request, const std::string& refresh_
 void AuthService::logout(const Request& request, const std::string& refresh_token) {
   db_.transact([&](Tx& tx) {
     auto user_id = store_.revoke_refresh_family_of(tx, refresh_token);
+    // The signed-out session's access token must stop too. Access tokens do not name their
+    // session, so the user's other sessions refresh once.
+    if (user_id) revoke_access(tx, *user_id);
     AuditEvent e = AuditLog::from_request(request, "auth.logout", "user",
                                           user_id ? std::to_string(*user_id) : "");
     e.outcome = user_id ? "success" : "failure";
@@ -248,6 +243,7 @@ void AuthService::change_password(const Request& request, const std::string& cur
     std::optional<std::string> keep;
     if (keep_refresh_token) keep = store_.family_of(tx, *keep_refresh_token);
     auto ended = store_.revoke_user_sessions(tx, user.id, keep);
+    revoke_access(tx, user.id);  // the kept session refreshes; the others cannot
     AuditEvent e =
         AuditLog::from_request(request, "auth.password_change", "user", std::to_string(user.id));
     e.detail = {{"sessions_ended", ended}};

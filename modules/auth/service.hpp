@@ -4,8 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "auth/auth_config.hpp"
@@ -13,6 +15,7 @@
 #include "auth/keys.hpp"
 #include "auth/oidc.hpp"
 #include "auth/password.hpp"
+#include "auth/revocations.hpp"
 #include "auth/token_cache.hpp"
 #include "carehub/audit.hpp"
 #include "carehub/db.hpp"
@@ -31,9 +34,22 @@ struct Session {
 class AuthService {
  public:
   AuthService(AuthConfig config, Database& db, AuditLog& audit, const Clock& clock);
+  ~AuthService();
 
   const AuthConfig& config() const { return config_; }
-  nlohmann::json jwks() const { return keys_.jwks(); }
+  nlohmann::json jwks() const { return signing()->ring.jwks(); }
+
+  // For `serve`: a thread that follows access-token revocations made by other servers and
+  // signing keys rotated in a shared keys_dir. Stopped by the destructor.
+  void start_background();
+
+  // Signing keys (keys.cpp holds the files). Rotation writes a new key that signs from now on;
+  // older keys keep verifying until removed. Removing a key ends every token it signed.
+  std::vector<KeyRing::KeyInfo> signing_keys();
+  std::string rotate_signing_key(const Request& request);
+  void remove_signing_key(const Request& request, const std::string& kid);
+  // Deletes refresh and reset tokens nobody can use any more; returns how many.
+  std::int64_t purge_expired_tokens();
 
   // nullopt: no credentials. Throws ApiError(kUnauthorized) for bad or expired ones.
   std::optional<Principal> authenticate(const Request& request);
@@ -90,17 +106,35 @@ class AuthService {
   std::optional<Principal> principal_from_oidc(const std::string& token);
   std::optional<Principal> principal_from_api_token(std::int64_t id, const std::string& secret);
   std::int64_t user_id_of(const Request& request) const;
+  // Inside tx: the user's access tokens issued until now stop working when tx commits, here at
+  // once and on other servers when they hear the notification.
+  void revoke_access(Tx& tx, std::int64_t user_id);
+  void reload_revocations();
+  void reload_keys(bool only_if_changed);
+  void reload_keys_for_unknown_kid();
+
+  struct SigningKeys {
+    KeyRing ring;
+    JwkSet verify;
+    std::vector<std::string> algorithms;
+  };
+  std::shared_ptr<const SigningKeys> signing() const;
 
   AuthConfig config_;
   Database& db_;
   AuditLog& audit_;
   const Clock& clock_;
   AuthStore store_;
-  KeyRing keys_;
-  JwkSet verify_keys_;
+  mutable std::mutex signing_mutex_;  // guards signing_, keys_fingerprint_, last_key_scan_ms_
+  std::shared_ptr<const SigningKeys> signing_;
+  std::string keys_fingerprint_;
+  std::int64_t last_key_scan_ms_ = 0;
+  AccessRevocations revocations_;
   RateLimiter login_limiter_;
   std::unique_ptr<OidcVerifier> oidc_;  // when auth.oidc.issuer is set
   VerifiedTokenCache verified_;         // our own access tokens, by exact token string
+  std::unique_ptr<Subscription> revocation_events_;
+  std::jthread background_;
 };
 
 nlohmann::json user_json(const User& user);

@@ -109,4 +109,32 @@ std::optional<std::string> AuthStore::family_of(Tx& tx, std::string_view secret)
   return row->text(0);
 }
 
+void AuthStore::revoke_access_tokens(Tx& tx, std::int64_t user_id, std::int64_t not_before_s) {
+  tx.exec("UPDATE users SET tokens_not_before_s = $2 WHERE id = $1 AND tokens_not_before_s < $2",
+          {user_id, not_before_s});
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> AuthStore::access_revocations_since(
+    Tx& tx, std::int64_t since_s) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (const auto& row :
+       tx.query("SELECT id, tokens_not_before_s FROM users WHERE tokens_not_before_s >= $1",
+                {since_s})) {
+    out.emplace_back(row.integer(0), row.integer(1));
+  }
+  return out;
+}
+
+std::int64_t AuthStore::purge_expired_tokens(Tx& tx) {
+  const std::int64_t now = clock_.now_ms();
+  std::int64_t n = tx.exec(
+      "DELETE FROM refresh_tokens WHERE family_id IN (SELECT family_id FROM refresh_tokens "
+      "GROUP BY family_id HAVING MAX(expires_at_ms) < $1)",
+      {now});
+  n += tx.exec(
+      "DELETE FROM password_reset_tokens WHERE expires_at_ms < $1 OR used_at_ms IS NOT NULL",
+      {now});
+  return n;
+}
+
 }  // namespace carehub::auth

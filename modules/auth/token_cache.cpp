@@ -30,4 +30,9 @@ std::size_t VerifiedTokenCache::size() const {
   return entries_.size();
 }
 
+void VerifiedTokenCache::clear() {
+  std::unique_lock lock(mutex_);
+  entries_.clear();
+}
+
 }  // namespace carehub::auth

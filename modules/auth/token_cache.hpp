@@ -20,6 +20,7 @@ class VerifiedTokenCache {
   void put(const std::string& token, Principal principal, std::int64_t valid_until_s,
            std::int64_t now_s);
   std::size_t size() const;
+  void clear();
 
  private:
   struct Entry {

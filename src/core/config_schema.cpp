@@ -53,7 +53,9 @@ void add_core_config_schema(ConfigSchema& s) {
       .string("host", "127.0.0.1", "address to listen on")
       .integer("port", 8000, 0, 65535, "TCP port")
       .integer("io_threads", 2, 1, 256, "threads serving sockets")
-      .integer("worker_threads", 4, 1, 1024, "threads for blocking work (SQL, files, hashing)")
+      .integer("worker_threads", 0, 0, 1024,
+               "threads for blocking work (SQL, files, hashing); 0: the cores on SQLite, "
+               "twice the cores on PostgreSQL, at least 2")
       .integer("max_header_bytes", 16384, 1024, 1 << 20, "request line and headers")
       .integer("max_body_bytes", 1 << 20, 0, INT64_C(1) << 40,
                "default body limit; routes may raise theirs")

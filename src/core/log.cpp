@@ -9,6 +9,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "carehub/clock.hpp"
+
 namespace carehub {
 namespace {
 
@@ -25,15 +27,8 @@ const char* level_name(LogLevel level) {
 }
 
 void append_time(fmt::memory_buffer& out) {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 ms);
+  const std::string now = format_rfc3339_ms(SystemClock().now_ms());
+  out.append(now.data(), now.data() + now.size());
 }
 
 // One write(2) per line so lines from several threads never interleave.

@@ -66,7 +66,21 @@ void throw_sqlite_error(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
+namespace {
+// SQLite keeps process-wide allocation statistics behind one global mutex taken on every
+// sqlite3_malloc; nothing here reads them, and with several threads reading at once that mutex is
+// contended. It can only be switched off before SQLite initialises, hence once, before any open.
+void configure_sqlite_once() {
+  static const bool done = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)done;
+}
+}  // namespace
+
 SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms, Role role) {
+  configure_sqlite_once();
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

@@ -7,21 +7,12 @@
 using namespace carehub;
 using namespace carehub::test;
 
-namespace {
-
-std::string admin_token(AuthServiceFixture& f) {
-  f.add_user("root@clinic.example", {"admin"});
-  return f.session("root@clinic.example")["access_token"];
-}
-
-}  // namespace
-
 TEST_CASE("auth: admins create, list, read and change users, and the last admin stays",
           "[auth][contract]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   DYNAMIC_SECTION(backend_name(backend)) {
     AuthServiceFixture f(backend);
-    const auto admin = admin_token(f);
+    const auto admin = f.admin_token();
     auto created = f.with_bearer(Method::kPost, "/api/v1/users", admin,
                                  {{"email", "doc@clinic.example"},
                                   {"roles", {"physician"}},
@@ -92,7 +83,7 @@ TEST_CASE("auth: API tokens are shown once, work by scope, and stop when revoked
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   DYNAMIC_SECTION(backend_name(backend)) {
     AuthServiceFixture f(backend);
-    const auto admin = admin_token(f);
+    const auto admin = f.admin_token();
     auto made =
         f.with_bearer(Method::kPost, "/api/v1/tokens", admin,
                       {{"name", "CT scanner"}, {"scopes", {"dicom:write"}}, {"expires_in", 3600}});

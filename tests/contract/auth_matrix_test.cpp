@@ -38,6 +38,9 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /api/v1/tokens", "role admin"},
     {"GET /api/v1/tokens", "role admin"},
     {"DELETE /api/v1/tokens/{id}", "role admin"},
+    {"GET /api/v1/auth/keys", "role admin"},
+    {"POST /api/v1/auth/keys/rotate", "role admin"},
+    {"DELETE /api/v1/auth/keys/{kid}", "role admin"},
     // diag: only when diag.enabled (tests and benchmarks), never in production
     {"POST /api/v1/diag/echo", "public"},
     {"GET /api/v1/diag/sleep", "public"},

@@ -83,6 +83,7 @@ struct AuthServiceFixture {
     register_core_routes(router, database.db(), jobs, metrics);
     auth::register_session_routes(router, *service);
     auth::register_admin_routes(router, *service);
+    auth::register_key_routes(router, *service);
     pipeline.set_authenticator([this](const Request& r) { return service->authenticate(r); });
   }
 
@@ -154,6 +155,12 @@ struct AuthServiceFixture {
     auto r = db().transact([&](Tx& tx) { return store().create_user(tx, nu); });
     if (!r.created()) throw std::runtime_error("test user not created: " + r.problem);
     return *r.user;
+  }
+
+  // A signed-in admin (root@clinic.example): its access token.
+  std::string admin_token() {
+    add_user("root@clinic.example", {"admin"});
+    return session("root@clinic.example")["access_token"].get<std::string>();
   }
 
   // Runs bootstrap for email; returns the set-password token its output holds.
