@@ -70,6 +70,7 @@ struct ServerConfig {
   int shutdown_grace_ms;  // SIGTERM: requests in flight get this long to finish
   int max_requests_per_connection;
   int max_connections;
+  std::string upload_dir;  // spooled request bodies
 };
 
 struct DatabaseConfig {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "carehub/principal.hpp"
+#include "carehub/spool.hpp"
 
 namespace carehub {
 
@@ -27,6 +29,7 @@ struct Request {
   std::string query;   // raw query string, without '?'
   HeaderList headers;  // names lower-cased
   std::string body;
+  std::shared_ptr<SpooledBody> spooled;  // routes with spool_body: the body is here, not in body
   std::string request_id;
   std::string client_address;
   std::string route_pattern;  // the matched pattern, for logs and metrics

@@ -42,6 +42,9 @@ class Access {
 struct RouteOptions {
   std::size_t body_limit = 0;   // 0: the server's default (server.max_body_bytes)
   bool inline_handler = false;  // true only for handlers that never block (no SQL, no file I/O)
+  // The body goes to a file in server.upload_dir as it arrives (Request::spooled), not to memory;
+  // for bodies of any size up to body_limit.
+  bool spool_body = false;
 };
 
 using Handler = std::function<Response(Request&)>;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -106,6 +107,22 @@ void DiagModule::start(ModuleContext& ctx) {
           return Response::json({{"bytes", req.body.size()}, {"sha256", sha256_hex(req.body)}});
         },
         {.body_limit = kUploadLimit, .inline_handler = false});
+
+  // The same through a spooled body: the server writes it to server.upload_dir, never to memory.
+  r.add(Method::kPost, "/api/v1/diag/upload-spooled", Access::open(),
+        [](Request& req) {
+          std::ifstream in(req.spooled->path(), std::ios::binary);
+          Sha256 h;
+          std::vector<char> buf(1 << 16);
+          std::uint64_t bytes = 0;
+          while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+            h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
+            bytes += static_cast<std::uint64_t>(in.gcount());
+          }
+          return Response::json(
+              {{"bytes", bytes}, {"sha256", h.hex()}, {"spooled_size", req.spooled->size()}});
+        },
+        {.body_limit = std::size_t{8} << 30, .inline_handler = false, .spool_body = true});
 
   r.add(Method::kPost, "/api/v1/diag/jobs", Access::open(), [&jobs](Request& req) {
     auto body = req.json_body();

@@ -12,6 +12,7 @@
 
 #include "carehub/log.hpp"
 #include "carehub/migrations.hpp"
+#include "carehub/spool.hpp"
 #include "cli/cli.hpp"
 #include "cli/http_probe.hpp"
 #include "http/server.hpp"
@@ -57,6 +58,9 @@ int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
       resolve_server_config(loaded.config.server(), rt.db->backend());
   log_info("server_threads", {{"io_threads", server_config.io_threads},
                               {"worker_threads", server_config.worker_threads}});
+  if (auto removed = clean_spool_dir(server_config.upload_dir)) {
+    log_info("upload_leftovers_removed", {{"files", removed}, {"dir", server_config.upload_dir}});
+  }
   HttpServer server(server_config, rt.router, rt.pipeline, rt.metrics);
   server.listen();
   std::unique_ptr<JobRunner> runner;

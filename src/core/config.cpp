@@ -256,7 +256,8 @@ ServerConfig Config::server() const {
           s["idle_timeout_ms"],
           s["shutdown_grace_ms"],
           s["max_requests_per_connection"],
-          s["max_connections"]};
+          s["max_connections"],
+          s["upload_dir"]};
 }
 
 DatabaseConfig Config::database() const {

@@ -65,7 +65,9 @@ void add_core_config_schema(ConfigSchema& s) {
       .integer("idle_timeout_ms", 60000, 100, kHour, "keep-alive wait for the next request")
       .integer("shutdown_grace_ms", 10000, 0, kHour, "on SIGTERM, requests in flight get this long")
       .integer("max_requests_per_connection", 1000, 1, INT32_MAX, "then the connection is closed")
-      .integer("max_connections", 10000, 1, 1'000'000, "further connections are refused");
+      .integer("max_connections", 10000, 1, 1'000'000, "further connections are refused")
+      .string("upload_dir", "./data/uploads",
+              "large request bodies (imports, DICOM) are written here while they arrive");
   s.section("database")
       .secret("url", "sqlite://./data/carehub.db",
               "sqlite:///path/file.db or postgresql://user@host:port/db")

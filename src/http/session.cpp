@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -109,6 +110,56 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
   stream.socket().close(ec);
 }
 
+// Reads the rest of the body into a file under cfg.upload_dir, 64 KiB at a time. The deadline is
+// per read (body_timeout_ms without progress), not for the whole body: a 2 GB upload takes
+// minutes. The parser's header stays readable (keep-alive, version) through `parser`'s fields,
+// which the converted parser moved from; they are copied back at the end. Returns nullptr on a
+// read error (ec) or when the body is over limit (problem) or the file cannot be written.
+asio::awaitable<std::shared_ptr<SpooledBody>> spool_body(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, std::uint64_t limit, const ServerConfig& cfg,
+    boost::system::error_code& ec, std::string& problem) {
+  std::shared_ptr<SpooledBody> file;
+  try {
+    file = SpooledBody::create(cfg.upload_dir);
+  } catch (const std::exception& e) {
+    log_error("upload_spool_failed", {{"detail", e.what()}});
+    co_return nullptr;
+  }
+  http::request_parser<http::buffer_body> raw(std::move(parser));
+  raw.body_limit(limit);
+  std::vector<char> chunk(64 * 1024);
+  bool write_failed = false;
+  while (!raw.is_done()) {
+    raw.get().body().data = chunk.data();
+    raw.get().body().size = chunk.size();
+    stream.expires_after(milliseconds(cfg.body_timeout_ms));
+    co_await http::async_read_some(stream, buffer, raw,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) {
+      ec = {};
+      problem = "request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
+      co_return nullptr;
+    }
+    if (ec) co_return nullptr;
+    const std::size_t got = chunk.size() - raw.get().body().size;
+    if (got > 0 && !write_failed) {
+      try {
+        file->append(chunk.data(), got);  // page cache: microseconds, fine on this thread
+      } catch (const std::exception& e) {
+        log_error("upload_spool_failed", {{"detail", e.what()}});
+        write_failed = true;  // keep reading so the answer can be written in order
+      }
+    }
+  }
+  // Give the header back to the caller's parser for keep-alive and version.
+  parser.get().base() = raw.get().base();
+  if (write_failed) co_return nullptr;
+  file->finish();
+  co_return file;
+}
+
 }  // namespace
 
 asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn) {
@@ -186,6 +237,24 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
             co_await asio::async_write(stream, asio::buffer(kContinue),
                                        asio::redirect_error(asio::use_awaitable, ec));
           }
+        }
+        if (route && route->options.spool_body && !ec) {
+          std::string problem;
+          req.spooled = co_await spool_body(stream, buffer, parser, limit, cfg, ec, problem);
+          if (!problem.empty()) {
+            resp = error_response(ErrorCode::kPayloadTooLarge, problem, req);
+            close_after = true;
+          } else if (!req.spooled) {
+            if (!ec) {  // the upload directory failed us: the client is not to blame
+              resp = error_response(ErrorCode::kUnavailable,
+                                    "the upload could not be stored; retry later", req);
+              close_after = true;
+            } else {
+              host.metrics().request_finished(req.route_pattern, "?", 408, 0);
+              break;
+            }
+          }
+        } else if (!parser.is_done()) {
           stream.expires_after(milliseconds(cfg.body_timeout_ms));
           if (!ec)
             co_await http::async_read(stream, buffer, parser,
@@ -201,7 +270,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
             break;  // the client went away or was too slow: nobody to answer
           }
         }
-        req.body = std::move(parser.get().body());
+        if (!req.spooled) req.body = std::move(parser.get().body());
       }
     }
     if (!resp && route) {

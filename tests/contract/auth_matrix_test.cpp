@@ -47,6 +47,7 @@ const std::map<std::string, std::string> kExpected = {
     {"PUT /api/v1/diag/rows/{id}", "public"},
     {"GET /api/v1/diag/rows/{id}", "public"},
     {"POST /api/v1/diag/upload", "public"},
+    {"POST /api/v1/diag/upload-spooled", "public"},
     {"POST /api/v1/diag/jobs", "public"},
 };
 

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "support/e2e_server.hpp"
@@ -140,4 +142,59 @@ TEST_CASE("headers over server.max_header_bytes are 431", "[e2e]") {
 
   // The server is unharmed.
   CHECK(server.client().get("/healthz").status == 200);
+}
+
+namespace {
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+std::size_t files_in(const std::string& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); ++it) {
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a spooled upload streams to disk with bounded memory and leaves nothing behind",
+          "[e2e]") {
+  ServerUnderTest server(small_body_limit());  // 1 KiB for ordinary routes
+  const std::string uploads = server.dir() + "/data/uploads";
+  const std::string data = random_bytes(96 * 1024 * 1024);
+  auto r = server.client(std::chrono::seconds(60))
+               .request("POST", "/api/v1/diag/upload-spooled",
+                        {{"Content-Type", "application/octet-stream"}}, data);
+  INFO(r.summary());
+  REQUIRE(r.status == 200);
+  CHECK(r.json().value("bytes", 0L) == static_cast<long>(data.size()));
+  CHECK(r.json().value("sha256", "") == sha256_hex(data));
+  // The body never sat in the server's memory: its peak stays well under the body's size.
+  const long peak = peak_rss_kib(server.process().pid());
+  INFO("peak RSS KiB " << peak);
+  CHECK(peak > 0);
+  CHECK(peak < 96 * 1024);
+  CHECK(files_in(uploads) == 0);  // removed once the handler was done
+
+  // A client that goes away halfway leaves no file either.
+  {
+    HttpClient quitter(server.port());
+    quitter.connect();
+    REQUIRE(
+        quitter.send_raw("POST /api/v1/diag/upload-spooled HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Length: 10000000\r\n\r\n" +
+                         std::string(1 << 20, 'q')));
+    CHECK(eventually([&] { return files_in(uploads) == 1; }, std::chrono::seconds(5)));
+  }
+  CHECK(eventually([&] { return files_in(uploads) == 0; }, std::chrono::seconds(5)));
 }

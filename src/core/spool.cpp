@@ -1,0 +1,84 @@
+#include "carehub/spool.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "carehub/hash.hpp"
+
+namespace carehub {
+namespace fs = std::filesystem;
+namespace {
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+}
+
+}  // namespace
+
+std::shared_ptr<SpooledBody> SpooledBody::create(const std::string& dir) {
+  ensure_dir(dir);
+  std::shared_ptr<SpooledBody> body(new SpooledBody());
+  body->path_ = (fs::path(dir) / ("upload-" + random_hex(12) + ".part")).string();
+  body->fd_ = ::open(body->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (body->fd_ < 0) throw_errno("cannot create " + body->path_);
+  return body;
+}
+
+SpooledBody::~SpooledBody() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!released_ && !path_.empty()) ::unlink(path_.c_str());
+}
+
+void SpooledBody::append(const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd_, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot write " + path_);
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    size_ += static_cast<std::uint64_t>(n);
+  }
+}
+
+void SpooledBody::finish() {
+  if (fd_ >= 0 && ::close(fd_) != 0) {
+    fd_ = -1;
+    throw_errno("cannot close " + path_);
+  }
+  fd_ = -1;
+}
+
+std::string SpooledBody::release() {
+  finish();
+  released_ = true;
+  return path_;
+}
+
+std::size_t clean_spool_dir(const std::string& dir) {
+  ensure_dir(dir);
+  std::size_t removed = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.starts_with("upload-") && name.ends_with(".part")) {
+      std::error_code ec;
+      if (fs::remove(entry.path(), ec)) ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace carehub
