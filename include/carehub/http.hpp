@@ -39,6 +39,9 @@ struct Request {
   std::optional<std::string_view> header(std::string_view lower_name) const;
   std::optional<std::string> query_param(std::string_view name) const;  // percent-decoded
   const std::string& param(std::string_view name) const;  // path parameter; must exist
+  // An integer query parameter in [min, max], or fallback when absent; throws ApiError
+  // (kBadRequest) naming the parameter and the range otherwise.
+  int int_query(std::string_view name, int fallback, int min, int max) const;
   // Parses the body as JSON; throws ApiError(kInvalidJson) naming the parse position.
   nlohmann::json json_body() const;
 };

@@ -18,18 +18,6 @@ std::int64_t id_param(const Request& req) {
   return id;
 }
 
-int int_query(const Request& req, const char* name, int fallback, int min, int max) {
-  auto v = req.query_param(name);
-  if (!v) return fallback;
-  int n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < min || n > max) {
-    throw ApiError(ErrorCode::kBadRequest, std::string(name) + " must be an integer from " +
-                                               std::to_string(min) + " to " + std::to_string(max));
-  }
-  return n;
-}
-
 NewUser new_user_from(const nlohmann::json& body) {
   NewUser u;
   u.email = optional_string(body, "email");
@@ -66,8 +54,8 @@ void register_admin_routes(Router& r, AuthService& auth) {
     filter.role = req.query_param("role");
     filter.status = req.query_param("status");
     filter.query = req.query_param("q");
-    filter.limit = int_query(req, "limit", 50, 1, 200);
-    filter.offset = int_query(req, "offset", 0, 0, 1'000'000'000);
+    filter.limit = req.int_query("limit", 50, 1, 200);
+    filter.offset = req.int_query("offset", 0, 0, 1'000'000'000);
     auto page = auth.list_users(filter);
     nlohmann::json users = nlohmann::json::array();
     for (const auto& u : page.users) users.push_back(user_json(u));

@@ -80,9 +80,16 @@ void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics&
   router.add(Method::kGet, "/metrics", Access::open(), [&metrics](Request&) {
     return Response::text(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  router.add(Method::kGet, "/api/v1/jobs/{id}", Access::admin(), [&jobs](Request& req) {
+  // Admins see every job; anyone else the jobs they started (a module that enqueues a job for a
+  // caller puts the caller's subject in payload.actor). Someone else's job is a 404, as if absent.
+  Access job_readers = Access::signed_in();
+  job_readers.or_scopes({"empi:write", "dicom:write"});
+  router.add(Method::kGet, "/api/v1/jobs/{id}", job_readers, [&jobs](Request& req) {
     auto job = jobs.get(parse_id(req.param("id")));
-    if (!job) throw ApiError(ErrorCode::kNotFound, "no job with id " + req.param("id"));
+    const bool mine = job && job->payload.is_object() &&
+                      job->payload.value("actor", std::string()) == req.principal->subject;
+    if (!job || !(mine || req.principal->is_admin()))
+      throw ApiError(ErrorCode::kNotFound, "no job with id " + req.param("id"));
     return Response::json(job->to_json());
   });
 }

@@ -1,6 +1,7 @@
 #include "carehub/http.hpp"
 
 #include <array>
+#include <charconv>
 #include <stdexcept>
 
 #include "carehub/error.hpp"
@@ -86,6 +87,18 @@ const std::string& Request::param(std::string_view name) const {
     if (key == name) return value;
   }
   throw std::logic_error("route has no parameter named " + std::string(name));
+}
+
+int Request::int_query(std::string_view name, int fallback, int min, int max) const {
+  auto v = query_param(name);
+  if (!v) return fallback;
+  int n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size() || n < min || n > max) {
+    throw ApiError(ErrorCode::kBadRequest, std::string(name) + " must be an integer from " +
+                                               std::to_string(min) + " to " + std::to_string(max));
+  }
+  return n;
 }
 
 nlohmann::json Request::json_body() const {

@@ -28,7 +28,8 @@ JobsConfig jobs_config() {
 
 }  // namespace
 
-TEST_CASE("readiness follows the schema and job status is for admins only", "[core][contract]") {
+TEST_CASE("readiness follows the schema and a job is shown to admins and to whoever started it",
+          "[core][contract]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   DYNAMIC_SECTION(test::backend_name(backend)) {
     test::TestDatabase tdb(backend);
@@ -61,7 +62,11 @@ TEST_CASE("readiness follows the schema and job status is for admins only", "[co
     clerk.subject = "user:7";
     clerk.roles = {"physician"};
     pipeline.set_authenticator([&](const Request&) { return clerk; });
-    CHECK(call(pipeline, Method::kGet, path).status == 403);
+    CHECK(call(pipeline, Method::kGet, path).status == 404);  // not theirs: as if absent
+    JobSpec own = spec;
+    own.payload["actor"] = "user:7";
+    const auto own_path = "/api/v1/jobs/" + std::to_string(jobs.enqueue(own));
+    CHECK(call(pipeline, Method::kGet, own_path).status == 200);
     Principal root;
     root.subject = "user:1";
     root.roles = {"admin"};
@@ -77,7 +82,7 @@ TEST_CASE("readiness follows the schema and job status is for admins only", "[co
     CHECK(call(pipeline, Method::kGet, "/api/v1/jobs/abc").status == 400);
 
     auto scraped = call(pipeline, Method::kGet, "/metrics");
-    CHECK(scraped.body.find("carehub_jobs{queue=\"default\",state=\"queued\"} 1") !=
+    CHECK(scraped.body.find("carehub_jobs{queue=\"default\",state=\"queued\"} 2") !=
           std::string::npos);
     CHECK(scraped.body.find("carehub_db_pool_connections{state=\"max\"}") != std::string::npos);
   }

@@ -14,10 +14,6 @@ namespace {
 const std::string kAdmin = "admin@clinic.example";
 const std::string kPassword = "a long admin passphrase";
 
-HttpHeaders bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
-
 std::string login(HttpClient& http, const std::string& email) {
   auto r = http.post_json("/api/v1/auth/login", {{"email", email}, {"password", kPassword}});
   INFO(r.summary());

@@ -20,10 +20,6 @@ ServerOptions options_not_started() {
   return options;
 }
 
-HttpHeaders bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
-
 }  // namespace
 
 TEST_CASE("auth: bootstrap prints a set-password token that lets the first admin in",

@@ -21,6 +21,11 @@
 
 namespace carehub::test {
 
+// An Authorization header carrying token as a Bearer credential.
+inline HttpHeaders bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
 struct ServerOptions {
   std::optional<std::string> database_url;          // default: sqlite://<dir>/carehub.db
   nlohmann::json extra = nlohmann::json::object();  // merged into the config (JSON merge patch)

@@ -1,0 +1,196 @@
+#include "empi/importer.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+#include <system_error>
+#include <unordered_set>
+
+#include "carehub/log.hpp"
+#include "empi/csv.hpp"
+#include "empi/matching.hpp"
+
+namespace carehub::empi {
+namespace {
+
+constexpr std::size_t kBatchRows = 2000;  // records stored per transaction
+constexpr std::size_t kMaxReportedErrors = 1000;
+
+class FileRange {
+ public:
+  FileRange(const std::string& path, std::uint64_t offset, std::uint64_t length)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), at_(offset), left_(length) {
+    if (fd_ < 0) throw PermanentJobError("the uploaded file is gone: " + path);
+  }
+  ~FileRange() { ::close(fd_); }
+  std::size_t read(char* buf, std::size_t cap) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap, left_));
+    if (want == 0) return 0;
+    ssize_t n;
+    do {
+      n = ::pread(fd_, buf, want, static_cast<off_t>(at_));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot read the upload");
+    at_ += static_cast<std::uint64_t>(n);
+    left_ -= static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  int fd_;
+  std::uint64_t at_, left_;
+};
+
+std::string expected_header() {
+  std::string h;
+  for (auto c : kRecordColumns) h += (h.empty() ? "" : ",") + std::string(c);
+  return h;
+}
+
+}  // namespace
+
+nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock, EmpiStore& store) {
+  const auto& payload = job.payload();
+  const std::string path = payload.at("path");
+  const std::uint64_t length = payload.at("length");
+  const std::int64_t config_id = payload.at("config_id");
+  const std::string actor = payload.value("actor", "system");
+  const std::int64_t job_id = job.info().id;
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { ::unlink(path.c_str()); }
+  };
+
+  auto config =
+      db.transact([&](Tx& tx) { return store.find_config(tx, config_id); }, TxMode::kRead);
+  if (!config) throw PermanentJobError("config " + std::to_string(config_id) + " does not exist");
+
+  FileRange file(path, payload.at("offset"), length);
+  CsvReader reader([&file](char* buf, std::size_t cap) { return file.read(buf, cap); });
+  CsvRow row;
+  if (!reader.next(row) || row.error) {
+    Cleanup done{path};
+    throw PermanentJobError("the file has no CSV header");
+  }
+  std::vector<std::size_t> column_at(kRecordColumns.size(), SIZE_MAX);
+  for (std::size_t i = 0; i < row.fields.size(); ++i) {
+    std::string name = row.fields[i];
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    auto at = column_index(name);
+    if (!at) {
+      Cleanup done{path};
+      throw PermanentJobError("unknown column '" + name + "' in the header; expected " +
+                              expected_header());
+    }
+    column_at[*at] = i;
+  }
+  for (std::size_t c = 0; c < column_at.size(); ++c) {
+    if (column_at[c] == SIZE_MAX) {
+      Cleanup done{path};
+      throw PermanentJobError("the header lacks column '" + std::string(kRecordColumns[c]) +
+                              "'; expected " + expected_header());
+    }
+  }
+
+  std::uint64_t rows = 0, stored = 0, already = 0, bad = 0;
+  nlohmann::json errors = nlohmann::json::array();
+  auto report_bad = [&](std::uint64_t line, const std::string& what) {
+    ++bad;
+    if (errors.size() < kMaxReportedErrors) errors.push_back({{"line", line}, {"error", what}});
+  };
+  std::vector<NewRecord> fresh;
+  std::vector<std::pair<PersonRecord, std::uint64_t>> batch;
+  auto flush = [&] {
+    if (batch.empty()) return;
+    const std::int64_t now = clock.now_ms();
+    db.transact([&](Tx& tx) {
+      TermFrequencies delta;
+      std::vector<NewRecord> added;
+      for (auto& [record, line] : batch) {
+        const auto id = store.insert_record(tx, record, record_hash(record), job_id, now);
+        if (!id) {
+          ++already;
+          continue;
+        }
+        NewRecord nr{*id, features_of(*id, record)};
+        store.insert_blocking_keys(tx, *id, blocking_keys(nr.features));
+        delta.add(nr.features);
+        added.push_back(std::move(nr));
+      }
+      store.add_term_frequencies(tx, delta);
+      stored += added.size();
+      for (auto& a : added) fresh.push_back(std::move(a));
+    });
+    batch.clear();
+    job.progress(50.0 * static_cast<double>(reader.bytes_consumed()) /
+                     static_cast<double>(std::max<std::uint64_t>(1, length)),
+                 "stored " + std::to_string(stored) + " records");
+  };
+  try {
+    while (reader.next(row)) {
+      ++rows;
+      if (row.error) {
+        report_bad(row.line, *row.error);
+        continue;
+      }
+      if (row.fields.size() != column_at.size()) {
+        report_bad(row.line, "expected " + std::to_string(column_at.size()) + " fields, found " +
+                                 std::to_string(row.fields.size()));
+        continue;
+      }
+      PersonRecord record;
+      for (std::size_t c = 0; c < column_at.size(); ++c) record[c] = row.fields[column_at[c]];
+      if (auto problem = normalize_record(record)) {
+        report_bad(row.line, *problem);
+        continue;
+      }
+      batch.emplace_back(std::move(record), row.line);
+      if (batch.size() >= kBatchRows) {
+        flush();
+        if (job.cancelled()) break;
+      }
+    }
+    flush();
+  } catch (...) {
+    Cleanup done{path};
+    throw;
+  }
+  Cleanup done{path};
+
+  // Records stored by an earlier run that died before matching are matched now, with these.
+  std::unordered_set<std::int64_t> mine;
+  for (const auto& f : fresh) mine.insert(f.id);
+  db.transact(
+      [&](Tx& tx) {
+        std::vector<std::int64_t> orphans;
+        for (const auto& r : tx.query("SELECT id FROM empi_records WHERE person_id IS NULL")) {
+          if (!mine.contains(r.integer(0))) orphans.push_back(r.integer(0));
+        }
+        for (auto& s : store.records_by_ids(tx, orphans))
+          fresh.push_back({s.id, features_of(s.id, s.record)});
+      },
+      TxMode::kRead);
+  // One matching at a time (across replicas too): two would race for the same persons.
+  MatchSummary summary;
+  static std::mutex in_process;  // the global lock serialises processes; this, threads
+  std::lock_guard one_at_a_time(in_process);
+  db.with_global_lock("empi.match", [&] {
+    summary = match_records(db, clock, store, *config, std::move(fresh), job_id, actor,
+                            [&job](double p, const std::string& m) { return job.progress(p, m); });
+  });
+  log_info("empi_import_done",
+           {{"job_id", job_id}, {"rows", rows}, {"stored", stored}, {"bad_rows", bad}});
+  return {{"rows", rows},
+          {"records_stored", stored},
+          {"records_already_stored", already},
+          {"bad_rows", bad},
+          {"errors", errors},
+          {"errors_truncated", bad > errors.size()},
+          {"config_id", std::to_string(config_id)},
+          {"matching", summary.to_json()}};
+}
+
+}  // namespace carehub::empi

@@ -1,0 +1,243 @@
+#include "empi/matching.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "carehub/log.hpp"
+#include "empi/clustering.hpp"
+#include "empi/training.hpp"
+
+namespace carehub::empi {
+namespace {
+
+constexpr std::size_t kMaxBlock = 1000;
+
+TrainingSettings training_settings(const nlohmann::json& settings) {
+  TrainingSettings t;
+  if (auto it = settings.find("probability_two_random_records_match");
+      it != settings.end() && it->is_number()) {
+    t.lambda = it->get<double>();
+  }
+  if (auto it = settings.find("max_iterations"); it != settings.end() && it->is_number_integer()) {
+    t.max_iterations = it->get<int>();
+  }
+  if (auto it = settings.find("em_convergence"); it != settings.end() && it->is_number()) {
+    t.convergence = it->get<double>();
+  }
+  return t;
+}
+
+}  // namespace
+
+nlohmann::json MatchSummary::to_json() const {
+  nlohmann::json j = {{"candidate_pairs", candidate_pairs},
+                      {"pairs_at_or_above_potential_threshold", pairs_stored},
+                      {"auto_matched_pairs", auto_matched_pairs},
+                      {"persons_created", persons_created},
+                      {"persons_merged", persons_merged},
+                      {"potential_matches", potential_matches}};
+  if (!training.is_null()) j["training"] = training;
+  return j;
+}
+
+ModelParams model_for(Database& db, const Clock& clock, EmpiStore& store, const ConfigRow& config,
+                      const std::vector<RecordFeatures>& records, nlohmann::json* report) {
+  if (config.parameters) return ModelParams::from_json(*config.parameters);
+  const ModelParams trained = train_model(records, training_settings(config.settings), report);
+  // Two imports may train one config at once: the first stored wins, both use it.
+  const auto stored = db.transact([&](Tx& tx) {
+    return store.set_parameters_once(tx, config.id, trained.to_json(), clock.now_ms());
+  });
+  return ModelParams::from_json(stored);
+}
+
+MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
+                           const ConfigRow& config, std::vector<NewRecord> fresh,
+                           std::int64_t job_id, const std::string& actor,
+                           const std::function<bool(double, const std::string&)>& progress) {
+  MatchSummary summary;
+  if (fresh.empty()) return summary;
+
+  // Old records that share a blocking key with a new one, and everything the clustering needs
+  // to know about them.
+  std::unordered_set<std::int64_t> fresh_ids;
+  std::vector<BlockingKeys> fresh_keys;
+  for (const auto& r : fresh) {
+    fresh_ids.insert(r.id);
+    fresh_keys.push_back(blocking_keys(r.features));
+  }
+  TermFrequencies tf;
+  std::vector<StoredRecord> old;
+  std::vector<std::pair<std::int64_t, std::int64_t>> forbidden;
+  db.transact(
+      [&](Tx& tx) {
+        std::set<std::int64_t> old_ids;
+        for (const auto& keys : fresh_keys) {
+          for (auto id : store.candidates_for(tx, keys)) {
+            if (!fresh_ids.contains(id)) old_ids.insert(id);
+          }
+        }
+        old = store.records_by_ids(tx, {old_ids.begin(), old_ids.end()});
+        forbidden = store.do_not_link_among(tx, {old_ids.begin(), old_ids.end()});
+        store.load_term_frequencies(tx, tf);
+        tf.set_total(store.count_records(tx));
+      },
+      TxMode::kRead);
+  progress(55, "matching " + std::to_string(fresh.size()) + " new records against " +
+                   std::to_string(old.size()) + " stored candidates");
+
+  const std::size_t n_new = fresh.size();
+  std::vector<RecordFeatures> features;
+  features.reserve(n_new + old.size());
+  for (auto& r : fresh) features.push_back(std::move(r.features));
+  for (const auto& o : old) features.push_back(features_of(o.id, o.record));
+  std::vector<bool> is_new(features.size(), false);
+  std::fill(is_new.begin(), is_new.begin() + static_cast<std::ptrdiff_t>(n_new), true);
+  std::unordered_map<std::int64_t, std::uint32_t> index_of;
+  for (std::uint32_t i = 0; i < features.size(); ++i) index_of[features[i].id] = i;
+
+  const ModelParams model = model_for(db, clock, store, config, features, &summary.training);
+  progress(65, "scoring candidate pairs");
+
+  std::vector<KeyHashes> hashes;
+  hashes.reserve(features.size());
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    hashes.push_back(key_hashes(i < n_new ? fresh_keys[i] : blocking_keys(features[i])));
+  }
+  struct Scored {
+    double probability, weight;
+    std::uint32_t i, j;
+  };
+  std::vector<Scored> scored;
+  const double floor = std::min(config.potential_match_threshold, config.auto_match_threshold);
+  const auto stats =
+      for_each_candidate_pair(hashes, &is_new, kMaxBlock, [&](std::uint32_t i, std::uint32_t j) {
+        const double w = model.weight(compare(features[i], features[j]), features[i], &tf);
+        const double p = probability_of(w);
+        if (p >= floor) scored.push_back({p, w, i, j});
+      });
+  summary.candidate_pairs = stats.pairs;
+  std::sort(scored.begin(), scored.end(),
+            [](const Scored& a, const Scored& b) { return a.probability > b.probability; });
+
+  // Persons: old records start grouped as they are; strong pairs join groups.
+  Clusters clusters(features.size());
+  std::unordered_map<std::int64_t, std::uint32_t> first_of_person;
+  std::vector<std::optional<std::int64_t>> person_of(features.size());
+  for (std::size_t k = 0; k < old.size(); ++k) {
+    const auto i = static_cast<std::uint32_t>(n_new + k);
+    person_of[i] = old[k].person_id;
+    if (!old[k].person_id) continue;
+    auto [it, inserted] = first_of_person.emplace(*old[k].person_id, i);
+    if (!inserted) clusters.link(it->second, i);
+  }
+  for (auto [l, r] : forbidden) {
+    auto a = index_of.find(l), b = index_of.find(r);
+    if (a != index_of.end() && b != index_of.end()) clusters.forbid(a->second, b->second);
+  }
+  for (const auto& s : scored) {
+    if (s.probability < config.auto_match_threshold) break;
+    if (clusters.link(s.i, s.j)) ++summary.auto_matched_pairs;
+  }
+  progress(80, "storing persons");
+
+  const std::int64_t now = clock.now_ms();
+  db.transact([&](Tx& tx) {
+    const std::int64_t event =
+        store.create_event(tx, "auto-match", actor, job_id,
+                           {{"config_id", config.id},
+                            {"new_records", n_new},
+                            {"auto_matched_pairs", summary.auto_matched_pairs}},
+                           now);
+    // Each group with new records: its persons (the oldest keeps the rest), else a new one.
+    std::map<std::uint32_t, std::vector<std::uint32_t>> groups;
+    for (std::uint32_t i = 0; i < features.size(); ++i) groups[clusters.find(i)].push_back(i);
+    std::unordered_map<std::int64_t, std::int64_t> final_person;  // record id -> person id
+    for (const auto& [root, members] : groups) {
+      std::set<std::int64_t> persons;
+      bool has_new = false;
+      for (auto i : members) {
+        if (is_new[i]) has_new = true;
+        if (person_of[i]) persons.insert(*person_of[i]);
+      }
+      if (!has_new) continue;
+      std::int64_t target;
+      if (persons.empty()) {
+        target = store.create_person(tx, now);
+        ++summary.persons_created;
+      } else {
+        target = *persons.begin();
+      }
+      for (auto i : members) {
+        if (is_new[i]) store.move_record(tx, event, features[i].id, std::nullopt, target, now);
+        final_person[features[i].id] = target;
+      }
+      for (auto p : persons) {
+        if (p == target) continue;
+        for (const auto& rec : store.records_of_person(tx, p)) {
+          store.move_record(tx, event, rec.id, p, target, now);
+          final_person[rec.id] = target;
+        }
+        ++summary.persons_merged;
+      }
+    }
+    for (std::size_t k = 0; k < old.size(); ++k) {
+      if (!final_person.contains(old[k].id) && old[k].person_id)
+        final_person[old[k].id] = *old[k].person_id;
+    }
+
+    // Pairs worth keeping, and the groups of persons they tie for a reviewer.
+    std::map<std::int64_t, std::set<std::int64_t>> links;  // person -> persons
+    std::map<std::int64_t, double> best;                   // person -> best pair probability
+    for (const auto& s : scored) {
+      const std::int64_t a = features[s.i].id, b = features[s.j].id;
+      store.store_pair(tx, {std::min(a, b), std::max(a, b), s.probability, s.weight}, config.id,
+                       job_id, now);
+      ++summary.pairs_stored;
+      if (s.probability >= config.auto_match_threshold ||
+          s.probability < config.potential_match_threshold) {
+        continue;
+      }
+      const auto pa = final_person.at(a), pb = final_person.at(b);
+      if (pa == pb) continue;
+      links[pa].insert(pb);
+      links[pb].insert(pa);
+      best[pa] = std::max(best[pa], s.probability);
+      best[pb] = std::max(best[pb], s.probability);
+    }
+    std::set<std::int64_t> seen;
+    for (const auto& [start, _] : links) {
+      if (seen.contains(start)) continue;
+      std::vector<std::int64_t> component{start}, stack{start};
+      seen.insert(start);
+      double max_p = 0;
+      while (!stack.empty()) {
+        const auto p = stack.back();
+        stack.pop_back();
+        max_p = std::max(max_p, best[p]);
+        for (auto q : links[p]) {
+          if (seen.insert(q).second) {
+            component.push_back(q);
+            stack.push_back(q);
+          }
+        }
+      }
+      std::optional<std::int64_t> pm;
+      for (auto p : component) {
+        if ((pm = store.open_potential_match_of(tx, p))) break;
+      }
+      if (!pm) {
+        pm = store.create_potential_match(tx, max_p, now);
+        ++summary.potential_matches;
+      }
+      store.extend_potential_match(tx, *pm, component, max_p, now);
+    }
+  });
+  progress(99, "done");
+  return summary;
+}
+
+}  // namespace carehub::empi

@@ -1,0 +1,60 @@
+// A person record in Tuva EMPI's 15 columns, normalised for storage and matching.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace carehub::empi {
+
+inline constexpr std::array<std::string_view, 15> kRecordColumns = {"data_source",
+                                                                    "source_person_id",
+                                                                    "first_name",
+                                                                    "last_name",
+                                                                    "sex",
+                                                                    "race",
+                                                                    "birth_date",
+                                                                    "death_date",
+                                                                    "social_security_number",
+                                                                    "address",
+                                                                    "city",
+                                                                    "state",
+                                                                    "zip_code",
+                                                                    "county",
+                                                                    "phone"};
+
+struct PersonRecord {
+  std::array<std::string, 15> values;  // in kRecordColumns order
+
+  std::string& operator[](std::size_t i) { return values[i]; }
+  const std::string& operator[](std::size_t i) const { return values[i]; }
+  const std::string& data_source() const { return values[0]; }
+  const std::string& source_person_id() const { return values[1]; }
+  const std::string& first_name() const { return values[2]; }
+  const std::string& last_name() const { return values[3]; }
+  const std::string& sex() const { return values[4]; }
+  const std::string& birth_date() const { return values[6]; }
+  const std::string& ssn() const { return values[8]; }
+  const std::string& address() const { return values[9]; }
+  const std::string& city() const { return values[10]; }
+  const std::string& state() const { return values[11]; }
+  const std::string& zip_code() const { return values[12]; }
+  const std::string& phone() const { return values[14]; }
+};
+
+// Column index by name, or nullopt.
+std::optional<std::size_t> column_index(std::string_view name);
+
+// Normalises every value in place (names and text: lower case, punctuation and repeated spaces
+// removed; dates to YYYY-MM-DD from YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD; SSN and phone to digits;
+// codes lower case). data_source and source_person_id keep their spelling, trimmed. Returns what
+// is wrong instead when the record cannot be stored (no data_source or source_person_id, a date
+// that is not even date-shaped, a value over 1000 bytes). A date-shaped value that is no calendar
+// date (month 13) is kept, as YYYY-MM-DD text.
+std::optional<std::string> normalize_record(PersonRecord& record);
+
+// SHA-256 (hex) of the normalised values: equal records, equal hash.
+std::string record_hash(const PersonRecord& record);
+
+}  // namespace carehub::empi

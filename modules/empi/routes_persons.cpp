@@ -1,0 +1,202 @@
+// Persons, potential matches and the crosswalk export: the review side of Tuva EMPI's API. Every
+// read of patient data is audited (ids and counts, never the data).
+#include <charconv>
+
+#include "carehub/clock.hpp"
+#include "carehub/error.hpp"
+#include "empi/routes.hpp"
+
+namespace carehub::empi {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+
+nlohmann::json record_json(const StoredRecord& r, const std::string& person_uuid) {
+  nlohmann::json j = {{"id", std::to_string(r.id)},
+                      {"person_id", person_uuid},
+                      {"created", format_rfc3339_ms(r.created_at_ms)},
+                      {"person_updated", format_rfc3339_ms(r.person_updated_at_ms)},
+                      {"matched_or_reviewed", r.matched_or_reviewed}};
+  for (std::size_t i = 0; i < kRecordColumns.size(); ++i)
+    j[std::string(kRecordColumns[i])] = r.record[i];
+  return j;
+}
+
+nlohmann::json person_detail(Tx& tx, EmpiStore& store, const PersonRow& p) {
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& r : store.records_of_person(tx, p.id)) records.push_back(record_json(r, p.uuid));
+  return {{"id", p.uuid},
+          {"created", format_rfc3339_ms(p.created_at_ms)},
+          {"version", p.version},
+          {"records", records}};
+}
+
+nlohmann::json person_summary(Tx& tx, EmpiStore& store, const PersonRow& p) {
+  const auto records = store.records_of_person(tx, p.id);
+  std::vector<std::string> sources;
+  for (const auto& r : records) {
+    if (std::find(sources.begin(), sources.end(), r.record.data_source()) == sources.end())
+      sources.push_back(r.record.data_source());
+  }
+  std::sort(sources.begin(), sources.end());
+  return {{"id", p.uuid},
+          {"first_name", records.empty() ? "" : records.front().record.first_name()},
+          {"last_name", records.empty() ? "" : records.front().record.last_name()},
+          {"data_sources", sources}};
+}
+
+// WHERE clauses over empi_records r for the filters Tuva's search takes.
+std::string record_filters(const Request& req, Params& params) {
+  std::string where;
+  for (const char* name :
+       {"first_name", "last_name", "birth_date", "source_person_id", "data_source"}) {
+    auto v = req.query_param(name);
+    if (!v || v->empty()) continue;
+    PersonRecord probe;
+    const auto at = *column_index(name);
+    probe[at] = *v;
+    probe[0] = probe[0].empty() ? "x" : probe[0];
+    probe[1] = probe[1].empty() ? "x" : probe[1];
+    if (auto problem = normalize_record(probe)) throw ApiError(ErrorCode::kBadRequest, *problem);
+    params.emplace_back(probe[at]);
+    where += std::string(" AND r.") + name + " = $" + std::to_string(params.size());
+  }
+  return where;
+}
+
+}  // namespace
+
+void register_person_routes(Router& r, EmpiContext& ctx) {
+  r.add(Method::kGet, "/api/v1/persons", empi_read_access(), [&ctx](Request& req) {
+    const int limit = req.int_query("limit", kDefaultPageSize, 1, kMaxPageSize);
+    const int offset = req.int_query("offset", 0, 0, 1 << 30);
+    Params params;
+    std::string where = record_filters(req, params);
+    if (auto id = req.query_param("person_id"); id && !id->empty()) {
+      params.emplace_back(*id);
+      where += " AND p.uuid = $" + std::to_string(params.size());
+    }
+    params.emplace_back(std::int64_t{limit});
+    params.emplace_back(std::int64_t{offset});
+    const std::string sql =
+        "SELECT DISTINCT p.id, p.uuid, p.version, p.record_count, p.created_at_ms, "
+        "p.updated_at_ms FROM empi_persons p JOIN empi_records r ON r.person_id = p.id WHERE "
+        "p.record_count > 0" +
+        where + " ORDER BY p.id LIMIT $" + std::to_string(params.size() - 1) + " OFFSET $" +
+        std::to_string(params.size());
+    nlohmann::json persons = nlohmann::json::array();
+    ctx.db.transact([&](Tx& tx) {
+      for (const auto& row : tx.query(sql, params)) {
+        PersonRow p{row.integer(0),
+                    row.text(1),
+                    static_cast<int>(row.integer(2)),
+                    static_cast<int>(row.integer(3)),
+                    row.integer(4),
+                    row.integer(5)};
+        persons.push_back(person_summary(tx, ctx.store, p));
+      }
+      AuditEvent e = AuditLog::from_request(req, "empi.persons.search", "empi_person", "");
+      e.detail = {{"results", persons.size()}};
+      ctx.audit.record(tx, e);
+    });
+    return Response::json({{"persons", persons}});
+  });
+
+  r.add(Method::kGet, "/api/v1/persons/{id}", empi_read_access(), [&ctx](Request& req) {
+    const auto& uuid = req.param("id");
+    auto out = ctx.db.transact([&](Tx& tx) {
+      auto p = ctx.store.find_person_by_uuid(tx, uuid);
+      if (!p || p->record_count == 0) throw ApiError(ErrorCode::kNotFound, "no person " + uuid);
+      ctx.audit.record(tx, AuditLog::from_request(req, "empi.person.read", "empi_person", uuid));
+      return person_detail(tx, ctx.store, *p);
+    });
+    return Response::json({{"person", out}});
+  });
+
+  r.add(Method::kGet, "/api/v1/potential-matches", empi_read_access(), [&ctx](Request& req) {
+    const int limit = req.int_query("limit", kDefaultPageSize, 1, kMaxPageSize);
+    const int offset = req.int_query("offset", 0, 0, 1 << 30);
+    Params params;
+    std::string where = record_filters(req, params);
+    if (auto v = req.query_param("max_match_probability"); v && !v->empty()) {
+      try {
+        params.emplace_back(std::stod(*v));
+      } catch (const std::exception&) {
+        throw ApiError(ErrorCode::kBadRequest, "max_match_probability must be a number");
+      }
+      where += " AND pm.max_match_probability <= $" + std::to_string(params.size());
+    }
+    params.emplace_back(std::int64_t{limit});
+    params.emplace_back(std::int64_t{offset});
+    const std::string sql =
+        "SELECT DISTINCT pm.id, pm.max_match_probability FROM empi_potential_matches pm JOIN "
+        "empi_potential_match_persons pmp ON pmp.potential_match_id = pm.id JOIN empi_records r "
+        "ON r.person_id = pmp.person_id WHERE pm.status = 'open'" +
+        where + " ORDER BY pm.id LIMIT $" + std::to_string(params.size() - 1) + " OFFSET $" +
+        std::to_string(params.size());
+    nlohmann::json out = nlohmann::json::array();
+    ctx.db.transact([&](Tx& tx) {
+      for (const auto& row : tx.query(sql, params)) {
+        nlohmann::json first_person;
+        std::vector<std::string> sources;
+        for (const auto& pr : tx.query(
+                 "SELECT person_id FROM empi_potential_match_persons WHERE potential_match_id = $1 "
+                 "ORDER BY person_id",
+                 {row.integer(0)})) {
+          auto p = ctx.store.find_person(tx, pr.integer(0));
+          if (!p) continue;
+          auto s = person_summary(tx, ctx.store, *p);
+          if (first_person.is_null()) first_person = s;
+          for (const auto& d : s["data_sources"]) {
+            if (std::find(sources.begin(), sources.end(), d) == sources.end()) sources.push_back(d);
+          }
+        }
+        std::sort(sources.begin(), sources.end());
+        out.push_back({{"id", std::to_string(row.integer(0))},
+                       {"first_name", first_person.is_null() ? "" : first_person["first_name"]},
+                       {"last_name", first_person.is_null() ? "" : first_person["last_name"]},
+                       {"data_sources", sources},
+                       {"max_match_probability", row.real(1)}});
+      }
+      AuditEvent e =
+          AuditLog::from_request(req, "empi.potential_matches.search", "empi_potential_match", "");
+      e.detail = {{"results", out.size()}};
+      ctx.audit.record(tx, e);
+    });
+    return Response::json({{"potential_matches", out}});
+  });
+
+  r.add(Method::kPost, "/api/v1/person-records/export", empi_read_access(), [&ctx](Request& req) {
+    // The crosswalk: every record with the person it belongs to.
+    std::string csv = "person_id,id";
+    for (auto c : kRecordColumns) csv += "," + std::string(c);
+    csv += "\n";
+    auto quote = [](const std::string& v) {
+      if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+      std::string q = "\"";
+      for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return q + "\"";
+    };
+    std::int64_t rows = 0;
+    ctx.db.transact([&](Tx& tx) {
+      for (const auto& row : tx.query(
+               "SELECT p.uuid, r.id, r.data_source, r.source_person_id, r.first_name, r.last_name, "
+               "r.sex, r.race, r.birth_date, r.death_date, r.social_security_number, r.address, "
+               "r.city, r.state, r.zip_code, r.county, r.phone FROM empi_records r JOIN "
+               "empi_persons p ON p.id = r.person_id ORDER BY r.id")) {
+        csv += row.text(0) + "," + row.text(1);
+        for (std::size_t i = 2; i < 17; ++i) csv += "," + quote(row.text(i));
+        csv += "\n";
+        ++rows;
+      }
+      AuditEvent e = AuditLog::from_request(req, "empi.export", "empi_record", "");
+      e.detail = {{"records", rows}};
+      ctx.audit.record(tx, e);
+    });
+    return Response::text(std::move(csv), "text/csv; charset=utf-8")
+        .with_header("Content-Disposition", "attachment; filename=\"crosswalk.csv\"");
+  });
+}
+
+}  // namespace carehub::empi

@@ -1,0 +1,296 @@
+#include "empi/store.hpp"
+
+#include <algorithm>
+
+#include "carehub/hash.hpp"
+
+namespace carehub::empi {
+namespace {
+
+constexpr const char* kRecordColumnsSql =
+    "id, person_id, data_source, source_person_id, first_name, last_name, sex, race, birth_date, "
+    "death_date, social_security_number, address, city, state, zip_code, county, phone, "
+    "matched_or_reviewed, created_at_ms, person_updated_at_ms";
+
+StoredRecord record_from_row(const Row& row) {
+  StoredRecord r;
+  r.id = row.integer(0);
+  r.person_id = row.opt_integer(1);
+  for (std::size_t i = 0; i < kRecordColumns.size(); ++i) r.record[i] = row.text(2 + i);
+  r.matched_or_reviewed = row.integer(17) != 0;
+  r.created_at_ms = row.integer(18);
+  r.person_updated_at_ms = row.integer(19);
+  return r;
+}
+
+PersonRow person_from_row(const Row& row) {
+  return {row.integer(0),
+          row.text(1),
+          static_cast<int>(row.integer(2)),
+          static_cast<int>(row.integer(3)),
+          row.integer(4),
+          row.integer(5)};
+}
+
+// A random (version 4) UUID.
+std::string new_uuid() {
+  std::string h = random_hex(16);
+  h[12] = '4';
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+}  // namespace
+
+std::int64_t EmpiStore::create_config(Tx& tx, double potential, double automatic,
+                                      const nlohmann::json& settings, const std::string& actor,
+                                      std::int64_t now_ms) {
+  return tx
+      .query_one(
+          "INSERT INTO empi_configs (potential_match_threshold, auto_match_threshold, settings, "
+          "created_by, created_at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+          {potential, automatic, settings.dump(), actor, now_ms})
+      ->integer(0);
+}
+
+std::optional<ConfigRow> EmpiStore::find_config(Tx& tx, std::int64_t id) {
+  auto row = tx.query_one(
+      "SELECT id, potential_match_threshold, auto_match_threshold, settings, parameters, "
+      "created_at_ms FROM empi_configs WHERE id = $1",
+      {id});
+  if (!row) return std::nullopt;
+  ConfigRow c;
+  c.id = row->integer(0);
+  c.potential_match_threshold = row->real(1);
+  c.auto_match_threshold = row->real(2);
+  c.settings = nlohmann::json::parse(row->text(3));
+  if (auto p = row->opt_text(4)) c.parameters = nlohmann::json::parse(*p);
+  c.created_at_ms = row->integer(5);
+  return c;
+}
+
+nlohmann::json EmpiStore::set_parameters_once(Tx& tx, std::int64_t id,
+                                              const nlohmann::json& parameters,
+                                              std::int64_t now_ms) {
+  tx.exec(
+      "UPDATE empi_configs SET parameters = $2, trained_at_ms = $3 WHERE id = $1 AND parameters "
+      "IS NULL",
+      {id, parameters.dump(), now_ms});
+  return *find_config(tx, id)->parameters;
+}
+
+std::optional<std::int64_t> EmpiStore::insert_record(Tx& tx, const PersonRecord& r,
+                                                     const std::string& hash, std::int64_t job_id,
+                                                     std::int64_t now_ms) {
+  Params p{hash};
+  for (const auto& v : r.values) p.emplace_back(v);
+  p.emplace_back(job_id);
+  p.emplace_back(now_ms);
+  auto row = tx.query_one(
+      "INSERT INTO empi_records (record_hash, data_source, source_person_id, first_name, "
+      "last_name, sex, race, birth_date, death_date, social_security_number, address, city, "
+      "state, zip_code, county, phone, job_id, created_at_ms, person_updated_at_ms) VALUES ($1, "
+      "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) "
+      "ON CONFLICT (record_hash) DO NOTHING RETURNING id",
+      p);
+  if (!row) return std::nullopt;
+  return row->integer(0);
+}
+
+void EmpiStore::insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys) {
+  for (int rule = 0; rule < kBlockingRules; ++rule) {
+    if (keys[rule].empty()) continue;
+    tx.exec(
+        "INSERT INTO empi_blocking_keys (rule, key, record_id) VALUES ($1, $2, $3) ON CONFLICT "
+        "DO NOTHING",
+        {std::int64_t{rule}, keys[rule], record_id});
+  }
+}
+
+std::vector<std::int64_t> EmpiStore::candidates_for(Tx& tx, const BlockingKeys& keys) {
+  std::vector<std::int64_t> out;
+  for (int rule = 0; rule < kBlockingRules; ++rule) {
+    if (keys[rule].empty()) continue;
+    // A value shared by thousands (a default date) says nothing: such blocks are left out, as
+    // in a full import.
+    auto rows =
+        tx.query("SELECT record_id FROM empi_blocking_keys WHERE rule = $1 AND key = $2 LIMIT 1001",
+                 {std::int64_t{rule}, keys[rule]});
+    if (rows.size() > 1000) continue;
+    for (const auto& row : rows) out.push_back(row.integer(0));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<StoredRecord> EmpiStore::records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids) {
+  static const std::string sql =
+      std::string("SELECT ") + kRecordColumnsSql + " FROM empi_records WHERE id = $1";
+  std::vector<StoredRecord> out;
+  out.reserve(ids.size());
+  for (auto id : ids) {
+    if (auto row = tx.query_one(sql, {id})) out.push_back(record_from_row(*row));
+  }
+  return out;
+}
+
+std::vector<StoredRecord> EmpiStore::records_of_person(Tx& tx, std::int64_t person_id) {
+  static const std::string sql = std::string("SELECT ") + kRecordColumnsSql +
+                                 " FROM empi_records WHERE person_id = $1 ORDER BY id";
+  std::vector<StoredRecord> out;
+  for (const auto& row : tx.query(sql, {person_id})) out.push_back(record_from_row(row));
+  return out;
+}
+
+std::int64_t EmpiStore::count_records(Tx& tx) {
+  return tx.query_one("SELECT COUNT(*) FROM empi_records")->integer(0);
+}
+
+void EmpiStore::load_term_frequencies(Tx& tx, TermFrequencies& out) {
+  const auto& specs = field_specs();
+  for (const auto& row : tx.query("SELECT field, value, count FROM empi_term_frequencies")) {
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (specs[f].name == row.text(0)) {
+        out.set(static_cast<Field>(f), row.text(1), row.integer(2));
+        break;
+      }
+    }
+  }
+}
+
+void EmpiStore::add_term_frequencies(Tx& tx, const TermFrequencies& delta) {
+  const auto& specs = field_specs();
+  for (int f = 0; f < kFieldCount; ++f) {
+    for (const auto& [value, count] : delta.counts(static_cast<Field>(f))) {
+      tx.exec(
+          "INSERT INTO empi_term_frequencies (field, value, count) VALUES ($1, $2, $3) ON "
+          "CONFLICT (field, value) DO UPDATE SET count = empi_term_frequencies.count + "
+          "excluded.count",
+          {std::string(specs[f].name), value, count});
+    }
+  }
+}
+
+std::int64_t EmpiStore::create_person(Tx& tx, std::int64_t now_ms) {
+  return tx
+      .query_one(
+          "INSERT INTO empi_persons (uuid, version, record_count, created_at_ms, updated_at_ms) "
+          "VALUES ($1, 1, 0, $2, $2) RETURNING id",
+          {new_uuid(), now_ms})
+      ->integer(0);
+}
+
+std::optional<PersonRow> EmpiStore::find_person(Tx& tx, std::int64_t id) {
+  auto row = tx.query_one(
+      "SELECT id, uuid, version, record_count, created_at_ms, updated_at_ms FROM empi_persons "
+      "WHERE id = $1",
+      {id});
+  if (!row) return std::nullopt;
+  return person_from_row(*row);
+}
+
+std::optional<PersonRow> EmpiStore::find_person_by_uuid(Tx& tx, const std::string& uuid) {
+  auto row = tx.query_one(
+      "SELECT id, uuid, version, record_count, created_at_ms, updated_at_ms FROM empi_persons "
+      "WHERE uuid = $1",
+      {uuid});
+  if (!row) return std::nullopt;
+  return person_from_row(*row);
+}
+
+void EmpiStore::move_record(Tx& tx, std::int64_t event_id, std::int64_t record_id,
+                            std::optional<std::int64_t> from, std::int64_t to,
+                            std::int64_t now_ms) {
+  tx.exec("UPDATE empi_records SET person_id = $2, person_updated_at_ms = $3 WHERE id = $1",
+          {record_id, to, now_ms});
+  if (from) {
+    tx.exec(
+        "UPDATE empi_persons SET record_count = record_count - 1, version = version + 1, "
+        "updated_at_ms = $2 WHERE id = $1",
+        {*from, now_ms});
+  }
+  tx.exec(
+      "UPDATE empi_persons SET record_count = record_count + 1, version = version + 1, "
+      "updated_at_ms = $2 WHERE id = $1",
+      {to, now_ms});
+  tx.exec(
+      "INSERT INTO empi_person_actions (event_id, record_id, from_person_id, to_person_id) "
+      "VALUES ($1, $2, $3, $4)",
+      {event_id, record_id, from ? Param(*from) : Param(nullptr), to});
+}
+
+std::int64_t EmpiStore::create_event(Tx& tx, const std::string& type, const std::string& actor,
+                                     std::optional<std::int64_t> job_id,
+                                     const nlohmann::json& detail, std::int64_t now_ms) {
+  return tx
+      .query_one(
+          "INSERT INTO empi_match_events (type, actor, job_id, detail, created_at_ms) VALUES ($1, "
+          "$2, $3, $4, $5) RETURNING id",
+          {type, actor, job_id ? Param(*job_id) : Param(nullptr), detail.dump(), now_ms})
+      ->integer(0);
+}
+
+void EmpiStore::store_pair(Tx& tx, const ScoredPair& pair, std::int64_t config_id,
+                           std::int64_t job_id, std::int64_t now_ms) {
+  tx.exec(
+      "INSERT INTO empi_match_results (record_l, record_r, match_probability, match_weight, "
+      "config_id, job_id, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
+      "(record_l, record_r) DO UPDATE SET match_probability = excluded.match_probability, "
+      "match_weight = excluded.match_weight, config_id = excluded.config_id",
+      {pair.record_l, pair.record_r, pair.probability, pair.weight, config_id, job_id, now_ms});
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> EmpiStore::do_not_link_among(
+    Tx& tx, const std::vector<std::int64_t>& record_ids) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (auto id : record_ids) {
+    for (const auto& row : tx.query(
+             "SELECT record_l, record_r FROM empi_do_not_link WHERE record_l = $1 OR record_r = $1",
+             {id})) {
+      out.emplace_back(row.integer(0), row.integer(1));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::optional<std::int64_t> EmpiStore::open_potential_match_of(Tx& tx, std::int64_t person_id) {
+  auto row = tx.query_one(
+      "SELECT pm.id FROM empi_potential_matches pm JOIN empi_potential_match_persons pmp ON "
+      "pmp.potential_match_id = pm.id WHERE pmp.person_id = $1 AND pm.status = 'open' ORDER BY "
+      "pm.id LIMIT 1",
+      {person_id});
+  if (!row) return std::nullopt;
+  return row->integer(0);
+}
+
+std::int64_t EmpiStore::create_potential_match(Tx& tx, double max_probability,
+                                               std::int64_t now_ms) {
+  return tx
+      .query_one(
+          "INSERT INTO empi_potential_matches (version, status, max_match_probability, "
+          "created_at_ms, updated_at_ms) VALUES (0, 'open', $1, $2, $2) RETURNING id",
+          {max_probability, now_ms})
+      ->integer(0);
+}
+
+void EmpiStore::extend_potential_match(Tx& tx, std::int64_t id,
+                                       const std::vector<std::int64_t>& persons,
+                                       double max_probability, std::int64_t now_ms) {
+  for (auto person : persons) {
+    tx.exec(
+        "INSERT INTO empi_potential_match_persons (potential_match_id, person_id) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING",
+        {id, person});
+  }
+  tx.exec(
+      "UPDATE empi_potential_matches SET version = version + 1, updated_at_ms = $3, "
+      "max_match_probability = CASE WHEN max_match_probability < $2 THEN $2 ELSE "
+      "max_match_probability END WHERE id = $1",
+      {id, max_probability, now_ms});
+}
+
+}  // namespace carehub::empi

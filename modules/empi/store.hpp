@@ -1,0 +1,103 @@
+// The index in the database: records, blocking keys, term frequencies, persons, scored pairs,
+// match events and their record-by-record actions. SQL lives here and nowhere else in the module;
+// every function runs inside the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "carehub/db.hpp"
+#include "empi/blocking.hpp"
+#include "empi/model.hpp"
+#include "empi/record.hpp"
+
+namespace carehub::empi {
+
+struct ConfigRow {
+  std::int64_t id = 0;
+  double potential_match_threshold = 0;
+  double auto_match_threshold = 0;
+  nlohmann::json settings;
+  std::optional<nlohmann::json> parameters;
+  std::int64_t created_at_ms = 0;
+};
+
+struct StoredRecord {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> person_id;
+  PersonRecord record;
+  bool matched_or_reviewed = false;
+  std::int64_t created_at_ms = 0;
+  std::int64_t person_updated_at_ms = 0;
+};
+
+struct PersonRow {
+  std::int64_t id = 0;
+  std::string uuid;
+  int version = 0;
+  int record_count = 0;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct ScoredPair {
+  std::int64_t record_l = 0, record_r = 0;  // l < r
+  double probability = 0, weight = 0;
+};
+
+class EmpiStore {
+ public:
+  // --- configs ---
+  std::int64_t create_config(Tx& tx, double potential, double automatic,
+                             const nlohmann::json& settings, const std::string& actor,
+                             std::int64_t now_ms);
+  std::optional<ConfigRow> find_config(Tx& tx, std::int64_t id);
+  // Stores learnt parameters unless some were stored first; returns what the config holds now.
+  nlohmann::json set_parameters_once(Tx& tx, std::int64_t id, const nlohmann::json& parameters,
+                                     std::int64_t now_ms);
+
+  // --- records ---
+  // The new record's id, or nullopt when a record with the same hash is already stored.
+  std::optional<std::int64_t> insert_record(Tx& tx, const PersonRecord& record,
+                                            const std::string& hash, std::int64_t job_id,
+                                            std::int64_t now_ms);
+  void insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys);
+  // Records sharing at least one blocking key with keys.
+  std::vector<std::int64_t> candidates_for(Tx& tx, const BlockingKeys& keys);
+  std::vector<StoredRecord> records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids);
+  std::vector<StoredRecord> records_of_person(Tx& tx, std::int64_t person_id);
+  std::int64_t count_records(Tx& tx);
+
+  // --- term frequencies ---
+  void load_term_frequencies(Tx& tx, TermFrequencies& out);
+  void add_term_frequencies(Tx& tx, const TermFrequencies& delta);
+
+  // --- persons and events ---
+  std::int64_t create_person(Tx& tx, std::int64_t now_ms);
+  std::optional<PersonRow> find_person(Tx& tx, std::int64_t id);
+  std::optional<PersonRow> find_person_by_uuid(Tx& tx, const std::string& uuid);
+  // Moves the record and keeps both persons' counts and versions right.
+  void move_record(Tx& tx, std::int64_t event_id, std::int64_t record_id,
+                   std::optional<std::int64_t> from, std::int64_t to, std::int64_t now_ms);
+  std::int64_t create_event(Tx& tx, const std::string& type, const std::string& actor,
+                            std::optional<std::int64_t> job_id, const nlohmann::json& detail,
+                            std::int64_t now_ms);
+  void store_pair(Tx& tx, const ScoredPair& pair, std::int64_t config_id, std::int64_t job_id,
+                  std::int64_t now_ms);
+  // --- potential matches ---
+  std::optional<std::int64_t> open_potential_match_of(Tx& tx, std::int64_t person_id);
+  std::int64_t create_potential_match(Tx& tx, double max_probability, std::int64_t now_ms);
+  // Adds persons (already there: ignored), raises max_match_probability, bumps the version.
+  void extend_potential_match(Tx& tx, std::int64_t id, const std::vector<std::int64_t>& persons,
+                              double max_probability, std::int64_t now_ms);
+
+  // Do-not-link pairs touching any of these records.
+  std::vector<std::pair<std::int64_t, std::int64_t>> do_not_link_among(
+      Tx& tx, const std::vector<std::int64_t>& record_ids);
+};
+
+}  // namespace carehub::empi

@@ -1,0 +1,251 @@
+// The empi module in the real binary, on SQLite and on PostgreSQL: a config, a CSV import through
+// multipart upload with bad rows reported by line, a re-import that stores nothing, a wrong
+// header failing the job cleanly, persons and the crosswalk export (scored against the FEBRL
+// truth), and who may call what.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/e2e_server.hpp"
+
+using namespace carehub::test;
+
+namespace {
+
+const std::string kAdmin = "admin@clinic.example";
+const std::string kPassword = "a long admin passphrase";
+const std::string kBoundary = "carehub-test-boundary-7d1f";
+
+std::string login(HttpClient& http, const std::string& email) {
+  auto r = http.post_json("/api/v1/auth/login", {{"email", email}, {"password", kPassword}});
+  INFO(r.summary());
+  REQUIRE(r.status == 200);
+  return r.json()["access_token"].get<std::string>();
+}
+
+std::string multipart(const std::string& csv, const std::string& config_id) {
+  return "--" + kBoundary + "\r\nContent-Disposition: form-data; name=\"config_id\"\r\n\r\n" +
+         config_id + "\r\n--" + kBoundary +
+         "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\n"
+         "Content-Type: text/csv\r\n\r\n" +
+         csv + "\r\n--" + kBoundary + "--\r\n";
+}
+
+HttpResponse import(HttpClient& http, const std::string& token, const std::string& csv,
+                    const std::string& config_id) {
+  HttpHeaders h = bearer(token);
+  h.emplace_back("Content-Type", "multipart/form-data; boundary=" + kBoundary);
+  return http.request("POST", "/api/v1/person-records/import", h, multipart(csv, config_id));
+}
+
+nlohmann::json wait_for_job(HttpClient& http, const std::string& token, const std::string& id) {
+  nlohmann::json job;
+  for (int i = 0; i < 600; ++i) {
+    auto r = http.get("/api/v1/jobs/" + id, bearer(token));
+    REQUIRE(r.status == 200);
+    job = r.json();
+    const std::string state = job["state"];
+    if (state == "succeeded" || state == "dead" || state == "cancelled") return job;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  FAIL("job " << id << " did not finish: " << job.dump());
+  return job;
+}
+
+// The first `people` persons (4 records each) of febrl_clean.csv, header included.
+std::string febrl_sample(int people) {
+  std::ifstream in(source_dir() + "/../shared/data/empi/febrl_clean.csv");
+  REQUIRE(in.good());
+  std::string line, out;
+  std::getline(in, line);
+  out = line + "\n";
+  const std::regex rec(R"(rec-(\d+)-)");
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, rec) && std::stoi(m[1]) < people) out += line + "\n";
+  }
+  return out;
+}
+
+// Pairwise F1 of the crosswalk against rec-N.
+double crosswalk_f1(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  std::map<std::string, std::map<std::string, long>> by_person;
+  std::map<std::string, long> by_truth;
+  const std::regex rec(R"(rec-(\d+)-)");
+  while (std::getline(in, line)) {
+    const auto person = line.substr(0, line.find(','));
+    std::smatch m;
+    REQUIRE(std::regex_search(line, m, rec));
+    ++by_person[person][m[1]];
+    ++by_truth[m[1]];
+  }
+  auto pairs = [](long n) { return n * (n - 1) / 2; };
+  long tp = 0, predicted = 0, actual = 0;
+  for (auto& [p, truths] : by_person) {
+    long n = 0;
+    for (auto& [t, k] : truths) {
+      tp += pairs(k);
+      n += k;
+    }
+    predicted += pairs(n);
+  }
+  for (auto& [t, k] : by_truth) actual += pairs(k);
+  const double precision = predicted ? double(tp) / predicted : 0, recall = double(tp) / actual;
+  return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+}
+
+void run_empi_flow(ServerOptions options) {
+  options.start = false;
+  options.extra = {{"auth", {{"password_memory_kib", 8192}, {"password_iterations", 1}}}};
+  ServerUnderTest server(options);
+  write_file(server.dir() + "/pw", kPassword + "\n");
+  REQUIRE(
+      server.cli({"bootstrap", "--admin-email", kAdmin, "--password-file", server.dir() + "/pw"})
+          .exit_code == 0);
+  server.start();
+  auto http = server.client(std::chrono::seconds(30));
+  const auto admin = login(http, kAdmin);
+  for (const auto& [email, role] : {std::pair{"member@clinic.example", "member"},
+                                    std::pair{"doc@clinic.example", "physician"}}) {
+    REQUIRE(http.post_json("/api/v1/users",
+                           {{"email", email}, {"roles", {role}}, {"password", kPassword}},
+                           bearer(admin))
+                .status == 201);
+  }
+  const auto member = login(http, "member@clinic.example");
+  const auto doctor = login(http, "doc@clinic.example");
+  auto token = http.post_json("/api/v1/tokens", {{"name", "reader"}, {"scopes", {"empi:read"}}},
+                              bearer(admin));
+  REQUIRE(token.status == 201);
+  const std::string reader = token.json()["token"];
+
+  // Configs: validated, then an id.
+  CHECK(http.post_json("/api/v1/config",
+                       {{"potential_match_threshold", 0.9}, {"auto_match_threshold", 0.5}},
+                       bearer(member))
+            .status == 422);
+  CHECK(http.post_json("/api/v1/config", {{"auto_match_threshold", 0.5}}, bearer(member)).status ==
+        422);
+  CHECK(http.request("POST", "/api/v1/config",
+                     {{"Authorization", "Bearer " + member}, {"Content-Type", "application/json"}},
+                     "{not json")
+            .status == 400);
+  auto config = http.post_json("/api/v1/config",
+                               {{"potential_match_threshold", 0.5}, {"auto_match_threshold", 0.9}},
+                               bearer(member));
+  INFO(config.summary());
+  REQUIRE(config.status == 200);
+  const std::string config_id = config.json()["config_id"];
+
+  // Bad requests change nothing and say why.
+  CHECK(http.request("POST", "/api/v1/person-records/import",
+                     {{"Authorization", "Bearer " + member}, {"Content-Type", "text/csv"}}, "a,b")
+            .status == 415);
+  CHECK(import(http, member, "x", "999999").status == 422);
+  CHECK(import(http, reader, "x", config_id).status == 403);
+  CHECK(import(http, doctor, "x", config_id).status == 403);
+  CHECK(http.get("/api/v1/persons").status == 401);
+
+  // An import with three bad rows among 200 good ones (50 people); one good row is quoted.
+  std::string csv = febrl_sample(50);
+  const int good = static_cast<int>(std::count(csv.begin(), csv.end(), '\n')) - 1;
+  csv += "febrl,rec-bad-1,only,three\n";                                       // line good + 2
+  csv += ",rec-bad-2,ann,smith,f,,19800101,,,1 a street,town,nsw,2000,,\n";    // line good + 3
+  csv += "febrl,rec-bad-3,ann,smith,f,,hello,,,1 a street,town,nsw,2000,,\n";  // line good + 4
+  csv += "febrl,\"rec-q-1\",\"o'brien, jr\",kelly,m,,19700101,,,\"2 b\nroad\",x,vic,3000,,\n";
+  auto started = import(http, member, csv, config_id);
+  INFO(started.summary());
+  REQUIRE(started.status == 200);
+  auto job = wait_for_job(http, member, started.json()["job_id"]);
+  INFO(job.dump());
+  REQUIRE(job["state"] == "succeeded");
+  const auto& result = job["result"];
+  CHECK(result["rows"] == good + 4);
+  CHECK(result["records_stored"] == good + 1);
+  CHECK(result["bad_rows"] == 3);
+  REQUIRE(result["errors"].size() == 3);
+  CHECK(result["errors"][0]["line"] == good + 2);
+  CHECK(result["errors"][1]["line"] == good + 3);
+  CHECK(result["errors"][1]["error"] == "data_source is empty");
+  CHECK(result["errors"][2]["line"] == good + 4);
+  CHECK(result["errors"][2]["error"].get<std::string>().find("is not a date") != std::string::npos);
+  CHECK(result["matching"]["persons_created"].get<int>() >= 50);
+  // The job is the member's and the admin's to see; to anyone else it does not exist.
+  const std::string job_path = "/api/v1/jobs/" + started.json()["job_id"].get<std::string>();
+  CHECK(http.get(job_path, bearer(doctor)).status == 404);
+  CHECK(http.get(job_path, bearer(admin)).status == 200);
+
+  // The same file again: every row is already stored.
+  auto again = wait_for_job(http, member, import(http, member, csv, config_id).json()["job_id"]);
+  CHECK(again["result"]["records_stored"] == 0);
+  CHECK(again["result"]["records_already_stored"] == good + 1);
+
+  // A wrong header fails the job with a reason, storing nothing.
+  auto wrong = wait_for_job(
+      http, member, import(http, member, "name,dob\nann,1980\n", config_id).json()["job_id"]);
+  CHECK(wrong["state"] == "dead");
+  CHECK(wrong["last_error"].get<std::string>().find("unknown column 'name'") != std::string::npos);
+
+  // The crosswalk groups the FEBRL people correctly.
+  auto exported = http.request("POST", "/api/v1/person-records/export", bearer(reader), "");
+  REQUIRE(exported.status == 200);
+  CHECK(exported.header("content-type").value_or("").starts_with("text/csv"));
+  std::string febrl_only;
+  {
+    std::istringstream in(exported.body);
+    std::string line;
+    std::getline(in, line);
+    febrl_only = line + "\n";
+    while (std::getline(in, line)) {
+      if (line.find(",rec-q-1,") == std::string::npos && line.find("rec-") != std::string::npos)
+        febrl_only += line + "\n";
+    }
+  }
+  CHECK(crosswalk_f1(febrl_only) >= 0.9);
+  CHECK(exported.body.find("\"o'brien jr\"") == std::string::npos);  // normalised, not quoted
+
+  // Persons: search, read, 404.
+  auto sources = http.get("/api/v1/data-sources", bearer(reader));
+  REQUIRE(sources.status == 200);
+  CHECK(sources.json()["data_sources"] == nlohmann::json::array({{{"name", "febrl"}}}));
+  auto found = http.get("/api/v1/persons?source_person_id=rec-0-dup-0", bearer(member));
+  INFO(found.summary());
+  REQUIRE(found.status == 200);
+  REQUIRE(found.json()["persons"].size() == 1);
+  const std::string person_id = found.json()["persons"][0]["id"];
+  auto person = http.get("/api/v1/persons/" + person_id, bearer(reader));
+  REQUIRE(person.status == 200);
+  const auto person_body = person.json();
+  const auto& records = person_body["person"]["records"];
+  bool has_it = false;
+  for (const auto& r : records) {
+    CHECK(r["person_id"] == person_id);
+    CHECK(r["source_person_id"].get<std::string>().starts_with("rec-0-"));
+    has_it = has_it || r["source_person_id"] == "rec-0-dup-0";
+  }
+  CHECK(has_it);
+  CHECK(http.get("/api/v1/persons/00000000-0000-4000-8000-000000000000", bearer(member)).status ==
+        404);
+  CHECK(http.get("/api/v1/persons", bearer(doctor)).status == 403);
+  CHECK(http.get("/api/v1/potential-matches", bearer(reader)).status == 200);
+}
+
+}  // namespace
+
+TEST_CASE("empi: import then match then search and export on SQLite", "[e2e][empi]") {
+  run_empi_flow({});
+}
+
+TEST_CASE("empi: import then match then search and export on PostgreSQL", "[e2e][empi]") {
+  TestDatabase pg(carehub::Backend::kPostgres);
+  ServerOptions options;
+  options.database_url = pg.url();
+  run_empi_flow(options);
+}

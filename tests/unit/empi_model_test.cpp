@@ -1,0 +1,159 @@
+// The matching engine's parts on small cases with known answers: comparison levels, blocking,
+// clustering with do-not-link, and EM recovering the error rates it was given.
+#include <catch2/catch.hpp>
+#include <random>
+#include <set>
+
+#include "empi/blocking.hpp"
+#include "empi/clustering.hpp"
+#include "empi/model.hpp"
+#include "empi/training.hpp"
+
+using namespace carehub::empi;
+
+namespace {
+
+RecordFeatures person(std::int64_t id, std::string first, std::string last, std::string dob,
+                      std::string zip = "2600", std::string address = "1 main street") {
+  PersonRecord r;
+  r[0] = "test";
+  r[1] = std::to_string(id);
+  r[2] = std::move(first);
+  r[3] = std::move(last);
+  r[6] = std::move(dob);
+  r[9] = std::move(address);
+  r[12] = std::move(zip);
+  REQUIRE_FALSE(normalize_record(r).has_value());
+  return features_of(id, r);
+}
+
+}  // namespace
+
+TEST_CASE("empi model: comparison levels name what differs", "[empi]") {
+  const auto a = person(1, "catherine", "smith", "1980-03-04");
+  CHECK(compare(a, person(2, "catherine", "smith", "1980-03-04"))[kFirstName] == 1);
+  CHECK(compare(a, person(2, "smith", "catherine", "1980-03-04"))[kFirstName] == 2);  // swapped
+  CHECK(compare(a, person(2, "catherina", "smith", "1980-03-04"))[kFirstName] == 3);  // one edit
+  CHECK(compare(a, person(2, "katherine", "smith", "1980-03-04"))[kFirstName] == 3);
+  CHECK(compare(a, person(2, "kathryn", "smith", "1980-03-04"))[kFirstName] == 5);  // sounds alike
+  CHECK(compare(a, person(2, "bob", "smith", "1980-03-04"))[kFirstName] == 7);
+  CHECK(compare(a, person(2, "", "smith", "1980-03-04"))[kFirstName] == 0);  // missing
+  CHECK(compare(a, person(2, "catherine", "smith", "1980-04-03"))[kBirthDate] == 2);
+  CHECK(compare(a, person(2, "catherine", "smith", "1980-03-05"))[kBirthDate] == 3);
+  CHECK(compare(a, person(2, "catherine", "smith", "1983-03-04"))[kBirthDate] == 3);  // digit typo
+  CHECK(compare(a, person(2, "catherine", "smith", "1975-03-04"))[kBirthDate] == 4);
+  CHECK(compare(a, person(2, "catherine", "smith", "1950-07-09"))[kBirthDate] == 5);
+}
+
+TEST_CASE("empi model: parameters survive JSON and weights follow m over u", "[empi]") {
+  ModelParams p;
+  p.lambda = 0.001;
+  for (int f = 0; f < kFieldCount; ++f) {
+    for (int l = 0; l < kMaxLevels; ++l) {
+      p.m[f][l] = 0.1 * (l + 1) / 4;
+      p.u[f][l] = 0.05;
+    }
+  }
+  const auto back = ModelParams::from_json(p.to_json());
+  CHECK(back.lambda == p.lambda);
+  CHECK(back.m[kCity][2] == p.m[kCity][2]);
+  CHECK(back.level_weight(kFirstName, 1) == Approx(std::log2(p.m[kFirstName][1] / 0.05)));
+  CHECK(back.level_weight(kFirstName, 0) == 0.0);
+  CHECK(probability_of(0) == Approx(0.5));
+  CHECK(probability_of(weight_of(0.97)) == Approx(0.97));
+  CHECK_THROWS_AS(ModelParams::from_json({{"probability_two_random_records_match", 0.1}}),
+                  std::invalid_argument);
+}
+
+TEST_CASE("empi blocking: each candidate pair once, new ones only, big blocks skipped", "[empi]") {
+  std::vector<RecordFeatures> r = {person(1, "anna", "lee", "1990-01-01", "2600"),
+                                   person(2, "anna", "lee", "1990-01-01", "2600"),
+                                   person(3, "anna", "lee", "1970-05-05", "3000", "9 hill road"),
+                                   person(4, "zed", "kay", "1990-01-01", "4000", "5 bay road")};
+  std::vector<KeyHashes> h;
+  for (const auto& f : r) h.push_back(key_hashes(blocking_keys(f)));
+  std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+  int calls = 0;
+  for_each_candidate_pair(h, nullptr, 100, [&](std::uint32_t i, std::uint32_t j) {
+    ++calls;
+    seen.insert({i, j});
+  });
+  CHECK(calls == static_cast<int>(seen.size()));  // never twice, though 1-2 share every key
+  CHECK(seen.contains({0, 1}));
+  CHECK(seen.contains({0, 2}));  // names alike
+  CHECK(seen.contains({0, 3}));  // birth date
+  CHECK_FALSE(seen.contains({2, 3}));
+
+  std::vector<bool> is_new = {false, false, true, false};
+  seen.clear();
+  for_each_candidate_pair(h, &is_new, 100, [&](auto i, auto j) { seen.insert({i, j}); });
+  for (auto [i, j] : seen) CHECK((is_new[i] || is_new[j]));
+  CHECK(seen.contains({0, 2}));
+
+  // With blocks of at most 2, the shared names (3 records) are skipped, yet 0-1 still pair by
+  // birth date and zip.
+  seen.clear();
+  const auto stats = for_each_candidate_pair(h, nullptr, 2, [&](auto i, auto j) {
+    seen.insert({i, j});
+  });
+  CHECK(stats.oversized_blocks >= 1);
+  CHECK(seen.contains({0, 1}));
+  CHECK_FALSE(seen.contains({0, 2}));
+}
+
+TEST_CASE("empi clustering: links join groups except across a do-not-link pair", "[empi]") {
+  Clusters c(5);
+  c.forbid(0, 4);
+  CHECK(c.link(0, 1));
+  CHECK(c.link(2, 3));
+  CHECK(c.link(3, 4));
+  CHECK_FALSE(c.link(1, 2));  // would put 0 and 4 together
+  CHECK(c.find(0) == c.find(1));
+  CHECK(c.find(2) == c.find(4));
+  CHECK(c.find(0) != c.find(2));
+  CHECK(c.link(0, 1));  // already one group
+}
+
+TEST_CASE("empi training: EM recovers the error rates of synthetic duplicates", "[empi]") {
+  // 400 people, each with a duplicate whose birth date is wrong 10% of the time and whose first
+  // name has a typo 20% of the time; names drawn from small pools so non-matches agree often.
+  std::mt19937 rng(7);
+  const std::vector<std::string> firsts = {"anna", "ben",  "carl", "dora", "emil", "fay",  "gus",
+                                           "hana", "ivan", "jill", "karl", "lena", "milo", "nina"};
+  const std::vector<std::string> lasts = {"ames",  "brown", "cole",  "diaz",  "evans", "ford",
+                                          "grant", "hayes", "irwin", "jones", "khan",  "lopez",
+                                          "moore", "nash",  "owens", "price", "quinn", "reyes"};
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  auto date = [&] {
+    char buf[11];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", 1930 + static_cast<int>(rng() % 70),
+                  1 + static_cast<int>(rng() % 12), 1 + static_cast<int>(rng() % 28));
+    return std::string(buf);
+  };
+  std::vector<RecordFeatures> records;
+  std::bernoulli_distribution wrong_date(0.1), typo(0.2);
+  for (int p = 0; p < 400; ++p) {
+    const auto first = pick(firsts), last = pick(lasts), dob = date();
+    const auto zip = std::to_string(2000 + rng() % 800);
+    const auto address = std::to_string(1 + rng() % 99) + " " + pick(lasts) + " street";
+    records.push_back(person(2 * p, first, last, dob, zip, address));
+    std::string first2 = first;
+    if (typo(rng)) first2[1] = first2[1] == 'x' ? 'y' : 'x';
+    records.push_back(
+        person(2 * p + 1, first2, last, wrong_date(rng) ? date() : dob, zip, address));
+  }
+  nlohmann::json report;
+  const auto model = train_model(records, TrainingSettings{}, &report);
+  INFO(report.dump());
+  INFO(model.to_json().dump());
+  const double m_date_exact = model.m[kBirthDate][1];
+  CHECK(m_date_exact == Approx(0.9).margin(0.06));
+  CHECK(model.m[kFirstName][1] == Approx(0.8).margin(0.08));
+  CHECK(model.level_weight(kFirstName, 1) > 0);
+  CHECK(model.level_weight(kFirstName, 7) < 0);
+  CHECK(model.level_weight(kBirthDate, 5) < 0);
+  // The truth: 400 matching pairs among 800 * 799 / 2.
+  const double truth = 400.0 / (800.0 * 799.0 / 2.0);
+  CHECK(model.lambda > truth / 2);
+  CHECK(model.lambda < truth * 2);
+}
