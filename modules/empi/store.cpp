@@ -1,6 +1,7 @@
 #include "empi/store.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "carehub/hash.hpp"
 
@@ -291,6 +292,81 @@ void EmpiStore::extend_potential_match(Tx& tx, std::int64_t id,
       "max_match_probability = CASE WHEN max_match_probability < $2 THEN $2 ELSE "
       "max_match_probability END WHERE id = $1",
       {id, max_probability, now_ms});
+}
+
+std::optional<EmpiStore::PotentialMatchRow> EmpiStore::find_potential_match(Tx& tx,
+                                                                            std::int64_t id) {
+  auto row = tx.query_one(
+      "SELECT id, version, status, max_match_probability, created_at_ms FROM "
+      "empi_potential_matches WHERE id = $1",
+      {id});
+  if (!row) return std::nullopt;
+  return PotentialMatchRow{row->integer(0), static_cast<int>(row->integer(1)), row->text(2),
+                           row->real(3), row->integer(4)};
+}
+
+std::vector<std::int64_t> EmpiStore::potential_match_persons(Tx& tx, std::int64_t id) {
+  std::vector<std::int64_t> out;
+  for (const auto& row : tx.query("SELECT person_id FROM empi_potential_match_persons WHERE "
+                                  "potential_match_id = $1 ORDER BY person_id",
+                                  {id})) {
+    out.push_back(row.integer(0));
+  }
+  return out;
+}
+
+std::vector<EmpiStore::PairRow> EmpiStore::pairs_among(
+    Tx& tx, const std::vector<std::int64_t>& record_ids) {
+  std::vector<PairRow> out;
+  const std::set<std::int64_t> ids(record_ids.begin(), record_ids.end());
+  for (auto id : record_ids) {
+    for (const auto& row : tx.query(
+             "SELECT id, record_l, record_r, match_probability, match_weight, created_at_ms FROM "
+             "empi_match_results WHERE record_l = $1 ORDER BY id",
+             {id})) {
+      if (!ids.contains(row.integer(2))) continue;
+      out.push_back({row.integer(0),
+                     {row.integer(1), row.integer(2), row.real(3), row.real(4)},
+                     row.integer(5)});
+    }
+  }
+  return out;
+}
+
+bool EmpiStore::resolve_potential_match(Tx& tx, std::int64_t id, int version, std::int64_t now_ms) {
+  return tx.exec(
+             "UPDATE empi_potential_matches SET status = 'resolved', version = version + 1, "
+             "updated_at_ms = $3 WHERE id = $1 AND version = $2 AND status = 'open'",
+             {id, std::int64_t{version}, now_ms}) == 1;
+}
+
+bool EmpiStore::claim_person_version(Tx& tx, std::int64_t person_id, int version,
+                                     std::int64_t now_ms) {
+  return tx.exec(
+             "UPDATE empi_persons SET version = version + 1, updated_at_ms = $3 WHERE id = $1 AND "
+             "version = $2",
+             {person_id, std::int64_t{version}, now_ms}) == 1;
+}
+
+void EmpiStore::mark_reviewed(Tx& tx, std::int64_t record_id) {
+  tx.exec("UPDATE empi_records SET matched_or_reviewed = 1 WHERE id = $1", {record_id});
+}
+
+void EmpiStore::add_do_not_link(Tx& tx, std::int64_t a, std::int64_t b, std::int64_t event_id,
+                                const std::string& actor, std::int64_t now_ms) {
+  tx.exec(
+      "INSERT INTO empi_do_not_link (record_l, record_r, event_id, created_by, created_at_ms) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+      {std::min(a, b), std::max(a, b), event_id, actor, now_ms});
+}
+
+void EmpiStore::add_comment(Tx& tx, std::int64_t event_id, std::int64_t record_id,
+                            const std::string& author, const std::string& comment,
+                            std::int64_t now_ms) {
+  tx.exec(
+      "INSERT INTO empi_comments (event_id, record_id, author, comment, created_at_ms) VALUES ($1, "
+      "$2, $3, $4, $5)",
+      {event_id, record_id, author, comment, now_ms});
 }
 
 }  // namespace carehub::empi

@@ -95,6 +95,32 @@ class EmpiStore {
   void extend_potential_match(Tx& tx, std::int64_t id, const std::vector<std::int64_t>& persons,
                               double max_probability, std::int64_t now_ms);
 
+  struct PotentialMatchRow {
+    std::int64_t id = 0;
+    int version = 0;
+    std::string status;
+    double max_match_probability = 0;
+    std::int64_t created_at_ms = 0;
+  };
+  std::optional<PotentialMatchRow> find_potential_match(Tx& tx, std::int64_t id);
+  std::vector<std::int64_t> potential_match_persons(Tx& tx, std::int64_t id);
+  struct PairRow {
+    std::int64_t id = 0;
+    ScoredPair pair;
+    std::int64_t created_at_ms = 0;
+  };
+  // Scored pairs whose both records are among record_ids.
+  std::vector<PairRow> pairs_among(Tx& tx, const std::vector<std::int64_t>& record_ids);
+  // Marks it resolved if it is still open at this version; false when someone was first.
+  bool resolve_potential_match(Tx& tx, std::int64_t id, int version, std::int64_t now_ms);
+  // Bumps the person's version if it is still at this one; false when it moved on.
+  bool claim_person_version(Tx& tx, std::int64_t person_id, int version, std::int64_t now_ms);
+  void mark_reviewed(Tx& tx, std::int64_t record_id);
+  void add_do_not_link(Tx& tx, std::int64_t a, std::int64_t b, std::int64_t event_id,
+                       const std::string& actor, std::int64_t now_ms);
+  void add_comment(Tx& tx, std::int64_t event_id, std::int64_t record_id, const std::string& author,
+                   const std::string& comment, std::int64_t now_ms);
+
   // Do-not-link pairs touching any of these records.
   std::vector<std::pair<std::int64_t, std::int64_t>> do_not_link_among(
       Tx& tx, const std::vector<std::int64_t>& record_ids);

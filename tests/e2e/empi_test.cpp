@@ -237,6 +237,90 @@ void run_empi_flow(ServerOptions options) {
   CHECK(http.get("/api/v1/potential-matches", bearer(reader)).status == 200);
 }
 
+// Thresholds that send nearly every pair to review, then two reviewers deciding one potential
+// match at once: one wins, the other gets 409, and the winner's decision holds.
+void run_review_flow(ServerOptions options) {
+  options.start = false;
+  options.extra = {{"auth", {{"password_memory_kib", 8192}, {"password_iterations", 1}}}};
+  ServerUnderTest server(options);
+  write_file(server.dir() + "/pw", kPassword + "\n");
+  REQUIRE(
+      server.cli({"bootstrap", "--admin-email", kAdmin, "--password-file", server.dir() + "/pw"})
+          .exit_code == 0);
+  server.start();
+  auto http = server.client(std::chrono::seconds(30));
+  const auto admin = login(http, kAdmin);
+  auto config = http.post_json(
+      "/api/v1/config",
+      {{"potential_match_threshold", 0.01}, {"auto_match_threshold", 0.999999999}}, bearer(admin));
+  REQUIRE(config.status == 200);
+  auto job = wait_for_job(
+      http, admin,
+      import(http, admin, febrl_sample(20), config.json()["config_id"]).json()["job_id"]);
+  REQUIRE(job["state"] == "succeeded");
+  auto list = http.get("/api/v1/potential-matches", bearer(admin));
+  REQUIRE(list.status == 200);
+  REQUIRE_FALSE(list.json()["potential_matches"].empty());
+  const std::string pm_id = list.json()["potential_matches"][0]["id"];
+  CHECK(http.get("/api/v1/potential-matches/999999", bearer(admin)).status == 404);
+  auto detail = http.get("/api/v1/potential-matches/" + pm_id, bearer(admin));
+  INFO(detail.summary());
+  REQUIRE(detail.status == 200);
+  const auto pm = detail.json()["potential_match"];
+  REQUIRE(pm["persons"].size() >= 2);
+  CHECK_FALSE(pm["results"].empty());
+
+  // The decision: every record of the potential match into its first person.
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& person : pm["persons"]) {
+    for (const auto& rec : person["records"]) records.push_back(rec["id"]);
+  }
+  nlohmann::json updates = nlohmann::json::array();
+  updates.push_back({{"id", pm["persons"][0]["id"]},
+                     {"version", pm["persons"][0]["version"]},
+                     {"new_person_record_ids", records}});
+  for (std::size_t i = 1; i < pm["persons"].size(); ++i) {
+    updates.push_back({{"id", pm["persons"][i]["id"]},
+                       {"version", pm["persons"][i]["version"]},
+                       {"new_person_record_ids", nlohmann::json::array()}});
+  }
+  const nlohmann::json decision = {
+      {"potential_match_id", pm_id},
+      {"potential_match_version", pm["version"]},
+      {"person_updates", updates},
+      {"comments",
+       {{{"person_record_id", records[0]}, {"comment", "same patient, checked the chart"}}}}};
+  CHECK(http.post_json("/api/v1/matches", {{"potential_match_id", pm_id}}, bearer(admin)).status ==
+        422);
+  nlohmann::json wrong = decision;
+  wrong["person_updates"][0]["new_person_record_ids"] = nlohmann::json::array({records[0]});
+  CHECK(http.post_json("/api/v1/matches", wrong, bearer(admin)).status == 422);  // records left out
+
+  int statuses[2] = {0, 0};
+  std::thread racers[2];
+  for (int i = 0; i < 2; ++i) {
+    racers[i] = std::thread([&, i] {
+      auto client = server.client(std::chrono::seconds(30));
+      statuses[i] = client.post_json("/api/v1/matches", decision, bearer(admin)).status;
+    });
+  }
+  for (auto& t : racers) t.join();
+  CHECK(std::min(statuses[0], statuses[1]) == 200);
+  CHECK(std::max(statuses[0], statuses[1]) == 409);
+
+  auto merged =
+      http.get("/api/v1/persons/" + pm["persons"][0]["id"].get<std::string>(), bearer(admin));
+  REQUIRE(merged.status == 200);
+  const auto merged_body = merged.json();
+  CHECK(merged_body["person"]["records"].size() == records.size());
+  for (const auto& rec : merged_body["person"]["records"])
+    CHECK(rec["matched_or_reviewed"] == true);
+  CHECK(http.get("/api/v1/persons/" + pm["persons"][1]["id"].get<std::string>(), bearer(admin))
+            .status == 404);  // emptied by the decision
+  auto after = http.get("/api/v1/potential-matches/" + pm_id, bearer(admin));
+  CHECK(after.json()["potential_match"]["status"] == "resolved");
+}
+
 }  // namespace
 
 TEST_CASE("empi: import then match then search and export on SQLite", "[e2e][empi]") {
@@ -248,4 +332,15 @@ TEST_CASE("empi: import then match then search and export on PostgreSQL", "[e2e]
   ServerOptions options;
   options.database_url = pg.url();
   run_empi_flow(options);
+}
+
+TEST_CASE("empi: two reviewers decide one potential match on SQLite", "[e2e][empi]") {
+  run_review_flow({});
+}
+
+TEST_CASE("empi: two reviewers decide one potential match on PostgreSQL", "[e2e][empi]") {
+  TestDatabase pg(carehub::Backend::kPostgres);
+  ServerOptions options;
+  options.database_url = pg.url();
+  run_review_flow(options);
 }
