@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <mutex>
 #include <system_error>
 #include <unordered_set>
 
@@ -173,14 +172,9 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
           fresh.push_back({s.id, features_of(s.id, s.record)});
       },
       TxMode::kRead);
-  // One matching at a time (across replicas too): two would race for the same persons.
-  MatchSummary summary;
-  static std::mutex in_process;  // the global lock serialises processes; this, threads
-  std::lock_guard one_at_a_time(in_process);
-  db.with_global_lock("empi.match", [&] {
-    summary = match_records(db, clock, store, *config, std::move(fresh), job_id, actor,
-                            [&job](double p, const std::string& m) { return job.progress(p, m); });
-  });
+  const auto summary = match_records_exclusively(
+      db, clock, store, *config, std::move(fresh), job_id, actor,
+      [&job](double p, const std::string& m) { return job.progress(p, m); });
   log_info("empi_import_done",
            {{"job_id", job_id}, {"rows", rows}, {"stored", stored}, {"bad_rows", bad}});
   return {{"rows", rows},

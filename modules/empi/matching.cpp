@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -14,6 +15,7 @@ namespace carehub::empi {
 namespace {
 
 constexpr std::size_t kMaxBlock = 1000;
+constexpr std::size_t kLoadAllFrequenciesAbove = 2000;
 
 TrainingSettings training_settings(const nlohmann::json& settings) {
   TrainingSettings t;
@@ -82,7 +84,6 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
         }
         old = store.records_by_ids(tx, {old_ids.begin(), old_ids.end()});
         forbidden = store.do_not_link_among(tx, {old_ids.begin(), old_ids.end()});
-        store.load_term_frequencies(tx, tf);
         tf.set_total(store.count_records(tx));
       },
       TxMode::kRead);
@@ -99,6 +100,17 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
   std::unordered_map<std::int64_t, std::uint32_t> index_of;
   for (std::uint32_t i = 0; i < features.size(); ++i) index_of[features[i].id] = i;
 
+  db.transact(
+      [&](Tx& tx) {
+        // A bulk import reads the whole table (bounded by distinct values); a few records read
+        // only their own values.
+        if (features.size() > kLoadAllFrequenciesAbove) {
+          store.load_term_frequencies(tx, tf);
+        } else {
+          store.load_term_frequencies_for(tx, features, tf);
+        }
+      },
+      TxMode::kRead);
   const ModelParams model = model_for(db, clock, store, config, features, &summary.training);
   progress(65, "scoring candidate pairs");
 
@@ -237,6 +249,42 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
     }
   });
   progress(99, "done");
+  return summary;
+}
+
+std::vector<Candidate> score_against_index(Tx& tx, EmpiStore& store, const ModelParams& model,
+                                           const RecordFeatures& record, std::size_t limit,
+                                           std::optional<std::int64_t> exclude) {
+  std::vector<std::int64_t> ids = store.candidates_for(tx, blocking_keys(record));
+  std::erase_if(ids, [&](std::int64_t id) { return exclude && id == *exclude; });
+  const auto stored = store.records_by_ids(tx, ids);
+  std::vector<RecordFeatures> features{record};
+  for (const auto& s : stored) features.push_back(features_of(s.id, s.record));
+  TermFrequencies tf;
+  store.load_term_frequencies_for(tx, features, tf);
+  tf.set_total(store.count_records(tx));
+  std::vector<Candidate> out;
+  for (std::size_t k = 0; k < stored.size(); ++k) {
+    const auto& other = features[k + 1];
+    out.push_back({stored[k].id, stored[k].person_id,
+                   probability_of(model.weight(compare(record, other), record, &tf))});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Candidate& a, const Candidate& b) { return a.probability > b.probability; });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+MatchSummary match_records_exclusively(
+    Database& db, const Clock& clock, EmpiStore& store, const ConfigRow& config,
+    std::vector<NewRecord> fresh, std::int64_t job_id, const std::string& actor,
+    const std::function<bool(double, const std::string&)>& progress) {
+  static std::mutex in_process;  // the global lock serialises processes; this, threads
+  std::lock_guard one_at_a_time(in_process);
+  MatchSummary summary;
+  db.with_global_lock("empi.match", [&] {
+    summary = match_records(db, clock, store, config, std::move(fresh), job_id, actor, progress);
+  });
   return summary;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,11 +34,30 @@ struct MatchSummary {
   nlohmann::json to_json() const;
 };
 
+// match_records under the matching lock: one matching at a time, across threads and processes
+// (two would race for the same persons).
+MatchSummary match_records_exclusively(
+    Database& db, const Clock& clock, EmpiStore& store, const ConfigRow& config,
+    std::vector<NewRecord> fresh, std::int64_t job_id, const std::string& actor,
+    const std::function<bool(double, const std::string&)>& progress);
+
 // progress(percent 0..100, message) returns false to stop (job cancelled).
 MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
                            const ConfigRow& config, std::vector<NewRecord> fresh,
                            std::int64_t job_id, const std::string& actor,
                            const std::function<bool(double, const std::string&)>& progress);
+
+struct Candidate {
+  std::int64_t record_id = 0;
+  std::optional<std::int64_t> person_id;
+  double probability = 0;
+};
+
+// The stored records sharing a blocking key with `record`, scored, best first, at most limit,
+// leaving out exclude (the record itself when it is stored).
+std::vector<Candidate> score_against_index(Tx& tx, EmpiStore& store, const ModelParams& model,
+                                           const RecordFeatures& record, std::size_t limit,
+                                           std::optional<std::int64_t> exclude = std::nullopt);
 
 // The model of a config: its stored parameters, or trained now on these records and stored.
 ModelParams model_for(Database& db, const Clock& clock, EmpiStore& store, const ConfigRow& config,

@@ -26,6 +26,7 @@ void EmpiModule::start(ModuleContext& ctx) {
   register_import_routes(ctx.router, *context);
   register_person_routes(ctx.router, *context);
   register_review_routes(ctx.router, *context);
+  register_realtime_routes(ctx.router, *context);
 }
 
 }  // namespace carehub::empi

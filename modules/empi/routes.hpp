@@ -24,5 +24,6 @@ Access empi_write_access();
 void register_import_routes(Router& router, EmpiContext& ctx);
 void register_person_routes(Router& router, EmpiContext& ctx);
 void register_review_routes(Router& router, EmpiContext& ctx);
+void register_realtime_routes(Router& router, EmpiContext& ctx);
 
 }  // namespace carehub::empi

@@ -71,6 +71,19 @@ std::optional<ConfigRow> EmpiStore::find_config(Tx& tx, std::int64_t id) {
   return c;
 }
 
+std::optional<ConfigRow> EmpiStore::latest_trained_config(Tx& tx) {
+  auto row = tx.query_one(
+      "SELECT id FROM empi_configs WHERE parameters IS NOT NULL ORDER BY id DESC LIMIT 1");
+  if (!row) return std::nullopt;
+  return find_config(tx, row->integer(0));
+}
+
+std::optional<std::int64_t> EmpiStore::record_by_hash(Tx& tx, const std::string& hash) {
+  auto row = tx.query_one("SELECT id FROM empi_records WHERE record_hash = $1", {hash});
+  if (!row) return std::nullopt;
+  return row->integer(0);
+}
+
 nlohmann::json EmpiStore::set_parameters_once(Tx& tx, std::int64_t id,
                                               const nlohmann::json& parameters,
                                               std::int64_t now_ms) {
@@ -146,7 +159,7 @@ std::vector<StoredRecord> EmpiStore::records_of_person(Tx& tx, std::int64_t pers
 }
 
 std::int64_t EmpiStore::count_records(Tx& tx) {
-  return tx.query_one("SELECT COUNT(*) FROM empi_records")->integer(0);
+  return tx.query_one("SELECT COALESCE(MAX(id), 0) FROM empi_records")->integer(0);
 }
 
 void EmpiStore::load_term_frequencies(Tx& tx, TermFrequencies& out) {
@@ -158,6 +171,23 @@ void EmpiStore::load_term_frequencies(Tx& tx, TermFrequencies& out) {
         break;
       }
     }
+  }
+}
+
+void EmpiStore::load_term_frequencies_for(Tx& tx, const std::vector<RecordFeatures>& records,
+                                          TermFrequencies& out) {
+  const auto& specs = field_specs();
+  std::set<std::pair<int, std::string>> wanted;
+  for (const auto& r : records) {
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (specs[f].term_frequency && !r.value[f].empty()) wanted.emplace(f, r.value[f]);
+    }
+  }
+  for (const auto& [f, value] : wanted) {
+    auto row =
+        tx.query_one("SELECT count FROM empi_term_frequencies WHERE field = $1 AND value = $2",
+                     {std::string(specs[f].name), value});
+    if (row) out.set(static_cast<Field>(f), value, row->integer(0));
   }
 }
 

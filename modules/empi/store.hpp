@@ -56,6 +56,9 @@ class EmpiStore {
                              const nlohmann::json& settings, const std::string& actor,
                              std::int64_t now_ms);
   std::optional<ConfigRow> find_config(Tx& tx, std::int64_t id);
+  std::optional<ConfigRow> latest_trained_config(Tx& tx);
+  // The stored record with these exact normalised values.
+  std::optional<std::int64_t> record_by_hash(Tx& tx, const std::string& hash);
   // Stores learnt parameters unless some were stored first; returns what the config holds now.
   nlohmann::json set_parameters_once(Tx& tx, std::int64_t id, const nlohmann::json& parameters,
                                      std::int64_t now_ms);
@@ -70,10 +73,15 @@ class EmpiStore {
   std::vector<std::int64_t> candidates_for(Tx& tx, const BlockingKeys& keys);
   std::vector<StoredRecord> records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids);
   std::vector<StoredRecord> records_of_person(Tx& tx, std::int64_t person_id);
+  // Records stored, from the highest id (an index lookup; exact unless ids were skipped by rolled
+  // back inserts, close enough for term frequencies). COUNT(*) would scan a million rows.
   std::int64_t count_records(Tx& tx);
 
   // --- term frequencies ---
   void load_term_frequencies(Tx& tx, TermFrequencies& out);
+  // Only the values these records hold (for a few records against a large index).
+  void load_term_frequencies_for(Tx& tx, const std::vector<RecordFeatures>& records,
+                                 TermFrequencies& out);
   void add_term_frequencies(Tx& tx, const TermFrequencies& delta);
 
   // --- persons and events ---

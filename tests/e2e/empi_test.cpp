@@ -234,6 +234,60 @@ void run_empi_flow(ServerOptions options) {
   CHECK(http.get("/api/v1/persons/00000000-0000-4000-8000-000000000000", bearer(member)).status ==
         404);
   CHECK(http.get("/api/v1/persons", bearer(doctor)).status == 403);
+
+  // Real time: a new record of rec-1 (a typo in the first name) finds rec-1's person.
+  nlohmann::json incoming;
+  {
+    std::istringstream in(csv);
+    std::string line, header;
+    std::getline(in, header);
+    while (std::getline(in, line) && !line.starts_with("febrl,rec-1-org,")) {
+    }
+    REQUIRE(line.starts_with("febrl,rec-1-org,"));
+    std::istringstream names(header), values(line);
+    std::string name, value;
+    while (std::getline(names, name, ',')) {
+      std::getline(values, value, ',');
+      incoming[name] = value;
+    }
+  }
+  incoming["source_person_id"] = "rt-1";
+  incoming["data_source"] = "clinic";
+  incoming["first_name"] = incoming["first_name"].get<std::string>() + "x";
+  auto rec1 = http.get("/api/v1/persons?source_person_id=rec-1-org", bearer(member));
+  REQUIRE(rec1.json()["persons"].size() == 1);
+  const std::string rec1_person = rec1.json()["persons"][0]["id"];
+  auto searched = http.post_json("/api/v1/person-records/match", incoming, bearer(reader));
+  INFO(searched.summary());
+  REQUIRE(searched.status == 200);
+  REQUIRE_FALSE(searched.json()["candidates"].empty());
+  CHECK(searched.json()["candidates"][0]["person_id"] == rec1_person);
+  CHECK(searched.json()["candidates"][0]["match_probability"].get<double>() >= 0.9);
+  CHECK(http.get("/api/v1/data-sources", bearer(reader)).json()["data_sources"].size() == 1);
+  CHECK(http.post_json("/api/v1/person-records", incoming, bearer(reader)).status == 403);
+  nlohmann::json odd = incoming;
+  odd["shoe_size"] = "42";
+  CHECK(http.post_json("/api/v1/person-records/match", odd, bearer(reader)).status == 422);
+  odd = incoming;
+  odd["first_name"] = 7;
+  CHECK(http.post_json("/api/v1/person-records", odd, bearer(member)).status == 422);
+  auto posted = http.post_json("/api/v1/person-records", incoming, bearer(member));
+  INFO(posted.summary());
+  REQUIRE(posted.status == 201);
+  CHECK(posted.json()["status"] == "Stored");
+  CHECK(posted.json()["person_id"] == rec1_person);
+  CHECK(posted.json()["auto_linked"] == true);
+  auto again_posted = http.post_json("/api/v1/person-records", incoming, bearer(member));
+  CHECK(again_posted.status == 200);
+  CHECK(again_posted.json()["status"] == "AlreadyStored");
+  CHECK(again_posted.json()["person_record_id"] == posted.json()["person_record_id"]);
+  auto untrained = http.post_json(
+      "/api/v1/config", {{"potential_match_threshold", 0.5}, {"auto_match_threshold", 0.9}},
+      bearer(member));
+  nlohmann::json with_untrained = incoming;
+  with_untrained["config_id"] = untrained.json()["config_id"];
+  CHECK(http.post_json("/api/v1/person-records/match", with_untrained, bearer(reader)).status ==
+        409);
   CHECK(http.get("/api/v1/potential-matches", bearer(reader)).status == 200);
 }
 
