@@ -27,6 +27,7 @@ void EmpiModule::start(ModuleContext& ctx) {
   register_person_routes(ctx.router, *context);
   register_review_routes(ctx.router, *context);
   register_realtime_routes(ctx.router, *context);
+  register_edit_routes(ctx.router, *context);
 }
 
 }  // namespace carehub::empi

@@ -25,5 +25,6 @@ void register_import_routes(Router& router, EmpiContext& ctx);
 void register_person_routes(Router& router, EmpiContext& ctx);
 void register_review_routes(Router& router, EmpiContext& ctx);
 void register_realtime_routes(Router& router, EmpiContext& ctx);
+void register_edit_routes(Router& router, EmpiContext& ctx);
 
 }  // namespace carehub::empi

@@ -399,4 +399,91 @@ void EmpiStore::add_comment(Tx& tx, std::int64_t event_id, std::int64_t record_i
       {event_id, record_id, author, comment, now_ms});
 }
 
+namespace {
+
+EmpiStore::EventRow event_from_row(const Row& row) {
+  EmpiStore::EventRow e;
+  e.id = row.integer(0);
+  e.type = row.text(1);
+  e.actor = row.text(2);
+  e.job_id = row.opt_integer(3);
+  e.potential_match_id = row.opt_integer(4);
+  e.undoes_event_id = row.opt_integer(5);
+  e.undone_by_event_id = row.opt_integer(6);
+  e.detail = nlohmann::json::parse(row.text(7));
+  e.created_at_ms = row.integer(8);
+  return e;
+}
+
+constexpr const char* kEventColumns =
+    "e.id, e.type, e.actor, e.job_id, e.potential_match_id, e.undoes_event_id, "
+    "e.undone_by_event_id, e.detail, e.created_at_ms";
+
+}  // namespace
+
+std::optional<EmpiStore::EventRow> EmpiStore::find_event(Tx& tx, std::int64_t id) {
+  static const std::string sql =
+      std::string("SELECT ") + kEventColumns + " FROM empi_match_events e WHERE e.id = $1";
+  auto row = tx.query_one(sql, {id});
+  if (!row) return std::nullopt;
+  return event_from_row(*row);
+}
+
+std::vector<EmpiStore::EventRow> EmpiStore::events_of_person(Tx& tx, std::int64_t person_id) {
+  static const std::string sql =
+      std::string("SELECT ") + kEventColumns +
+      " FROM empi_match_events e WHERE e.id IN (SELECT event_id FROM empi_person_actions WHERE "
+      "from_person_id = $1 OR to_person_id = $1) ORDER BY e.id";
+  std::vector<EventRow> out;
+  for (const auto& row : tx.query(sql, {person_id})) out.push_back(event_from_row(row));
+  return out;
+}
+
+std::vector<EmpiStore::ActionRow> EmpiStore::actions_of_event(Tx& tx, std::int64_t event_id) {
+  std::vector<ActionRow> out;
+  for (const auto& row : tx.query("SELECT record_id, from_person_id, to_person_id FROM "
+                                  "empi_person_actions WHERE event_id = $1 ORDER BY id",
+                                  {event_id})) {
+    out.push_back({row.integer(0), row.opt_integer(1), row.opt_integer(2)});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::int64_t, std::string>> EmpiStore::comments_of_event(
+    Tx& tx, std::int64_t event_id) {
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  for (const auto& row :
+       tx.query("SELECT record_id, comment FROM empi_comments WHERE event_id = $1 ORDER BY id",
+                {event_id})) {
+    out.emplace_back(row.integer(0), row.text(1));
+  }
+  return out;
+}
+
+bool EmpiStore::mark_undone(Tx& tx, std::int64_t id, std::int64_t by) {
+  return tx.exec(
+             "UPDATE empi_match_events SET undone_by_event_id = $2 WHERE id = $1 AND "
+             "undone_by_event_id IS NULL",
+             {id, by}) == 1;
+}
+
+void EmpiStore::set_undoes(Tx& tx, std::int64_t event_id, std::int64_t undone) {
+  tx.exec("UPDATE empi_match_events SET undoes_event_id = $2 WHERE id = $1", {event_id, undone});
+}
+
+void EmpiStore::remove_do_not_link_of_event(Tx& tx, std::int64_t event_id) {
+  tx.exec("DELETE FROM empi_do_not_link WHERE event_id = $1", {event_id});
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> EmpiStore::do_not_link_between(
+    Tx& tx, const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) {
+  const std::set<std::int64_t> in_b(b.begin(), b.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (auto [l, r] : do_not_link_among(tx, a)) {
+    const bool l_in_a = std::find(a.begin(), a.end(), l) != a.end();
+    if ((l_in_a && in_b.contains(r)) || (!l_in_a && in_b.contains(l))) out.emplace_back(l, r);
+  }
+  return out;
+}
+
 }  // namespace carehub::empi

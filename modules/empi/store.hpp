@@ -129,6 +129,32 @@ class EmpiStore {
   void add_comment(Tx& tx, std::int64_t event_id, std::int64_t record_id, const std::string& author,
                    const std::string& comment, std::int64_t now_ms);
 
+  // --- history and undo ---
+  struct EventRow {
+    std::int64_t id = 0;
+    std::string type, actor;
+    std::optional<std::int64_t> job_id, potential_match_id, undoes_event_id, undone_by_event_id;
+    nlohmann::json detail;
+    std::int64_t created_at_ms = 0;
+  };
+  struct ActionRow {
+    std::int64_t record_id = 0;
+    std::optional<std::int64_t> from_person_id;
+    std::optional<std::int64_t> to_person_id;
+  };
+  std::optional<EventRow> find_event(Tx& tx, std::int64_t id);
+  std::vector<EventRow> events_of_person(Tx& tx, std::int64_t person_id);
+  std::vector<ActionRow> actions_of_event(Tx& tx, std::int64_t event_id);
+  std::vector<std::pair<std::int64_t, std::string>> comments_of_event(Tx& tx,
+                                                                      std::int64_t event_id);
+  // Marks `id` undone by `by` unless it already was; false then.
+  bool mark_undone(Tx& tx, std::int64_t id, std::int64_t by);
+  void set_undoes(Tx& tx, std::int64_t event_id, std::int64_t undone);
+  void remove_do_not_link_of_event(Tx& tx, std::int64_t event_id);
+  // Do-not-link pairs with one record in a and the other in b.
+  std::vector<std::pair<std::int64_t, std::int64_t>> do_not_link_between(
+      Tx& tx, const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b);
+
   // Do-not-link pairs touching any of these records.
   std::vector<std::pair<std::int64_t, std::int64_t>> do_not_link_among(
       Tx& tx, const std::vector<std::int64_t>& record_ids);

@@ -373,6 +373,60 @@ void run_review_flow(ServerOptions options) {
             .status == 404);  // emptied by the decision
   auto after = http.get("/api/v1/potential-matches/" + pm_id, bearer(admin));
   CHECK(after.json()["potential_match"]["status"] == "resolved");
+
+  // History, split, a refused merge across the split, undo.
+  const std::string kept = pm["persons"][0]["id"];
+  auto history = http.get("/api/v1/persons/" + kept + "/history", bearer(admin));
+  REQUIRE(history.status == 200);
+  const auto history_body = history.json();
+  const auto& last = history_body["events"].back();
+  CHECK(last["type"] == "manual-match");
+  CHECK(last["comments"][0]["comment"] == "same patient, checked the chart");
+  CHECK_FALSE(last["actions"].empty());
+
+  auto person_now = http.get("/api/v1/persons/" + kept, bearer(admin)).json()["person"];
+  const auto moving = person_now["records"].back()["id"];
+  CHECK(http.post_json("/api/v1/persons/" + kept + "/split",
+                       {{"version", person_now["version"].get<int>() - 1},
+                        {"person_record_ids", {moving}}},
+                       bearer(admin))
+            .status == 409);
+  auto split = http.post_json(
+      "/api/v1/persons/" + kept + "/split",
+      {{"version", person_now["version"]}, {"person_record_ids", {moving}}, {"comment", "twins"}},
+      bearer(admin));
+  INFO(split.summary());
+  REQUIRE(split.status == 200);
+  const std::string split_off = split.json()["person"]["id"];
+  CHECK(split.json()["person"]["records"].size() == 1);
+  auto kept_now = http.get("/api/v1/persons/" + kept, bearer(admin)).json()["person"];
+  CHECK(kept_now["records"].size() == records.size() - 1);
+  auto split_now = http.get("/api/v1/persons/" + split_off, bearer(admin)).json()["person"];
+  auto merge = http.post_json("/api/v1/persons/merge",
+                              {{"persons",
+                                {{{"id", kept}, {"version", kept_now["version"]}},
+                                 {{"id", split_off}, {"version", split_now["version"]}}}}},
+                              bearer(admin));
+  CHECK(merge.status == 409);  // the split kept them apart
+  CHECK(http.post_json("/api/v1/do-not-link",
+                       {{"person_record_ids",
+                         {kept_now["records"][0]["id"], kept_now["records"][1]["id"]}}},
+                       bearer(admin))
+            .status == 409);  // one person: split first
+  auto undo = http.post_json(
+      "/api/v1/match-events/" + split.json()["event_id"].get<std::string>() + "/undo",
+      nlohmann::json::object(), bearer(admin));
+  INFO(undo.summary());
+  REQUIRE(undo.status == 200);
+  CHECK(http.get("/api/v1/persons/" + kept, bearer(admin)).json()["person"]["records"].size() ==
+        records.size());
+  CHECK(http.get("/api/v1/persons/" + split_off, bearer(admin)).status == 404);
+  CHECK(http.post_json(
+                "/api/v1/match-events/" + split.json()["event_id"].get<std::string>() + "/undo",
+                nlohmann::json::object(), bearer(admin))
+            .status == 409);
+  auto history_after = http.get("/api/v1/persons/" + kept + "/history", bearer(admin)).json();
+  CHECK(history_after["events"].back()["type"] == "undo");
 }
 
 }  // namespace
