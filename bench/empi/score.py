@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Pairwise precision, recall and F1 of a crosswalk (person_id, id, data_source, source_person_id,
-...) against the FEBRL truth: records whose source_person_id share rec-N are one person.
+...) against the truth: records whose source_person_id share rec-N (FEBRL) or pN (generate.py) are one person.
 
     score.py CROSSWALK.csv JOB.json NAME SECONDS PEAK_KB   (prints one table row)
 """
@@ -21,8 +21,9 @@ def main():
     person_of = {}
     with open(crosswalk, newline="") as f:
         for row in csv.DictReader(f):
-            m = re.match(r"(rec-\d+)", row["source_person_id"])
-            truth_of[row["id"]] = m.group(1) if m else row["source_person_id"]
+            # FEBRL: rec-N-...; bench/empi/generate.py: pN-copy.
+            m = re.match(r"(rec-\d+)|(p\d+)-", row["source_person_id"])
+            truth_of[row["id"]] = (m.group(1) or m.group(2)) if m else row["source_person_id"]
             person_of[row["id"]] = row["person_id"]
     true_groups = Counter(truth_of.values())
     predicted = defaultdict(Counter)
