@@ -12,7 +12,8 @@
 # carehub's peak RSS. PASS/MISS is printed, the run never fails on a MISS.
 #
 # Environment: CAREHUB_BIN (skip the build), KEEP_TMP=1, DATASETS (space-separated CSV paths in
-# the import format, instead of the two), POTENTIAL / AUTO (thresholds, default 0.5 / 0.9).
+# the import format, instead of the two), POTENTIAL / AUTO (thresholds, default 0.5 / 0.9),
+# REALTIME_COUNT=N (after each import, N real-time searches through realtime.py).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,6 +36,7 @@ else
 fi
 
 results=()
+realtime=()
 for dataset in "${datasets[@]}"; do
   name=$(basename "$dataset" .csv)
   run="$tmp/$name"
@@ -80,6 +82,9 @@ JSON
   [[ $state == succeeded ]] || { cat "$run/job.json" >&2; die "$name: import job ended $state"; }
   curl -fsS -X POST -H "$auth" "$base/api/v1/person-records/export" >"$run/crosswalk.csv"
   peak=$(hwm_kb "$carehub_pid")
+  if [[ -n ${REALTIME_COUNT:-} ]]; then
+    realtime+=("$name: $(python3 "$here/realtime.py" "$base" "$token" "$dataset" "$REALTIME_COUNT")")
+  fi
   stop_process "$carehub_pid"
   untrack_pid "$carehub_pid"
   results+=("$(python3 "$here/score.py" "$run/crosswalk.csv" "$run/job.json" "$name" \
@@ -88,3 +93,4 @@ done
 
 printf '\n%-22s %8s %9s %9s %7s %8s %9s %9s\n' dataset records precision recall F1 seconds "peak MB" target
 for r in "${results[@]}"; do echo "$r"; done
+for r in "${realtime[@]}"; do echo "$r"; done

@@ -35,12 +35,12 @@ constexpr std::string_view kDescriptions[kBlockingRules] = {
 BlockingKeys blocking_keys(const RecordFeatures& r) {
   BlockingKeys k;
   k[0] = join(r.first_code, r.last_code);
-  k[1] = r.value[kBirthDate];
-  k[2] = join(r.last_code, r.value[kZip]);
-  if (r.value[kPhone].size() >= 6) k[3] = r.value[kPhone];
-  if (r.value[kSsn].size() >= 4) k[4] = r.value[kSsn];
-  k[5] = join(r.first_code, r.value[kZip]);
-  k[6] = r.value[kAddress];
+  k[1] = r.value[vBirthDate];
+  k[2] = join(r.last_code, r.value[vZip]);
+  if (r.value[vPhone].size() >= 6) k[3] = r.value[vPhone];
+  if (r.value[vSsn].size() >= 4) k[4] = r.value[vSsn];
+  k[5] = join(r.first_code, r.value[vZip]);
+  k[6] = r.value[vAddress];
   return k;
 }
 

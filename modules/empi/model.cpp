@@ -28,13 +28,31 @@ std::uint8_t name_level(const std::string& a, const std::string& b, const std::s
   return 7;
 }
 
-std::uint8_t jw_level(const std::string& a, const std::string& b, double high, double low) {
-  if (a.empty() || b.empty()) return 0;
-  if (a == b) return 1;
-  const double jw = jaro_winkler(a, b);
-  if (jw >= high) return 2;
-  if (low > 0 && jw >= low) return 3;
-  return low > 0 ? 4 : 3;
+bool same(const std::string& a, const std::string& b) {
+  return !a.empty() && a == b;
+}
+
+bool both(const std::string& a, const std::string& b) {
+  return !a.empty() && !b.empty();
+}
+
+// Where and how to reach them, strongest first.
+std::uint8_t household_level(const RecordFeatures& a, const RecordFeatures& b) {
+  const auto& x = a.value;
+  const auto& y = b.value;
+  const bool address = same(x[vAddress], y[vAddress]);
+  const bool phone = same(x[vPhone], y[vPhone]);
+  if (address && phone) return 1;
+  if (address) return 2;
+  if (phone) return 3;
+  if (both(x[vAddress], y[vAddress]) && jaro_winkler(x[vAddress], y[vAddress]) >= 0.90) return 4;
+  if (same(x[vZip], y[vZip])) return 5;
+  if (same(x[vCity], y[vCity])) return 6;
+  if (same(x[vState], y[vState])) return 7;
+  for (auto v : {vAddress, vPhone, vZip, vCity, vState}) {
+    if (both(x[v], y[v])) return 8;  // something to compare, and it differs
+  }
+  return 0;
 }
 
 std::uint8_t edit_level(const std::string& a, const std::string& b, int max_edits) {
@@ -81,13 +99,10 @@ const std::array<FieldSpec, kFieldCount>& field_specs() {
          {"missing", "exact", "day and month swapped", "one component off", "year off",
           "different"},
          false},
-        {"address",
-         {"missing", "exact", "jaro-winkler >= 0.90", "jaro-winkler >= 0.75", "different"},
+        {"household",
+         {"missing", "same address and phone", "same address", "same phone",
+          "address jaro-winkler >= 0.90", "same zip code", "same city", "same state", "different"},
          false},
-        {"city", {"missing", "exact", "jaro-winkler >= 0.88", "different"}, true},
-        {"state", {"missing", "exact", "different"}, false},
-        {"zip_code", {"missing", "exact", "one edit", "different"}, false},
-        {"phone", {"missing", "exact", "up to two edits", "different"}, false},
         {"social_security_number", {"missing", "exact", "one edit", "different"}, false},
         {"sex", {"missing", "exact", "different"}, false},
     }};
@@ -98,16 +113,16 @@ const std::array<FieldSpec, kFieldCount>& field_specs() {
 RecordFeatures features_of(std::int64_t id, const PersonRecord& r) {
   RecordFeatures f;
   f.id = id;
-  f.value[kFirstName] = r.first_name();
-  f.value[kLastName] = r.last_name();
-  f.value[kBirthDate] = r.birth_date();
-  f.value[kAddress] = r.address();
-  f.value[kCity] = r.city();
-  f.value[kState] = r.state();
-  f.value[kZip] = r.zip_code();
-  f.value[kPhone] = r.phone();
-  f.value[kSsn] = r.ssn();
-  f.value[kSex] = r.sex();
+  f.value[vFirstName] = r.first_name();
+  f.value[vLastName] = r.last_name();
+  f.value[vBirthDate] = r.birth_date();
+  f.value[vAddress] = r.address();
+  f.value[vCity] = r.city();
+  f.value[vState] = r.state();
+  f.value[vZip] = r.zip_code();
+  f.value[vPhone] = r.phone();
+  f.value[vSsn] = r.ssn();
+  f.value[vSex] = r.sex();
   if (!r.first_name().empty()) {
     f.first_code = double_metaphone(r.first_name());
     f.first_code_alt = double_metaphone_alt(r.first_name());
@@ -123,25 +138,30 @@ Gamma compare(const RecordFeatures& a, const RecordFeatures& b) {
   const auto& av = a.value;
   const auto& bv = b.value;
   Gamma g{};
-  g[kFirstName] = name_level(av[kFirstName], bv[kFirstName], av[kLastName], bv[kLastName],
+  g[kFirstName] = name_level(av[vFirstName], bv[vFirstName], av[vLastName], bv[vLastName],
                              a.first_code, a.first_code_alt, b.first_code, b.first_code_alt);
-  g[kLastName] = name_level(av[kLastName], bv[kLastName], av[kFirstName], bv[kFirstName],
+  g[kLastName] = name_level(av[vLastName], bv[vLastName], av[vFirstName], bv[vFirstName],
                             a.last_code, a.last_code_alt, b.last_code, b.last_code_alt);
-  g[kBirthDate] = date_level(av[kBirthDate], bv[kBirthDate]);
-  g[kAddress] = jw_level(av[kAddress], bv[kAddress], 0.90, 0.75);
-  g[kCity] = jw_level(av[kCity], bv[kCity], 0.88, 0);
-  g[kState] = exact_level(av[kState], bv[kState]);
-  g[kZip] = edit_level(av[kZip], bv[kZip], 1);
-  g[kPhone] = edit_level(av[kPhone], bv[kPhone], 2);
-  g[kSsn] = edit_level(av[kSsn], bv[kSsn], 1);
-  g[kSex] = exact_level(av[kSex], bv[kSex]);
+  g[kBirthDate] = date_level(av[vBirthDate], bv[vBirthDate]);
+  g[kHousehold] = household_level(a, b);
+  g[kSsn] = edit_level(av[vSsn], bv[vSsn], 1);
+  g[kSex] = exact_level(av[vSex], bv[vSex]);
   return g;
+}
+
+const std::string& tf_value(const RecordFeatures& r, int field) {
+  static const std::string none;
+  switch (field) {
+    case kFirstName: return r.value[vFirstName];
+    case kLastName: return r.value[vLastName];
+    default: return none;
+  }
 }
 
 void TermFrequencies::add(const RecordFeatures& r, std::int64_t times) {
   const auto& specs = field_specs();
   for (int f = 0; f < kFieldCount; ++f) {
-    if (specs[f].term_frequency && !r.value[f].empty()) counts_[f][r.value[f]] += times;
+    if (specs[f].term_frequency && !tf_value(r, f).empty()) counts_[f][tf_value(r, f)] += times;
   }
   total_ += times;
 }
@@ -177,7 +197,7 @@ double ModelParams::weight(const Gamma& g, const RecordFeatures& a,
     if (tf && g[f] == 1 && specs[f].term_frequency && tf->total() > 0) {
       // Splink's adjustment: the exact level's u is replaced by this value's own frequency.
       const double freq =
-          std::max(tf->frequency(static_cast<Field>(f), a.value[f]), kMinProbability);
+          std::max(tf->frequency(static_cast<Field>(f), tf_value(a, f)), kMinProbability);
       w += std::log2(std::max(u[f][1], kMinProbability) / freq);
     }
   }

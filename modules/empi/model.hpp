@@ -16,20 +16,34 @@
 
 namespace carehub::empi {
 
+// The values a record is compared on.
+enum Value : std::uint8_t {
+  vFirstName,
+  vLastName,
+  vBirthDate,
+  vAddress,
+  vCity,
+  vState,
+  vZip,
+  vPhone,
+  vSsn,
+  vSex,
+  kValueCount
+};
+
+// The comparisons, each one piece of evidence. Address, city, state, zip and phone are one
+// comparison, "household": they are not independent (a family shares them all), and counting them
+// as five pieces of evidence made relatives at one address look like one person.
 enum Field : std::uint8_t {
   kFirstName,
   kLastName,
   kBirthDate,
-  kAddress,
-  kCity,
-  kState,
-  kZip,
-  kPhone,
+  kHousehold,
   kSsn,
   kSex,
   kFieldCount
 };
-inline constexpr int kMaxLevels = 8;  // level 0 is "missing": it carries no evidence
+inline constexpr int kMaxLevels = 10;  // level 0 is "missing": it carries no evidence
 
 struct FieldSpec {
   std::string_view name;
@@ -41,13 +55,16 @@ const std::array<FieldSpec, kFieldCount>& field_specs();
 // What comparisons need of a record, computed once.
 struct RecordFeatures {
   std::int64_t id = 0;
-  std::array<std::string, kFieldCount> value;                        // normalised value per Field
+  std::array<std::string, kValueCount> value;                        // normalised, per Value
   std::string first_code, first_code_alt, last_code, last_code_alt;  // Double Metaphone
 };
 RecordFeatures features_of(std::int64_t id, const PersonRecord& record);
 
 using Gamma = std::array<std::uint8_t, kFieldCount>;  // the level of every field
 Gamma compare(const RecordFeatures& a, const RecordFeatures& b);
+
+// The value a term-frequency comparison looks up (first or last name).
+const std::string& tf_value(const RecordFeatures& record, int field);
 
 // Occurrences of each value of the term-frequency fields among the records.
 class TermFrequencies {

@@ -180,7 +180,7 @@ void EmpiStore::load_term_frequencies_for(Tx& tx, const std::vector<RecordFeatur
   std::set<std::pair<int, std::string>> wanted;
   for (const auto& r : records) {
     for (int f = 0; f < kFieldCount; ++f) {
-      if (specs[f].term_frequency && !r.value[f].empty()) wanted.emplace(f, r.value[f]);
+      if (specs[f].term_frequency && !tf_value(r, f).empty()) wanted.emplace(f, tf_value(r, f));
     }
   }
   for (const auto& [f, value] : wanted) {

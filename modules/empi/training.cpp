@@ -163,7 +163,7 @@ ModelParams train_model(const std::vector<RecordFeatures>& records, const Traini
   };
   std::vector<Rule> rules(2);
   rules[0].name = "same birth date";
-  rules[0].key = [](const RecordFeatures& r) { return r.value[kBirthDate]; };
+  rules[0].key = [](const RecordFeatures& r) { return r.value[vBirthDate]; };
   rules[0].fixed[kBirthDate] = true;
   rules[1].name = "first and last name sound alike";
   rules[1].key = [](const RecordFeatures& r) {

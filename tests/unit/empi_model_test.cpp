@@ -56,7 +56,7 @@ TEST_CASE("empi model: parameters survive JSON and weights follow m over u", "[e
   }
   const auto back = ModelParams::from_json(p.to_json());
   CHECK(back.lambda == p.lambda);
-  CHECK(back.m[kCity][2] == p.m[kCity][2]);
+  CHECK(back.m[kHousehold][2] == p.m[kHousehold][2]);
   CHECK(back.level_weight(kFirstName, 1) == Approx(std::log2(p.m[kFirstName][1] / 0.05)));
   CHECK(back.level_weight(kFirstName, 0) == 0.0);
   CHECK(probability_of(0) == Approx(0.5));
