@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <system_error>
 #include <unordered_set>
 
@@ -14,7 +16,7 @@
 namespace carehub::empi {
 namespace {
 
-constexpr std::size_t kBatchRows = 2000;  // records stored per transaction
+constexpr std::size_t kBatchRows = 10000;  // records stored per transaction
 constexpr std::size_t kMaxReportedErrors = 1000;
 
 class FileRange {
@@ -95,6 +97,7 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
   }
 
   std::uint64_t rows = 0, stored = 0, already = 0, bad = 0;
+  const auto started = std::chrono::steady_clock::now();
   nlohmann::json errors = nlohmann::json::array();
   auto report_bad = [&](std::uint64_t line, const std::string& what) {
     ++bad;
@@ -159,6 +162,10 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
   }
   Cleanup done{path};
 
+  const double store_seconds =
+      std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() *
+                 1000) /
+      1000;
   // Records stored by an earlier run that died before matching are matched now, with these.
   std::unordered_set<std::int64_t> mine;
   for (const auto& f : fresh) mine.insert(f.id);
@@ -184,6 +191,7 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
           {"errors", errors},
           {"errors_truncated", bad > errors.size()},
           {"config_id", std::to_string(config_id)},
+          {"store_seconds", store_seconds},
           {"matching", summary.to_json()}};
 }
 

@@ -1,6 +1,8 @@
 #include "empi/matching.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <set>
@@ -42,6 +44,7 @@ nlohmann::json MatchSummary::to_json() const {
                       {"persons_merged", persons_merged},
                       {"potential_matches", potential_matches}};
   if (!training.is_null()) j["training"] = training;
+  j["seconds"] = seconds;
   return j;
 }
 
@@ -62,6 +65,13 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
                            const std::function<bool(double, const std::string&)>& progress) {
   MatchSummary summary;
   if (fresh.empty()) return summary;
+  auto phase_start = std::chrono::steady_clock::now();
+  auto lap = [&](const char* phase) {
+    const auto now = std::chrono::steady_clock::now();
+    summary.seconds[phase] =
+        std::round(std::chrono::duration<double>(now - phase_start).count() * 1000) / 1000;
+    phase_start = now;
+  };
 
   // Old records that share a blocking key with a new one, and everything the clustering needs
   // to know about them.
@@ -77,7 +87,11 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
   db.transact(
       [&](Tx& tx) {
         std::set<std::int64_t> old_ids;
-        for (const auto& keys : fresh_keys) {
+        // Into an empty index (the first import) there is nothing old to look up: every stored
+        // record is among these.
+        const bool index_empty =
+            !tx.query_one("SELECT 1 FROM empi_records WHERE person_id IS NOT NULL LIMIT 1");
+        for (const auto& keys : index_empty ? std::vector<BlockingKeys>{} : fresh_keys) {
           for (auto id : store.candidates_for(tx, keys)) {
             if (!fresh_ids.contains(id)) old_ids.insert(id);
           }
@@ -111,7 +125,9 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
         }
       },
       TxMode::kRead);
+  lap("candidates");
   const ModelParams model = model_for(db, clock, store, config, features, &summary.training);
+  lap("training");
   progress(65, "scoring candidate pairs");
 
   std::vector<KeyHashes> hashes;
@@ -134,6 +150,7 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
   summary.candidate_pairs = stats.pairs;
   std::sort(scored.begin(), scored.end(),
             [](const Scored& a, const Scored& b) { return a.probability > b.probability; });
+  lap("scoring");
 
   // Persons: old records start grouped as they are; strong pairs join groups.
   Clusters clusters(features.size());
@@ -183,10 +200,12 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
       } else {
         target = *persons.begin();
       }
+      std::vector<std::int64_t> arriving;
       for (auto i : members) {
-        if (is_new[i]) store.move_record(tx, event, features[i].id, std::nullopt, target, now);
+        if (is_new[i]) arriving.push_back(features[i].id);
         final_person[features[i].id] = target;
       }
+      store.assign_new_records(tx, event, arriving, target, now);
       for (auto p : persons) {
         if (p == target) continue;
         for (const auto& rec : store.records_of_person(tx, p)) {
@@ -248,6 +267,7 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
       store.extend_potential_match(tx, *pm, component, max_p, now);
     }
   });
+  lap("persons");
   progress(99, "done");
   return summary;
 }

@@ -31,6 +31,7 @@ struct MatchSummary {
   std::uint64_t persons_merged = 0;
   std::uint64_t potential_matches = 0;
   nlohmann::json training;  // the training report when this run trained the config
+  nlohmann::json seconds = nlohmann::json::object();  // time per phase
   nlohmann::json to_json() const;
 };
 

@@ -113,13 +113,20 @@ std::optional<std::int64_t> EmpiStore::insert_record(Tx& tx, const PersonRecord&
 }
 
 void EmpiStore::insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys) {
+  // One statement for all of a record's keys (a statement per key was a seventh of an import).
+  std::string sql = "INSERT INTO empi_blocking_keys (rule, key, record_id) VALUES ";
+  Params params;
   for (int rule = 0; rule < kBlockingRules; ++rule) {
     if (keys[rule].empty()) continue;
-    tx.exec(
-        "INSERT INTO empi_blocking_keys (rule, key, record_id) VALUES ($1, $2, $3) ON CONFLICT "
-        "DO NOTHING",
-        {std::int64_t{rule}, keys[rule], record_id});
+    const auto n = params.size();
+    sql += (n ? ", ($" : "($") + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", $" +
+           std::to_string(n + 3) + ")";
+    params.emplace_back(std::int64_t{rule});
+    params.emplace_back(keys[rule]);
+    params.emplace_back(record_id);
   }
+  if (params.empty()) return;
+  tx.exec(sql + " ON CONFLICT DO NOTHING", params);
 }
 
 std::vector<std::int64_t> EmpiStore::candidates_for(Tx& tx, const BlockingKeys& keys) {
@@ -229,6 +236,24 @@ std::optional<PersonRow> EmpiStore::find_person_by_uuid(Tx& tx, const std::strin
       {uuid});
   if (!row) return std::nullopt;
   return person_from_row(*row);
+}
+
+void EmpiStore::assign_new_records(Tx& tx, std::int64_t event_id,
+                                   const std::vector<std::int64_t>& records, std::int64_t to,
+                                   std::int64_t now_ms) {
+  if (records.empty()) return;
+  for (auto id : records) {
+    tx.exec("UPDATE empi_records SET person_id = $2, person_updated_at_ms = $3 WHERE id = $1",
+            {id, to, now_ms});
+    tx.exec(
+        "INSERT INTO empi_person_actions (event_id, record_id, from_person_id, to_person_id) "
+        "VALUES ($1, $2, NULL, $3)",
+        {event_id, id, to});
+  }
+  tx.exec(
+      "UPDATE empi_persons SET record_count = record_count + $2, version = version + 1, "
+      "updated_at_ms = $3 WHERE id = $1",
+      {to, static_cast<std::int64_t>(records.size()), now_ms});
 }
 
 void EmpiStore::move_record(Tx& tx, std::int64_t event_id, std::int64_t record_id,

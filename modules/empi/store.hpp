@@ -88,6 +88,10 @@ class EmpiStore {
   std::int64_t create_person(Tx& tx, std::int64_t now_ms);
   std::optional<PersonRow> find_person(Tx& tx, std::int64_t id);
   std::optional<PersonRow> find_person_by_uuid(Tx& tx, const std::string& uuid);
+  // Records new to any person into one, with an action each; the person's count and version
+  // change once.
+  void assign_new_records(Tx& tx, std::int64_t event_id, const std::vector<std::int64_t>& records,
+                          std::int64_t to, std::int64_t now_ms);
   // Moves the record and keeps both persons' counts and versions right.
   void move_record(Tx& tx, std::int64_t event_id, std::int64_t record_id,
                    std::optional<std::int64_t> from, std::int64_t to, std::int64_t now_ms);
