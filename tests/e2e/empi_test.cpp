@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -101,15 +102,22 @@ double crosswalk_f1(const std::string& csv) {
   return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
 }
 
-void run_empi_flow(ServerOptions options) {
+// A running server (cheap password hashing) whose first admin, kAdmin, has kPassword.
+std::unique_ptr<ServerUnderTest> started_server(ServerOptions options) {
   options.start = false;
   options.extra = {{"auth", {{"password_memory_kib", 8192}, {"password_iterations", 1}}}};
-  ServerUnderTest server(options);
-  write_file(server.dir() + "/pw", kPassword + "\n");
+  auto server = std::make_unique<ServerUnderTest>(options);
+  write_file(server->dir() + "/pw", kPassword + "\n");
   REQUIRE(
-      server.cli({"bootstrap", "--admin-email", kAdmin, "--password-file", server.dir() + "/pw"})
+      server->cli({"bootstrap", "--admin-email", kAdmin, "--password-file", server->dir() + "/pw"})
           .exit_code == 0);
-  server.start();
+  server->start();
+  return server;
+}
+
+void run_empi_flow(ServerOptions options) {
+  auto owned = started_server(std::move(options));
+  ServerUnderTest& server = *owned;
   auto http = server.client(std::chrono::seconds(30));
   const auto admin = login(http, kAdmin);
   for (const auto& [email, role] : {std::pair{"member@clinic.example", "member"},
@@ -294,14 +302,8 @@ void run_empi_flow(ServerOptions options) {
 // Thresholds that send nearly every pair to review, then two reviewers deciding one potential
 // match at once: one wins, the other gets 409, and the winner's decision holds.
 void run_review_flow(ServerOptions options) {
-  options.start = false;
-  options.extra = {{"auth", {{"password_memory_kib", 8192}, {"password_iterations", 1}}}};
-  ServerUnderTest server(options);
-  write_file(server.dir() + "/pw", kPassword + "\n");
-  REQUIRE(
-      server.cli({"bootstrap", "--admin-email", kAdmin, "--password-file", server.dir() + "/pw"})
-          .exit_code == 0);
-  server.start();
+  auto owned = started_server(std::move(options));
+  ServerUnderTest& server = *owned;
   auto http = server.client(std::chrono::seconds(30));
   const auto admin = login(http, kAdmin);
   auto config = http.post_json(
