@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "carehub/error.hpp"
 #include "carehub/principal.hpp"
 #include "carehub/spool.hpp"
 
@@ -44,6 +45,8 @@ struct Request {
   int int_query(std::string_view name, int fallback, int min, int max) const;
   // Parses the body as JSON; throws ApiError(kInvalidJson) naming the parse position.
   nlohmann::json json_body() const;
+  // The same, and 422 (kValidationFailed) unless it is a JSON object.
+  nlohmann::json json_object() const;
 };
 
 struct Response {
@@ -60,5 +63,13 @@ struct Response {
 };
 
 std::string percent_decode(std::string_view in, bool plus_as_space);
+
+// A positive integer id written in text (a path parameter, a form field); throws ApiError with
+// `code` ("<what> must be a positive integer") otherwise.
+std::int64_t parse_positive_id(std::string_view text, std::string_view what,
+                               ErrorCode code = ErrorCode::kBadRequest);
+// The same for a JSON value that is such a string or a positive integer.
+std::int64_t json_positive_id(const nlohmann::json& value, std::string_view what,
+                              ErrorCode code = ErrorCode::kValidationFailed);
 
 }  // namespace carehub

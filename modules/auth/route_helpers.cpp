@@ -21,13 +21,6 @@ std::optional<std::string> optional_string(const nlohmann::json& body, const cha
   return it->get<std::string>();
 }
 
-nlohmann::json object_body(const Request& req) {
-  auto body = req.json_body();
-  if (!body.is_object())
-    throw ApiError(ErrorCode::kValidationFailed, "the body must be a JSON object");
-  return body;
-}
-
 std::optional<std::vector<std::string>> optional_string_list(const nlohmann::json& body,
                                                              const char* field) {
   auto it = body.find(field);

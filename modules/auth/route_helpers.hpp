@@ -9,7 +9,6 @@
 
 namespace carehub::auth {
 
-nlohmann::json object_body(const Request& req);  // 422 unless the body is a JSON object
 std::string required_string(const nlohmann::json& body, const char* field);
 std::optional<std::string> optional_string(const nlohmann::json& body, const char* field);
 std::optional<std::vector<std::string>> optional_string_list(const nlohmann::json& body,

@@ -19,7 +19,7 @@ Response session_response(const Session& s) {
 
 void register_session_routes(Router& r, AuthService& auth) {
   r.add(Method::kPost, "/api/v1/auth/login", Access::open(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     auto login = optional_string(body, "email");
     if (!login) login = optional_string(body, "username");
     if (!login) login = optional_string(body, "login");
@@ -27,16 +27,16 @@ void register_session_routes(Router& r, AuthService& auth) {
     return session_response(auth.login(req, *login, required_string(body, "password")));
   });
   r.add(Method::kPost, "/api/v1/auth/refresh", Access::open(), [&auth](Request& req) {
-    return session_response(auth.refresh(req, required_string(object_body(req), "refresh_token")));
+    return session_response(auth.refresh(req, required_string(req.json_object(), "refresh_token")));
   });
   r.add(Method::kPost, "/api/v1/auth/logout", Access::open(), [&auth](Request& req) {
-    auth.logout(req, required_string(object_body(req), "refresh_token"));
+    auth.logout(req, required_string(req.json_object(), "refresh_token"));
     return Response::no_content();
   });
   r.add(Method::kGet, "/api/v1/auth/me", Access::signed_in(),
         [&auth](Request& req) { return Response::json(user_json(auth.current_user(req))); });
   r.add(Method::kPatch, "/api/v1/auth/me", Access::signed_in(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     UserPatch patch;
     for (const auto& [key, value] : body.items()) {
       if (key != "first_name" && key != "last_name" && key != "language") {
@@ -49,14 +49,14 @@ void register_session_routes(Router& r, AuthService& auth) {
     return Response::json(user_json(auth.update_me(req, patch)));
   });
   r.add(Method::kPost, "/api/v1/auth/password", Access::signed_in(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     auth.change_password(req, required_string(body, "current_password"),
                          required_string(body, "new_password"),
                          optional_string(body, "refresh_token"));
     return Response::no_content();
   });
   r.add(Method::kPost, "/api/v1/auth/reset-password", Access::open(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     auth.reset_password(req, required_string(body, "token"), required_string(body, "password"));
     return Response::no_content();
   });

@@ -8,16 +8,6 @@
 namespace carehub::auth {
 namespace {
 
-std::int64_t id_param(const Request& req) {
-  const auto& text = req.param("id");
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) {
-    throw ApiError(ErrorCode::kBadRequest, "id must be a positive integer");
-  }
-  return id;
-}
-
 NewUser new_user_from(const nlohmann::json& body) {
   NewUser u;
   u.email = optional_string(body, "email");
@@ -65,14 +55,15 @@ void register_admin_routes(Router& r, AuthService& auth) {
                            {"offset", filter.offset}});
   });
   r.add(Method::kPost, "/api/v1/users", Access::admin(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     auto user = auth.create_user(req, new_user_from(body), optional_string(body, "password"));
     return Response::json(user_json(user), 201);
   });
-  r.add(Method::kGet, "/api/v1/users/{id}", Access::admin(),
-        [&auth](Request& req) { return Response::json(user_json(auth.get_user(id_param(req)))); });
+  r.add(Method::kGet, "/api/v1/users/{id}", Access::admin(), [&auth](Request& req) {
+    return Response::json(user_json(auth.get_user(parse_positive_id(req.param("id"), "id"))));
+  });
   r.add(Method::kPatch, "/api/v1/users/{id}", Access::admin(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     UserPatch patch;
     for (const auto& [key, value] : body.items()) {
       static const std::vector<std::string> kAllowed = {"first_name", "last_name", "language",
@@ -86,12 +77,13 @@ void register_admin_routes(Router& r, AuthService& auth) {
     patch.language = optional_string(body, "language");
     patch.roles = optional_string_list(body, "roles");
     patch.status = optional_string(body, "status");
-    return Response::json(user_json(auth.update_user(req, id_param(req), patch)));
+    return Response::json(
+        user_json(auth.update_user(req, parse_positive_id(req.param("id"), "id"), patch)));
   });
   // Tuva EMPI's role update: {"user_id": "...", "role": "admin" | "member" | null}.
   r.add(Method::kPost, "/api/v1/users/{id}", Access::admin(), [&auth](Request& req) {
-    auto body = object_body(req);
-    const auto id = id_param(req);
+    auto body = req.json_object();
+    const auto id = parse_positive_id(req.param("id"), "id");
     if (!body.contains("role")) throw ApiError(ErrorCode::kValidationFailed, "'role' is required");
     auto role = optional_string(body, "role");
     if (role && *role != "admin" && *role != "member") {
@@ -106,12 +98,12 @@ void register_admin_routes(Router& r, AuthService& auth) {
     return Response::json({{"user", {{"id", std::to_string(user.id)}}}});
   });
   r.add(Method::kPost, "/api/v1/users/{id}/reset-password", Access::admin(), [&auth](Request& req) {
-    auto token = auth.issue_reset_token(req, id_param(req));
+    auto token = auth.issue_reset_token(req, parse_positive_id(req.param("id"), "id"));
     return Response::json({{"token", token}, {"expires_in", auth.config().reset_token_ttl_s}}, 201);
   });
 
   r.add(Method::kPost, "/api/v1/tokens", Access::admin(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     std::optional<std::int64_t> expires_at;
     if (auto seconds = body.find("expires_in"); seconds != body.end() && !seconds->is_null()) {
       if (!seconds->is_number_integer() || seconds->get<std::int64_t>() <= 0) {
@@ -132,12 +124,12 @@ void register_admin_routes(Router& r, AuthService& auth) {
     return Response::json({{"tokens", tokens}});
   });
   r.add(Method::kDelete, "/api/v1/tokens/{id}", Access::admin(), [&auth](Request& req) {
-    auth.revoke_api_token(req, id_param(req));
+    auth.revoke_api_token(req, parse_positive_id(req.param("id"), "id"));
     return Response::no_content();
   });
 
   r.add(Method::kPost, "/api/v1/auth/register", Access::open(), [&auth](Request& req) {
-    auto body = object_body(req);
+    auto body = req.json_object();
     auto user = auth.register_user(req, new_user_from(body), required_string(body, "password"));
     return Response::json(user_json(user), 201);
   });

@@ -12,26 +12,6 @@
 namespace carehub::empi {
 namespace {
 
-nlohmann::json object_body(const Request& req) {
-  auto body = req.json_body();
-  if (!body.is_object())
-    throw ApiError(ErrorCode::kValidationFailed, "the body must be a JSON object");
-  return body;
-}
-
-std::int64_t record_id(const nlohmann::json& v) {
-  const std::string text = v.is_string()           ? v.get<std::string>()
-                           : v.is_number_integer() ? v.dump()
-                                                   : "";
-  try {
-    std::size_t used = 0;
-    const auto id = std::stoll(text, &used);
-    if (used == text.size() && id > 0) return id;
-  } catch (const std::exception&) {
-  }
-  throw ApiError(ErrorCode::kValidationFailed, "a person record id must be a positive integer");
-}
-
 int version_of(const nlohmann::json& body, const char* key = "version") {
   auto it = body.find(key);
   if (it == body.end() || !it->is_number_integer())
@@ -77,14 +57,14 @@ void audit(EmpiContext& ctx, Tx& tx, const Request& req, const char* action, con
 
 void register_edit_routes(Router& r, EmpiContext& ctx) {
   r.add(Method::kPost, "/api/v1/persons/{id}/split", empi_write_access(), [&ctx](Request& req) {
-    const auto body = object_body(req);
+    const auto body = req.json_object();
     const int version = version_of(body);
     auto ids_json = body.find("person_record_ids");
     if (ids_json == body.end() || !ids_json->is_array() || ids_json->empty())
       throw ApiError(ErrorCode::kValidationFailed,
                      "'person_record_ids' (the records to move out) is required");
     std::set<std::int64_t> moving;
-    for (const auto& v : *ids_json) moving.insert(record_id(v));
+    for (const auto& v : *ids_json) moving.insert(json_positive_id(v, "a person record id"));
     const auto comment = comment_of(body);
     auto out = ctx.db.transact([&](Tx& tx) {
       const std::int64_t now = ctx.clock.now_ms();
@@ -119,7 +99,7 @@ void register_edit_routes(Router& r, EmpiContext& ctx) {
   });
 
   r.add(Method::kPost, "/api/v1/persons/merge", empi_write_access(), [&ctx](Request& req) {
-    const auto body = object_body(req);
+    const auto body = req.json_object();
     auto list = body.find("persons");
     if (list == body.end() || !list->is_array() || list->size() < 2)
       throw ApiError(ErrorCode::kValidationFailed,
@@ -171,12 +151,13 @@ void register_edit_routes(Router& r, EmpiContext& ctx) {
   });
 
   r.add(Method::kPost, "/api/v1/do-not-link", empi_write_access(), [&ctx](Request& req) {
-    const auto body = object_body(req);
+    const auto body = req.json_object();
     auto ids = body.find("person_record_ids");
     if (ids == body.end() || !ids->is_array() || ids->size() != 2)
       throw ApiError(ErrorCode::kValidationFailed,
                      "'person_record_ids' must hold the two records to keep apart");
-    const auto a = record_id((*ids)[0]), b = record_id((*ids)[1]);
+    const auto a = json_positive_id((*ids)[0], "a person record id"),
+               b = json_positive_id((*ids)[1], "a person record id");
     if (a == b)
       throw ApiError(ErrorCode::kValidationFailed, "a record cannot be kept apart from itself");
     const auto comment = comment_of(body);
@@ -200,7 +181,7 @@ void register_edit_routes(Router& r, EmpiContext& ctx) {
   });
 
   r.add(Method::kPost, "/api/v1/match-events/{id}/undo", empi_write_access(), [&ctx](Request& req) {
-    const auto undone_id = record_id(nlohmann::json(req.param("id")));
+    const auto undone_id = parse_positive_id(req.param("id"), "match event id");
     auto out = ctx.db.transact([&](Tx& tx) {
       const std::int64_t now = ctx.clock.now_ms();
       auto event = ctx.store.find_event(tx, undone_id);

@@ -27,19 +27,6 @@ double threshold(const nlohmann::json& body, const char* name) {
   return it->get<double>();
 }
 
-std::int64_t parse_config_id(std::string_view text) {
-  std::int64_t id = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9' || id > (INT64_MAX - 9) / 10) {
-      throw ApiError(ErrorCode::kValidationFailed, "config_id must be a config's id");
-    }
-    id = id * 10 + (c - '0');
-  }
-  if (text.empty() || id <= 0)
-    throw ApiError(ErrorCode::kValidationFailed, "config_id must be a config's id");
-  return id;
-}
-
 std::string read_part(const std::string& path, const MultipartPart& part, std::size_t max) {
   if (part.length > max)
     throw ApiError(ErrorCode::kValidationFailed, "'" + part.name + "' is too long");
@@ -70,9 +57,7 @@ Access empi_write_access() {
 
 void register_import_routes(Router& r, EmpiContext& ctx) {
   r.add(Method::kPost, "/api/v1/config", empi_write_access(), [&ctx](Request& req) {
-    auto body = req.json_body();
-    if (!body.is_object())
-      throw ApiError(ErrorCode::kValidationFailed, "the body must be a JSON object");
+    auto body = req.json_object();
     const double potential = threshold(body, "potential_match_threshold");
     const double automatic = threshold(body, "auto_match_threshold");
     if (potential > automatic) {
@@ -133,7 +118,8 @@ void register_import_routes(Router& r, EmpiContext& ctx) {
           throw ApiError(ErrorCode::kValidationFailed, "the 'file' part (the CSV) is missing");
         if (!config_text)
           throw ApiError(ErrorCode::kValidationFailed, "the 'config_id' part is missing");
-        const auto config_id = parse_config_id(*config_text);
+        const auto config_id =
+            parse_positive_id(*config_text, "config_id", ErrorCode::kValidationFailed);
         if (!ctx.db.transact([&](Tx& tx) { return ctx.store.find_config(tx, config_id); },
                              TxMode::kRead)) {
           throw ApiError(ErrorCode::kValidationFailed,

@@ -16,20 +16,11 @@ struct RealtimeRequest {
 };
 
 RealtimeRequest parse(const Request& req) {
-  const auto body = req.json_body();
-  if (!body.is_object())
-    throw ApiError(ErrorCode::kValidationFailed, "the body must be a JSON object");
+  const auto body = req.json_object();
   RealtimeRequest out;
   for (const auto& [key, value] : body.items()) {
     if (key == "config_id") {
-      const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-      try {
-        std::size_t used = 0;
-        out.config_id = std::stoll(text, &used);
-        if (used != text.size() || *out.config_id <= 0) throw std::invalid_argument(text);
-      } catch (const std::exception&) {
-        throw ApiError(ErrorCode::kValidationFailed, "config_id must be a config's id");
-      }
+      out.config_id = json_positive_id(value, "config_id");
       continue;
     }
     const auto at = column_index(key);

@@ -12,22 +12,6 @@
 namespace carehub::empi {
 namespace {
 
-std::int64_t id_from(const nlohmann::json& v, const char* what) {
-  std::string text = v.is_string() ? v.get<std::string>() : v.is_number_integer() ? v.dump() : "";
-  std::int64_t id = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9' || id > INT64_MAX / 10 - 9) {
-      text.clear();
-      break;
-    }
-    id = id * 10 + (c - '0');
-  }
-  if (text.empty() || id <= 0) {
-    throw ApiError(ErrorCode::kValidationFailed, std::string(what) + " must be an id");
-  }
-  return id;
-}
-
 int version_from(const nlohmann::json& v, const char* what) {
   if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > INT32_MAX)
     throw ApiError(ErrorCode::kValidationFailed, std::string(what) + " must be an integer version");
@@ -62,7 +46,7 @@ std::vector<PersonUpdate> parse_updates(const nlohmann::json& body) {
     auto recs = u.find("new_person_record_ids");
     if (recs == u.end() || !recs->is_array())
       throw ApiError(ErrorCode::kValidationFailed, "'new_person_record_ids' must be an array");
-    for (const auto& r : *recs) pu.records.push_back(id_from(r, "a person record id"));
+    for (const auto& r : *recs) pu.records.push_back(json_positive_id(r, "a person record id"));
     out.push_back(std::move(pu));
   }
   return out;
@@ -72,7 +56,7 @@ std::vector<PersonUpdate> parse_updates(const nlohmann::json& body) {
 
 void register_review_routes(Router& r, EmpiContext& ctx) {
   r.add(Method::kGet, "/api/v1/potential-matches/{id}", empi_read_access(), [&ctx](Request& req) {
-    const auto id = id_from(req.param("id"), "the potential match id");
+    const auto id = parse_positive_id(req.param("id"), "the potential match id");
     auto out = ctx.db.transact([&](Tx& tx) {
       auto pm = ctx.store.find_potential_match(tx, id);
       if (!pm) throw ApiError(ErrorCode::kNotFound, "no potential match " + req.param("id"));
@@ -117,12 +101,10 @@ void register_review_routes(Router& r, EmpiContext& ctx) {
   });
 
   r.add(Method::kPost, "/api/v1/matches", empi_write_access(), [&ctx](Request& req) {
-    const auto body = req.json_body();
-    if (!body.is_object())
-      throw ApiError(ErrorCode::kValidationFailed, "the body must be a JSON object");
+    const auto body = req.json_object();
     if (!body.contains("potential_match_id"))
       throw ApiError(ErrorCode::kValidationFailed, "'potential_match_id' is required");
-    const auto pm_id = id_from(body["potential_match_id"], "potential_match_id");
+    const auto pm_id = json_positive_id(body["potential_match_id"], "potential_match_id");
     if (!body.contains("potential_match_version"))
       throw ApiError(ErrorCode::kValidationFailed, "'potential_match_version' is required");
     const int pm_version = version_from(body["potential_match_version"], "potential_match_version");
@@ -138,7 +120,7 @@ void register_review_routes(Router& r, EmpiContext& ctx) {
                          "each comment needs person_record_id and a comment of at most 4000 bytes");
         }
         comments.emplace_back(
-            id_from(item.value("person_record_id", nlohmann::json()), "person_record_id"),
+            json_positive_id(item.value("person_record_id", nlohmann::json()), "person_record_id"),
             item["comment"].get<std::string>());
       }
     }

@@ -11,15 +11,6 @@
 namespace carehub {
 namespace {
 
-std::int64_t parse_id(const std::string& text) {
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) {
-    throw ApiError(ErrorCode::kBadRequest, "job id must be a positive integer");
-  }
-  return id;
-}
-
 void add_collectors(Metrics& metrics, Database& db, JobQueue& jobs) {
   metrics.add_collector([&db](std::string& out) {
     auto s = db.pool_stats();
@@ -85,7 +76,7 @@ void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics&
   Access job_readers = Access::signed_in();
   job_readers.or_scopes({"empi:write", "dicom:write"});
   router.add(Method::kGet, "/api/v1/jobs/{id}", job_readers, [&jobs](Request& req) {
-    auto job = jobs.get(parse_id(req.param("id")));
+    auto job = jobs.get(parse_positive_id(req.param("id"), "job id"));
     const bool mine = job && job->payload.is_object() &&
                       job->payload.value("actor", std::string()) == req.principal->subject;
     if (!job || !(mine || req.principal->is_admin()))

@@ -101,6 +101,27 @@ int Request::int_query(std::string_view name, int fallback, int min, int max) co
   return n;
 }
 
+nlohmann::json Request::json_object() const {
+  auto body = json_body();
+  if (!body.is_object())
+    throw ApiError(ErrorCode::kValidationFailed, "the body must be a JSON object");
+  return body;
+}
+
+std::int64_t parse_positive_id(std::string_view text, std::string_view what, ErrorCode code) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0)
+    throw ApiError(code, std::string(what) + " must be a positive integer");
+  return id;
+}
+
+std::int64_t json_positive_id(const nlohmann::json& value, std::string_view what, ErrorCode code) {
+  if (value.is_number_integer()) return parse_positive_id(value.dump(), what, code);
+  if (value.is_string()) return parse_positive_id(value.get<std::string>(), what, code);
+  throw ApiError(code, std::string(what) + " must be a positive integer");
+}
+
 nlohmann::json Request::json_body() const {
   if (body.empty())
     throw ApiError(ErrorCode::kInvalidJson, "request body is empty; a JSON document is required");
