@@ -12,6 +12,7 @@
 #include "carehub/log.hpp"
 #include "empi/csv.hpp"
 #include "empi/matching.hpp"
+#include "empi/text_detail.hpp"
 
 namespace carehub::empi {
 namespace {
@@ -52,17 +53,15 @@ std::string expected_header() {
 
 }  // namespace
 
-nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock, EmpiStore& store) {
+// The job's work; run_import_job decides what happens to the uploaded file.
+nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& clock,
+                                EmpiStore& store) {
   const auto& payload = job.payload();
   const std::string path = payload.at("path");
   const std::uint64_t length = payload.at("length");
   const std::int64_t config_id = payload.at("config_id");
   const std::string actor = payload.value("actor", "system");
   const std::int64_t job_id = job.info().id;
-  struct Cleanup {
-    std::string path;
-    ~Cleanup() { ::unlink(path.c_str()); }
-  };
 
   auto config =
       db.transact([&](Tx& tx) { return store.find_config(tx, config_id); }, TxMode::kRead);
@@ -71,18 +70,12 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
   FileRange file(path, payload.at("offset"), length);
   CsvReader reader([&file](char* buf, std::size_t cap) { return file.read(buf, cap); });
   CsvRow row;
-  if (!reader.next(row) || row.error) {
-    Cleanup done{path};
-    throw PermanentJobError("the file has no CSV header");
-  }
+  if (!reader.next(row) || row.error) throw PermanentJobError("the file has no CSV header");
   std::vector<std::size_t> column_at(kRecordColumns.size(), SIZE_MAX);
   for (std::size_t i = 0; i < row.fields.size(); ++i) {
-    std::string name = row.fields[i];
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    const std::string name(detail::trim(row.fields[i]));
     auto at = column_index(name);
     if (!at) {
-      Cleanup done{path};
       throw PermanentJobError("unknown column '" + name + "' in the header; expected " +
                               expected_header());
     }
@@ -90,7 +83,6 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
   }
   for (std::size_t c = 0; c < column_at.size(); ++c) {
     if (column_at[c] == SIZE_MAX) {
-      Cleanup done{path};
       throw PermanentJobError("the header lacks column '" + std::string(kRecordColumns[c]) +
                               "'; expected " + expected_header());
     }
@@ -104,14 +96,14 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
     if (errors.size() < kMaxReportedErrors) errors.push_back({{"line", line}, {"error", what}});
   };
   std::vector<NewRecord> fresh;
-  std::vector<std::pair<PersonRecord, std::uint64_t>> batch;
+  std::vector<PersonRecord> batch;
   auto flush = [&] {
     if (batch.empty()) return;
     const std::int64_t now = clock.now_ms();
     db.transact([&](Tx& tx) {
       TermFrequencies delta;
       std::vector<NewRecord> added;
-      for (auto& [record, line] : batch) {
+      for (const auto& record : batch) {
         const auto id = store.insert_record(tx, record, record_hash(record), job_id, now);
         if (!id) {
           ++already;
@@ -131,36 +123,30 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
                      static_cast<double>(std::max<std::uint64_t>(1, length)),
                  "stored " + std::to_string(stored) + " records");
   };
-  try {
-    while (reader.next(row)) {
-      ++rows;
-      if (row.error) {
-        report_bad(row.line, *row.error);
-        continue;
-      }
-      if (row.fields.size() != column_at.size()) {
-        report_bad(row.line, "expected " + std::to_string(column_at.size()) + " fields, found " +
-                                 std::to_string(row.fields.size()));
-        continue;
-      }
-      PersonRecord record;
-      for (std::size_t c = 0; c < column_at.size(); ++c) record[c] = row.fields[column_at[c]];
-      if (auto problem = normalize_record(record)) {
-        report_bad(row.line, *problem);
-        continue;
-      }
-      batch.emplace_back(std::move(record), row.line);
-      if (batch.size() >= kBatchRows) {
-        flush();
-        if (job.cancelled()) break;
-      }
+  while (reader.next(row)) {
+    ++rows;
+    if (row.error) {
+      report_bad(row.line, *row.error);
+      continue;
     }
-    flush();
-  } catch (...) {
-    Cleanup done{path};
-    throw;
+    if (row.fields.size() != column_at.size()) {
+      report_bad(row.line, "expected " + std::to_string(column_at.size()) + " fields, found " +
+                               std::to_string(row.fields.size()));
+      continue;
+    }
+    PersonRecord record;
+    for (std::size_t c = 0; c < column_at.size(); ++c) record[c] = row.fields[column_at[c]];
+    if (auto problem = normalize_record(record)) {
+      report_bad(row.line, *problem);
+      continue;
+    }
+    batch.push_back(std::move(record));
+    if (batch.size() >= kBatchRows) {
+      flush();
+      if (job.cancelled()) break;
+    }
   }
-  Cleanup done{path};
+  flush();
 
   const double store_seconds =
       std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() *
@@ -193,6 +179,21 @@ nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock,
           {"config_id", std::to_string(config_id)},
           {"store_seconds", store_seconds},
           {"matching", summary.to_json()}};
+}
+
+nlohmann::json run_import_job(JobContext& job, Database& db, const Clock& clock, EmpiStore& store) {
+  // The upload is deleted when the job is done with it: on success and on a failure no retry can
+  // mend (a wrong header). Any other failure keeps it for the retry, which re-reads it (rows
+  // stored already are no-ops) and matches what the failed run stored.
+  const std::string path = job.payload().at("path");
+  try {
+    auto result = import_and_match(job, db, clock, store);
+    ::unlink(path.c_str());
+    return result;
+  } catch (const PermanentJobError&) {
+    ::unlink(path.c_str());
+    throw;
+  }
 }
 
 }  // namespace carehub::empi

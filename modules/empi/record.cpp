@@ -2,6 +2,7 @@
 
 #include "carehub/hash.hpp"
 #include "empi/text.hpp"
+#include "empi/text_detail.hpp"
 
 namespace carehub::empi {
 namespace {
@@ -24,13 +25,6 @@ std::optional<std::string> date_shaped(std::string_view s) {
   return digits.substr(0, 4) + "-" + digits.substr(4, 2) + "-" + digits.substr(6, 2);
 }
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 }  // namespace
 
 std::optional<std::size_t> column_index(std::string_view name) {
@@ -40,29 +34,49 @@ std::optional<std::size_t> column_index(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<std::string> normalize_record(PersonRecord& r) {
-  for (std::size_t i = 0; i < r.values.size(); ++i) {
-    if (r[i].size() > kMaxValueBytes) {
-      return std::string(kRecordColumns[i]) + " is longer than " + std::to_string(kMaxValueBytes) +
-             " bytes";
+std::variant<std::string, std::string> normalize_value(std::size_t column, std::string_view value) {
+  using Out = std::variant<std::string, std::string>;
+  const auto problem = [column](std::string what) {
+    return Out(std::in_place_index<1>, std::string(kRecordColumns[column]) + what);
+  };
+  if (value.size() > kMaxValueBytes)
+    return problem(" is longer than " + std::to_string(kMaxValueBytes) + " bytes");
+  switch (column) {
+    case 0:  // data_source, source_person_id: their own spelling, trimmed
+    case 1: {
+      std::string v(detail::trim(value));
+      if (v.empty()) return problem(" is empty");
+      return Out(std::in_place_index<0>, std::move(v));
+    }
+    case 2:
+    case 3:
+    case 9:
+    case 10:
+    case 13:  // names, address, city, county
+      return Out(std::in_place_index<0>, normalize_text(value));
+    case 4:
+    case 5:
+    case 11:
+    case 12:  // sex, race, state, zip
+      return Out(std::in_place_index<0>, normalize_code(value));
+    case 8:
+    case 14:  // ssn, phone
+      return Out(std::in_place_index<0>, normalize_digits(value));
+    default: {  // birth_date, death_date
+      auto date = normalize_date(value);
+      if (!date) date = date_shaped(value);
+      if (!date)
+        return problem(" '" + std::string(value) + "' is not a date (YYYY-MM-DD or YYYYMMDD)");
+      return Out(std::in_place_index<0>, std::move(*date));
     }
   }
-  r[0] = trim(r[0]);
-  r[1] = trim(r[1]);
-  if (r[0].empty()) return "data_source is empty";
-  if (r[1].empty()) return "source_person_id is empty";
-  for (std::size_t i : {2u, 3u, 9u, 10u, 13u})
-    r[i] = normalize_text(r[i]);  // names, address, city, county
-  for (std::size_t i : {4u, 5u, 11u, 12u}) r[i] = normalize_code(r[i]);  // sex, race, state, zip
-  for (std::size_t i : {8u, 14u}) r[i] = normalize_digits(r[i]);         // ssn, phone
-  for (std::size_t i : {6u, 7u}) {
-    auto date = normalize_date(r[i]);
-    if (!date) date = date_shaped(r[i]);
-    if (!date) {
-      return std::string(kRecordColumns[i]) + " '" + r[i] +
-             "' is not a date (YYYY-MM-DD or YYYYMMDD)";
-    }
-    r[i] = std::move(*date);
+}
+
+std::optional<std::string> normalize_record(PersonRecord& r) {
+  for (std::size_t i = 0; i < r.values.size(); ++i) {
+    auto v = normalize_value(i, r[i]);
+    if (v.index() == 1) return std::get<1>(std::move(v));
+    r[i] = std::get<0>(std::move(v));
   }
   return std::nullopt;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace carehub::empi {
 
@@ -53,6 +54,10 @@ std::optional<std::size_t> column_index(std::string_view name);
 // that is not even date-shaped, a value over 1000 bytes). A date-shaped value that is no calendar
 // date (month 13) is kept, as YYYY-MM-DD text.
 std::optional<std::string> normalize_record(PersonRecord& record);
+
+// One value of column normalised as normalize_record does it: the value (index 0), or what is wrong
+// with it (index 1), e.g. for a search filter.
+std::variant<std::string, std::string> normalize_value(std::size_t column, std::string_view value);
 
 // SHA-256 (hex) of the normalised values: equal records, equal hash.
 std::string record_hash(const PersonRecord& record);

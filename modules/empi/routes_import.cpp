@@ -10,6 +10,7 @@
 #include "carehub/multipart.hpp"
 #include "empi/importer.hpp"
 #include "empi/routes.hpp"
+#include "empi/text_detail.hpp"
 
 namespace carehub::empi {
 namespace {
@@ -37,12 +38,6 @@ std::string read_part(const std::string& path, const MultipartPart& part, std::s
   if (fd >= 0) ::close(fd);
   if (n != static_cast<ssize_t>(out.size())) throw std::runtime_error("cannot read the upload");
   return out;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\n')) s.pop_back();
-  while (!s.empty() && s.front() == ' ') s.erase(0, 1);
-  return s;
 }
 
 }  // namespace
@@ -112,7 +107,8 @@ void register_import_routes(Router& r, EmpiContext& ctx) {
         for (const auto& p : parts) {
           if (p.name == "file") file = &p;
           if (p.name == "config_id")
-            config_text = trim(read_part(req.spooled->path(), p, kMaxConfigIdBytes));
+            config_text =
+                std::string(detail::trim(read_part(req.spooled->path(), p, kMaxConfigIdBytes)));
         }
         if (!file)
           throw ApiError(ErrorCode::kValidationFailed, "the 'file' part (the CSV) is missing");

@@ -20,13 +20,9 @@ std::string record_filters(const Request& req, Params& params) {
        {"first_name", "last_name", "birth_date", "source_person_id", "data_source"}) {
     auto v = req.query_param(name);
     if (!v || v->empty()) continue;
-    PersonRecord probe;
-    const auto at = *column_index(name);
-    probe[at] = *v;
-    probe[0] = probe[0].empty() ? "x" : probe[0];
-    probe[1] = probe[1].empty() ? "x" : probe[1];
-    if (auto problem = normalize_record(probe)) throw ApiError(ErrorCode::kBadRequest, *problem);
-    params.emplace_back(probe[at]);
+    auto value = normalize_value(*column_index(name), *v);
+    if (value.index() == 1) throw ApiError(ErrorCode::kBadRequest, std::get<1>(value));
+    params.emplace_back(std::get<0>(std::move(value)));
     where += std::string(" AND r.") + name + " = $" + std::to_string(params.size());
   }
   return where;

@@ -35,9 +35,9 @@ RealtimeRequest parse(const Request& req) {
   return out;
 }
 
-// The config to match with and its model: the one named, else the newest trained one.
-std::pair<ConfigRow, ModelParams> trained_config(Tx& tx, EmpiStore& store,
-                                                 std::optional<std::int64_t> id) {
+// The config to match with: the one named, else the newest trained one; it must have learnt its
+// model (config.parameters is set).
+ConfigRow trained_config(Tx& tx, EmpiStore& store, std::optional<std::int64_t> id) {
   auto config = id ? store.find_config(tx, *id) : store.latest_trained_config(tx);
   if (!config) {
     throw ApiError(id ? ErrorCode::kValidationFailed : ErrorCode::kConflict,
@@ -49,7 +49,7 @@ std::pair<ConfigRow, ModelParams> trained_config(Tx& tx, EmpiStore& store,
                    "config " + std::to_string(config->id) +
                        " has not learnt its model yet: import records with it first");
   }
-  return {*config, ModelParams::from_json(*config->parameters)};
+  return *config;
 }
 
 nlohmann::json candidates_json(Tx& tx, EmpiStore& store, const std::vector<Candidate>& candidates) {
@@ -72,9 +72,10 @@ void register_realtime_routes(Router& r, EmpiContext& ctx) {
     const auto features = features_of(0, in.record);
     auto out = ctx.db.transact(
         [&](Tx& tx) {
-          const auto [config, model] = trained_config(tx, ctx.store, in.config_id);
+          const auto config = trained_config(tx, ctx.store, in.config_id);
           const auto candidates =
-              score_against_index(tx, ctx.store, model, features, kCandidatesShown);
+              score_against_index(tx, ctx.store, ModelParams::from_json(*config.parameters),
+                                  features, kCandidatesShown);
           return nlohmann::json{{"config_id", std::to_string(config.id)},
                                 {"candidates", candidates_json(tx, ctx.store, candidates)}};
         },
@@ -87,6 +88,7 @@ void register_realtime_routes(Router& r, EmpiContext& ctx) {
 
   r.add(Method::kPost, "/api/v1/person-records", empi_write_access(), [&ctx](Request& req) {
     const auto in = parse(req);
+    auto features = features_of(0, in.record);  // the id is set once stored
     const std::string hash = record_hash(in.record);
     const std::int64_t now = ctx.clock.now_ms();
     // Stored first (its own unit of work, like an import's batch), then matched under the lock;
@@ -97,12 +99,10 @@ void register_realtime_routes(Router& r, EmpiContext& ctx) {
       bool created;
     };
     const auto stored = ctx.db.transact([&](Tx& tx) {
-      auto [config, model] = trained_config(tx, ctx.store, in.config_id);
-      (void)model;
+      const auto config = trained_config(tx, ctx.store, in.config_id);
       if (auto existing = ctx.store.record_by_hash(tx, hash))
         return Stored{config, *existing, false};
       const auto id = *ctx.store.insert_record(tx, in.record, hash, 0, now);
-      const auto features = features_of(id, in.record);
       ctx.store.insert_blocking_keys(tx, id, blocking_keys(features));
       TermFrequencies delta;
       delta.add(features);
@@ -112,12 +112,11 @@ void register_realtime_routes(Router& r, EmpiContext& ctx) {
       ctx.audit.record(tx, e);
       return Stored{config, id, true};
     });
-    MatchSummary summary;
+    features.id = stored.id;
     if (stored.created) {
-      summary = match_records_exclusively(ctx.db, ctx.clock, ctx.store, stored.config,
-                                          {NewRecord{stored.id, features_of(stored.id, in.record)}},
-                                          0, req.principal->subject,
-                                          [](double, const std::string&) { return true; });
+      match_records_exclusively(ctx.db, ctx.clock, ctx.store, stored.config,
+                                {NewRecord{stored.id, features}}, 0, req.principal->subject,
+                                [](double, const std::string&) { return true; });
     }
     auto out = ctx.db.transact(
         [&](Tx& tx) {
@@ -125,8 +124,8 @@ void register_realtime_routes(Router& r, EmpiContext& ctx) {
           const auto record = ctx.store.records_by_ids(tx, {stored.id}).at(0);
           std::optional<PersonRow> person;
           if (record.person_id) person = ctx.store.find_person(tx, *record.person_id);
-          const auto candidates = score_against_index(
-              tx, ctx.store, model, features_of(stored.id, in.record), kCandidatesShown, stored.id);
+          const auto candidates =
+              score_against_index(tx, ctx.store, model, features, kCandidatesShown, stored.id);
           return nlohmann::json{
               {"person_record_id", std::to_string(stored.id)},
               {"status", stored.created ? "Stored" : "AlreadyStored"},
