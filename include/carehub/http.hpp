@@ -49,16 +49,63 @@ struct Request {
   nlohmann::json json_object() const;
 };
 
+// A response body produced after the head is sent, for answers too large to hold in memory
+// (exports, DICOM files, documents). The server calls read() on the worker pool, one call at a
+// time, until it returns 0; it may block on files or SQL. Once the head is out a failure can only
+// end the connection, so the client sees a short body: with a known size, fewer bytes than
+// Content-Length; chunked, no final chunk.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Bytes in all, when known before the first read (Content-Length); nullopt sends chunked.
+  virtual std::optional<std::uint64_t> size() const = 0;
+  // Up to capacity bytes into buffer; 0 at the end. Throws on failure.
+  virtual std::size_t read(char* buffer, std::size_t capacity) = 0;
+};
+
+// Bytes [offset, offset + length) of an open file, read with pread. Throws std::system_error when
+// the file cannot be opened. unlink_after_open removes its name at once (a scratch file that must
+// not outlive the answer, even if the process dies).
+std::shared_ptr<BodySource> file_body(const std::string& path, std::uint64_t offset = 0,
+                                      std::optional<std::uint64_t> length = std::nullopt,
+                                      bool unlink_after_open = false);
+
+// Several pieces sent one after another as one body: literal text and file ranges (a multipart
+// answer of stored files). Files are opened when reached; the size is known in advance from the
+// lengths given.
+class PiecesBody : public BodySource {
+ public:
+  void add_text(std::string text);
+  void add_file(std::string path, std::uint64_t offset, std::uint64_t length);
+  std::optional<std::uint64_t> size() const override { return total_; }
+  std::size_t read(char* buffer, std::size_t capacity) override;
+
+ private:
+  struct Piece {
+    std::string text;  // when path is empty
+    std::string path;
+    std::uint64_t offset = 0, length = 0;
+  };
+  std::vector<Piece> pieces_;
+  std::uint64_t total_ = 0;
+  std::size_t at_ = 0;                // the piece being sent
+  std::uint64_t done_ = 0;            // bytes of it sent
+  std::shared_ptr<BodySource> file_;  // the open file of pieces_[at_]
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   HeaderList headers;
   std::string body;
+  std::shared_ptr<BodySource> stream;  // when set, the body (and `body` is ignored)
 
   static Response json(const nlohmann::json& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8",
                        int status = 200);
   static Response no_content();
+  static Response streamed(std::shared_ptr<BodySource> source, std::string content_type,
+                           int status = 200);
   Response& with_header(std::string name, std::string value);
 };
 

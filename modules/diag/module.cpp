@@ -1,5 +1,6 @@
 #include "diag/module.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <fstream>
@@ -50,6 +51,32 @@ nlohmann::json run_sleep_job(JobContext& job) {
   return {{"slept_ms", ms}};
 }
 
+// `bytes` bytes of a repeating pattern (byte i is 'a' + i % 26), of known size or not, failing
+// with an error after fail_at bytes when that is given: the core's streamed bodies under test.
+class PatternBody : public BodySource {
+ public:
+  PatternBody(std::int64_t bytes, bool sized, std::int64_t fail_at)
+      : bytes_(bytes), sized_(sized), fail_at_(fail_at) {}
+  std::optional<std::uint64_t> size() const override {
+    if (!sized_) return std::nullopt;
+    return static_cast<std::uint64_t>(bytes_);
+  }
+  std::size_t read(char* buffer, std::size_t capacity) override {
+    if (fail_at_ >= 0 && next_ >= fail_at_) throw std::runtime_error("diag stream planned failure");
+    std::int64_t end = std::min<std::int64_t>(bytes_, next_ + static_cast<std::int64_t>(capacity));
+    if (fail_at_ >= 0) end = std::min(end, fail_at_);
+    const auto n = static_cast<std::size_t>(end - next_);
+    for (std::size_t i = 0; i < n; ++i) buffer[i] = static_cast<char>('a' + (next_ + i) % 26);
+    next_ = end;
+    return n;
+  }
+
+ private:
+  std::int64_t bytes_, next_ = 0;
+  bool sized_;
+  std::int64_t fail_at_;
+};
+
 }  // namespace
 
 void DiagModule::add_config_schema(ConfigSchema& schema) const {
@@ -74,6 +101,16 @@ void DiagModule::start(ModuleContext& ctx) {
       throw ApiError(ErrorCode::kValidationFailed, "ms must be from 0 to 60000");
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return Response::json({{"slept_ms", ms}});
+  });
+
+  r.add(Method::kGet, "/api/v1/diag/stream", Access::open(), [](Request& req) {
+    const auto bytes = to_int(req.query_param("bytes").value_or("0"), "bytes");
+    const auto fail_at = to_int(req.query_param("fail_at").value_or("-1"), "fail_at");
+    if (bytes < 0 || bytes > (std::int64_t{1} << 32))
+      throw ApiError(ErrorCode::kValidationFailed, "bytes must be from 0 to 2^32");
+    const bool sized = req.query_param("sized").value_or("1") != "0";
+    return Response::streamed(std::make_shared<PatternBody>(bytes, sized, fail_at),
+                              "application/octet-stream");
   });
 
   r.add(Method::kPut, "/api/v1/diag/rows/{id}", Access::open(), [&db, &clock](Request& req) {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace carehub::empi {
@@ -82,5 +83,9 @@ class CsvReader {
   std::size_t field_count_ = 0;
   std::string* field_ = nullptr;  // the field being filled; null while skipping an error record
 };
+
+// Appends value as one CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a
+// quote or a line break.
+void append_csv_field(std::string& out, std::string_view value);
 
 }  // namespace carehub::empi

@@ -18,7 +18,8 @@ void EmpiModule::start(ModuleContext& ctx) {
   store_ = std::make_unique<EmpiStore>();
   context_ = std::make_unique<EmpiContext>(
       EmpiContext{ctx.db, ctx.jobs, ctx.audit, ctx.clock, *store_,
-                  ctx.config.section("empi")["max_import_bytes"].get<std::uint64_t>()});
+                  ctx.config.section("empi")["max_import_bytes"].get<std::uint64_t>(),
+                  ctx.config.server().upload_dir});
   EmpiContext* context = context_.get();
   ctx.job_handlers.add(kImportJobType, [context](JobContext& job) {
     return run_import_job(job, context->db, context->clock, context->store);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "carehub/module.hpp"
 #include "empi/store.hpp"
@@ -15,6 +16,7 @@ struct EmpiContext {
   const Clock& clock;
   EmpiStore& store;
   std::uint64_t max_import_bytes;
+  std::string scratch_dir;  // the server's upload directory: exports are written there first
 };
 
 // Who may do what: people with the admin or member role, machine clients by token scope.

@@ -155,13 +155,9 @@ void register_import_routes(Router& r, EmpiContext& ctx) {
 
   r.add(Method::kGet, "/api/v1/data-sources", empi_read_access(), [&ctx](Request&) {
     nlohmann::json sources = nlohmann::json::array();
-    ctx.db.transact(
-        [&](Tx& tx) {
-          for (const auto& row :
-               tx.query("SELECT DISTINCT data_source FROM empi_records ORDER BY data_source"))
-            sources.push_back({{"name", row.text(0)}});
-        },
-        TxMode::kRead);
+    const auto names =
+        ctx.db.transact([&](Tx& tx) { return ctx.store.data_sources(tx); }, TxMode::kRead);
+    for (const auto& name : names) sources.push_back({{"name", name}});
     return Response::json({{"data_sources", sources}});
   });
 }

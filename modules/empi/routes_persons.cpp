@@ -4,6 +4,8 @@
 
 #include "carehub/clock.hpp"
 #include "carehub/error.hpp"
+#include "carehub/spool.hpp"
+#include "empi/csv.hpp"
 #include "empi/routes.hpp"
 #include "empi/views.hpp"
 
@@ -12,6 +14,8 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
+constexpr std::size_t kExportPageRows = 5000;
+constexpr std::size_t kExportFlushBytes = 1 << 20;
 
 // WHERE clauses over empi_records r for the filters Tuva's search takes.
 std::string record_filters(const Request& req, Params& params) {
@@ -131,33 +135,48 @@ void register_person_routes(Router& r, EmpiContext& ctx) {
   });
 
   r.add(Method::kPost, "/api/v1/person-records/export", empi_read_access(), [&ctx](Request& req) {
-    // The crosswalk: every record with the person it belongs to.
-    std::string csv = "person_id,id";
-    for (auto c : kRecordColumns) csv += "," + std::string(c);
-    csv += "\n";
-    auto quote = [](const std::string& v) {
-      if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-      std::string q = "\"";
-      for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      return q + "\"";
-    };
+    // The crosswalk, every record with the person it belongs to, from one read transaction (a
+    // consistent snapshot) written page by page to a scratch file and streamed from it: memory
+    // stays flat whatever the index holds.
+    std::shared_ptr<SpooledBody> scratch;
     std::int64_t rows = 0;
+    ctx.db.transact(
+        [&](Tx& tx) {
+          scratch = SpooledBody::create(ctx.scratch_dir);  // a retry starts the file again
+          rows = 0;
+          std::string out = "person_id,id";
+          for (auto c : kRecordColumns) out.append(",").append(c);
+          out += "\n";
+          std::int64_t after = 0;
+          for (;;) {
+            const auto page = ctx.store.crosswalk_page(tx, after, kExportPageRows);
+            for (const auto& [uuid, stored] : page) {
+              out.append(uuid).append(",").append(std::to_string(stored.id));
+              for (const auto& value : stored.record.values) {
+                out += ',';
+                append_csv_field(out, value);
+              }
+              out += '\n';
+              ++rows;
+            }
+            if (out.size() >= kExportFlushBytes || page.size() < kExportPageRows) {
+              scratch->append(out.data(), out.size());
+              out.clear();
+            }
+            if (page.size() < kExportPageRows) break;
+            after = page.back().second.id;
+          }
+        },
+        TxMode::kRead);
     ctx.db.transact([&](Tx& tx) {
-      for (const auto& row : tx.query(
-               "SELECT p.uuid, r.id, r.data_source, r.source_person_id, r.first_name, r.last_name, "
-               "r.sex, r.race, r.birth_date, r.death_date, r.social_security_number, r.address, "
-               "r.city, r.state, r.zip_code, r.county, r.phone FROM empi_records r JOIN "
-               "empi_persons p ON p.id = r.person_id ORDER BY r.id")) {
-        csv += row.text(0) + "," + row.text(1);
-        for (std::size_t i = 2; i < 17; ++i) csv += "," + quote(row.text(i));
-        csv += "\n";
-        ++rows;
-      }
       AuditEvent e = AuditLog::from_request(req, "empi.export", "empi_record", "");
       e.detail = {{"records", rows}};
       ctx.audit.record(tx, e);
     });
-    return Response::text(std::move(csv), "text/csv; charset=utf-8")
+    scratch->finish();
+    // Opened before the SpooledBody goes: the open file outlives its name.
+    auto body = file_body(scratch->path());
+    return Response::streamed(std::move(body), "text/csv; charset=utf-8")
         .with_header("Content-Disposition", "attachment; filename=\"crosswalk.csv\"");
   });
 }

@@ -165,6 +165,29 @@ std::vector<StoredRecord> EmpiStore::records_of_person(Tx& tx, std::int64_t pers
   return out;
 }
 
+std::vector<std::pair<std::string, StoredRecord>> EmpiStore::crosswalk_page(Tx& tx,
+                                                                            std::int64_t after_id,
+                                                                            int limit) {
+  static const std::string sql =
+      "SELECT r.id, r.person_id, r.data_source, r.source_person_id, r.first_name, r.last_name, "
+      "r.sex, r.race, r.birth_date, r.death_date, r.social_security_number, r.address, r.city, "
+      "r.state, r.zip_code, r.county, r.phone, r.matched_or_reviewed, r.created_at_ms, "
+      "r.person_updated_at_ms, p.uuid FROM empi_records r JOIN empi_persons p ON p.id = "
+      "r.person_id WHERE r.id > $1 ORDER BY r.id LIMIT $2";  // record_from_row's columns, then uuid
+  std::vector<std::pair<std::string, StoredRecord>> out;
+  for (const auto& row : tx.query(sql, {after_id, std::int64_t{limit}}))
+    out.emplace_back(row.text(20), record_from_row(row));
+  return out;
+}
+
+std::vector<std::string> EmpiStore::data_sources(Tx& tx) {
+  std::vector<std::string> out;
+  for (const auto& row :
+       tx.query("SELECT DISTINCT data_source FROM empi_records ORDER BY data_source"))
+    out.push_back(row.text(0));
+  return out;
+}
+
 std::int64_t EmpiStore::count_records(Tx& tx) {
   return tx.query_one("SELECT COALESCE(MAX(id), 0) FROM empi_records")->integer(0);
 }

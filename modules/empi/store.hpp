@@ -73,6 +73,11 @@ class EmpiStore {
   std::vector<std::int64_t> candidates_for(Tx& tx, const BlockingKeys& keys);
   std::vector<StoredRecord> records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids);
   std::vector<StoredRecord> records_of_person(Tx& tx, std::int64_t person_id);
+  // Up to limit records with a person, ids above after_id in id order, each with its person's
+  // UUID: one page of the crosswalk.
+  std::vector<std::pair<std::string, StoredRecord>> crosswalk_page(Tx& tx, std::int64_t after_id,
+                                                                   int limit);
+  std::vector<std::string> data_sources(Tx& tx);
   // Records stored, from the highest id (an index lookup; exact unless ids were skipped by rolled
   // back inserts, close enough for term frequencies). COUNT(*) would scan a million rows.
   std::int64_t count_records(Tx& tx);

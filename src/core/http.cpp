@@ -155,6 +155,15 @@ Response Response::no_content() {
   return r;
 }
 
+Response Response::streamed(std::shared_ptr<BodySource> source, std::string content_type,
+                            int status) {
+  Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.stream = std::move(source);
+  return r;
+}
+
 Response& Response::with_header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
   return *this;

@@ -33,6 +33,14 @@ bool response_has_body(const Response& response, const Request& request) {
          response.status != 304;
 }
 
+bool response_is_chunked(const Response& response, unsigned version) {
+  return response.stream && !response.stream->size() && version >= 11;
+}
+
+bool response_needs_close(const Response& response, unsigned version) {
+  return response.stream && !response.stream->size() && version < 11;
+}
+
 void format_response_head(std::string& out, const Response& response, const Request& request,
                           unsigned version, bool keep_alive) {
   auto reason =
@@ -51,7 +59,15 @@ void format_response_head(std::string& out, const Response& response, const Requ
     fmt::format_to(it, "{}: {}\r\n", name, value);
   }
   const bool no_length = response.status < 200 || response.status == 204 || response.status == 304;
-  if (!no_length) fmt::format_to(it, "Content-Length: {}\r\n", response.body.size());
+  if (!no_length) {
+    if (!response.stream) {
+      fmt::format_to(it, "Content-Length: {}\r\n", response.body.size());
+    } else if (auto size = response.stream->size()) {
+      fmt::format_to(it, "Content-Length: {}\r\n", *size);
+    } else if (response_is_chunked(response, version)) {
+      out.append("Transfer-Encoding: chunked\r\n");
+    }  // else HTTP/1.0: the body ends when the connection closes
+  }
   if (!keep_alive) {
     out.append("Connection: close\r\n");
   } else if (version == 10) {

@@ -15,6 +15,11 @@ namespace carehub {
 void format_response_head(std::string& out, const Response& response, const Request& request,
                           unsigned version, bool keep_alive);
 
+// A streamed body of unknown size: chunked for HTTP/1.1; for HTTP/1.0 the end of the body is the
+// end of the connection.
+bool response_is_chunked(const Response& response, unsigned version);
+bool response_needs_close(const Response& response, unsigned version);
+
 // True when the status forbids a body (1xx, 204, 304) or the request was HEAD.
 bool response_has_body(const Response& response, const Request& request);
 

@@ -1,5 +1,6 @@
 #include "http/session.hpp"
 
+#include <array>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <cstdio>
 #include <limits>
 #include <random>
 
@@ -30,23 +32,83 @@ namespace {
 
 constexpr std::size_t kMaxRequestIdLength = 128;
 
-// Runs the pipeline on the worker pool and resumes the session on its own I/O thread. Two posts
-// and nothing else: co_spawn would also build a second coroutine frame and its machinery for
-// every request, which showed up in profiles of short reads. `handle` never throws.
-asio::awaitable<Response> handle_on_workers(asio::thread_pool& workers, const Pipeline& pipeline,
-                                            const Route& route, Request& req) {
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
-      [&workers, &pipeline, &route, &req](auto handler) {
+// Runs fn on the worker pool and resumes the session on its own I/O thread. Two posts and nothing
+// else: co_spawn would also build a second coroutine frame and its machinery for every request,
+// which showed up in profiles of short reads. fn must not throw.
+template <typename R, typename F>
+asio::awaitable<R> on_workers(asio::thread_pool& workers, F& fn) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+      [&workers, &fn](auto handler) {
         auto io = asio::get_associated_executor(handler);
-        asio::post(workers, [handler = std::move(handler), io, &pipeline, &route, &req]() mutable {
-          Response resp = pipeline.handle(route, req);
-          asio::post(io, [handler = std::move(handler), resp = std::move(resp)]() mutable {
-            std::move(handler)(std::move(resp));
+        asio::post(workers, [handler = std::move(handler), io, &fn]() mutable {
+          R result = fn();
+          asio::post(io, [handler = std::move(handler), result = std::move(result)]() mutable {
+            std::move(handler)(std::move(result));
           });
         });
       },
       asio::use_awaitable);
 }
+
+// Sends a streamed body: reads on the worker pool (the source may block on files or SQL), writes
+// here, one buffer at a time. False when the body could not be sent whole: the caller must close
+// the connection, the only way left to tell the client.
+asio::awaitable<bool> write_streamed_body(beast::tcp_stream& stream, asio::thread_pool& workers,
+                                          BodySource& source, bool chunked, const Request& req,
+                                          int write_timeout_ms, std::size_t& bytes_out,
+                                          boost::system::error_code& ec) {
+  constexpr std::size_t kBufferBytes = 256 * 1024;
+  std::vector<char> buffer(kBufferBytes);
+  const auto announced = source.size();
+  std::uint64_t sent = 0;
+  struct Read {
+    std::size_t bytes = 0;
+    bool failed = false;
+  };
+  auto read = [&]() noexcept {
+    try {
+      return Read{source.read(buffer.data(), buffer.size()), false};
+    } catch (const std::exception& e) {
+      log_error(
+          "response_stream_failed",
+          {{"request_id", req.request_id}, {"route", req.route_pattern}, {"detail", e.what()}});
+      return Read{0, true};
+    }
+  };
+  for (;;) {
+    const Read got = co_await on_workers<Read>(workers, read);
+    if (got.failed) co_return false;
+    if (got.bytes == 0) break;
+    std::array<char, 24> size_line{};
+    std::size_t size_length = 0;
+    if (chunked) {
+      size_length = static_cast<std::size_t>(
+          std::snprintf(size_line.data(), size_line.size(), "%zx\r\n", got.bytes));
+    }
+    const std::array<asio::const_buffer, 3> out{
+        asio::buffer(size_line.data(), size_length), asio::buffer(buffer.data(), got.bytes),
+        chunked ? asio::buffer("\r\n", 2) : asio::const_buffer()};
+    stream.expires_after(milliseconds(write_timeout_ms));
+    bytes_out +=
+        co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    sent += got.bytes;
+  }
+  if (chunked) {
+    stream.expires_after(milliseconds(write_timeout_ms));
+    bytes_out += co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5),
+                                            asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+  }
+  if (announced && sent != *announced) {
+    log_error("response_stream_failed", {{"request_id", req.request_id},
+                                         {"route", req.route_pattern},
+                                         {"detail", "the body ended before its announced length"}});
+    co_return false;
+  }
+  co_return true;
+}
+
 constexpr std::size_t kLingerBytes = 1 << 20;
 
 bool sane_request_id(std::string_view id) {
@@ -277,22 +339,32 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       if (route->options.inline_handler) {
         resp = host.pipeline().handle(*route, req);
       } else {
-        resp = co_await handle_on_workers(host.workers(), host.pipeline(), *route, req);
+        auto handle = [&host, route, &req]() { return host.pipeline().handle(*route, req); };
+        resp = co_await on_workers<Response>(host.workers(), handle);
       }
     }
-    const bool keep_alive = !close_after && parser.get().keep_alive() &&
-                            served + 1 < cfg.max_requests_per_connection && !host.shutting_down();
-    const std::size_t bytes_in = req.body.size();
     const unsigned version = parser.get().version() == 10 ? 10 : 11;
+    const bool keep_alive = !close_after && parser.get().keep_alive() &&
+                            served + 1 < cfg.max_requests_per_connection && !host.shutting_down() &&
+                            !response_needs_close(*resp, version);
+    const std::size_t bytes_in = req.body.size();
     head.clear();
     format_response_head(head, *resp, req, version, keep_alive);
-    const std::array<asio::const_buffer, 2> out{asio::buffer(head), response_has_body(*resp, req)
+    const bool has_body = response_has_body(*resp, req);
+    const std::array<asio::const_buffer, 2> out{asio::buffer(head), has_body && !resp->stream
                                                                         ? asio::buffer(resp->body)
                                                                         : asio::const_buffer()};
     const int status = resp->status;
     stream.expires_after(milliseconds(cfg.write_timeout_ms));
     std::size_t bytes_out =
         co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && has_body && resp->stream) {
+      const bool whole = co_await write_streamed_body(stream, host.workers(), *resp->stream,
+                                                      response_is_chunked(*resp, version), req,
+                                                      cfg.write_timeout_ms, bytes_out, ec);
+      if (!whole && !ec) ec = asio::error::connection_aborted;  // closes below
+    }
+    resp->stream.reset();  // close its files now, not when the next request replaces it
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
     const std::string_view method = method_name(req.method);
     host.metrics().request_finished(req.route_pattern.empty() ? "(invalid)" : req.route_pattern,

@@ -124,3 +124,78 @@ TEST_CASE("pipelined requests are answered in order", "[e2e]") {
   }
   CHECK(client.connections_opened() == 1);
 }
+
+namespace {
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 26);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a streamed body of known size is sent whole with its Content-Length", "[e2e]") {
+  ServerUnderTest server;
+  auto client = server.client();
+  const std::size_t n = 3 * 256 * 1024 + 17;  // several of the server's buffers
+  auto r = client.get("/api/v1/diag/stream?bytes=" + std::to_string(n));
+  INFO(r.summary().substr(0, 300));
+  CHECK(r.status == 200);
+  CHECK(r.header("content-length") == std::optional<std::string>(std::to_string(n)));
+  CHECK(!r.header("transfer-encoding"));
+  CHECK(r.body == pattern(n));
+  // HEAD announces the length and sends nothing; the connection stays in step.
+  auto head = client.request("HEAD", "/api/v1/diag/stream?bytes=100");
+  CHECK(head.header("content-length") == std::optional<std::string>("100"));
+  CHECK(head.body.empty());
+  CHECK(client.get("/api/v1/diag/stream?bytes=0").body.empty());
+  CHECK(client.get("/healthz").status == 200);
+  CHECK(client.connections_opened() == 1);
+}
+
+TEST_CASE("a streamed body of unknown size is chunked, or ends with the connection for HTTP/1.0",
+          "[e2e]") {
+  ServerUnderTest server;
+  auto client = server.client();
+  const std::size_t n = 600 * 1024 + 5;
+  auto r = client.get("/api/v1/diag/stream?sized=0&bytes=" + std::to_string(n));
+  CHECK(r.status == 200);
+  CHECK(r.header("transfer-encoding") == std::optional<std::string>("chunked"));
+  CHECK(r.body == pattern(n));
+  CHECK(client.get("/healthz").status == 200);
+  CHECK(client.connections_opened() == 1);
+
+  auto old = server.client();
+  old.connect();
+  REQUIRE(
+      old.send_raw("GET /api/v1/diag/stream?sized=0&bytes=1000 HTTP/1.0\r\n"
+                   "Connection: keep-alive\r\n\r\n"));
+  REQUIRE(old.wait_for_close(std::chrono::seconds(5)));
+  const std::string& raw = old.received();
+  INFO(raw.substr(0, 300));
+  CHECK(raw.find("Transfer-Encoding") == std::string::npos);
+  CHECK(raw.find("Connection: close") != std::string::npos);
+  CHECK(raw.substr(raw.find("\r\n\r\n") + 4) == pattern(1000));
+}
+
+TEST_CASE("a streamed body that fails midway ends the connection short, and the server goes on",
+          "[e2e]") {
+  ServerUnderTest server;
+  for (const char* sized : {"1", "0"}) {
+    INFO("sized=" << sized);
+    auto client = server.client();
+    client.connect();
+    REQUIRE(client.send_raw(std::string("GET /api/v1/diag/stream?bytes=1000000&fail_at=300000&") +
+                            "sized=" + sized + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(client.wait_for_close(std::chrono::seconds(5)));
+    const std::string& raw = client.received();
+    const auto body_at = raw.find("\r\n\r\n");
+    REQUIRE(body_at != std::string::npos);
+    CHECK(raw.compare(0, 15, "HTTP/1.1 200 OK") == 0);
+    // Fewer bytes than announced, or a chunked body without its last chunk.
+    CHECK(raw.size() - body_at - 4 < 1000000);
+    CHECK(raw.find("\r\n0\r\n\r\n") == std::string::npos);
+  }
+  CHECK(server.client().get("/healthz").status == 200);
+}
