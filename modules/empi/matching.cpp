@@ -19,21 +19,6 @@ namespace {
 constexpr std::size_t kMaxBlock = 1000;
 constexpr std::size_t kLoadAllFrequenciesAbove = 2000;
 
-TrainingSettings training_settings(const nlohmann::json& settings) {
-  TrainingSettings t;
-  if (auto it = settings.find("probability_two_random_records_match");
-      it != settings.end() && it->is_number()) {
-    t.lambda = it->get<double>();
-  }
-  if (auto it = settings.find("max_iterations"); it != settings.end() && it->is_number_integer()) {
-    t.max_iterations = it->get<int>();
-  }
-  if (auto it = settings.find("em_convergence"); it != settings.end() && it->is_number()) {
-    t.convergence = it->get<double>();
-  }
-  return t;
-}
-
 }  // namespace
 
 nlohmann::json MatchSummary::to_json() const {
@@ -51,7 +36,11 @@ nlohmann::json MatchSummary::to_json() const {
 ModelParams model_for(Database& db, const Clock& clock, EmpiStore& store, const ConfigRow& config,
                       const std::vector<RecordFeatures>& records, nlohmann::json* report) {
   if (config.parameters) return ModelParams::from_json(*config.parameters);
-  const ModelParams trained = train_model(records, training_settings(config.settings), report);
+  const ModelParams trained =
+      train_model(records,
+                  training_settings_from(config.settings.value("splink_settings", nlohmann::json()),
+                                         config.settings.value("model", nlohmann::json())),
+                  report);
   // Two imports may train one config at once: the first stored wins, both use it.
   const auto stored = db.transact([&](Tx& tx) {
     return store.set_parameters_once(tx, config.id, trained.to_json(), clock.now_ms());

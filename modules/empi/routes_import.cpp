@@ -11,6 +11,7 @@
 #include "empi/importer.hpp"
 #include "empi/routes.hpp"
 #include "empi/text_detail.hpp"
+#include "empi/training.hpp"
 
 namespace carehub::empi {
 namespace {
@@ -59,19 +60,16 @@ void register_import_routes(Router& r, EmpiContext& ctx) {
       throw ApiError(ErrorCode::kValidationFailed,
                      "potential_match_threshold must not be above auto_match_threshold");
     }
-    // Tuva's splink_settings are kept; of them carehub uses the prior and the EM limits. Its own
-    // comparisons and blocking rules replace the SQL ones (client SQL is never run).
-    nlohmann::json settings = nlohmann::json::object();
-    if (auto it = body.find("splink_settings"); it != body.end()) {
-      if (!it->is_object())
-        throw ApiError(ErrorCode::kValidationFailed, "'splink_settings' must be an object");
-      settings = *it;
-      if (auto p = settings.find("probability_two_random_records_match");
-          p != settings.end() &&
-          (!p->is_number() || p->get<double>() <= 0 || p->get<double>() >= 1)) {
-        throw ApiError(ErrorCode::kValidationFailed,
-                       "probability_two_random_records_match must be a number between 0 and 1");
-      }
+    // Tuva's splink_settings are kept as given; of them carehub uses the prior and the EM limits.
+    // Its own comparisons and blocking rules replace the SQL ones (client SQL is never run).
+    // carehub's `model` object tunes its learning (see training_settings_from).
+    const nlohmann::json settings = {
+        {"splink_settings", body.value("splink_settings", nlohmann::json::object())},
+        {"model", body.value("model", nlohmann::json::object())}};
+    try {
+      (void)training_settings_from(settings["splink_settings"], settings["model"]);
+    } catch (const std::invalid_argument& e) {
+      throw ApiError(ErrorCode::kValidationFailed, e.what());
     }
     const auto id = ctx.db.transact([&](Tx& tx) {
       const auto id = ctx.store.create_config(tx, potential, automatic, settings,

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 namespace carehub::empi {
@@ -136,7 +138,91 @@ EmResult run_em(const std::vector<RecordFeatures>& records, const TrainingSettin
   return out;
 }
 
+double number_in(const nlohmann::json& v, const std::string& name, double lo, double hi,
+                 bool open) {
+  if (!v.is_number()) throw std::invalid_argument(name + " must be a number");
+  const double x = v.get<double>();
+  if (open ? (x <= lo || x >= hi) : (x < lo || x > hi)) {
+    throw std::invalid_argument(name + " must be " + (open ? "between " : "from ") +
+                                nlohmann::json(lo).dump() + (open ? " and " : " to ") +
+                                nlohmann::json(hi).dump());
+  }
+  return x;
+}
+
+std::int64_t integer_in(const nlohmann::json& v, const std::string& name, std::int64_t lo,
+                        std::int64_t hi) {
+  if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi) {
+    throw std::invalid_argument(name + " must be an integer from " + std::to_string(lo) + " to " +
+                                std::to_string(hi));
+  }
+  return v.get<std::int64_t>();
+}
+
+// The keys both objects may hold.
+void apply_common(const nlohmann::json& from, const std::string& where, TrainingSettings& t) {
+  if (auto it = from.find("probability_two_random_records_match"); it != from.end())
+    t.lambda = number_in(*it, where + "probability_two_random_records_match", 0, 1, true);
+  if (auto it = from.find("max_iterations"); it != from.end())
+    t.max_iterations = static_cast<int>(integer_in(*it, where + "max_iterations", 1, 1000));
+  if (auto it = from.find("em_convergence"); it != from.end())
+    t.convergence = number_in(*it, where + "em_convergence", 0, 1, true);
+}
+
 }  // namespace
+
+TrainingSettings training_settings_from(const nlohmann::json& splink_settings,
+                                        const nlohmann::json& model) {
+  TrainingSettings t;
+  if (!splink_settings.is_null()) {
+    if (!splink_settings.is_object())
+      throw std::invalid_argument("splink_settings must be an object");
+    apply_common(splink_settings, "splink_settings.", t);
+  }
+  if (model.is_null()) return t;
+  if (!model.is_object()) throw std::invalid_argument("model must be an object");
+  static const std::vector<std::string> kKnown = {"probability_two_random_records_match",
+                                                  "max_iterations",
+                                                  "em_convergence",
+                                                  "u_sample_pairs",
+                                                  "max_em_pairs",
+                                                  "seed",
+                                                  "comparisons"};
+  for (const auto& [key, value] : model.items()) {
+    if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end())
+      throw std::invalid_argument("model." + key + " is not a model setting");
+  }
+  apply_common(model, "model.", t);
+  if (auto it = model.find("u_sample_pairs"); it != model.end())
+    t.u_sample_pairs =
+        static_cast<std::size_t>(integer_in(*it, "model.u_sample_pairs", 1000, 100'000'000));
+  if (auto it = model.find("max_em_pairs"); it != model.end())
+    t.max_em_pairs =
+        static_cast<std::size_t>(integer_in(*it, "model.max_em_pairs", 1000, 100'000'000));
+  if (auto it = model.find("seed"); it != model.end())
+    t.seed = static_cast<std::uint64_t>(integer_in(*it, "model.seed", 0, INT64_MAX));
+  if (auto it = model.find("comparisons"); it != model.end()) {
+    std::string names;
+    for (const auto& spec : field_specs())
+      names += (names.empty() ? "" : ", ") + std::string(spec.name);
+    if (!it->is_array() || it->empty())
+      throw std::invalid_argument("model.comparisons must be a non-empty list of: " + names);
+    t.compared.fill(false);
+    for (const auto& name : *it) {
+      bool found = false;
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (name.is_string() && field_specs()[f].name == name.get<std::string>()) {
+          t.compared[f] = true;
+          found = true;
+        }
+      }
+      if (!found)
+        throw std::invalid_argument("model.comparisons: " + name.dump() +
+                                    " is not one of: " + names);
+    }
+  }
+  return t;
+}
 
 ModelParams train_model(const std::vector<RecordFeatures>& records, const TrainingSettings& s,
                         nlohmann::json* report) {
@@ -162,6 +248,9 @@ ModelParams train_model(const std::vector<RecordFeatures>& records, const Traini
     std::array<bool, kFieldCount> fixed{};
   };
   std::vector<Rule> rules(2);
+  for (auto& rule : rules) {
+    for (int f = 0; f < kFieldCount; ++f) rule.fixed[f] = !s.compared[f];
+  }
   rules[0].name = "same birth date";
   rules[0].key = [](const RecordFeatures& r) { return r.value[vBirthDate]; };
   rules[0].fixed[kBirthDate] = true;
@@ -196,6 +285,14 @@ ModelParams train_model(const std::vector<RecordFeatures>& records, const Traini
     if (m_n[f] == 0) continue;
     for (std::size_t l = 1; l < level_count(f); ++l) p.m[f][l] = m_sum[f][l] / m_n[f];
   }
+
+  nlohmann::json left_out = nlohmann::json::array();
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (s.compared[f]) continue;
+    p.m[f] = p.u[f];  // log2(m/u) = 0 at every level: no evidence
+    left_out.push_back(field_specs()[f].name);
+  }
+  if (!left_out.empty()) rep["comparisons_left_out"] = left_out;
 
   if (s.lambda) {
     p.lambda = *s.lambda;

@@ -5,6 +5,7 @@
 // matches.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,7 +23,17 @@ struct TrainingSettings {
   double convergence = 1e-5;     // stop when no m moves by more than this
   std::optional<double> lambda;  // given: used as is; else estimated
   std::uint64_t seed = 20261122;
+  // Comparisons that count; one left out carries no evidence either way (its m is set to its u).
+  std::array<bool, kFieldCount> compared{true, true, true, true, true, true};
 };
+
+// A config's settings as POST /api/v1/config takes them: Tuva's `splink_settings` (of which
+// probability_two_random_records_match, max_iterations and em_convergence are used) and carehub's
+// own `model` object (the same three, u_sample_pairs, max_em_pairs, seed and `comparisons`, the
+// list of comparisons to use); `model` wins where both say. Throws std::invalid_argument naming
+// the key when a value is of the wrong type or out of range, or a `model` key is unknown.
+TrainingSettings training_settings_from(const nlohmann::json& splink_settings,
+                                        const nlohmann::json& model);
 
 // Throws std::invalid_argument when there are fewer than 2 records.
 ModelParams train_model(const std::vector<RecordFeatures>& records,

@@ -145,9 +145,29 @@ void run_empi_flow(ServerOptions options) {
                      {{"Authorization", "Bearer " + member}, {"Content-Type", "application/json"}},
                      "{not json")
             .status == 400);
-  auto config = http.post_json("/api/v1/config",
-                               {{"potential_match_threshold", 0.5}, {"auto_match_threshold", 0.9}},
-                               bearer(member));
+  auto bad_model = http.post_json("/api/v1/config",
+                                  {{"potential_match_threshold", 0.5},
+                                   {"auto_match_threshold", 0.9},
+                                   {"model", {{"comparisons", {"first_name", "shoe_size"}}}}},
+                                  bearer(member));
+  CHECK(bad_model.status == 422);
+  CHECK(bad_model.json()["error"]["message"].get<std::string>().find("shoe_size") !=
+        std::string::npos);
+  CHECK(http.post_json("/api/v1/config",
+                       {{"potential_match_threshold", 0.5},
+                        {"auto_match_threshold", 0.9},
+                        {"splink_settings", {{"max_iterations", -3}}}},
+                       bearer(member))
+            .status == 422);
+  // Tuva's splink_settings (its SQL kept, never run) and carehub's model settings.
+  auto config = http.post_json(
+      "/api/v1/config",
+      {{"potential_match_threshold", 0.5},
+       {"auto_match_threshold", 0.9},
+       {"splink_settings",
+        {{"blocking_rules_to_generate_predictions", {"l.first_name = r.first_name"}}}},
+       {"model", {{"max_iterations", 40}, {"seed", 7}}}},
+      bearer(member));
   INFO(config.summary());
   REQUIRE(config.status == 200);
   const std::string config_id = config.json()["config_id"];

@@ -114,9 +114,11 @@ TEST_CASE("empi clustering: links join groups except across a do-not-link pair",
   CHECK(c.link(0, 1));  // already one group
 }
 
-TEST_CASE("empi training: EM recovers the error rates of synthetic duplicates", "[empi]") {
-  // 400 people, each with a duplicate whose birth date is wrong 10% of the time and whose first
-  // name has a typo 20% of the time; names drawn from small pools so non-matches agree often.
+namespace {
+
+// 400 people, each with a duplicate whose birth date is wrong 10% of the time and whose first
+// name has a typo 20% of the time; names drawn from small pools so non-matches agree often.
+std::vector<RecordFeatures> synthetic_duplicates() {
   std::mt19937 rng(7);
   const std::vector<std::string> firsts = {"anna", "ben",  "carl", "dora", "emil", "fay",  "gus",
                                            "hana", "ivan", "jill", "karl", "lena", "milo", "nina"};
@@ -142,6 +144,13 @@ TEST_CASE("empi training: EM recovers the error rates of synthetic duplicates", 
     records.push_back(
         person(2 * p + 1, first2, last, wrong_date(rng) ? date() : dob, zip, address));
   }
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("empi training: EM recovers the error rates of synthetic duplicates", "[empi]") {
+  const auto records = synthetic_duplicates();
   nlohmann::json report;
   const auto model = train_model(records, TrainingSettings{}, &report);
   INFO(report.dump());
@@ -156,4 +165,57 @@ TEST_CASE("empi training: EM recovers the error rates of synthetic duplicates", 
   const double truth = 400.0 / (800.0 * 799.0 / 2.0);
   CHECK(model.lambda > truth / 2);
   CHECK(model.lambda < truth * 2);
+}
+
+TEST_CASE("empi training settings: Tuva's and carehub's keys, checked", "[empi]") {
+  const auto none = training_settings_from(nlohmann::json(), nlohmann::json());
+  CHECK_FALSE(none.lambda);
+  CHECK(none.compared == std::array<bool, kFieldCount>{true, true, true, true, true, true});
+
+  const auto both = training_settings_from({{"probability_two_random_records_match", 0.001},
+                                            {"max_iterations", 7},
+                                            {"blocking_rules", 1}},
+                                           {{"max_iterations", 9},
+                                            {"u_sample_pairs", 5000},
+                                            {"comparisons", {"first_name", "birth_date"}}});
+  CHECK(both.lambda == Approx(0.001));
+  CHECK(both.max_iterations == 9);  // model wins
+  CHECK(both.u_sample_pairs == 5000);
+  CHECK(both.compared[kFirstName]);
+  CHECK(both.compared[kBirthDate]);
+  CHECK_FALSE(both.compared[kLastName]);
+  CHECK_FALSE(both.compared[kHousehold]);
+
+  auto refused = [](const nlohmann::json& splink, const nlohmann::json& model) {
+    try {
+      training_settings_from(splink, model);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(refused({{"probability_two_random_records_match", 1.5}}, nullptr)
+            .find("probability_two_random_records_match") != std::string::npos);
+  CHECK(refused({{"max_iterations", "ten"}}, nullptr).find("max_iterations") != std::string::npos);
+  CHECK(refused(nullptr, {{"colour", 1}}) == "model.colour is not a model setting");
+  CHECK(refused(nullptr, {{"comparisons", {"shoe_size"}}}).find("shoe_size") != std::string::npos);
+  CHECK(refused(nullptr, {{"comparisons", nlohmann::json::array()}}) != "accepted");
+  CHECK(refused(nullptr, {{"u_sample_pairs", 10}}) != "accepted");
+  CHECK(refused(nullptr, "x") == "model must be an object");
+}
+
+TEST_CASE("empi training: a comparison left out carries no evidence", "[empi]") {
+  const auto records = synthetic_duplicates();
+  TrainingSettings settings;
+  settings.compared[kHousehold] = false;
+  nlohmann::json report;
+  const auto model = train_model(records, settings, &report);
+  INFO(report.dump());
+  for (int level = 0; level < kMaxLevels; ++level)
+    CHECK(model.level_weight(kHousehold, level) == 0);
+  CHECK(report["comparisons_left_out"] == nlohmann::json{"household"});
+  // The rest is still learnt (with less evidence, less sharply).
+  CHECK(model.level_weight(kFirstName, 1) > 0);
+  CHECK(model.level_weight(kBirthDate, 1) > 0);
+  CHECK(model.level_weight(kBirthDate, 5) < 0);
 }
