@@ -86,6 +86,17 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
           }
         }
         old = store.records_by_ids(tx, {old_ids.begin(), old_ids.end()});
+        // Every record of those records' persons too: a merge of two persons must see the
+        // do-not-link pairs of all their records, not only of the ones that were candidates.
+        std::set<std::int64_t> persons;
+        for (const auto& o : old) {
+          if (o.person_id) persons.insert(*o.person_id);
+        }
+        for (auto person : persons) {
+          for (auto& member : store.records_of_person(tx, person)) {
+            if (old_ids.insert(member.id).second) old.push_back(std::move(member));
+          }
+        }
         forbidden = store.do_not_link_among(tx, {old_ids.begin(), old_ids.end()});
         tf.set_total(store.count_records(tx));
       },
