@@ -2,6 +2,7 @@
 
 #include "auth/module.hpp"
 #include "diag/module.hpp"
+#include "dicom/module.hpp"
 #include "empi/module.hpp"
 
 namespace carehub {
@@ -10,6 +11,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(std::make_unique<auth::AuthModule>());
   modules.push_back(std::make_unique<empi::EmpiModule>());
+  modules.push_back(std::make_unique<dicom::DicomModule>());
   modules.push_back(std::make_unique<diag::DiagModule>());
   return modules;
 }

@@ -14,11 +14,12 @@ set -euo pipefail
 readonly BUILD_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config git
   libboost1.81-dev nlohmann-json3-dev libfmt-dev libsqlite3-dev libpq-dev libssl-dev libcli11-dev libargon2-dev
+  libdcmtk-dev dcmtk python3-pydicom
   catch2
   postgresql
   curl ca-certificates python3 sqlite3
 )
-readonly RUNTIME_PACKAGES=(libsqlite3-0 libpq5 libssl3 libfmt9 libargon2-1 ca-certificates)
+readonly RUNTIME_PACKAGES=(libsqlite3-0 libpq5 libssl3 libfmt9 libargon2-1 libdcmtk17 ca-certificates)
 
 usage() {
   sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'

@@ -29,6 +29,7 @@ struct BlobInfo {
   std::uint64_t size = 0;
   std::string
       sha256;  // lower-case hex; stat()/list() give it empty where the backend could not keep it
+  std::int64_t modified_ms = 0;  // stat()/list(): when it was last written (epoch ms)
 };
 
 struct ByteRange {
@@ -48,6 +49,14 @@ class BlobStore {
   // nullopt when absent. A range past the end throws BlobError.
   virtual std::unique_ptr<std::istream> get(std::string_view key,
                                             std::optional<ByteRange> range = std::nullopt) = 0;
+  // Moves the local file at path into the store under key, durable when it returns like put():
+  // a rename when both are on one filesystem, else a copy (and the file removed). sha256 is the
+  // file's checksum, which the caller computed while reading it (never recomputed here). Throws
+  // BlobError; the file is then left where it was.
+  virtual BlobInfo adopt(std::string_view key, const std::string& path, const std::string& sha256);
+  // Where the object lies on the local filesystem, for serving it without copying; nullopt when
+  // absent or when the backend keeps objects elsewhere (callers then use get()).
+  virtual std::optional<std::string> local_path(std::string_view /*key*/) { return std::nullopt; }
   virtual std::optional<BlobInfo> stat(std::string_view key) = 0;
   virtual bool exists(std::string_view key) = 0;
   virtual bool remove(std::string_view key) = 0;  // false when it was absent

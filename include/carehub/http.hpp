@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <istream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -38,7 +40,8 @@ struct Request {
   std::optional<Principal> principal;                       // set when the caller authenticated
 
   std::optional<std::string_view> header(std::string_view lower_name) const;
-  std::optional<std::string> query_param(std::string_view name) const;  // percent-decoded
+  std::optional<std::string> query_param(std::string_view name) const;    // percent-decoded
+  std::vector<std::pair<std::string, std::string>> query_params() const;  // all, in order
   const std::string& param(std::string_view name) const;  // path parameter; must exist
   // An integer query parameter in [min, max], or fallback when absent; throws ApiError
   // (kBadRequest) naming the parameter and the range otherwise.
@@ -70,27 +73,33 @@ std::shared_ptr<BodySource> file_body(const std::string& path, std::uint64_t off
                                       std::optional<std::uint64_t> length = std::nullopt,
                                       bool unlink_after_open = false);
 
-// Several pieces sent one after another as one body: literal text and file ranges (a multipart
-// answer of stored files). Files are opened when reached; the size is known in advance from the
-// lengths given.
+// size bytes read from a stream (a blob store object that is not a local file).
+std::shared_ptr<BodySource> istream_body(std::unique_ptr<std::istream> in, std::uint64_t size);
+
+// Several pieces sent one after another as one body: literal text, file ranges and other sources
+// (a multipart answer of stored objects). Sources are opened when reached, one at a time; the size
+// is known in advance from the lengths given.
 class PiecesBody : public BodySource {
  public:
+  using Opener = std::function<std::shared_ptr<BodySource>()>;
   void add_text(std::string text);
   void add_file(std::string path, std::uint64_t offset, std::uint64_t length);
+  // open() must give a source of exactly length bytes.
+  void add_source(Opener open, std::uint64_t length);
   std::optional<std::uint64_t> size() const override { return total_; }
   std::size_t read(char* buffer, std::size_t capacity) override;
 
  private:
   struct Piece {
-    std::string text;  // when path is empty
-    std::string path;
-    std::uint64_t offset = 0, length = 0;
+    std::string text;  // when open is empty
+    Opener open;
+    std::uint64_t length = 0;
   };
   std::vector<Piece> pieces_;
   std::uint64_t total_ = 0;
-  std::size_t at_ = 0;                // the piece being sent
-  std::uint64_t done_ = 0;            // bytes of it sent
-  std::shared_ptr<BodySource> file_;  // the open file of pieces_[at_]
+  std::size_t at_ = 0;                  // the piece being sent
+  std::uint64_t done_ = 0;              // bytes of it sent
+  std::shared_ptr<BodySource> source_;  // the open source of pieces_[at_]
 };
 
 struct Response {

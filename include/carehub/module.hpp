@@ -2,6 +2,7 @@
 // background work on it. Modules talk to each other only through the core's interfaces.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "carehub/config.hpp"
 #include "carehub/db.hpp"
 #include "carehub/jobs.hpp"
+#include "carehub/patient_index.hpp"
 #include "carehub/principal.hpp"
 #include "carehub/router.hpp"
 
@@ -36,6 +38,7 @@ struct ModuleContext {
   Router& router;
   const Clock& clock;
   std::function<void(Authenticator)> set_authenticator;
+  PatientIndexSlot& patient_index;
 };
 
 // What `carehub bootstrap` was given.
@@ -54,6 +57,11 @@ class Module {
   virtual void check_config(const Config& /*config*/) const {}
   // Registers routes and job handlers. Called once, after migrations are checked.
   virtual void start(ModuleContext& context) = 0;
+  // `carehub serve` only, once the HTTP server listens: the module's own listeners (the DICOM
+  // port). Throws to stop the server from starting (a port in use).
+  virtual void serve(ModuleContext& /*context*/) {}
+  // `carehub serve` is stopping: stop accepting, let work in flight finish within grace.
+  virtual void drain(std::chrono::milliseconds /*grace*/) {}
   // `carehub bootstrap`: one-time setup (the auth module registers the initial admin). Must be
   // idempotent: a second run changes nothing. Returns lines saying what it did or found.
   virtual std::vector<std::string> bootstrap(ModuleContext& /*context*/,

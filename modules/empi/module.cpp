@@ -1,6 +1,7 @@
 #include "empi/module.hpp"
 
 #include "carehub/jobs.hpp"
+#include "empi/arrivals.hpp"
 #include "empi/importer.hpp"
 #include "empi/routes.hpp"
 
@@ -24,6 +25,11 @@ void EmpiModule::start(ModuleContext& ctx) {
   ctx.job_handlers.add(kImportJobType, [context](JobContext& job) {
     return run_import_job(job, context->db, context->clock, context->store);
   });
+  ctx.job_handlers.add(kMatchArrivalsJobType, [context](JobContext& job) {
+    return run_match_arrivals_job(job, context->db, context->clock, context->store);
+  });
+  patient_index_ = std::make_unique<EmpiPatientIndex>(*store_, ctx.jobs, ctx.clock);
+  ctx.patient_index.install(patient_index_.get());
   register_import_routes(ctx.router, *context);
   register_person_routes(ctx.router, *context);
   register_review_routes(ctx.router, *context);

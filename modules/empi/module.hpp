@@ -9,6 +9,7 @@
 namespace carehub::empi {
 
 class EmpiStore;
+class EmpiPatientIndex;
 struct EmpiContext;
 
 class EmpiModule final : public Module {
@@ -22,6 +23,7 @@ class EmpiModule final : public Module {
  private:
   std::unique_ptr<EmpiStore> store_;
   std::unique_ptr<EmpiContext> context_;
+  std::unique_ptr<EmpiPatientIndex> patient_index_;
 };
 
 }  // namespace carehub::empi

@@ -2,6 +2,7 @@
 // answered with its person and the best candidates), or only searched for (.../match: nothing is
 // stored). Both need a config that has learnt its model (from an import).
 #include "carehub/error.hpp"
+#include "empi/arrivals.hpp"
 #include "empi/matching.hpp"
 #include "empi/routes.hpp"
 
@@ -102,11 +103,7 @@ void register_realtime_routes(Router& r, EmpiContext& ctx) {
       const auto config = trained_config(tx, ctx.store, in.config_id);
       if (auto existing = ctx.store.record_by_hash(tx, hash))
         return Stored{config, *existing, false};
-      const auto id = *ctx.store.insert_record(tx, in.record, hash, 0, now);
-      ctx.store.insert_blocking_keys(tx, id, blocking_keys(features));
-      TermFrequencies delta;
-      delta.add(features);
-      ctx.store.add_term_frequencies(tx, delta);
+      const auto id = *add_record(tx, ctx.store, in.record, 0, now);
       AuditEvent e =
           AuditLog::from_request(req, "empi.record.create", "empi_record", std::to_string(id));
       ctx.audit.record(tx, e);

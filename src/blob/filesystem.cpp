@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -46,6 +47,10 @@ std::string stored_sha256(const std::string& path) {
   char buf[kShaHexLength];
   ssize_t n = ::getxattr(path.c_str(), kShaAttribute, buf, sizeof buf);
   return n == static_cast<ssize_t>(kShaHexLength) ? std::string(buf, kShaHexLength) : std::string();
+}
+
+std::int64_t modified_ms(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
 std::string random_name() {
@@ -147,6 +152,39 @@ class FilesystemBlobStore final : public BlobStore {
     return BlobInfo{std::string(key), size, sha256};
   }
 
+  BlobInfo adopt(std::string_view key, const std::string& source,
+                 const std::string& sha256) override {
+    const std::string path = path_for(key);
+    {
+      UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+      if (!fd) throw_errno("open", source, errno);
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) throw_errno("stat", source, errno);
+      if (!S_ISREG(st.st_mode)) throw BlobError("blob store: adopt needs a regular file");
+      if (::fchmod(fd.get(), 0600) != 0) throw_errno("chmod", source, errno);
+      if (::fsetxattr(fd.get(), kShaAttribute, sha256.data(), sha256.size(), 0) != 0 &&
+          errno != ENOTSUP) {
+        throw_errno("set the checksum attribute of", source, errno);
+      }
+      blob_detail::fsync_fd(fd.get(), source);
+      const std::string dir = parent_of(path);
+      blob_detail::make_dirs(root_, dir);
+      if (::rename(source.c_str(), path.c_str()) == 0) {
+        blob_detail::fsync_dir(dir);
+        return BlobInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), sha256};
+      }
+      if (errno != EXDEV) throw_errno("rename onto", path, errno);
+    }
+    return BlobStore::adopt(key, source, sha256);  // another filesystem: copy
+  }
+
+  std::optional<std::string> local_path(std::string_view key) override {
+    const std::string path = path_for(key);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return path;
+  }
+
   std::unique_ptr<std::istream> get(std::string_view key, std::optional<ByteRange> range) override {
     const std::string path = path_for(key);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -179,7 +217,8 @@ class FilesystemBlobStore final : public BlobStore {
       throw_errno("stat", path, errno);
     }
     if (!S_ISREG(st.st_mode)) return std::nullopt;
-    return BlobInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), stored_sha256(path)};
+    return BlobInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), stored_sha256(path),
+                    modified_ms(st)};
   }
 
   bool exists(std::string_view key) override { return stat(key).has_value(); }
@@ -216,9 +255,10 @@ class FilesystemBlobStore final : public BlobStore {
       std::string key = path.substr(root_.size() + 1);
       if (key.compare(0, prefix.size(), prefix) != 0 || !valid_blob_key(key) || reserved(key))
         continue;
-      auto size = it->file_size(entry_ec);
-      if (entry_ec) continue;  // removed while we walked
-      out.push_back(BlobInfo{std::move(key), size, stored_sha256(path)});
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) continue;  // removed while we walked
+      out.push_back(BlobInfo{std::move(key), static_cast<std::uint64_t>(st.st_size),
+                             stored_sha256(path), modified_ms(st)});
     }
     std::sort(out.begin(), out.end(),
               [](const BlobInfo& a, const BlobInfo& b) { return a.key < b.key; });
@@ -253,6 +293,14 @@ class FilesystemBlobStore final : public BlobStore {
 };
 
 }  // namespace
+
+BlobInfo BlobStore::adopt(std::string_view key, const std::string& path, const std::string&) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BlobError("blob store: cannot open " + path);
+  auto info = put(key, in);
+  ::unlink(path.c_str());
+  return info;
+}
 
 std::unique_ptr<BlobStore> open_blob_store(const BlobConfig& config) {
   if (config.backend != "filesystem") {

@@ -63,12 +63,15 @@ int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
   }
   HttpServer server(server_config, rt.router, rt.pipeline, rt.metrics);
   server.listen();
+  for (auto& m : modules) m->serve(*rt.context);
   std::unique_ptr<JobRunner> runner;
   if (loaded.config.jobs().enabled) {
     runner = std::make_unique<JobRunner>(*rt.jobs, rt.job_handlers, worker_id());
     runner->start();
   }
   const bool drained = server.run();  // until SIGTERM/SIGINT and the drain
+  for (auto& m : modules)
+    m->drain(std::chrono::milliseconds(loaded.config.server().shutdown_grace_ms));
   if (drained && (!runner || stop_within(*runner, loaded.config.server().shutdown_grace_ms)))
     return 0;
   // Handlers or jobs are still running past the grace period. Their transactions roll back and

@@ -39,9 +39,9 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   jobs = std::make_unique<JobQueue>(*db, clock, config.jobs());
   audit = std::make_unique<AuditLog>(*db, clock);
   register_core_routes(router, *db, *jobs, metrics);
-  context = std::make_unique<ModuleContext>(
-      ModuleContext{config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
-                    [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }});
+  context = std::make_unique<ModuleContext>(ModuleContext{
+      config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
+      [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, patient_index});
   for (auto& m : modules) {
     m->start(*context);
     log_info("module_started", {{"module", m->name()}});

@@ -52,6 +52,7 @@ class Runtime {
   Router router;
   Metrics metrics;
   Pipeline pipeline{router};
+  PatientIndexSlot patient_index;
   std::unique_ptr<ModuleContext> context;
 };
 

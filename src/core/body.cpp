@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 
 #include "carehub/http.hpp"
@@ -58,7 +59,27 @@ class FileBody : public BodySource {
   std::uint64_t next_ = 0, end_ = 0, size_ = 0;
 };
 
+class IstreamBody : public BodySource {
+ public:
+  IstreamBody(std::unique_ptr<std::istream> in, std::uint64_t size)
+      : in_(std::move(in)), size_(size) {}
+  std::optional<std::uint64_t> size() const override { return size_; }
+  std::size_t read(char* buffer, std::size_t capacity) override {
+    in_->read(buffer, static_cast<std::streamsize>(capacity));
+    if (in_->bad()) throw std::runtime_error("reading a stored object failed");
+    return static_cast<std::size_t>(in_->gcount());
+  }
+
+ private:
+  std::unique_ptr<std::istream> in_;
+  std::uint64_t size_;
+};
+
 }  // namespace
+
+std::shared_ptr<BodySource> istream_body(std::unique_ptr<std::istream> in, std::uint64_t size) {
+  return std::make_shared<IstreamBody>(std::move(in), size);
+}
 
 std::shared_ptr<BodySource> file_body(const std::string& path, std::uint64_t offset,
                                       std::optional<std::uint64_t> length, bool unlink_after_open) {
@@ -67,12 +88,18 @@ std::shared_ptr<BodySource> file_body(const std::string& path, std::uint64_t off
 
 void PiecesBody::add_text(std::string text) {
   total_ += text.size();
-  pieces_.push_back(Piece{std::move(text), {}, 0, 0});
+  const auto length = text.size();
+  pieces_.push_back(Piece{std::move(text), {}, length});
 }
 
 void PiecesBody::add_file(std::string path, std::uint64_t offset, std::uint64_t length) {
+  add_source([path = std::move(path), offset, length] { return file_body(path, offset, length); },
+             length);
+}
+
+void PiecesBody::add_source(Opener open, std::uint64_t length) {
   total_ += length;
-  pieces_.push_back(Piece{{}, std::move(path), offset, length});
+  pieces_.push_back(Piece{{}, std::move(open), length});
 }
 
 std::size_t PiecesBody::read(char* buffer, std::size_t capacity) {
@@ -80,13 +107,17 @@ std::size_t PiecesBody::read(char* buffer, std::size_t capacity) {
   while (filled < capacity && at_ < pieces_.size()) {
     const Piece& piece = pieces_[at_];
     std::size_t n = 0;
-    if (piece.path.empty()) {
+    if (!piece.open) {
       n = std::min(capacity - filled, piece.text.size() - static_cast<std::size_t>(done_));
       std::copy_n(piece.text.data() + done_, n, buffer + filled);
     } else if (done_ < piece.length) {
       try {
-        if (!file_) file_ = file_body(piece.path, piece.offset, piece.length);
-        n = file_->read(buffer + filled, capacity - filled);
+        if (!source_) source_ = piece.open();
+        const auto want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(capacity - filled, piece.length - done_));
+        n = source_->read(buffer + filled, want);
+        if (n == 0)
+          throw std::runtime_error("a part of the body ended before its announced length");
       } catch (...) {
         if (filled > 0) return filled;  // what was read goes out; the next call fails again
         throw;
@@ -94,11 +125,10 @@ std::size_t PiecesBody::read(char* buffer, std::size_t capacity) {
     }
     filled += n;
     done_ += n;
-    const std::uint64_t length = piece.path.empty() ? piece.text.size() : piece.length;
-    if (done_ >= length) {
+    if (done_ >= piece.length) {
       ++at_;
       done_ = 0;
-      file_.reset();
+      source_.reset();
     }
   }
   return filled;

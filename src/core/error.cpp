@@ -17,8 +17,10 @@ constexpr Entry entry(ErrorCode code) {
     case ErrorCode::kForbidden: return {403, "forbidden"};
     case ErrorCode::kNotFound: return {404, "not_found"};
     case ErrorCode::kMethodNotAllowed: return {405, "method_not_allowed"};
+    case ErrorCode::kNotAcceptable: return {406, "not_acceptable"};
     case ErrorCode::kRequestTimeout: return {408, "request_timeout"};
     case ErrorCode::kConflict: return {409, "conflict"};
+    case ErrorCode::kGone: return {410, "gone"};
     case ErrorCode::kPayloadTooLarge: return {413, "payload_too_large"};
     case ErrorCode::kUnsupportedMediaType: return {415, "unsupported_media_type"};
     case ErrorCode::kHeadersTooLarge: return {431, "header_too_large"};

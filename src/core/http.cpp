@@ -68,18 +68,43 @@ std::optional<std::string_view> Request::header(std::string_view lower_name) con
   return std::nullopt;
 }
 
-std::optional<std::string> Request::query_param(std::string_view wanted) const {
+namespace {
+
+// Calls fn(raw name, raw value, has '=') for each pair of the query until it returns true.
+template <typename F>
+void each_query_pair(std::string_view query, F&& fn) {
   std::string_view rest = query;
   while (!rest.empty()) {
     auto amp = rest.find('&');
     std::string_view pair = rest.substr(0, amp);
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.empty()) continue;
     auto eq = pair.find('=');
-    std::string name = percent_decode(pair.substr(0, eq), true);
-    if (name != wanted) continue;
-    return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true);
+    if (fn(pair.substr(0, eq),
+           eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1)))
+      return;
   }
-  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> Request::query_param(std::string_view wanted) const {
+  std::optional<std::string> out;
+  each_query_pair(query, [&](std::string_view name, std::string_view value) {
+    if (percent_decode(name, true) != wanted) return false;
+    out = percent_decode(value, true);
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Request::query_params() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  each_query_pair(query, [&](std::string_view name, std::string_view value) {
+    out.emplace_back(percent_decode(name, true), percent_decode(value, true));
+    return false;
+  });
+  return out;
 }
 
 const std::string& Request::param(std::string_view name) const {

@@ -65,11 +65,44 @@ const std::map<std::string, std::string> kExpected = {
     // diag: only when diag.enabled (tests and benchmarks), never in production
     {"POST /api/v1/diag/echo", "public"},
     {"GET /api/v1/diag/sleep", "public"},
+    {"GET /api/v1/diag/stream", "public"},
     {"PUT /api/v1/diag/rows/{id}", "public"},
     {"GET /api/v1/diag/rows/{id}", "public"},
     {"POST /api/v1/diag/upload", "public"},
     {"POST /api/v1/diag/upload-spooled", "public"},
     {"POST /api/v1/diag/jobs", "public"},
+    {"POST /dicom-web/studies", "role physician, admin or API token scope dicom:write"},
+    {"POST /dicom-web/studies/{study}", "role physician, admin or API token scope dicom:write"},
+    {"POST /api/v1/dicom/instances", "role physician, admin or API token scope dicom:write"},
+    {"GET /dicom-web/studies", "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/series", "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/instances",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/instances",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}/instances",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}/instances/{sop}",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/metadata",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}/metadata",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}/instances/{sop}/metadata",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}/instances/{sop}/frames/{frames}",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /dicom-web/studies/{study}/series/{series}/instances/{sop}/bulkdata/{tag}",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"GET /api/v1/dicom/studies",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"DELETE /api/v1/dicom/studies/{study}", "role admin"},
 };
 
 std::string concrete(const std::string& pattern) {
@@ -125,11 +158,13 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
     Router router;
     Metrics metrics;
     Pipeline pipeline(router);
+    PatientIndexSlot patient_index;
     register_core_routes(router, tdb.db(), jobs, metrics);
     ModuleContext ctx{
-        config, tdb.db(), *blobs,
-        jobs,   handlers, audit,
-        router, clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); }};
+        config,       tdb.db(), *blobs,
+        jobs,         handlers, audit,
+        router,       clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); },
+        patient_index};
     for (auto& m : modules) m->start(ctx);
 
     std::map<std::string, std::string> actual;

@@ -11,22 +11,13 @@
 #include <sstream>
 #include <thread>
 
-#include "support/e2e_server.hpp"
+#include "support/signed_in_server.hpp"
 
 using namespace carehub::test;
 
 namespace {
 
-const std::string kAdmin = "admin@clinic.example";
-const std::string kPassword = "a long admin passphrase";
 const std::string kBoundary = "carehub-test-boundary-7d1f";
-
-std::string login(HttpClient& http, const std::string& email) {
-  auto r = http.post_json("/api/v1/auth/login", {{"email", email}, {"password", kPassword}});
-  INFO(r.summary());
-  REQUIRE(r.status == 200);
-  return r.json()["access_token"].get<std::string>();
-}
 
 std::string multipart(const std::string& csv, const std::string& config_id) {
   return "--" + kBoundary + "\r\nContent-Disposition: form-data; name=\"config_id\"\r\n\r\n" +
@@ -100,19 +91,6 @@ double crosswalk_f1(const std::string& csv) {
   for (auto& [t, k] : by_truth) actual += pairs(k);
   const double precision = predicted ? double(tp) / predicted : 0, recall = double(tp) / actual;
   return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
-}
-
-// A running server (cheap password hashing) whose first admin, kAdmin, has kPassword.
-std::unique_ptr<ServerUnderTest> started_server(ServerOptions options) {
-  options.start = false;
-  options.extra = {{"auth", {{"password_memory_kib", 8192}, {"password_iterations", 1}}}};
-  auto server = std::make_unique<ServerUnderTest>(options);
-  write_file(server->dir() + "/pw", kPassword + "\n");
-  REQUIRE(
-      server->cli({"bootstrap", "--admin-email", kAdmin, "--password-file", server->dir() + "/pw"})
-          .exit_code == 0);
-  server->start();
-  return server;
 }
 
 void run_empi_flow(ServerOptions options) {

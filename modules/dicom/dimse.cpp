@@ -1,0 +1,276 @@
+#include "dicom/dimse.hpp"
+
+#include <dcmtk/config/osconfig.h>  // first, as DCMTK requires
+//
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/diutil.h>
+#include <dcmtk/dcmnet/scppool.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "carehub/log.hpp"
+#include "carehub/spool.hpp"
+
+namespace carehub::dicom {
+namespace {
+
+// DIMSE status codes of a C-STORE response (PS3.4 B.2.3).
+constexpr Uint16 kStatusSuccess = 0x0000;
+constexpr Uint16 kStatusOutOfResources = 0xA700;
+constexpr Uint16 kStatusDataSetMismatch = 0xA900;
+constexpr Uint16 kStatusCannotUnderstand = 0xC000;
+
+// Every transfer syntax an instance may arrive in: stored as received, never transcoded.
+OFList<OFString> all_transfer_syntaxes() {
+  OFList<OFString> ts;
+  for (const char* uid : {UID_LittleEndianExplicitTransferSyntax,
+                          UID_LittleEndianImplicitTransferSyntax,
+                          UID_BigEndianExplicitTransferSyntax,
+                          UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+                          UID_JPEGProcess1TransferSyntax,
+                          UID_JPEGProcess2_4TransferSyntax,
+                          UID_JPEGProcess14TransferSyntax,
+                          UID_JPEGProcess14SV1TransferSyntax,
+                          UID_JPEGLSLosslessTransferSyntax,
+                          UID_JPEGLSLossyTransferSyntax,
+                          UID_JPEG2000LosslessOnlyTransferSyntax,
+                          UID_JPEG2000TransferSyntax,
+                          UID_JPEG2000Part2MulticomponentImageCompressionLosslessOnlyTransferSyntax,
+                          UID_JPEG2000Part2MulticomponentImageCompressionTransferSyntax,
+                          UID_RLELosslessTransferSyntax,
+                          UID_MPEG2MainProfileAtMainLevelTransferSyntax,
+                          UID_MPEG2MainProfileAtHighLevelTransferSyntax,
+                          UID_MPEG4HighProfileLevel4_1TransferSyntax,
+                          UID_MPEG4BDcompatibleHighProfileLevel4_1TransferSyntax,
+                          UID_MPEG4HighProfileLevel4_2_For2DVideoTransferSyntax,
+                          UID_MPEG4HighProfileLevel4_2_For3DVideoTransferSyntax,
+                          UID_MPEG4StereoHighProfileLevel4_2TransferSyntax,
+                          UID_HEVCMainProfileLevel5_1TransferSyntax,
+                          UID_HEVCMain10ProfileLevel5_1TransferSyntax}) {
+    ts.push_back(uid);
+  }
+  return ts;
+}
+
+std::string trimmed(const OFString& s) {
+  std::string out(s.c_str());
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.front() == ' ') out.erase(0, 1);
+  return out;
+}
+
+struct Shared {
+  DimseSettings settings;
+  Ingestor& ingestor;
+  DcmSCPConfig base;  // settings without storage presentation contexts
+  OFList<OFString> transfer_syntaxes;
+};
+
+// Storage SOP classes: every one DCMTK knows, and any of the standard's storage root (a class
+// newer than this DCMTK).
+bool is_storage_class(const std::string& uid) {
+  static const std::set<std::string> known = [] {
+    std::set<std::string> s;
+    for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; ++i)
+      s.insert(dcmAllStorageSOPClassUIDs[i]);
+    return s;
+  }();
+  return known.contains(uid) || uid.rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0;
+}
+
+// One association at a time, on a thread of the pool.
+class StoreScp : public DcmThreadSCP {
+ public:
+  explicit StoreScp(Shared& shared) : shared_(shared) {}
+
+ protected:
+  // DCMTK's association configuration holds at most 128 presentation contexts, fewer than the
+  // storage SOP classes; an association proposes at most 128. So each association is negotiated
+  // against a configuration made for it: the worker's own copy of the base settings plus the
+  // storage classes this SCU proposes, each with every transfer syntax.
+  void notifyAssociationRequest(const T_ASC_Parameters& params, DcmSCPActionType& action) override {
+    DcmSCPConfig fresh = shared_.base;
+    auto* p = const_cast<T_ASC_Parameters*>(&params);  // read only: DCMTK's getters are not const
+    std::set<std::string> added;
+    const int n = ASC_countPresentationContexts(p);
+    for (int i = 0; i < n; ++i) {
+      T_ASC_PresentationContext pc;
+      if (ASC_getPresentationContext(p, i, &pc).bad()) continue;
+      const std::string abstract = pc.abstractSyntax;
+      if (!is_storage_class(abstract) || !added.insert(abstract).second) continue;
+      fresh.addPresentationContext(abstract.c_str(), shared_.transfer_syntaxes);
+    }
+    getConfig() = fresh;
+    DcmThreadSCP::notifyAssociationRequest(params, action);
+  }
+
+  OFBool checkCalledAETitleAccepted(const OFString& called) override {
+    return trimmed(called) == shared_.settings.ae_title;
+  }
+  OFBool checkCallingAETitleAccepted(const OFString& calling) override {
+    const auto it = shared_.settings.callers.find(trimmed(calling));
+    if (it == shared_.settings.callers.end()) {
+      log_warn("dicom_association_refused",
+               {{"calling_ae", trimmed(calling)}, {"reason", "calling AE title not allowed"}});
+      return OFFalse;
+    }
+    calling_ = it->first;
+    identity_ = it->second;
+    return OFTrue;
+  }
+
+  OFCondition handleIncomingCommand(T_DIMSE_Message* msg,
+                                    const DcmPresentationContextInfo& info) override {
+    if (msg->CommandField != DIMSE_C_STORE_RQ)
+      return DcmThreadSCP::handleIncomingCommand(msg, info);
+    T_DIMSE_C_StoreRQ& rq = msg->msg.CStoreRQ;
+    std::shared_ptr<SpooledBody> staged;
+    try {
+      staged = SpooledBody::create(shared_.settings.staging_dir);
+      staged->finish();  // DCMTK writes the file itself, by name
+    } catch (const std::exception& e) {
+      log_error("dicom_store_failed", {{"detail", e.what()}});
+      return sendSTOREResponse(info.presentationContextID, rq, kStatusOutOfResources);
+    }
+    OFCondition cond = receiveSTORERequest(rq, info.presentationContextID, staged->path().c_str());
+    if (cond.bad()) return cond;  // the association is broken; the staged file goes with staged
+    Uint16 status = kStatusSuccess;
+    try {
+      IngestSource source;
+      source.actor = "ae:" + calling_;
+      source.patient_scope = "ae:" + calling_;
+      source.client_address = identity_;
+      const auto result = shared_.ingestor.ingest(staged->path(), source);
+      switch (result.status) {
+        case IngestStatus::kStored: staged->release(); break;
+        case IngestStatus::kAlreadyStored: break;
+        case IngestStatus::kTooLarge: status = kStatusOutOfResources; break;
+        case IngestStatus::kConflict:
+        case IngestStatus::kWrongStudy: status = kStatusDataSetMismatch; break;
+        case IngestStatus::kRejected: status = kStatusCannotUnderstand; break;
+      }
+      if (status != kStatusSuccess) {
+        log_warn("dicom_store_refused", {{"calling_ae", calling_},
+                                         {"sop_instance_uid", result.sop_uid},
+                                         {"reason", result.reason}});
+      }
+    } catch (const std::exception& e) {
+      log_error("dicom_store_failed", {{"calling_ae", calling_}, {"detail", e.what()}});
+      status = kStatusOutOfResources;
+    }
+    return sendSTOREResponse(info.presentationContextID, rq, status);
+  }
+
+ private:
+  Shared& shared_;
+  std::string calling_, identity_;
+};
+
+class Pool : public DcmBaseSCPPool {
+ public:
+  explicit Pool(Shared& shared) : shared_(shared) {}
+
+ protected:
+  // A worker is a pool thread that runs our SCP on one association (as DcmSCPPool's own
+  // template does, but constructed with the module's state rather than by default).
+  struct Worker : public DcmBaseSCPWorker, private StoreScp {
+    Worker(Pool& pool, Shared& shared) : DcmBaseSCPWorker(pool), StoreScp(shared) {}
+    // A copy of its own: its configuration changes with every association it serves.
+    OFCondition setSharedConfig(const DcmSharedSCPConfig& config) override {
+      return StoreScp::setSharedConfig(DcmSharedSCPConfig(*config));
+    }
+    OFBool busy() override { return StoreScp::isConnected(); }
+    OFCondition workerListen(T_ASC_Association* const assoc) override {
+      return StoreScp::run(assoc);
+    }
+  };
+  DcmBaseSCPWorker* createSCPWorker() override { return new Worker(*this, shared_); }
+
+ private:
+  Shared& shared_;
+};
+
+}  // namespace
+
+struct DimseListener::Impl {
+  Impl(DimseSettings s, Ingestor& ingestor)
+      : shared{std::move(s), ingestor, {}, {}}, pool(shared) {}
+  Shared shared;
+  Pool pool;
+  std::thread thread;
+  std::promise<void> done;
+};
+
+DimseListener::DimseListener(DimseSettings settings, Ingestor& ingestor)
+    : impl_(std::make_unique<Impl>(std::move(settings), ingestor)) {}
+
+DimseListener::~DimseListener() {
+  if (impl_->thread.joinable()) stop(std::chrono::milliseconds(5000));
+}
+
+void DimseListener::start() {
+  const auto& s = impl_->shared.settings;
+  // DCMTK reads TCP_NODELAY from the environment when it opens a connection: Nagle's delay on
+  // small PDUs would cost each C-STORE round trip up to 40 ms.
+  ::setenv("TCP_NODELAY", "1", 0);
+  DcmSCPConfig& cfg = impl_->pool.getConfig();
+  cfg.setPort(static_cast<Uint16>(s.port));
+  cfg.setAETitle(s.ae_title.c_str());
+  cfg.setConnectionBlockingMode(DUL_NOBLOCK);
+  cfg.setConnectionTimeout(1);  // how often the accept loop looks whether to stop
+  cfg.setACSETimeout(static_cast<Uint32>(s.timeout_s));
+  cfg.setDIMSETimeout(static_cast<Uint32>(s.timeout_s));
+  cfg.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+  cfg.setHostLookupEnabled(OFFalse);
+  cfg.setMaxReceivePDULength(ASC_MAXIMUMPDUSIZE);
+  OFList<OFString> verification;
+  verification.push_back(UID_LittleEndianImplicitTransferSyntax);
+  verification.push_back(UID_LittleEndianExplicitTransferSyntax);
+  verification.push_back(UID_BigEndianExplicitTransferSyntax);
+  cfg.addPresentationContext(UID_VerificationSOPClass, verification);
+  impl_->shared.base = cfg;
+  impl_->shared.transfer_syntaxes = all_transfer_syntaxes();
+  impl_->pool.setMaxThreads(static_cast<Uint16>(s.max_associations));
+
+  // listen() opens the port and then serves until stopped; a failure to open comes back at once.
+  std::promise<std::string> opened;
+  auto opened_result = opened.get_future();
+  impl_->thread = std::thread([this, opened = std::move(opened)]() mutable {
+    std::atomic<bool> reported{false};
+    std::thread watcher([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      if (!reported.exchange(true)) opened.set_value("");
+    });
+    const OFCondition cond = impl_->pool.listen();
+    if (!reported.exchange(true)) opened.set_value(cond.bad() ? cond.text() : "stopped");
+    watcher.join();
+    if (cond.bad()) log_error("dicom_listener_stopped", {{"detail", cond.text()}});
+    impl_->done.set_value();
+  });
+  const std::string problem = opened_result.get();
+  if (!problem.empty()) {
+    impl_->thread.join();
+    throw std::runtime_error("the DICOM listener cannot use port " + std::to_string(s.port) + ": " +
+                             problem);
+  }
+  log_info("dicom_listener_started",
+           {{"port", s.port}, {"ae_title", s.ae_title}, {"callers", s.callers.size()}});
+}
+
+void DimseListener::stop(std::chrono::milliseconds grace) {
+  if (!impl_->thread.joinable()) return;
+  impl_->pool.stopAfterCurrentAssociations();
+  auto done = impl_->done.get_future();
+  if (done.wait_for(grace + std::chrono::seconds(2)) == std::future_status::ready) {
+    impl_->thread.join();
+  } else {
+    log_warn("dicom_listener_busy", {{"reason", "associations still open after the grace period"}});
+    impl_->thread.detach();
+  }
+}
+
+}  // namespace carehub::dicom

@@ -1,0 +1,45 @@
+// The DICOM network listener: C-ECHO and C-STORE (every standard storage SOP class, every
+// transfer syntax DCMTK knows) on a port and AE title, for calling AE titles on an allow-list,
+// each mapped to an identity for the audit log. Each received data set is written straight to a
+// staging file (bounded memory) and handed to the same Ingestor as the HTTP uploads.
+//
+// DCMTK 3.6.7 listens on every interface (it has no bind address option); only the AE
+// allow-list and the host's firewall or port mapping limit who reaches it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "dicom/ingest.hpp"
+
+namespace carehub::dicom {
+
+struct DimseSettings {
+  int port = 0;  // 0: no listener
+  std::string ae_title = "CAREHUB";
+  std::map<std::string, std::string> callers;  // calling AE title -> identity
+  int max_associations = 8;
+  int timeout_s = 30;  // ACSE and DIMSE timeouts
+  std::string staging_dir;
+};
+
+class DimseListener {
+ public:
+  DimseListener(DimseSettings settings, Ingestor& ingestor);
+  ~DimseListener();
+  DimseListener(const DimseListener&) = delete;
+  DimseListener& operator=(const DimseListener&) = delete;
+
+  // Opens the port (throws std::runtime_error when it cannot) and serves on a thread of its own.
+  void start();
+  // Stops accepting; associations in flight get up to grace to finish.
+  void stop(std::chrono::milliseconds grace);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace carehub::dicom

@@ -1,0 +1,124 @@
+#include "dicom/module.hpp"
+
+#include "carehub/jobs.hpp"
+#include "carehub/log.hpp"
+#include "dicom/dimse.hpp"
+#include "dicom/parse.hpp"
+#include "dicom/routes.hpp"
+
+namespace carehub::dicom {
+namespace {
+
+constexpr std::int64_t kSweepIntervalMs = 60LL * 60 * 1000;
+// A blob this young may belong to an upload still in flight (its index row not yet committed).
+constexpr std::int64_t kOrphanAgeMs = 10LL * 60 * 1000;
+
+// "CT_SCANNER_1=radiology-ct1" entries of dicom.allowed_callers.
+std::map<std::string, std::string> callers_of(const nlohmann::json& list) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : list) {
+    const std::string text = entry.get<std::string>();
+    const auto eq = text.find('=');
+    const std::string ae = text.substr(0, eq);
+    if (ae.empty() || ae.size() > 16 || (eq != std::string::npos && eq + 1 == text.size())) {
+      throw ConfigError("config: dicom.allowed_callers: '" + text +
+                        "' must be AE_TITLE=identity (AE title of 1 to 16 characters)");
+    }
+    out[ae] = eq == std::string::npos ? ae : text.substr(eq + 1);
+  }
+  return out;
+}
+
+// Blobs under dicom/ that no index row names, older than kOrphanAgeMs: what a crash between the
+// blob write and the index commit (or a delete's blob removal) left behind.
+nlohmann::json sweep_orphans(DicomContext& ctx) {
+  const std::int64_t cutoff = ctx.clock.now_ms() - kOrphanAgeMs;
+  std::int64_t checked = 0, removed = 0;
+  for (const auto& blob : ctx.blobs.list("dicom/")) {
+    if (blob.modified_ms > cutoff) continue;
+    ++checked;
+    const bool indexed = ctx.db.transact(
+        [&](Tx& tx) { return ctx.store.blob_key_indexed(tx, blob.key); }, TxMode::kRead);
+    if (!indexed && ctx.blobs.remove(blob.key)) ++removed;
+  }
+  if (removed > 0) log_info("dicom_orphans_removed", {{"blobs", removed}});
+  return {{"checked", checked}, {"removed", removed}};
+}
+
+}  // namespace
+
+DicomModule::DicomModule() = default;
+DicomModule::~DicomModule() = default;
+
+void DicomModule::add_config_schema(ConfigSchema& schema) const {
+  schema.section("dicom")
+      .integer("max_instance_bytes", std::int64_t{2} << 30, 1024, std::int64_t{1} << 40,
+               "largest instance accepted")
+      .integer("max_request_bytes", std::int64_t{4} << 30, 1024, std::int64_t{1} << 40,
+               "largest STOW-RS request accepted")
+      .boolean("allow_overwrite", false,
+               "a known SOP Instance UID with other content replaces the stored one (else 409)")
+      .string("public_base_url", "",
+              "scheme and host that URLs in answers start with; empty: from the Host header")
+      .integer("dimse_port", 0, 0, 65535, "DICOM C-STORE/C-ECHO listener port; 0: none")
+      .string("ae_title", "CAREHUB", "the listener's AE title")
+      .string_list("allowed_callers", {},
+                   "calling AE titles the listener accepts, as AE_TITLE=identity")
+      .integer("max_associations", 8, 1, 256, "associations served at once")
+      .integer("dimse_timeout_s", 30, 1, 3600, "ACSE and DIMSE timeouts of the listener");
+}
+
+void DicomModule::check_config(const Config& config) const {
+  const auto& s = config.section("dicom");
+  (void)callers_of(s["allowed_callers"]);
+  const std::string ae = s["ae_title"];
+  if (ae.empty() || ae.size() > 16)
+    throw ConfigError("config: dicom.ae_title must have 1 to 16 characters");
+}
+
+void DicomModule::start(ModuleContext& ctx) {
+  check_config(ctx.config);
+  quiet_dcmtk_logging();
+  const auto& s = ctx.config.section("dicom");
+  IngestSettings ingest;
+  ingest.max_instance_bytes = s["max_instance_bytes"].get<std::uint64_t>();
+  ingest.allow_overwrite = s["allow_overwrite"].get<bool>();
+  store_ = std::make_unique<DicomStore>();
+  ingestor_ = std::make_unique<Ingestor>(ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_,
+                                         ctx.patient_index, ingest);
+  context_ = std::make_unique<DicomContext>(
+      DicomContext{ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_, *ingestor_,
+                   s["max_request_bytes"].get<std::uint64_t>(),
+                   s["public_base_url"].get<std::string>(), ctx.config.server().upload_dir});
+  register_store_routes(ctx.router, *context_);
+  register_query_routes(ctx.router, *context_);
+  register_retrieve_routes(ctx.router, *context_);
+  register_study_routes(ctx.router, *context_);
+
+  DicomContext* context = context_.get();
+  ctx.job_handlers.add("dicom.sweep_orphans",
+                       [context](JobContext&) { return sweep_orphans(*context); });
+  JobSpec sweep;
+  sweep.type = "dicom.sweep_orphans";
+  ctx.jobs.schedule("dicom.sweep_orphans", sweep, kSweepIntervalMs);
+}
+
+void DicomModule::serve(ModuleContext& ctx) {
+  const auto& s = ctx.config.section("dicom");
+  if (s["dimse_port"].get<int>() == 0) return;
+  DimseSettings settings;
+  settings.port = s["dimse_port"].get<int>();
+  settings.ae_title = s["ae_title"].get<std::string>();
+  settings.callers = callers_of(s["allowed_callers"]);
+  settings.max_associations = s["max_associations"].get<int>();
+  settings.timeout_s = s["dimse_timeout_s"].get<int>();
+  settings.staging_dir = ctx.config.server().upload_dir;
+  listener_ = std::make_unique<DimseListener>(std::move(settings), *ingestor_);
+  listener_->start();
+}
+
+void DicomModule::drain(std::chrono::milliseconds grace) {
+  if (listener_) listener_->stop(grace);
+}
+
+}  // namespace carehub::dicom

@@ -1,0 +1,191 @@
+// Uploads: STOW-RS (multipart/related, many instances a request) and a plain POST of one
+// application/dicom body. Both spool the request to disk first; every instance is staged in a
+// file of its own, which becomes the stored blob.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "carehub/error.hpp"
+#include "carehub/multipart.hpp"
+#include "carehub/spool.hpp"
+#include "dicom/routes.hpp"
+
+namespace carehub::dicom {
+namespace {
+
+constexpr std::size_t kMaxStowParts = 10000;
+constexpr std::size_t kCopyChunk = 256 * 1024;
+
+// DICOM failure reasons (PS3.4 C.4.2.1.4, PS3.18 I.2.2) for a STOW-RS answer.
+constexpr int kFailureCannotUnderstand = 0xC000;
+constexpr int kFailureDuplicateSopInstance = 0x0111;
+constexpr int kFailureStudyMismatch = 0xA900;
+constexpr int kFailureOutOfResources = 0xA700;
+constexpr int kFailureProcessing = 0x0110;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A part without a Content-Type takes the request's type parameter (application/dicom).
+bool is_dicom_media_type(std::string_view content_type) {
+  std::string media = lower(std::string(content_type.substr(0, content_type.find(';'))));
+  std::erase_if(media, [](char c) { return c == ' ' || c == '\t'; });
+  return media.empty() || media == "application/dicom";
+}
+
+// Copies [offset, offset + length) of the spooled request into a staging file of its own.
+std::shared_ptr<SpooledBody> stage(const std::string& from, std::uint64_t offset,
+                                   std::uint64_t length, const std::string& dir) {
+  auto staged = SpooledBody::create(dir);
+  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read the spooled upload");
+  std::vector<char> buf(kCopyChunk);
+  try {
+    while (length > 0) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length));
+      const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
+      if (n <= 0) throw std::runtime_error("cannot read the spooled upload");
+      staged->append(buf.data(), static_cast<std::size_t>(n));
+      offset += static_cast<std::uint64_t>(n);
+      length -= static_cast<std::uint64_t>(n);
+    }
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  staged->finish();
+  return staged;
+}
+
+int failure_reason(IngestStatus status) {
+  switch (status) {
+    case IngestStatus::kConflict: return kFailureDuplicateSopInstance;
+    case IngestStatus::kWrongStudy: return kFailureStudyMismatch;
+    case IngestStatus::kTooLarge: return kFailureOutOfResources;
+    case IngestStatus::kRejected: return kFailureCannotUnderstand;
+    default: return kFailureProcessing;
+  }
+}
+
+nlohmann::json uid(const char* vr, const std::string& value) {
+  nlohmann::json a = {{"vr", vr}};
+  if (!value.empty()) a["Value"] = {value};
+  return a;
+}
+
+Response stow(DicomContext& ctx, Request& req) {
+  const auto type = parse_multipart_content_type(req.header("content-type").value_or(""));
+  if (!type || type->media_type != "multipart/related" ||
+      (type->type && lower(*type->type) != "application/dicom")) {
+    throw ApiError(ErrorCode::kUnsupportedMediaType,
+                   "STOW-RS takes multipart/related; type=\"application/dicom\" with one DICOM "
+                   "Part 10 instance per part");
+  }
+  std::vector<MultipartPart> parts;
+  try {
+    parts = scan_multipart(req.spooled->path(), type->boundary, kMaxStowParts);
+  } catch (const MultipartError& e) {
+    throw ApiError(ErrorCode::kBadRequest, std::string("malformed multipart body: ") + e.what());
+  }
+  if (parts.empty()) throw ApiError(ErrorCode::kBadRequest, "the request holds no parts");
+  const std::string* required_study = nullptr;
+  std::string study_param;
+  for (const auto& [name, value] : req.params) {
+    if (name == "study") study_param = value;
+  }
+  if (!study_param.empty()) required_study = &study_param;
+
+  const IngestSource source = source_of(req);
+  nlohmann::json referenced = nlohmann::json::array();
+  nlohmann::json failed = nlohmann::json::array();
+  std::string only_study;
+  bool one_study = true;
+  const std::string base = base_url(req, ctx);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& part = parts[i];
+    IngestResult result;
+    if (!is_dicom_media_type(part.content_type)) {
+      result.status = IngestStatus::kRejected;
+      result.reason =
+          "part " + std::to_string(i + 1) + " is " + part.content_type + ", not application/dicom";
+    } else {
+      auto staged = stage(req.spooled->path(), part.offset, part.length, ctx.staging_dir);
+      result = ctx.ingestor.ingest(staged->path(), source, required_study);
+      if (result.status == IngestStatus::kStored) staged->release();  // moved into the store
+    }
+    nlohmann::json item = {{"00081150", uid("UI", result.sop_class_uid)},
+                           {"00081155", uid("UI", result.sop_uid)}};
+    if (result.status == IngestStatus::kStored || result.status == IngestStatus::kAlreadyStored) {
+      item["00081190"] =
+          uid("UR", base + instance_url(result.study_uid, result.series_uid, result.sop_uid));
+      referenced.push_back(std::move(item));
+      if (only_study.empty()) only_study = result.study_uid;
+      one_study = one_study && only_study == result.study_uid;
+    } else {
+      item["00081197"] = {{"vr", "US"}, {"Value", {failure_reason(result.status)}}};
+      item["00000902"] = uid("LO", "part " + std::to_string(i + 1) + ": " + result.reason);
+      failed.push_back(std::move(item));
+    }
+  }
+  nlohmann::json answer = nlohmann::json::object();
+  const std::string study = !study_param.empty() ? study_param : (one_study ? only_study : "");
+  if (!study.empty() && !referenced.empty())
+    answer["00081190"] = uid("UR", base + "/dicom-web/studies/" + study);
+  if (!failed.empty()) answer["00081198"] = {{"vr", "SQ"}, {"Value", failed}};
+  if (!referenced.empty()) answer["00081199"] = {{"vr", "SQ"}, {"Value", referenced}};
+  audit_read(ctx, req, "dicom.stow", study,
+             {{"parts", parts.size()}, {"stored", referenced.size()}, {"failed", failed.size()}});
+  const int status = failed.empty() ? 200 : referenced.empty() ? 409 : 202;
+  Response resp = Response::json(answer, status);
+  resp.content_type = "application/dicom+json";
+  return resp;
+}
+
+Response plain_post(DicomContext& ctx, Request& req) {
+  const auto content_type = lower(std::string(req.header("content-type").value_or("")));
+  const auto media = content_type.substr(0, content_type.find(';'));
+  if (media != "application/dicom" && media != "application/octet-stream") {
+    throw ApiError(ErrorCode::kUnsupportedMediaType,
+                   "send one DICOM Part 10 instance as application/dicom");
+  }
+  const auto result = ctx.ingestor.ingest(req.spooled->path(), source_of(req));
+  switch (result.status) {
+    case IngestStatus::kStored:
+    case IngestStatus::kAlreadyStored:
+      if (result.status == IngestStatus::kStored) req.spooled->release();  // moved into the store
+      return Response::json(
+          {{"sop_instance_uid", result.sop_uid},
+           {"study_instance_uid", result.study_uid},
+           {"series_instance_uid", result.series_uid},
+           {"status", result.status == IngestStatus::kStored ? "Stored" : "AlreadyStored"}});
+    case IngestStatus::kConflict:
+    case IngestStatus::kWrongStudy: throw ApiError(ErrorCode::kConflict, result.reason);
+    case IngestStatus::kTooLarge: throw ApiError(ErrorCode::kPayloadTooLarge, result.reason);
+    case IngestStatus::kRejected: break;
+  }
+  throw ApiError(ErrorCode::kBadRequest, result.reason);
+}
+
+}  // namespace
+
+void register_store_routes(Router& r, DicomContext& ctx) {
+  RouteOptions stow_options;
+  stow_options.body_limit = static_cast<std::size_t>(ctx.max_request_bytes);
+  stow_options.spool_body = true;
+  RouteOptions plain_options = stow_options;
+  plain_options.body_limit = static_cast<std::size_t>(ctx.ingestor.settings().max_instance_bytes);
+
+  auto stow_route = [&ctx](Request& req) { return stow(ctx, req); };
+  r.add(Method::kPost, "/dicom-web/studies", dicom_write_access(), stow_route, stow_options);
+  r.add(Method::kPost, "/dicom-web/studies/{study}", dicom_write_access(), stow_route,
+        stow_options);
+  r.add(
+      Method::kPost, "/api/v1/dicom/instances", dicom_write_access(),
+      [&ctx](Request& req) { return plain_post(ctx, req); }, plain_options);
+}
+
+}  // namespace carehub::dicom

@@ -1,0 +1,278 @@
+// The dicom module in the real binary: every pydicom test file that DCMTK reads goes in through
+// STOW-RS, a plain POST and storescu, and comes back through WADO-RS exactly as stored; what is
+// not DICOM, or truncated, is refused and nothing is stored; duplicates; an unknown calling AE.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "carehub/hash.hpp"
+#include "e2e/dicom_support.hpp"
+
+using namespace carehub::test;
+using namespace carehub::test::dicom;
+using carehub::sha256_hex;
+
+namespace {
+
+std::string study_path(const std::string& study) {
+  return "/dicom-web/studies/" + study;
+}
+
+// Every instance of the study through WADO-RS, as (content type, bytes).
+std::vector<Part> retrieve(HttpClient& http, const std::string& token, const std::string& study) {
+  auto r = http.get(study_path(study), bearer(token));
+  INFO(r.summary().substr(0, 400));
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type")
+            .value_or("")
+            .rfind("multipart/related; type=\"application/dicom\"", 0) == 0);
+  return multipart_parts(r);
+}
+
+std::size_t blob_files(const ServerUnderTest& server) {
+  std::size_t n = 0;
+  const auto root = server.dir() + "/blobs/dicom";
+  if (!std::filesystem::exists(root)) return 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+int studies_listed(HttpClient& http, const std::string& token) {
+  auto r = http.get("/api/v1/dicom/studies?limit=500", bearer(token));
+  REQUIRE(r.status == 200);
+  return static_cast<int>(r.json()["studies"].size());
+}
+
+struct Files {
+  std::vector<std::string> storable, refused;
+};
+
+Files classified() {
+  Files f;
+  for (const auto& path : pydicom_test_files())
+    (storable(path) ? f.storable : f.refused).push_back(path);
+  // Not DICOM at all, and empty.
+  f.refused.push_back(kTestFiles + "/README.txt");
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("dicom: every readable pydicom test file in by plain POST and back byte-identical",
+          "[e2e][dicom]") {
+  auto server = dicom_server();
+  auto http = server->client(std::chrono::seconds(30));
+  const auto admin = login(http, kAdmin);
+  const auto token = api_token(http, admin, {"dicom:write"});
+  const auto files = classified();
+  REQUIRE(files.storable.size() >= 40);  // implicit/explicit LE, BE, deflated, JPEG, RLE, SR, RT
+  std::map<std::string, std::string> first_bytes;  // SOP Instance UID -> the bytes stored
+  for (const auto& path : files.storable) {
+    INFO(path);
+    const std::string bytes = read_file(path);
+    auto r = post_instance(http, token, bytes);
+    INFO(r.summary());
+    const auto [sop, study] = uids_of(path);
+    auto first = first_bytes.find(sop);
+    if (first != first_bytes.end() && first->second != bytes) {
+      // Several test files are one image in other encodings: the first is stored, another
+      // content under the same SOP Instance UID is a conflict.
+      CHECK(r.status == 409);
+      continue;
+    }
+    REQUIRE(r.status == 200);
+    CHECK(r.json()["sop_instance_uid"] == sop);
+    CHECK(r.json()["study_instance_uid"] == study);
+    CHECK(r.json()["status"] == (first == first_bytes.end() ? "Stored" : "AlreadyStored"));
+    first_bytes.emplace(sop, bytes);
+  }
+  // Back through WADO-RS: each stored instance exactly as sent.
+  std::map<std::string, std::string> by_sha;
+  for (const auto& [sop, bytes] : first_bytes) by_sha[sha256_hex(bytes)] = sop;
+  const auto reader = api_token(http, admin, {"dicom:read"});
+  std::set<std::string> studies;
+  for (const auto& path : files.storable) studies.insert(uids_of(path).second);
+  std::set<std::string> returned;
+  for (const auto& study : studies) {
+    for (const auto& part : retrieve(http, reader, study)) {
+      INFO("study " << study);
+      CHECK(part.content_type.rfind("application/dicom; transfer-syntax=", 0) == 0);
+      const auto it = by_sha.find(sha256_hex(part.body));
+      REQUIRE(it != by_sha.end());  // byte-identical to what was stored
+      returned.insert(it->second);
+    }
+  }
+  CHECK(returned.size() == first_bytes.size());
+
+  // What is not DICOM Part 10, or truncated, is refused with a reason; nothing is stored.
+  const auto before = blob_files(*server);
+  const int studies_before = studies_listed(http, reader);
+  for (const auto& path : files.refused) {
+    INFO(path);
+    auto r = post_instance(http, token, read_file(path));
+    CHECK(r.status == 400);
+    CHECK_FALSE(r.json()["error"]["message"].get<std::string>().empty());
+  }
+  auto random = post_instance(http, token, std::string(5000, '\x42'));
+  CHECK(random.status == 400);
+  CHECK(post_instance(http, token, "").status == 400);
+  CHECK(blob_files(*server) == before);
+  CHECK(studies_listed(http, reader) == studies_before);
+}
+
+TEST_CASE("dicom: STOW-RS stores many parts, reports each failure, and WADO-RS returns them",
+          "[e2e][dicom]") {
+  auto server = dicom_server();
+  auto http = server->client(std::chrono::seconds(60));
+  const auto admin = login(http, kAdmin);
+  const auto token = api_token(http, admin, {"dicom:write", "dicom:read"});
+  const auto files = classified();
+  std::vector<std::string> contents;
+  std::set<std::string> sops;
+  for (const auto& path : files.storable) {
+    const auto sop = uids_of(path).first;
+    if (!sops.insert(sop).second) continue;  // one encoding per SOP Instance UID
+    contents.push_back(read_file(path));
+  }
+  auto r = stow(http, token, contents);
+  INFO(r.summary().substr(0, 2000));
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type").value_or("").rfind("application/dicom+json", 0) == 0);
+  const auto answer = r.json();
+  CHECK(answer["00081199"]["Value"].size() == contents.size());
+  CHECK_FALSE(answer.contains("00081198"));
+
+  // A second request mixing a good new instance, a truncated file and a duplicate: 202, with the
+  // failures listed and the good one stored.
+  const auto dir = server->dir() + "/made";
+  write_file(server->dir() + "/spec.json", R"([{"file": "new.dcm", "patient_id": "STOW-NEW"}])");
+  REQUIRE(dicom_tool({"make", dir, server->dir() + "/spec.json"}).exit_code == 0);
+  auto mixed = stow(http, token,
+                    {read_file(dir + "/new.dcm"), read_file(kTestFiles + "/MR_truncated.dcm"),
+                     contents[0], "not dicom at all"});
+  INFO(mixed.summary().substr(0, 2000));
+  REQUIRE(mixed.status == 202);
+  const auto m = mixed.json();
+  CHECK(m["00081199"]["Value"].size() == 2);  // the new one, and the duplicate (same bytes)
+  REQUIRE(m["00081198"]["Value"].size() == 2);
+  for (const auto& failed : m["00081198"]["Value"]) {
+    CHECK(failed["00081197"]["Value"][0] == 0xC000);
+    CHECK_FALSE(failed["00000902"]["Value"][0].get<std::string>().empty());
+  }
+  // Nothing storable: 409.
+  CHECK(stow(http, token, {"junk"}).status == 409);
+  // Not multipart/related of application/dicom: 415; malformed: 400.
+  HttpHeaders json_type = bearer(token);
+  json_type.emplace_back("Content-Type", "application/json");
+  CHECK(http.request("POST", "/dicom-web/studies", json_type, "{}").status == 415);
+  HttpHeaders broken = bearer(token);
+  broken.emplace_back("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=x");
+  CHECK(http.request("POST", "/dicom-web/studies", broken, "no boundary here").status == 400);
+
+  // STOW-RS to one study refuses instances of another.
+  const auto [new_sop, new_study] = uids_of(dir + "/new.dcm");
+  auto wrong = stow(http, token, {read_file(kTestFiles + "/CT_small.dcm")},
+                    "/dicom-web/studies/" + new_study);
+  CHECK(wrong.status == 409);
+  CHECK(wrong.json()["00081198"]["Value"][0]["00081197"]["Value"][0] == 0xA900);
+
+  // Series and instance retrieval, metadata from the index, and a frame of CT_small.
+  const auto [ct_sop, ct_study] = uids_of(kTestFiles + "/CT_small.dcm");
+  auto instances = http.get(study_path(ct_study) + "/instances", bearer(token));
+  REQUIRE(instances.status == 200);
+  const auto listed = instances.json();
+  REQUIRE(listed.size() == 1);
+  const std::string series = listed[0]["0020000E"]["Value"][0];
+  const std::string instance_url =
+      study_path(ct_study) + "/series/" + series + "/instances/" + ct_sop;
+  auto one = http.get(instance_url, bearer(token));
+  REQUIRE(one.status == 200);
+  const auto parts = multipart_parts(one);
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].body == read_file(kTestFiles + "/CT_small.dcm"));
+  HttpHeaders accept_single = bearer(token);
+  accept_single.emplace_back("Accept", "application/dicom");
+  CHECK(http.get(instance_url, accept_single).body == read_file(kTestFiles + "/CT_small.dcm"));
+  HttpHeaders accept_json = bearer(token);
+  accept_json.emplace_back("Accept", "application/json");
+  CHECK(http.get(instance_url, accept_json).status == 406);
+  HttpHeaders other_ts = bearer(token);
+  other_ts.emplace_back(
+      "Accept",
+      "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50");
+  CHECK(http.get(instance_url, other_ts).status == 406);
+
+  auto meta = http.get(instance_url + "/metadata", bearer(token));
+  REQUIRE(meta.status == 200);
+  const auto md = meta.json();
+  REQUIRE(md.size() == 1);
+  CHECK(md[0]["00080018"]["Value"][0] == ct_sop);
+  CHECK(md[0]["7FE00010"].contains("BulkDataURI"));
+  CHECK_FALSE(md[0].contains("00020010"));  // the file meta group is not the data set
+
+  auto frame = http.get(instance_url + "/frames/1", bearer(token));
+  INFO(frame.summary().substr(0, 300));
+  REQUIRE(frame.status == 200);
+  const auto frame_parts = multipart_parts(frame);
+  REQUIRE(frame_parts.size() == 1);
+  const auto expected = dicom_tool({"frame", kTestFiles + "/CT_small.dcm", "1"});
+  REQUIRE(expected.exit_code == 0);
+  CHECK(frame_parts[0].body == expected.out);
+  CHECK(http.get(instance_url + "/frames/2", bearer(token)).status == 400);
+  auto bulk = http.get(md[0]["7FE00010"]["BulkDataURI"].get<std::string>(), bearer(token));
+  REQUIRE(bulk.status == 200);
+  CHECK(multipart_parts(bulk)[0].body == expected.out);
+  CHECK(http.get(study_path("1.2.3.4.5.6.7"), bearer(token)).status == 404);
+}
+
+TEST_CASE("dicom: storescu stores every readable file; an unknown calling AE is refused",
+          "[e2e][dicom]") {
+  auto server = dicom_server();
+  auto http = server->client(std::chrono::seconds(30));
+  const auto admin = login(http, kAdmin);
+  const auto token = api_token(http, admin, {"dicom:read"});
+  const auto files = classified();
+
+  auto refused = storescu(*server, kTestFiles + "/CT_small.dcm", "STRANGER");
+  CHECK_FALSE(sent(refused));
+  CHECK(refused.err.find("Calling AE Title Not Recognized") != std::string::npos);
+  CHECK(studies_listed(http, token) == 0);
+
+  // One file per SOP Instance UID (several test files are one image in other encodings, which
+  // would rightly be refused as other content under a stored UID).
+  std::set<std::string> sops;
+  std::size_t checked = 0;
+  for (const auto& path : files.storable) {
+    const auto [sop, study] = uids_of(path);
+    if (!sops.insert(sop).second) continue;
+    INFO(path);
+    auto r = storescu(*server, path);
+    INFO(describe(r));
+    REQUIRE(sent(r));
+    // C-STORE carries the data set (the file meta is the receiver's): what WADO-RS returns is
+    // the same data set, element for element.
+    auto found = http.get("/dicom-web/instances?SOPInstanceUID=" + sop, bearer(token));
+    REQUIRE(found.status == 200);
+    REQUIRE(found.json().size() == 1);
+    const std::string series = found.json()[0]["0020000E"]["Value"][0];
+    auto back =
+        http.get(study_path(study) + "/series/" + series + "/instances/" + sop, bearer(token));
+    REQUIRE(back.status == 200);
+    const auto parts = multipart_parts(back);
+    REQUIRE(parts.size() == 1);
+    const auto got = server->dir() + "/got.dcm";
+    write_file(got, parts[0].body);
+    const auto same = dicom_tool({"same-dataset", got, path});
+    INFO(describe(same));
+    CHECK(same.exit_code == 0);
+    ++checked;
+  }
+  CHECK(checked >= 30);
+  // A file storescu sends again: success (already stored), nothing new.
+  CHECK(sent(storescu(*server, kTestFiles + "/CT_small.dcm")));
+  auto echo = run_to_completion({"/usr/bin/echoscu", "-aet", kCallingAe, "-aec", "CAREHUB",
+                                 "127.0.0.1", std::to_string(dimse_port(*server))});
+  CHECK(echo.exit_code == 0);
+}
