@@ -10,8 +10,6 @@ namespace carehub::dicom {
 namespace {
 
 constexpr std::int64_t kSweepIntervalMs = 60LL * 60 * 1000;
-// A blob this young may belong to an upload still in flight (its index row not yet committed).
-constexpr std::int64_t kOrphanAgeMs = 10LL * 60 * 1000;
 
 // "CT_SCANNER_1=radiology-ct1" entries of dicom.allowed_callers.
 std::map<std::string, std::string> callers_of(const nlohmann::json& list) {
@@ -29,10 +27,11 @@ std::map<std::string, std::string> callers_of(const nlohmann::json& list) {
   return out;
 }
 
-// Blobs under dicom/ that no index row names, older than kOrphanAgeMs: what a crash between the
-// blob write and the index commit (or a delete's blob removal) left behind.
-nlohmann::json sweep_orphans(DicomContext& ctx) {
-  const std::int64_t cutoff = ctx.clock.now_ms() - kOrphanAgeMs;
+// Blobs under dicom/ that no index row names, older than min_age_ms (a younger one may belong to
+// an upload whose index row is about to commit): what a crash between the blob write and the
+// index commit (or a delete's blob removal) left behind.
+nlohmann::json sweep_orphans(DicomContext& ctx, std::int64_t min_age_ms) {
+  const std::int64_t cutoff = ctx.clock.now_ms() - min_age_ms;
   std::int64_t checked = 0, removed = 0;
   for (const auto& blob : ctx.blobs.list("dicom/")) {
     if (blob.modified_ms > cutoff) continue;
@@ -65,7 +64,9 @@ void DicomModule::add_config_schema(ConfigSchema& schema) const {
       .string_list("allowed_callers", {},
                    "calling AE titles the listener accepts, as AE_TITLE=identity")
       .integer("max_associations", 8, 1, 256, "associations served at once")
-      .integer("dimse_timeout_s", 30, 1, 3600, "ACSE and DIMSE timeouts of the listener");
+      .integer("dimse_timeout_s", 30, 1, 3600, "ACSE and DIMSE timeouts of the listener")
+      .integer("orphan_min_age_s", 600, 0, 86400,
+               "a stored file no index row names is removed once it is this old");
 }
 
 void DicomModule::check_config(const Config& config) const {
@@ -96,14 +97,20 @@ void DicomModule::start(ModuleContext& ctx) {
   register_study_routes(ctx.router, *context_);
 
   DicomContext* context = context_.get();
-  ctx.job_handlers.add("dicom.sweep_orphans",
-                       [context](JobContext&) { return sweep_orphans(*context); });
+  const std::int64_t min_age_ms = s["orphan_min_age_s"].get<std::int64_t>() * 1000;
+  ctx.job_handlers.add("dicom.sweep_orphans", [context, min_age_ms](JobContext&) {
+    return sweep_orphans(*context, min_age_ms);
+  });
   JobSpec sweep;
   sweep.type = "dicom.sweep_orphans";
   ctx.jobs.schedule("dicom.sweep_orphans", sweep, kSweepIntervalMs);
 }
 
 void DicomModule::serve(ModuleContext& ctx) {
+  // Leftovers of a crash are looked for at every start, not only on the hourly schedule.
+  JobSpec sweep;
+  sweep.type = "dicom.sweep_orphans";
+  ctx.jobs.enqueue(sweep);
   const auto& s = ctx.config.section("dicom");
   if (s["dimse_port"].get<int>() == 0) return;
   DimseSettings settings;

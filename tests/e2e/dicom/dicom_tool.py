@@ -7,6 +7,8 @@
                                          "modality", "accession"} (missing UIDs: fresh ones)
   dicom_tool.py same-dataset A B         exit 0 when the data sets are equal (file meta and group
                                          lengths aside), else 1 with the first difference
+  dicom_tool.py big OUT MEGABYTES          an uncompressed CT instance of about that size
+                                         (multi-frame 512x512x16-bit), written in pieces
   dicom_tool.py frame FILE N             frame N (1-based) of uncompressed pixel data, little
                                          endian, to stdout
 """
@@ -39,6 +41,26 @@ def make(out_dir, spec_path):
         if "sex" in entry:
             ds.PatientSex = entry["sex"]
         ds.save_as(os.path.join(out_dir, entry["file"]), write_like_original=True)
+
+
+def big(out, megabytes):
+    ds = pydicom.dcmread(os.path.join(TEST_FILES, "CT_small.dcm"))
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 512, 512, 16, 16, 15
+    frame = 512 * 512 * 2
+    frames = max(1, int(megabytes) * 1024 * 1024 // frame)
+    ds.NumberOfFrames = frames
+    del ds.PixelData  # written below, frame by frame: the last element of the data set
+    if 0xFFFCFFFC in ds:
+        del ds[0xFFFCFFFC]
+    ds.save_as(out, write_like_original=False)
+    with open(out, "ab") as f:
+        f.write(b"\xe0\x7f\x10\x00OW\x00\x00" + (frames * frame).to_bytes(4, "little"))
+        for i in range(frames):
+            f.write(bytes([i % 251]) * frame)
 
 
 def comparable(ds):
@@ -79,6 +101,9 @@ def main(argv):
         return 0
     if len(argv) == 3 and argv[0] == "same-dataset":
         return same_dataset(argv[1], argv[2])
+    if len(argv) == 3 and argv[0] == "big":
+        big(argv[1], argv[2])
+        return 0
     if len(argv) == 3 and argv[0] == "frame":
         return frame(argv[1], argv[2])
     print(__doc__, file=sys.stderr)
