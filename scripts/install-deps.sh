@@ -42,27 +42,35 @@ else
   packages=("${BUILD_PACKAGES[@]}")
 fi
 
-# node: test OpenID provider ----------------------------------------------------------------
-# The OIDC tests run a real OpenID provider (tests/oidc: the npm package oidc-provider, pinned by
-# its committed package-lock.json). Build mode only: Debian's nodejs and npm when no node is on
-# PATH, then `npm ci` once the packages are in (skipped while tests/oidc/node_modules is newer
-# than the lock file, except in CI or with CAREHUB_FORCE_DEPS=1). Nothing when tests/oidc is
-# absent (the Docker build stage copies only this script).
-oidc_provider_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/oidc
-if [[ $mode == build && -f $oidc_provider_dir/package-lock.json ]] && ! command -v node >/dev/null; then
+# node: test peers ------------------------------------------------------------------------
+# Tests run real npm peers, each pinned by its committed package-lock.json: an OpenID provider
+# (tests/oidc: oidc-provider) and a DICOMweb client (tests/dicomweb: dicomweb-client). Build mode
+# only: Debian's nodejs and npm when no node is on PATH, then `npm ci` in each folder once the
+# packages are in (skipped while its node_modules is newer than its lock file, except in CI or
+# with CAREHUB_FORCE_DEPS=1). Nothing when the folders are absent (the Docker build stage copies
+# only this script).
+tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests
+node_package_dirs=()
+for dir in "$tests_dir/oidc" "$tests_dir/dicomweb"; do
+  [[ -f $dir/package-lock.json ]] && node_package_dirs+=("$dir")
+done
+if [[ $mode == build && ${#node_package_dirs[@]} -gt 0 ]] && ! command -v node >/dev/null; then
   packages+=(nodejs npm)
 fi
-install_oidc_provider() {
-  [[ $mode == build && -f $oidc_provider_dir/package-lock.json ]] || return 0
-  local installed=$oidc_provider_dir/node_modules/.package-lock.json
-  if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 && $installed -nt $oidc_provider_dir/package-lock.json ]]; then
-    echo "install-deps: tests/oidc node packages already installed"
-    return 0
-  fi
-  echo "install-deps: npm ci --prefix tests/oidc"
-  npm ci --prefix "$oidc_provider_dir" --no-audit --no-fund
+install_node_packages() {
+  [[ $mode == build ]] || return 0
+  local dir installed
+  for dir in "${node_package_dirs[@]}"; do
+    installed=$dir/node_modules/.package-lock.json
+    if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 && $installed -nt $dir/package-lock.json ]]; then
+      echo "install-deps: ${dir#"$tests_dir"/} node packages already installed"
+      continue
+    fi
+    echo "install-deps: npm ci --prefix tests/${dir#"$tests_dir"/}"
+    npm ci --prefix "$dir" --no-audit --no-fund
+  done
 }
-# end node: test OpenID provider ------------------------------------------------------------
+# end node: test peers --------------------------------------------------------------------
 
 if ((list_only)); then
   printf '%s\n' "${packages[@]}"
@@ -87,7 +95,7 @@ all_installed() {
 
 if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 ]] && all_installed "${packages[@]}"; then
   echo "install-deps: all ${#packages[@]} $mode packages already installed"
-  install_oidc_provider # node: test OpenID provider
+  install_node_packages # node: test peers
   exit 0
 fi
 
@@ -118,5 +126,5 @@ echo "install-deps: apt-get update"
 apt_get update
 echo "install-deps: apt-get install ${packages[*]}"
 apt_get install -y --no-install-recommends "${packages[@]}"
-install_oidc_provider # node: test OpenID provider
+install_node_packages # node: test peers
 echo "install-deps: done"
