@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "carehub/error.hpp"
+#include "carehub/live.hpp"
 #include "carehub/principal.hpp"
 #include "carehub/spool.hpp"
 
@@ -108,6 +109,7 @@ struct Response {
   HeaderList headers;
   std::string body;
   std::shared_ptr<BodySource> stream;  // when set, the body (and `body` is ignored)
+  std::shared_ptr<LiveOptions> live;    // when set, the connection becomes a live one
 
   static Response json(const nlohmann::json& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8",
@@ -115,6 +117,8 @@ struct Response {
   static Response no_content();
   static Response streamed(std::shared_ptr<BodySource> source, std::string content_type,
                            int status = 200);
+  // The connection becomes a WebSocket or an event stream (see carehub/live.hpp).
+  static Response live_connection(LiveOptions options);
   Response& with_header(std::string name, std::string value);
 };
 

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "auth/http_fetch.hpp"
+#include "carehub/http_fetch.hpp"
 
 namespace carehub::auth {
 

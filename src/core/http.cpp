@@ -189,6 +189,14 @@ Response Response::streamed(std::shared_ptr<BodySource> source, std::string cont
   return r;
 }
 
+Response Response::live_connection(LiveOptions options) {
+  Response r;
+  r.status = 101;
+  r.content_type.clear();
+  r.live = std::make_shared<LiveOptions>(std::move(options));
+  return r;
+}
+
 Response& Response::with_header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
   return *this;

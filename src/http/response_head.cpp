@@ -58,7 +58,8 @@ void format_response_head(std::string& out, const Response& response, const Requ
       continue;
     fmt::format_to(it, "{}: {}\r\n", name, value);
   }
-  const bool no_length = response.status < 200 || response.status == 204 || response.status == 304;
+  const bool no_length = response.status < 200 || response.status == 204 ||
+                         response.status == 304 || response.live != nullptr;
   if (!no_length) {
     if (!response.stream) {
       fmt::format_to(it, "Content-Length: {}\r\n", response.body.size());

@@ -119,6 +119,8 @@ struct HttpServer::Impl final : SessionHost {
       if (auto c = weak.lock()) {
         asio::post(c->stream.get_executor(), [c] {
           if (c->idle) c->stream.cancel();
+          if (c->live_close)
+            c->live_close();  // a WebSocket or event stream: closed, not waited for
         });
       }
     }

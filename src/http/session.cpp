@@ -18,6 +18,7 @@
 
 #include "carehub/error.hpp"
 #include "carehub/log.hpp"
+#include "http/live.hpp"
 #include "http/response_head.hpp"
 
 namespace carehub {
@@ -342,6 +343,17 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
         auto handle = [&host, route, &req]() { return host.pipeline().handle(*route, req); };
         resp = co_await on_workers<Response>(host.workers(), handle);
       }
+    }
+    if (resp->live && route) {  // the connection becomes a WebSocket or an event stream
+      const auto started_live = SteadyClock::now();
+      co_await run_live(host, *conn, parser.get(), req, resp->live);
+      const double live_seconds =
+          std::chrono::duration<double>(SteadyClock::now() - started_live).count();
+      host.metrics().request_finished(req.route_pattern, method_name(req.method).data(), 101,
+                                      live_seconds);
+      log_access({req.request_id, method_name(req.method), req.route_pattern, 101,
+                  live_seconds * 1000.0, req.body.size(), 0});
+      break;
     }
     const unsigned version = parser.get().version() == 10 ? 10 : 11;
     const bool keep_alive = !close_after && parser.get().keep_alive() &&

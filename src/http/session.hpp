@@ -5,6 +5,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "carehub/config.hpp"
@@ -18,6 +19,9 @@ struct Connection {
   boost::beast::tcp_stream stream;
   std::uint64_t id = 0;
   bool idle = true;  // waiting for a request's first byte; touched only on the connection's strand
+  // Set while the connection is a live one (WebSocket, event stream): closes it for a drain.
+  // Touched only on the connection's strand.
+  std::function<void()> live_close;
 };
 
 class SessionHost {

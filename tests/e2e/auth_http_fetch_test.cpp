@@ -18,11 +18,11 @@
 #include <thread>
 #include <vector>
 
-#include "auth/http_fetch.hpp"
+#include "carehub/http_fetch.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
 
-using carehub::auth::http_get;
+using carehub::http_get;
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -248,7 +248,7 @@ TEST_CASE("http_get: https verifies the server's certificate and host name", "[e
 }
 
 TEST_CASE("http_get: URLs are parsed strictly", "[e2e][oidc][fetch]") {
-  using carehub::auth::parse_url;
+  using carehub::parse_url;
   const auto full = parse_url("https://idp.example.org:8443/realms/x/jwks?a=1#frag");
   REQUIRE(full);
   CHECK(full->tls);
@@ -259,11 +259,11 @@ TEST_CASE("http_get: URLs are parsed strictly", "[e2e][oidc][fetch]") {
   REQUIRE(v6);
   CHECK(v6->host == "::1");
   CHECK(v6->port == "80");
-  CHECK(carehub::auth::is_loopback_host(v6->host));
-  CHECK(carehub::auth::is_loopback_host("127.3.4.5"));
-  CHECK(carehub::auth::is_loopback_host("LocalHost"));
-  CHECK_FALSE(carehub::auth::is_loopback_host("128.0.0.1"));
-  CHECK_FALSE(carehub::auth::is_loopback_host("localhost.example.com"));
+  CHECK(carehub::is_loopback_host(v6->host));
+  CHECK(carehub::is_loopback_host("127.3.4.5"));
+  CHECK(carehub::is_loopback_host("LocalHost"));
+  CHECK_FALSE(carehub::is_loopback_host("128.0.0.1"));
+  CHECK_FALSE(carehub::is_loopback_host("localhost.example.com"));
   CHECK_FALSE(parse_url("https://:443/"));
   CHECK_FALSE(parse_url("https://host:99999/"));
   CHECK_FALSE(parse_url("https://host:/"));

@@ -1,4 +1,4 @@
-#include "auth/http_fetch.hpp"
+#include "carehub/http_fetch.hpp"
 
 #include <openssl/ssl.h>
 
@@ -12,7 +12,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -24,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace carehub::auth {
+namespace carehub {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -91,11 +90,20 @@ std::string describe(const beast::error_code& ec, std::chrono::milliseconds time
   return ec.message();
 }
 
+struct Call {
+  http::verb method = http::verb::get;
+  const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
+  const std::string* body = nullptr;
+  std::chrono::milliseconds timeout{};
+  std::size_t max_body = 0;
+};
+
 template <class Stream>
 FetchResult exchange(Stream& stream, Waiter& waiter, const ParsedUrl& url,
-                     SteadyClock::time_point deadline, std::chrono::milliseconds timeout,
-                     std::size_t max_body) {
-  http::request<http::empty_body> request{http::verb::get, url.target, 11};
+                     SteadyClock::time_point deadline, const Call& call) {
+  const auto timeout = call.timeout;
+  const auto max_body = call.max_body;
+  http::request<http::string_body> request{call.method, url.target, 11};
   const bool default_port = url.port == (url.tls ? "443" : "80");
   const std::string host =
       url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
@@ -103,6 +111,12 @@ FetchResult exchange(Stream& stream, Waiter& waiter, const ParsedUrl& url,
   request.set(http::field::user_agent, "carehub");
   request.set(http::field::accept, "application/json");
   request.set(http::field::connection, "close");
+  if (call.headers) {
+    for (const auto& [name, value] : *call.headers) request.set(name, value);
+  }
+  if (call.body) request.body() = *call.body;
+  if (call.body || call.method == http::verb::post || call.method == http::verb::put)
+    request.prepare_payload();
 
   http::async_write(stream, request, waiter.handler());
   if (!waiter.wait(deadline + kHandlerMargin)) return failed("timed out sending the request");
@@ -125,7 +139,8 @@ FetchResult exchange(Stream& stream, Waiter& waiter, const ParsedUrl& url,
   return result;
 }
 
-FetchResult fetch(const ParsedUrl& url, std::chrono::milliseconds timeout, std::size_t max_body) {
+FetchResult fetch(const ParsedUrl& url, const Call& call) {
+  const auto timeout = call.timeout;
   const auto deadline = SteadyClock::now() + timeout;
   asio::io_context ioc;
   Waiter waiter(ioc);
@@ -169,7 +184,7 @@ FetchResult fetch(const ParsedUrl& url, std::chrono::milliseconds timeout, std::
     stream.async_connect(endpoints, waiter.handler());
     if (!waiter.wait(deadline + kHandlerMargin)) return failed("timed out connecting to " + where);
     if (waiter.ec) return failed("connecting to " + where + ": " + describe(waiter.ec, timeout));
-    return exchange(stream, waiter, url, deadline, timeout, max_body);
+    return exchange(stream, waiter, url, deadline, call);
   }
 
   ssl::context context(ssl::context::tls_client);
@@ -193,7 +208,7 @@ FetchResult fetch(const ParsedUrl& url, std::chrono::milliseconds timeout, std::
   if (!waiter.wait(deadline + kHandlerMargin)) return failed("timed out in the TLS handshake");
   if (waiter.ec) return failed("TLS handshake with " + where + ": " + describe(waiter.ec, timeout));
   // No TLS shutdown: the whole response has been read, and Connection: close ends the exchange.
-  return exchange(stream, waiter, url, deadline, timeout, max_body);
+  return exchange(stream, waiter, url, deadline, call);
 }
 
 }  // namespace
@@ -258,17 +273,32 @@ bool is_loopback_host(std::string_view host) {
 
 FetchResult http_get(const std::string& url, std::chrono::milliseconds timeout,
                      std::size_t max_body) {
+  return http_call("GET", url, {}, {}, timeout, max_body);
+}
+
+FetchResult http_call(std::string_view method, const std::string& url,
+                      const std::vector<std::pair<std::string, std::string>>& headers,
+                      const std::string& body, std::chrono::milliseconds timeout,
+                      std::size_t max_body) {
+  Call call;
+  call.method = http::string_to_verb(method);
+  if (call.method == http::verb::unknown)
+    return failed("unknown HTTP method " + std::string(method));
+  call.headers = &headers;
+  if (!body.empty()) call.body = &body;
+  call.timeout = timeout;
+  call.max_body = max_body;
   const auto parsed = parse_url(url);
   if (!parsed) return failed("not an http(s) URL: " + url);
   if (!parsed->tls && !is_loopback_host(parsed->host)) {
     return failed("plain http is allowed only to a loopback host; use https: " + url);
   }
   try {
-    return fetch(*parsed, timeout, max_body);
+    return fetch(*parsed, call);
   } catch (const std::exception& e) {
     // Asio reports resource failures (sockets, the TLS context) by throwing.
     return failed(std::string("fetching ") + url + ": " + e.what());
   }
 }
 
-}  // namespace carehub::auth
+}  // namespace carehub
