@@ -37,6 +37,15 @@ install_tools() {
   for pair in "$@"; do
     command -v "${pair%%=*}" >/dev/null || [[ -x /usr/sbin/${pair%%=*} ]] || missing+=("${pair#*=}")
   done
+  ((${#missing[@]} == 0)) || install_packages "${missing[@]}"
+}
+
+# install_packages PACKAGE...: apt-get installs those not installed (for packages without a command).
+install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
   ((${#missing[@]} == 0)) && return 0
   log "installing ${missing[*]}"
   local sudo=()

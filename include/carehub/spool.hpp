@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "carehub/hash.hpp"
+
 namespace carehub {
 
 class SpooledBody {
@@ -20,7 +22,11 @@ class SpooledBody {
   SpooledBody& operator=(const SpooledBody&) = delete;
 
   void append(const char* data, std::size_t size);  // throws std::system_error
-  void finish();                                    // closes the file (flushed to the kernel)
+  // Closes the file (flushed to the kernel) after asking the kernel to start writing it to disk:
+  // whoever fsyncs it next (a blob store adopting it) then waits less.
+  void finish();
+  // SHA-256 (hex) of everything appended, computed as it arrived; after finish().
+  const std::string& sha256() const { return sha256_; }
   const std::string& path() const { return path_; }
   std::uint64_t size() const { return size_; }
   // The caller owns the file from now on; the destructor leaves it alone. Returns its path.
@@ -32,6 +38,8 @@ class SpooledBody {
   int fd_ = -1;
   std::uint64_t size_ = 0;
   bool released_ = false;
+  std::unique_ptr<Sha256> hash_;
+  std::string sha256_;
 };
 
 // Creates dir if needed and deletes what a previous run left in it. Returns files removed.

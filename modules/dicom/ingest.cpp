@@ -60,7 +60,7 @@ std::string instance_url(const std::string& study, const std::string& series,
 }
 
 IngestResult Ingestor::ingest(const std::string& path, const IngestSource& source,
-                              const std::string* required_study) {
+                              const std::string* required_study, const std::string* known_sha256) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("staged instance vanished: " + path);
   const auto size = static_cast<std::uint64_t>(st.st_size);
@@ -81,7 +81,7 @@ IngestResult Ingestor::ingest(const std::string& path, const IngestSource& sourc
                      "the instance belongs to study " + p.study_uid + ", not to " +
                          *required_study + " named in the URL");
   }
-  const std::string sha = file_sha256(path);
+  const std::string sha = known_sha256 ? *known_sha256 : file_sha256(path);
 
   auto existing = db_.transact([&](Tx& tx) { return store_.find_instance(tx, p.sop_instance_uid); },
                                TxMode::kRead);

@@ -14,6 +14,7 @@
 #include "carehub/clock.hpp"
 #include "carehub/db.hpp"
 #include "carehub/patient_index.hpp"
+#include "carehub/services.hpp"
 #include "dicom/store.hpp"
 
 namespace carehub::dicom {
@@ -51,7 +52,7 @@ std::string instance_url(const std::string& study, const std::string& series,
 class Ingestor {
  public:
   Ingestor(Database& db, BlobStore& blobs, AuditLog& audit, const Clock& clock, DicomStore& store,
-           PatientIndexSlot& patients, IngestSettings settings)
+           Slot<PatientIndex>& patients, IngestSettings settings)
       : db_(db),
         blobs_(blobs),
         audit_(audit),
@@ -64,8 +65,11 @@ class Ingestor {
   // file has been moved into the blob store; otherwise it is left for the caller to remove.
   // Throws only on server faults (database, disk), never for what the sender got wrong.
   // With required_study, an instance of another study is refused (STOW-RS to /studies/{study}).
+  // known_sha256: the file's SHA-256 when the caller computed it while writing the file (else it
+  // is read once more here).
   IngestResult ingest(const std::string& path, const IngestSource& source,
-                      const std::string* required_study = nullptr);
+                      const std::string* required_study = nullptr,
+                      const std::string* known_sha256 = nullptr);
 
   const IngestSettings& settings() const { return settings_; }
 
@@ -75,7 +79,7 @@ class Ingestor {
   AuditLog& audit_;
   const Clock& clock_;
   DicomStore& store_;
-  PatientIndexSlot& patients_;
+  Slot<PatientIndex>& patients_;
   IngestSettings settings_;
 };
 

@@ -86,7 +86,7 @@ void DicomModule::start(ModuleContext& ctx) {
   ingest.allow_overwrite = s["allow_overwrite"].get<bool>();
   store_ = std::make_unique<DicomStore>();
   ingestor_ = std::make_unique<Ingestor>(ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_,
-                                         ctx.patient_index, ingest);
+                                         ctx.services.patient_index, ingest);
   context_ = std::make_unique<DicomContext>(
       DicomContext{ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_, *ingestor_,
                    s["max_request_bytes"].get<std::uint64_t>(),

@@ -116,22 +116,57 @@ std::set<DcmTagKey> bulk_tags(DcmDataset& ds) {
   return out;
 }
 
-// DCMTK's JSON as one object; values in a character set that could not be converted to UTF-8
-// keep only their ASCII (JSON must be UTF-8).
-nlohmann::json metadata_json(DcmDataset& ds, BulkDataFormat& format) {
+// True when s is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// DCMTK's JSON as one object, kept as text (parsing it again only to print it cost half a
+// millisecond an instance). Values in a character set that could not be converted to UTF-8 keep
+// only their ASCII (JSON must be UTF-8).
+std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
   std::ostringstream out;
   out << '{';
   ds.writeJson(out, format);
   out << '}';
   std::string text = out.str();
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
+  if (!valid_utf8(text)) {
     for (auto& c : text) {
       if (static_cast<unsigned char>(c) > 0x7f) c = '?';
     }
-    return nlohmann::json::parse(text);
   }
+  return text;
 }
 
 // Loads with large values left on disk. False with why when DCMTK cannot read it.

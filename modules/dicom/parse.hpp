@@ -25,7 +25,7 @@ struct ParsedInstance {
   // The instance's DICOM JSON (PS3.18 F.2) without the file meta group; values of bulk data
   // (pixel data, and any other binary value above a few kilobytes) appear as a BulkDataURI under
   // uri_base: "<uri_base>/bulkdata/<TAG>".
-  nlohmann::json metadata;
+  std::string metadata;  // the JSON text (valid UTF-8), as stored and served
 };
 
 // Parses the file at path, which must be DICOM Part 10 ("DICM" after the preamble, with a file

@@ -114,7 +114,7 @@ Response stow(DicomContext& ctx, Request& req) {
           "part " + std::to_string(i + 1) + " is " + part.content_type + ", not application/dicom";
     } else {
       auto staged = stage(req.spooled->path(), part.offset, part.length, ctx.staging_dir);
-      result = ctx.ingestor.ingest(staged->path(), source, required_study);
+      result = ctx.ingestor.ingest(staged->path(), source, required_study, &staged->sha256());
       if (result.status == IngestStatus::kStored) staged->release();  // moved into the store
     }
     nlohmann::json item = {{"00081150", uid("UI", result.sop_class_uid)},
@@ -152,7 +152,8 @@ Response plain_post(DicomContext& ctx, Request& req) {
     throw ApiError(ErrorCode::kUnsupportedMediaType,
                    "send one DICOM Part 10 instance as application/dicom");
   }
-  const auto result = ctx.ingestor.ingest(req.spooled->path(), source_of(req));
+  const auto result =
+      ctx.ingestor.ingest(req.spooled->path(), source_of(req), nullptr, &req.spooled->sha256());
   switch (result.status) {
     case IngestStatus::kStored:
     case IngestStatus::kAlreadyStored:

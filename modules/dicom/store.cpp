@@ -237,8 +237,7 @@ StoredInstance DicomStore::insert(Tx& tx, const ParsedInstance& p, const std::st
              p.transfer_syntax_uid, std::int64_t{p.rows}, std::int64_t{p.columns},
              std::int64_t{p.number_of_frames}, std::int64_t{p.bits_allocated},
              std::int64_t{p.samples_per_pixel}, static_cast<std::int64_t>(size), sha256, blob_key,
-             p.metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), source,
-             now_ms})
+             p.metadata, source, now_ms})
           ->integer(0);
   tx.exec("UPDATE dicom_series SET instance_count = instance_count + 1 WHERE id = $1", {series_id});
   tx.exec(
@@ -259,7 +258,7 @@ void DicomStore::replace(Tx& tx, const InstanceRow& old, const ParsedInstance& p
       {old.id, p.sop_class_uid, p.instance_number, p.transfer_syntax_uid, std::int64_t{p.rows},
        std::int64_t{p.columns}, std::int64_t{p.number_of_frames}, std::int64_t{p.bits_allocated},
        std::int64_t{p.samples_per_pixel}, static_cast<std::int64_t>(size), sha256, blob_key,
-       p.metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), source, now_ms});
+       p.metadata, source, now_ms});
   tx.exec(
       "UPDATE dicom_studies SET size_bytes = size_bytes + $2, updated_at_ms = $3 WHERE study_uid = "
       "$1",

@@ -75,6 +75,8 @@ bool make_private_dir(const std::string& dir) {
 
 void make_dirs(const std::string& root, const std::string& dir) {
   if (dir.size() <= root.size()) return;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;  // the usual case: one call
   // Walk down from root so each created directory's parent already exists and can be fsynced.
   std::size_t pos = root.size();
   while (pos < dir.size()) {

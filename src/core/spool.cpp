@@ -33,6 +33,7 @@ std::shared_ptr<SpooledBody> SpooledBody::create(const std::string& dir) {
   body->path_ = (fs::path(dir) / ("upload-" + random_hex(12) + ".part")).string();
   body->fd_ = ::open(body->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (body->fd_ < 0) throw_errno("cannot create " + body->path_);
+  body->hash_ = std::make_unique<Sha256>();
   return body;
 }
 
@@ -42,6 +43,7 @@ SpooledBody::~SpooledBody() {
 }
 
 void SpooledBody::append(const char* data, std::size_t size) {
+  if (hash_) hash_->update(data, size);
   while (size > 0) {
     const ssize_t n = ::write(fd_, data, size);
     if (n < 0) {
@@ -55,6 +57,11 @@ void SpooledBody::append(const char* data, std::size_t size) {
 }
 
 void SpooledBody::finish() {
+  if (hash_) {
+    sha256_ = hash_->hex();
+    hash_.reset();
+  }
+  if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
   if (fd_ >= 0 && ::close(fd_) != 0) {
     fd_ = -1;
     throw_errno("cannot close " + path_);

@@ -192,6 +192,9 @@ asio::awaitable<std::shared_ptr<SpooledBody>> spool_body(
   http::request_parser<http::buffer_body> raw(std::move(parser));
   raw.body_limit(limit);
   std::vector<char> chunk(64 * 1024);
+  // Each read fills what the buffer has room for: at its first-request size (4 KiB) a 500 KB
+  // upload took 130 reads, timer resets and file writes (measured with strace); at 64 KiB, 8.
+  buffer.reserve(std::min<std::size_t>(chunk.size(), buffer.max_size()));
   bool write_failed = false;
   while (!raw.is_done()) {
     raw.get().body().data = chunk.data();
