@@ -96,6 +96,9 @@ class Subscription {
   // True when a notification arrived (or wake() was called) before the timeout.
   virtual bool wait(std::chrono::milliseconds timeout) = 0;
   virtual void wake() = 0;  // from another thread: end the current or next wait now
+  // The payloads of the notifications that ended waits so far (PostgreSQL), oldest first; empty
+  // where the backend carries none.
+  virtual std::vector<std::string> take_payloads() { return {}; }
 };
 
 class Database {
@@ -124,8 +127,11 @@ class Database {
   virtual void ping() = 0;
   virtual PoolStats pool_stats() const = 0;
 
-  // Queue a notification on channel, delivered when tx commits.
-  virtual void notify(Tx& tx, const std::string& channel) = 0;
+  // Queue a notification on channel, delivered when tx commits. PostgreSQL hands the payload
+  // (under 8000 bytes) to every listener, in any process; SQLite wakes in-process subscribers
+  // only, without payloads.
+  void notify(Tx& tx, const std::string& channel) { notify(tx, channel, std::string()); }
+  virtual void notify(Tx& tx, const std::string& channel, const std::string& payload) = 0;
   virtual std::unique_ptr<Subscription> subscribe(const std::string& channel) = 0;
 
   // Runs fn while holding a lock that one process at a time may hold (PostgreSQL: a session

@@ -109,7 +109,7 @@ struct Response {
   HeaderList headers;
   std::string body;
   std::shared_ptr<BodySource> stream;  // when set, the body (and `body` is ignored)
-  std::shared_ptr<LiveOptions> live;    // when set, the connection becomes a live one
+  std::shared_ptr<LiveOptions> live;   // when set, the connection becomes a live one
 
   static Response json(const nlohmann::json& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8",

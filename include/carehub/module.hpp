@@ -16,9 +16,10 @@
 #include "carehub/config.hpp"
 #include "carehub/db.hpp"
 #include "carehub/jobs.hpp"
-#include "carehub/patient_index.hpp"
 #include "carehub/principal.hpp"
 #include "carehub/router.hpp"
+#include "carehub/services.hpp"
+#include "carehub/tickets.hpp"
 
 namespace carehub {
 
@@ -38,7 +39,8 @@ struct ModuleContext {
   Router& router;
   const Clock& clock;
   std::function<void(Authenticator)> set_authenticator;
-  PatientIndexSlot& patient_index;
+  Services& services;
+  TicketStore& tickets;
 };
 
 // What `carehub bootstrap` was given.

@@ -3,7 +3,6 @@
 // implementation; without it the slot stays empty and nothing happens.
 #pragma once
 
-#include <atomic>
 #include <string>
 
 #include "carehub/db.hpp"
@@ -25,16 +24,6 @@ class PatientIndex {
   // change commits. Matching the patient with others may happen later (a job). Invalid values
   // are dropped, never a reason to fail the caller.
   virtual void submit(Tx& tx, const PatientDemographics& patient) = 0;
-};
-
-// Where the implementation is installed (at module start) and found (at each use).
-class PatientIndexSlot {
- public:
-  void install(PatientIndex* index) { index_.store(index); }
-  PatientIndex* get() const { return index_.load(); }
-
- private:
-  std::atomic<PatientIndex*> index_{nullptr};
 };
 
 }  // namespace carehub

@@ -45,6 +45,9 @@ struct RouteOptions {
   // The body goes to a file in server.upload_dir as it arrives (Request::spooled), not to memory;
   // for bodies of any size up to body_limit.
   bool spool_body = false;
+  // A route that also takes a single-use ticket for this purpose in its query string
+  // (?ticket=..., carehub/tickets.hpp) when the request has no Authorization header.
+  std::string ticket_purpose;
 };
 
 using Handler = std::function<Response(Request&)>;

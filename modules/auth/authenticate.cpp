@@ -111,6 +111,24 @@ std::optional<Principal> AuthService::authenticate(const Request& request) {
   refuse("unsupported Authorization scheme: use Bearer or Basic");
 }
 
+bool AuthService::still_valid(const Principal& p) {
+  const auto colon = p.subject.find(':');
+  std::int64_t id = 0;
+  const std::string_view digits = std::string_view(p.subject).substr(colon + 1);
+  if (colon == std::string::npos ||
+      std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{}) {
+    return false;
+  }
+  if (p.kind == Principal::Kind::kApiToken) {
+    const auto token =
+        db_.transact([&](Tx& tx) { return store_.find_api_token(tx, id); }, TxMode::kRead);
+    return token && token->usable_at(clock_.now_ms());
+  }
+  if (p.issued_at_s > 0) return !revocations_.revoked(id, p.issued_at_s);
+  const auto user = db_.transact([&](Tx& tx) { return store_.find_user(tx, id); }, TxMode::kRead);
+  return user && user->active();
+}
+
 std::optional<Principal> AuthService::principal_from_jwt(const std::string& token) {
   const std::int64_t now_s = clock_.now_ms() / 1000;
   const auto not_revoked = [this](Principal p) {

@@ -20,6 +20,7 @@
 #include "carehub/audit.hpp"
 #include "carehub/db.hpp"
 #include "carehub/http.hpp"
+#include "carehub/notifications.hpp"
 #include "carehub/rate_limit.hpp"
 
 namespace carehub::auth {
@@ -31,7 +32,7 @@ struct Session {
   User user;
 };
 
-class AuthService {
+class AuthService final : public PrincipalValidator {
  public:
   AuthService(AuthConfig config, Database& db, AuditLog& audit, const Clock& clock);
   ~AuthService();
@@ -53,6 +54,10 @@ class AuthService {
 
   // nullopt: no credentials. Throws ApiError(kUnauthorized) for bad or expired ones.
   std::optional<Principal> authenticate(const Request& request);
+  // Whether a principal authenticate() gave earlier is still good (for long-lived streams): a
+  // local access token not revoked since it was issued (in memory), an identity-provider user
+  // still active, an API token not revoked or expired (a row read each).
+  bool still_valid(const Principal& principal) override;
 
   Session login(const Request& request, const std::string& login, const std::string& password);
   Session refresh(const Request& request, const std::string& refresh_token);

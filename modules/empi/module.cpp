@@ -29,7 +29,7 @@ void EmpiModule::start(ModuleContext& ctx) {
     return run_match_arrivals_job(job, context->db, context->clock, context->store);
   });
   patient_index_ = std::make_unique<EmpiPatientIndex>(*store_, ctx.jobs, ctx.clock);
-  ctx.patient_index.install(patient_index_.get());
+  ctx.services.patient_index.install(patient_index_.get());
   register_import_routes(ctx.router, *context);
   register_person_routes(ctx.router, *context);
   register_review_routes(ctx.router, *context);

@@ -38,10 +38,15 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   blobs = open_blob_store(config.blob());
   jobs = std::make_unique<JobQueue>(*db, clock, config.jobs());
   audit = std::make_unique<AuditLog>(*db, clock);
+  tickets = std::make_unique<TicketStore>(*db, clock);
+  pipeline.set_ticket_redeemer(
+      [t = tickets.get()](std::string_view secret, std::string_view purpose) {
+        return t->redeem(secret, purpose);
+      });
   register_core_routes(router, *db, *jobs, metrics);
   context = std::make_unique<ModuleContext>(ModuleContext{
       config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
-      [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, patient_index});
+      [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, services, *tickets});
   for (auto& m : modules) {
     m->start(*context);
     log_info("module_started", {{"module", m->name()}});

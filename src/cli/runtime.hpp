@@ -52,7 +52,8 @@ class Runtime {
   Router router;
   Metrics metrics;
   Pipeline pipeline{router};
-  PatientIndexSlot patient_index;
+  Services services;
+  std::unique_ptr<TicketStore> tickets;
   std::unique_ptr<ModuleContext> context;
 };
 

@@ -50,7 +50,10 @@ bool PgSubscription::try_connect() {
 
 bool PgSubscription::take_notifications() {
   bool got = false;
-  while (std::unique_ptr<PGnotify, PgNotifyFreer> n{PQnotifies(conn_->get())}) got = true;
+  while (std::unique_ptr<PGnotify, PgNotifyFreer> n{PQnotifies(conn_->get())}) {
+    got = true;
+    if (n->extra && n->extra[0] != '\0') payloads_.emplace_back(n->extra);
+  }
   return got;
 }
 
@@ -77,6 +80,12 @@ bool PgSubscription::wait(std::chrono::milliseconds timeout) {
     }
     if (conn_ && fds[1].revents != 0 && PQconsumeInput(conn_->get()) == 0) conn_.reset();
   }
+}
+
+std::vector<std::string> PgSubscription::take_payloads() {
+  std::vector<std::string> out;
+  out.swap(payloads_);
+  return out;
 }
 
 void PgSubscription::wake() {

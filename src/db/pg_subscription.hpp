@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "carehub/db.hpp"
 #include "db/pg_pool.hpp"
@@ -21,6 +22,7 @@ class PgSubscription final : public Subscription {
 
   bool wait(std::chrono::milliseconds timeout) override;
   void wake() override;
+  std::vector<std::string> take_payloads() override;
 
  private:
   bool try_connect();  // true when a (new) connection listens
@@ -31,6 +33,7 @@ class PgSubscription final : public Subscription {
   std::unique_ptr<PgConnection> conn_;
   int wake_fd_ = -1;
   std::chrono::steady_clock::time_point next_connect_attempt_{};
+  std::vector<std::string> payloads_;
 };
 
 }  // namespace carehub::detail

@@ -69,9 +69,10 @@ class PostgresDatabase final : public Database {
 
   PoolStats pool_stats() const override { return pool_.stats(); }
 
-  void notify(Tx& tx, const std::string& channel) override {
+  using Database::notify;
+  void notify(Tx& tx, const std::string& channel, const std::string& payload) override {
     // pg_notify inside the transaction: PostgreSQL delivers it on commit and drops it on rollback.
-    tx.query("SELECT pg_notify($1, '')", {channel});
+    tx.query("SELECT pg_notify($1, $2)", {channel, payload});
   }
 
   std::unique_ptr<Subscription> subscribe(const std::string& channel) override {

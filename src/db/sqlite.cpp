@@ -103,7 +103,8 @@ class SqliteDatabase final : public Database {
                      waits_};
   }
 
-  void notify(Tx& tx, const std::string& channel) override {
+  using Database::notify;
+  void notify(Tx& tx, const std::string& channel, const std::string& /*payload*/) override {
     tx.on_commit([notifier = notifier_, channel] { notifier->notify(channel); });
   }
 

@@ -45,6 +45,15 @@ Response Pipeline::handle(const Route& route, Request& request) const {
   try {
     if (!route.access.is_public()) {
       if (authenticator_) request.principal = authenticator_(request);
+      if (!request.principal && !route.options.ticket_purpose.empty() && redeem_ticket_ &&
+          !request.header("authorization")) {
+        if (auto ticket = request.query_param("ticket")) {
+          request.principal = redeem_ticket_(*ticket, route.options.ticket_purpose);
+          if (!request.principal) {
+            throw ApiError(ErrorCode::kUnauthorized, "the ticket is unknown, used or expired");
+          }
+        }
+      }
       if (!request.principal) {
         return error_response(ErrorCode::kUnauthorized, "authentication required", request)
             .with_header("WWW-Authenticate", "Bearer realm=\"carehub\"");

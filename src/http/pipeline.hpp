@@ -16,6 +16,9 @@ class Pipeline {
  public:
   explicit Pipeline(const Router& router) : router_(router) {}
   void set_authenticator(Authenticator a) { authenticator_ = std::move(a); }
+  using TicketRedeemer =
+      std::function<std::optional<Principal>(std::string_view secret, std::string_view purpose)>;
+  void set_ticket_redeemer(TicketRedeemer r) { redeem_ticket_ = std::move(r); }
 
   // Routes the request (sets route_pattern and params). Returns the matched route, or nullptr with
   // `early` filled with the 404/405 answer.
@@ -26,6 +29,7 @@ class Pipeline {
  private:
   const Router& router_;
   Authenticator authenticator_;
+  TicketRedeemer redeem_ticket_;
 };
 
 Response error_response(ErrorCode code, std::string_view message, const Request& request);

@@ -158,13 +158,14 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
     Router router;
     Metrics metrics;
     Pipeline pipeline(router);
-    PatientIndexSlot patient_index;
+    Services services;
+    TicketStore tickets(tdb.db(), clock);
     register_core_routes(router, tdb.db(), jobs, metrics);
     ModuleContext ctx{
-        config,       tdb.db(), *blobs,
-        jobs,         handlers, audit,
-        router,       clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); },
-        patient_index};
+        config,   tdb.db(), *blobs,
+        jobs,     handlers, audit,
+        router,   clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); },
+        services, tickets};
     for (auto& m : modules) m->start(ctx);
 
     std::map<std::string, std::string> actual;
