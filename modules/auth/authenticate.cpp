@@ -124,7 +124,9 @@ bool AuthService::still_valid(const Principal& p) {
         db_.transact([&](Tx& tx) { return store_.find_api_token(tx, id); }, TxMode::kRead);
     return token && token->usable_at(clock_.now_ms());
   }
-  if (p.issued_at_s > 0) return !revocations_.revoked(id, p.issued_at_s);
+  if (p.issued_at_s > 0 && revocations_.revoked(id, p.issued_at_s)) return false;
+  // The account itself (revocation markers have whole seconds: a token issued in the second of
+  // a disable would otherwise pass).
   const auto user = db_.transact([&](Tx& tx) { return store_.find_user(tx, id); }, TxMode::kRead);
   return user && user->active();
 }

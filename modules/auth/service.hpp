@@ -55,8 +55,8 @@ class AuthService final : public PrincipalValidator {
   // nullopt: no credentials. Throws ApiError(kUnauthorized) for bad or expired ones.
   std::optional<Principal> authenticate(const Request& request);
   // Whether a principal authenticate() gave earlier is still good (for long-lived streams): a
-  // local access token not revoked since it was issued (in memory), an identity-provider user
-  // still active, an API token not revoked or expired (a row read each).
+  // local access token not revoked since it was issued, the user still active, an API token not
+  // revoked or expired (a row read each).
   bool still_valid(const Principal& principal) override;
 
   Session login(const Request& request, const std::string& login, const std::string& password);

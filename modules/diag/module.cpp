@@ -9,6 +9,7 @@
 
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
+#include "carehub/notifications.hpp"
 
 namespace carehub::diag {
 namespace {
@@ -160,6 +161,28 @@ void DiagModule::start(ModuleContext& ctx) {
               {{"bytes", bytes}, {"sha256", h.hex()}, {"spooled_size", req.spooled->size()}});
         },
         {.body_limit = std::size_t{8} << 30, .inline_handler = false, .spool_body = true});
+
+  // Publishes a notification through the core's publisher (tests and benchmarks of streams and
+  // pushes): {user_id, type, title, body, data?}; 503 when no notify module is loaded.
+  Services& services = ctx.services;
+  r.add(Method::kPost, "/api/v1/diag/notify", Access::open(), [&db, &services](Request& req) {
+    const auto body = req.json_object();
+    NotificationPublisher* publisher = services.notifications.get();
+    if (!publisher) throw ApiError(ErrorCode::kUnavailable, "no notify module is loaded");
+    Notification n;
+    try {
+      n.user_id = body.at("user_id").get<std::int64_t>();
+      n.type = body.at("type").get<std::string>();
+      n.title = body.at("title").get<std::string>();
+      n.body = body.at("body").get<std::string>();
+      n.data = body.value("data", nlohmann::json::object());
+    } catch (const nlohmann::json::exception&) {
+      throw ApiError(ErrorCode::kValidationFailed,
+                     "send {user_id: integer, type, title, body: strings, data?: object}");
+    }
+    const auto id = db.transact([&](Tx& tx) { return publisher->publish(tx, n); });
+    return Response::json({{"id", std::to_string(id)}}, 201);
+  });
 
   r.add(Method::kPost, "/api/v1/diag/jobs", Access::open(), [&jobs](Request& req) {
     auto body = req.json_body();

@@ -62,6 +62,13 @@ std::vector<NotificationRow> NotifyStore::inbox(Tx& tx, const InboxQuery& q) {
   return rows_of(tx.query(sql, p));
 }
 
+std::int64_t NotifyStore::unread_count(Tx& tx, std::int64_t user_id) {
+  return tx
+      .query_one("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL",
+                 {user_id})
+      ->integer(0);
+}
+
 std::vector<NotificationRow> NotifyStore::after(Tx& tx, std::int64_t user_id, std::int64_t after_id,
                                                 int limit) {
   static const std::string sql =

@@ -42,6 +42,7 @@ class NotifyStore {
  public:
   std::int64_t insert(Tx& tx, const Notification& n, std::int64_t now_ms);
   std::vector<NotificationRow> inbox(Tx& tx, const InboxQuery& q);
+  std::int64_t unread_count(Tx& tx, std::int64_t user_id);
   // A user's notifications after an id, oldest first (what a reconnecting stream missed).
   std::vector<NotificationRow> after(Tx& tx, std::int64_t user_id, std::int64_t after_id,
                                      int limit);

@@ -49,4 +49,53 @@ std::string format_rfc3339_ms(std::int64_t epoch_ms) {
   return std::string(buf, 24);
 }
 
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) {
+  using namespace std::chrono;
+  auto digits = [&s](std::size_t at, std::size_t n) -> std::optional<int> {
+    if (at + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2),
+             mi = digits(14, 2), sec = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || s.size() < 20 || s[4] != '-' || s[7] != '-' ||
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
+                           day{static_cast<unsigned>(*d)}};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *sec > 60) return std::nullopt;
+  std::size_t at = 19;
+  std::int64_t ms = 0;
+  if (at < s.size() && s[at] == '.') {
+    ++at;
+    int scale = 100, n = 0;
+    while (at < s.size() && s[at] >= '0' && s[at] <= '9') {
+      ms += (s[at] - '0') * scale;
+      scale /= 10;
+      ++at;
+      ++n;
+    }
+    if (n == 0) return std::nullopt;
+  }
+  std::int64_t offset_min = 0;
+  if (at < s.size() && (s[at] == 'Z' || s[at] == 'z')) {
+    ++at;
+  } else if (at < s.size() && (s[at] == '+' || s[at] == '-')) {
+    const auto oh = digits(at + 1, 2), om = digits(at + 4, 2);
+    if (!oh || !om || at + 3 >= s.size() || s[at + 3] != ':') return std::nullopt;
+    offset_min = (s[at] == '-' ? -1 : 1) * (*oh * 60 + *om);
+    at += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (at != s.size()) return std::nullopt;
+  const auto t = sys_days(ymd).time_since_epoch() + hours(*h) + minutes(*mi) + seconds(*sec) -
+                 minutes(offset_min);
+  return duration_cast<milliseconds>(t).count() + ms;
+}
+
 }  // namespace carehub

@@ -20,6 +20,7 @@
 
 #include "carehub/http_fetch.hpp"
 #include "support/process.hpp"
+#include "support/recording_server.hpp"
 #include "support/test_database.hpp"
 
 using carehub::http_get;
@@ -33,17 +34,7 @@ namespace {
 class CannedServer {
  public:
   explicit CannedServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 8) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    }
-    port_ = ntohs(addr.sin_port);
+    fd_ = carehub::test::listen_on_loopback(port_, 8);
     thread_ = std::thread([this] { serve(); });
   }
   ~CannedServer() {

@@ -266,6 +266,19 @@ HttpResponse HttpClient::read_response(bool head_request) {
   return r;
 }
 
+bool HttpClient::wait_for_text(std::string_view text, std::chrono::milliseconds timeout,
+                               std::size_t from) {
+  const auto deadline = Clock::now() + timeout;
+  try {
+    while (buffer_.find(text, from) == std::string::npos) {
+      if (!fill(deadline)) return false;
+    }
+  } catch (const HttpError&) {
+    return false;
+  }
+  return true;
+}
+
 bool HttpClient::wait_for_close(std::chrono::milliseconds timeout) {
   if (fd_ < 0) return true;
   const auto deadline = Clock::now() + timeout;

@@ -67,6 +67,10 @@ class HttpClient {
   // Bytes that arrive meanwhile are kept in received().
   bool wait_for_close(std::chrono::milliseconds timeout);
   const std::string& received() const { return buffer_; }
+  // Reads until received() holds `text` after position `from` (true), or the timeout or the
+  // server's close (false). For streams (SSE) read as they come.
+  bool wait_for_text(std::string_view text, std::chrono::milliseconds timeout,
+                     std::size_t from = 0);
   void close();
 
   int connections_opened() const { return connections_opened_; }

@@ -25,13 +25,15 @@ std::string login(HttpClient& http, const std::string& email) {
   return r.json()["access_token"].get<std::string>();
 }
 
-void add_user(HttpClient& http, const std::string& admin_token, const std::string& email,
-              const std::vector<std::string>& roles) {
+std::int64_t add_user(HttpClient& http, const std::string& admin_token, const std::string& email,
+                      const std::vector<std::string>& roles) {
   auto r =
       http.post_json("/api/v1/users", {{"email", email}, {"roles", roles}, {"password", kPassword}},
                      bearer(admin_token));
   INFO(r.summary());
   REQUIRE(r.status == 201);
+  const auto id = r.json()["id"];
+  return id.is_string() ? std::stoll(id.get<std::string>()) : id.get<std::int64_t>();
 }
 
 std::string api_token(HttpClient& http, const std::string& admin_token,
