@@ -162,3 +162,19 @@ stop_carehub_and_report() {
     grep '"level":"error"' "$tmp/carehub.log" | head -n 5
   fi
 }
+
+# bootstrap_admin BIN CONFIG: `carehub bootstrap` of bench@clinic.example with a random password
+# (global `admin_password`, also in $tmp/password). Before serve.
+bootstrap_admin() {
+  admin_password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  printf '%s\n' "$admin_password" >"$tmp/password"
+  "$1" --config "$2" bootstrap --admin-email bench@clinic.example \
+    --password-file "$tmp/password" >"$tmp/bootstrap.log" 2>&1 || die "bootstrap failed"
+}
+
+# admin_token BASE_URL: an access token of the bootstrapped admin (after serve).
+admin_token() {
+  curl -fsS -H 'Content-Type: application/json' \
+    --data "{\"email\":\"bench@clinic.example\",\"password\":\"$admin_password\"}" \
+    "$1/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}

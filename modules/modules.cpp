@@ -5,6 +5,7 @@
 #include "dicom/module.hpp"
 #include "empi/module.hpp"
 #include "notify/module.hpp"
+#include "tracing/module.hpp"
 
 namespace carehub {
 
@@ -14,6 +15,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   modules.push_back(std::make_unique<notify::NotifyModule>());
   modules.push_back(std::make_unique<empi::EmpiModule>());
   modules.push_back(std::make_unique<dicom::DicomModule>());
+  modules.push_back(std::make_unique<tracing::TracingModule>());
   modules.push_back(std::make_unique<diag::DiagModule>());
   return modules;
 }

@@ -47,17 +47,12 @@ cat >"$tmp/carehub.json" <<JSON
             "login_rate_per_minute": 100000, "access_token_ttl_s": 3600 }
 }
 JSON
-password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s\n' "$password" >"$tmp/password"
 cd "$tmp"
 migrate_carehub "$bin" "$tmp/carehub.json"
-"$bin" --config "$tmp/carehub.json" bootstrap --admin-email bench@clinic.example \
-  --password-file "$tmp/password" >"$tmp/bootstrap.log" 2>&1 || die "bootstrap failed"
+bootstrap_admin "$bin" "$tmp/carehub.json"
 serve_carehub "$bin" "$tmp/carehub.json" "$port"
 base=http://127.0.0.1:$port
-admin=$(curl -fsS -H 'Content-Type: application/json' \
-  --data "{\"email\":\"bench@clinic.example\",\"password\":\"$password\"}" "$base/api/v1/auth/login" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+admin=$(admin_token "$base")
 log "creating and signing in $connections users"
 python3 "$here/users.py" "$base" "$admin" "$connections" "$tmp/tokens"
 rss_before=$(rss_kb "$carehub_pid")

@@ -96,7 +96,8 @@ void publish(tcp::endpoint ep, const std::vector<std::int64_t>& users, double ra
   const auto interval = std::chrono::duration<double>(1.0 / rate);
   beast::flat_buffer buffer;
   for (long i = 0;; ++i) {
-    const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * i);
+    const auto due =
+        start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * i);
     if (due - start >= std::chrono::seconds(seconds)) break;
     std::this_thread::sleep_until(due);
     http::request<http::string_body> req{http::verb::post, "/api/v1/diag/notify", 11};
@@ -106,13 +107,31 @@ void publish(tcp::endpoint ep, const std::vector<std::int64_t>& users, double ra
                  ",\"type\":\"bench\",\"title\":\"t\",\"body\":\"b\",\"data\":{\"t\":" +
                  std::to_string(now_us()) + "}}";
     req.prepare_payload();
-    http::write(stream, req);
     http::response<http::string_body> res;
-    http::read(stream, buffer, res);
+    try {
+      http::write(stream, req);
+      http::read(stream, buffer, res);
+    } catch (const std::exception&) {
+      ++errors;  // the connection dropped: count it and go on with a new one
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+      stream.connect(ep);
+      stream.socket().set_option(tcp::no_delay(true));
+      buffer.clear();
+      continue;
+    }
     if (res.result_int() == 201) {
       ++sent;
     } else {
       ++errors;
+    }
+    // The server ends keep-alive after server.max_requests_per_connection requests.
+    if (!res.keep_alive()) {
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+      stream.connect(ep);
+      stream.socket().set_option(tcp::no_delay(true));
+      buffer.clear();
     }
   }
 }
@@ -189,9 +208,10 @@ int main(int argc, char** argv) {
   std::cout << "{\"phase\":\"done\",\"connections_held\":" << stats.open
             << ",\"closed_early\":" << stats.closed_early << ",\"published\":" << sent
             << ",\"publish_errors\":" << errors << ",\"received\":" << stats.received
-            << ",\"seconds\":" << seconds << ",\"delivered_per_s\":"
-            << static_cast<double>(stats.received) / seconds << ",\"latency_ms_p50\":" << p50
-            << ",\"latency_ms_p99\":" << p99 << ",\"latency_ms_max\":" << max << "}" << std::endl;
+            << ",\"seconds\":" << seconds
+            << ",\"delivered_per_s\":" << static_cast<double>(stats.received) / seconds
+            << ",\"latency_ms_p50\":" << p50 << ",\"latency_ms_p99\":" << p99
+            << ",\"latency_ms_max\":" << max << "}" << std::endl;
   guard.reset();
   ioc.stop();
   io.join();

@@ -19,7 +19,7 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ConfigType { kString, kInt, kBool, kStringList };
+enum class ConfigType { kString, kInt, kBool, kStringList, kObjectList };
 
 struct ConfigKey {
   std::string name;
@@ -44,6 +44,9 @@ class ConfigSchema {
                        std::string help = {});
   ConfigSchema& string_list(const std::string& name, std::vector<std::string> def,
                             std::string help = {});
+  // A list of JSON objects whose shape the module checks (check_config); from the environment,
+  // the variable holds the list as JSON text.
+  ConfigSchema& object_list(const std::string& name, nlohmann::json def, std::string help = {});
 
   const std::map<std::string, std::vector<ConfigKey>>& sections() const { return sections_; }
   const ConfigKey* find(const std::string& section, const std::string& key) const;

@@ -1,5 +1,6 @@
-// SHA-256 for checksums (migrations, blobs, uploads) and for storing tokens hashed; random hex
-// from the operating system's CSPRNG for names and tokens.
+// SHA-256 for checksums (migrations, blobs, uploads) and for storing tokens hashed; HMAC-SHA-256
+// for keyed hashes (single-use codes a short alphabet makes guessable offline); random hex and
+// random codes from the operating system's CSPRNG for names, tokens and codes.
 #pragma once
 
 #include <cstddef>
@@ -28,5 +29,10 @@ std::string sha256_hex(std::string_view bytes);
 std::string to_hex(const unsigned char* data, std::size_t size);
 // n random bytes from OpenSSL's CSPRNG, as 2n hex digits. Throws std::runtime_error if it fails.
 std::string random_hex(std::size_t n);
+// length characters drawn uniformly from alphabet (at most 256 distinct characters) by rejection
+// sampling over CSPRNG bytes: no modulo bias.
+std::string random_code(std::string_view alphabet, std::size_t length);
+// HMAC-SHA-256 of data under key, lower-case hex.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 }  // namespace carehub

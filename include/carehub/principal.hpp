@@ -3,7 +3,9 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,15 @@ struct Principal {
   }
   bool has_scope(const std::string& scope) const {
     return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+  }
+  // The account id of a user ("user:N"); nullopt for API tokens.
+  std::optional<std::int64_t> user_id() const {
+    if (kind != Kind::kUser || subject.rfind("user:", 0) != 0) return std::nullopt;
+    std::int64_t id = 0;
+    const char* end = subject.data() + subject.size();
+    auto [p, ec] = std::from_chars(subject.data() + 5, end, id);
+    if (ec != std::errc{} || p != end || id <= 0) return std::nullopt;
+    return id;
   }
 };
 

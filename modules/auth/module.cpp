@@ -29,6 +29,7 @@ void AuthModule::start(ModuleContext& ctx) {
   ctx.set_authenticator(
       [service = service_.get()](const Request& req) { return service->authenticate(req); });
   ctx.services.principals.install(service_.get());
+  ctx.services.accounts.install(service_.get());
   register_session_routes(ctx.router, *service_);
   register_admin_routes(ctx.router, *service_);
   register_key_routes(ctx.router, *service_);

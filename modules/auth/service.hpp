@@ -17,6 +17,7 @@
 #include "auth/password.hpp"
 #include "auth/revocations.hpp"
 #include "auth/token_cache.hpp"
+#include "carehub/accounts.hpp"
 #include "carehub/audit.hpp"
 #include "carehub/db.hpp"
 #include "carehub/http.hpp"
@@ -32,7 +33,7 @@ struct Session {
   User user;
 };
 
-class AuthService final : public PrincipalValidator {
+class AuthService final : public PrincipalValidator, public Accounts {
  public:
   AuthService(AuthConfig config, Database& db, AuditLog& audit, const Clock& clock);
   ~AuthService();
@@ -58,6 +59,11 @@ class AuthService final : public PrincipalValidator {
   // local access token not revoked since it was issued, the user still active, an API token not
   // revoked or expired (a row read each).
   bool still_valid(const Principal& principal) override;
+
+  // Accounts, for other modules (accounts.cpp).
+  std::optional<AccountInfo> find(Tx& tx, std::int64_t user_id) override;
+  std::optional<AccountInfo> find_by_email(Tx& tx, std::string_view email) override;
+  bool grant_role(Tx& tx, std::int64_t user_id, const std::string& role) override;
 
   Session login(const Request& request, const std::string& login, const std::string& password);
   Session refresh(const Request& request, const std::string& refresh_token);

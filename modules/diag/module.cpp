@@ -189,11 +189,21 @@ void DiagModule::start(ModuleContext& ctx) {
     if (!body.is_object())
       throw ApiError(ErrorCode::kValidationFailed, "body must be a JSON object");
     JobSpec spec;
-    spec.type = "diag.sleep";
-    spec.queue = "diag";
-    spec.payload = {
-        {"ms", sleep_ms_from(body.value("ms", nlohmann::json(0)), "ms")},
-        {"fail_times", sleep_ms_from(body.value("fail_times", nlohmann::json(0)), "fail_times")}};
+    if (body.contains("type")) {
+      // Any module's job, as its scheduler or another job would enqueue it: tests run a handler
+      // again (is it idempotent?) or now (a retention purge) without waiting for its schedule.
+      if (!body["type"].is_string() || !body.value("payload", nlohmann::json::object()).is_object())
+        throw ApiError(ErrorCode::kValidationFailed, "type must be a string, payload an object");
+      spec.type = body["type"].get<std::string>();
+      spec.queue = body.value("queue", std::string("default"));
+      spec.payload = body.value("payload", nlohmann::json::object());
+    } else {
+      spec.type = "diag.sleep";
+      spec.queue = "diag";
+      spec.payload = {
+          {"ms", sleep_ms_from(body.value("ms", nlohmann::json(0)), "ms")},
+          {"fail_times", sleep_ms_from(body.value("fail_times", nlohmann::json(0)), "fail_times")}};
+    }
     if (body.contains("idempotency_key")) {
       if (!body["idempotency_key"].is_string()) {
         throw ApiError(ErrorCode::kValidationFailed, "idempotency_key must be a string");

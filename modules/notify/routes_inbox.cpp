@@ -1,6 +1,4 @@
 // The inbox: a user's own notifications, never anyone else's (another user's id is a 404).
-#include <charconv>
-
 #include "carehub/error.hpp"
 #include "notify/routes.hpp"
 
@@ -29,13 +27,10 @@ std::int64_t since_of(const Request& req) {
 }  // namespace
 
 std::int64_t user_id_of(const Request& req) {
-  const std::string& s = req.principal->subject;
-  std::int64_t id = 0;
-  if (s.rfind("user:", 0) != 0 ||
-      std::from_chars(s.data() + 5, s.data() + s.size(), id).ec != std::errc{}) {
+  const auto id = req.principal->user_id();
+  if (!id)
     throw ApiError(ErrorCode::kForbidden, "notifications belong to users, not to API tokens");
-  }
-  return id;
+  return *id;
 }
 
 void register_inbox_routes(Router& r, NotifyContext& ctx) {

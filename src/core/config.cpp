@@ -21,6 +21,7 @@ std::string type_name(ConfigType t) {
     case ConfigType::kInt: return "an integer";
     case ConfigType::kBool: return "true or false";
     case ConfigType::kStringList: return "a list of strings";
+    case ConfigType::kObjectList: return "a list of objects";
   }
   return "?";
 }
@@ -40,6 +41,10 @@ nlohmann::json check_value(const std::string& path, const ConfigKey& key, const 
     case ConfigType::kStringList:
       ok = v.is_array() &&
            std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
+      break;
+    case ConfigType::kObjectList:
+      ok = v.is_array() &&
+           std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_object(); });
       break;
   }
   if (!ok) {
@@ -138,6 +143,10 @@ nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw,
       }
       (void)var;
       return list;
+    }
+    case ConfigType::kObjectList: {
+      auto parsed = nlohmann::json::parse(raw, nullptr, false);
+      return parsed.is_discarded() ? nlohmann::json(raw) : parsed;
     }
   }
   return raw;

@@ -38,6 +38,18 @@ ConfigSchema& ConfigSchema::string_list(const std::string& name, std::vector<std
       {name, ConfigType::kStringList, def, false, INT64_MIN, INT64_MAX, {}, std::move(help)});
 }
 
+ConfigSchema& ConfigSchema::object_list(const std::string& name, nlohmann::json def,
+                                        std::string help) {
+  return key({name,
+              ConfigType::kObjectList,
+              std::move(def),
+              false,
+              INT64_MIN,
+              INT64_MAX,
+              {},
+              std::move(help)});
+}
+
 const ConfigKey* ConfigSchema::find(const std::string& section, const std::string& key) const {
   auto it = sections_.find(section);
   if (it == sections_.end()) return nullptr;

@@ -1,6 +1,7 @@
 #include "carehub/hash.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <stdexcept>
@@ -48,6 +49,35 @@ std::string random_hex(std::size_t n) {
     throw std::runtime_error("no randomness available");
   }
   return to_hex(reinterpret_cast<const unsigned char*>(bytes.data()), n);
+}
+
+std::string random_code(std::string_view alphabet, std::size_t length) {
+  if (alphabet.empty() || alphabet.size() > 256)
+    throw std::invalid_argument("random_code: alphabet must hold 1 to 256 characters");
+  // Bytes at or above the largest multiple of the alphabet's size are thrown away.
+  const unsigned limit = 256 - (256 % alphabet.size());
+  std::string out;
+  out.reserve(length);
+  unsigned char buffer[64];
+  while (out.size() < length) {
+    if (RAND_bytes(buffer, sizeof buffer) != 1) throw std::runtime_error("no randomness available");
+    for (unsigned char b : buffer) {
+      if (b >= limit) continue;
+      out.push_back(alphabet[b % alphabet.size()]);
+      if (out.size() == length) break;
+    }
+  }
+  return out;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len)) {
+    throw std::runtime_error("HMAC-SHA-256 failed");
+  }
+  return to_hex(digest, len);
 }
 
 std::string sha256_hex(std::string_view bytes) {

@@ -348,6 +348,10 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       }
     }
     if (resp->live && route) {  // the connection becomes a WebSocket or an event stream
+      // The request buffer (4 KiB and more) is not read again: a live connection may last hours,
+      // and 10,000 of them should not each keep one.
+      buffer.clear();
+      buffer.shrink_to_fit();
       const auto started_live = SteadyClock::now();
       co_await run_live(host, *conn, parser.get(), req, resp->live);
       const double live_seconds =

@@ -1,0 +1,38 @@
+// People's accounts as other modules see them: who an account is and what roles it holds, and
+// the one change another module may make to it (a role earned through that module's own rules,
+// such as redeeming a health-security id). The auth module provides it; every call runs inside
+// the caller's unit of work so the change commits or rolls back with the caller's own.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "carehub/db.hpp"
+
+namespace carehub {
+
+struct AccountInfo {
+  std::int64_t id = 0;
+  std::optional<std::string> email;
+  std::optional<std::string> username;
+  std::vector<std::string> roles;
+  std::string language = "en";  // en or es: the language texts shown to this person use
+  bool active = false;
+};
+
+class Accounts {
+ public:
+  virtual ~Accounts() = default;
+  virtual std::optional<AccountInfo> find(Tx& tx, std::int64_t user_id) = 0;
+  // Case-insensitive.
+  virtual std::optional<AccountInfo> find_by_email(Tx& tx, std::string_view email) = 0;
+  // Adds a known role. Returns false when the account already held it (nothing changes). Access
+  // tokens issued before are revoked once tx commits, as for any role change: the next refresh
+  // carries the new role. Throws std::invalid_argument for an unknown role or account.
+  virtual bool grant_role(Tx& tx, std::int64_t user_id, const std::string& role) = 0;
+};
+
+}  // namespace carehub

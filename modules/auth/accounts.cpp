@@ -1,0 +1,48 @@
+// The accounts other modules see (carehub/accounts.hpp): a user's identity and roles, and a role
+// granted through another module's own rule, revoking access tokens like any role change.
+#include <algorithm>
+#include <stdexcept>
+
+#include "auth/service.hpp"
+
+namespace carehub::auth {
+namespace {
+
+AccountInfo info_of(const User& u) {
+  return AccountInfo{u.id, u.email, u.username, u.roles, u.language, u.active()};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::optional<AccountInfo> AuthService::find(Tx& tx, std::int64_t user_id) {
+  auto user = store_.find_user(tx, user_id);
+  if (!user) return std::nullopt;
+  return info_of(*user);
+}
+
+std::optional<AccountInfo> AuthService::find_by_email(Tx& tx, std::string_view email) {
+  auto user = store_.find_by_login(tx, email);
+  if (!user || !user->email || lower(*user->email) != lower(email)) return std::nullopt;
+  return info_of(*user);
+}
+
+bool AuthService::grant_role(Tx& tx, std::int64_t user_id, const std::string& role) {
+  if (!is_known_role(role)) throw std::invalid_argument("unknown role '" + role + "'");
+  auto user = store_.find_user(tx, user_id);
+  if (!user) throw std::invalid_argument("no user " + std::to_string(user_id));
+  if (user->has_role(role)) return false;
+  UserPatch patch;
+  patch.roles = user->roles;
+  patch.roles->push_back(role);
+  store_.update_user(tx, user_id, patch);
+  revoke_access(tx, user_id);
+  return true;
+}
+
+}  // namespace carehub::auth
