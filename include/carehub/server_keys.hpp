@@ -15,7 +15,9 @@ namespace carehub {
 class ServerKey {
  public:
   ServerKey(Database& db, std::string name) : db_(db), name_(std::move(name)) {}
-  // The key's bytes (as 64 hex digits). Throws DbError when the database cannot be reached.
+  // The key's bytes (as 64 hex digits). The first call runs its own unit of work: call it before
+  // opening one (a write inside another would deadlock on SQLite). Throws DbError when the
+  // database cannot be reached.
   const std::string& get();
   // HMAC-SHA-256 of data under this key, in hex.
   std::string hash(std::string_view data);

@@ -181,8 +181,9 @@ std::pair<std::string, std::int64_t> TracingService::create_code(const Request& 
   limit(code_limiter_, std::to_string(user_id), "status-change codes");
   const auto code = random_code(kCodeAlphabet, settings_.code_length);
   Code c{user_id, status_id, changed_on_ms, comment, now + settings_.code_ttl_ms};
+  const auto hash = code_key_.hash("code:" + code);  // may read the key: not inside the unit
   db_.transact([&](Tx& tx) {
-    store_.add_code(tx, code_key_.hash("code:" + code), c, now);
+    store_.add_code(tx, hash, c, now);
     AuditEvent e = AuditLog::from_request(request, "tracing.code.create", "tracing", "");
     e.detail = {{"status_id", status_id}};
     audit_.record(tx, e);

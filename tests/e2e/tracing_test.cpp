@@ -66,6 +66,14 @@ void run_tracing_flow(ServerOptions options) {
   auto db = open_test_database(server->database_url());
   const auto admin = login(http, kAdmin);
 
+  // A medical account the admin made creates a code first thing: the server key is made on that
+  // first use (outside the code's own transaction).
+  add_user(http, admin, "doctor@clinic.example", {"user", "medical"});
+  auto first_code = http.post_json("/api/v1/tracing/status-changes",
+                                   {{"status_id", 2}, {"status_changed_on", now_ms()}},
+                                   bearer(login(http, "doctor@clinic.example")));
+  CHECK(first_code.status == 201);
+
   // Self-registration as role user, no email; a profile with a broadcast token and the states.
   auto alice = sign_up(http, "alice");
   auto bob = sign_up(http, "bob");
