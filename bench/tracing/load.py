@@ -4,8 +4,8 @@
 
 1. One infected user uploads MEETINGS meetings with CONTACTS distinct contacts (random users from
    TOKENS_FILE, all Healthy) through a medical code; prints the time from sending the accept to the
-   last exposure committed (the last exposure job's finish, read from the database: an upper
-   bound) and to the last alert notification written.
+   last exposure committed (when a reader of the database polling every 10 ms sees every exposure
+   applied: an upper bound) and to the last alert notification written (inside its transaction).
 2. ACCEPTS more accepts with ACCEPT_MEETINGS meetings each, from THREADS clients at once; prints
    accepts/s.
 Prints one JSON line of figures.
@@ -80,17 +80,17 @@ def main():
         if time.time() > deadline:
             raise SystemExit(f"only {changed} of {n_contacts} exposures applied after 300 s")
         time.sleep(0.01)
+    # The last exposure's transaction has committed when a reader sees it: an upper bound of the
+    # commit time (the poll is every 10 ms, plus the read itself).
     seen = time.time()
-    last_job = db.execute("SELECT MAX(updated_at_ms) FROM jobs WHERE type = 'tracing.expose'").fetchone()[0]
     last_alert = db.execute(
         "SELECT MAX(created_at_ms), COUNT(*) FROM notifications WHERE type = 'tracing.exposure'").fetchone()
     figures = {
         "meetings": n_meetings, "contacts": n_contacts,
         "accept_answer_ms": round((answered - sent) * 1000, 1),
-        "to_last_exposure_committed_ms": round(last_job - sent * 1000, 1),
+        "to_last_exposure_committed_ms": round((seen - sent) * 1000, 1),
         "to_last_alert_written_ms": round(last_alert[0] - sent * 1000, 1),
         "alerts": last_alert[1],
-        "seen_by_poller_ms": round((seen - sent) * 1000, 1),
     }
 
     # Accept throughput: codes made first, then THREADS clients accept in parallel.
