@@ -1,6 +1,7 @@
 #include "modules.hpp"
 
 #include "auth/module.hpp"
+#include "cases/module.hpp"
 #include "diag/module.hpp"
 #include "dicom/module.hpp"
 #include "empi/module.hpp"
@@ -16,6 +17,7 @@ std::vector<std::unique_ptr<Module>> make_modules() {
   modules.push_back(std::make_unique<empi::EmpiModule>());
   modules.push_back(std::make_unique<dicom::DicomModule>());
   modules.push_back(std::make_unique<tracing::TracingModule>());
+  modules.push_back(std::make_unique<cases::CasesModule>());
   modules.push_back(std::make_unique<diag::DiagModule>());
   return modules;
 }

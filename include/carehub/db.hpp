@@ -60,6 +60,12 @@ class Row {
 
 using Rows = std::vector<Row>;
 
+// A parameter that is SQL NULL when the value is absent.
+template <typename T>
+Param nullable(const std::optional<T>& value) {
+  return value ? Param(*value) : Param(nullptr);
+}
+
 class Tx {
  public:
   virtual ~Tx() = default;

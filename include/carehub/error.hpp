@@ -24,6 +24,7 @@ enum class ErrorCode {
   kConflict,
   kGone,
   kPayloadTooLarge,
+  kRangeNotSatisfiable,
   kUnsupportedMediaType,
   kHeadersTooLarge,
   kTooManyRequests,

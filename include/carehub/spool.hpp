@@ -17,6 +17,11 @@ class SpooledBody {
  public:
   // A new empty file in dir (created 0700 if missing). Throws std::system_error.
   static std::shared_ptr<SpooledBody> create(const std::string& dir);
+  // A new file in dir holding bytes [offset, offset + length) of the file at from (one part of a
+  // spooled multipart upload), finished, its SHA-256 computed on the way. Throws
+  // std::runtime_error when from cannot be read, std::system_error when dir cannot be written.
+  static std::shared_ptr<SpooledBody> copy_of(const std::string& from, std::uint64_t offset,
+                                              std::uint64_t length, const std::string& dir);
   ~SpooledBody();
   SpooledBody(const SpooledBody&) = delete;
   SpooledBody& operator=(const SpooledBody&) = delete;

@@ -87,10 +87,6 @@ CreateUserResult refused(CreateUserResult::Status status, std::string field, std
   return r;
 }
 
-Param optional_param(const std::optional<std::string>& value) {
-  return value ? Param(*value) : Param(nullptr);
-}
-
 }  // namespace
 
 std::string lower_ascii(std::string_view text) {
@@ -154,9 +150,9 @@ CreateUserResult AuthStore::create_user(Tx& tx, const NewUser& nu) {
       "first_name, last_name, language, roles, status, failed_logins, created_at_ms, "
       "updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11) "
       "ON CONFLICT DO NOTHING RETURNING id",
-      {optional_param(nu.email), optional_param(email_lower), optional_param(nu.username),
-       optional_param(username_lower), optional_param(nu.password_hash), nu.first_name,
-       nu.last_name, nu.language, roles_json(nu.roles), nu.status, now});
+      {nullable(nu.email), nullable(email_lower), nullable(nu.username), nullable(username_lower),
+       nullable(nu.password_hash), nu.first_name, nu.last_name, nu.language, roles_json(nu.roles),
+       nu.status, now});
   if (!inserted) {
     if (email_lower && tx.query_one("SELECT 1 FROM users WHERE email_lower = $1", {*email_lower})) {
       return refused(S::kEmailTaken, "email", "a user with this email already exists");

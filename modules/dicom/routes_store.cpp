@@ -1,9 +1,6 @@
 // Uploads: STOW-RS (multipart/related, many instances a request) and a plain POST of one
 // application/dicom body. Both spool the request to disk first; every instance is staged in a
 // file of its own, which becomes the stored blob.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <vector>
 
 #include "carehub/error.hpp"
@@ -15,7 +12,6 @@ namespace carehub::dicom {
 namespace {
 
 constexpr std::size_t kMaxStowParts = 10000;
-constexpr std::size_t kCopyChunk = 256 * 1024;
 
 // DICOM failure reasons (PS3.4 C.4.2.1.4, PS3.18 I.2.2) for a STOW-RS answer.
 constexpr int kFailureCannotUnderstand = 0xC000;
@@ -34,31 +30,6 @@ bool is_dicom_media_type(std::string_view content_type) {
   std::string media = lower(std::string(content_type.substr(0, content_type.find(';'))));
   std::erase_if(media, [](char c) { return c == ' ' || c == '\t'; });
   return media.empty() || media == "application/dicom";
-}
-
-// Copies [offset, offset + length) of the spooled request into a staging file of its own.
-std::shared_ptr<SpooledBody> stage(const std::string& from, std::uint64_t offset,
-                                   std::uint64_t length, const std::string& dir) {
-  auto staged = SpooledBody::create(dir);
-  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot read the spooled upload");
-  std::vector<char> buf(kCopyChunk);
-  try {
-    while (length > 0) {
-      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length));
-      const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
-      if (n <= 0) throw std::runtime_error("cannot read the spooled upload");
-      staged->append(buf.data(), static_cast<std::size_t>(n));
-      offset += static_cast<std::uint64_t>(n);
-      length -= static_cast<std::uint64_t>(n);
-    }
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-  staged->finish();
-  return staged;
 }
 
 int failure_reason(IngestStatus status) {
@@ -113,7 +84,8 @@ Response stow(DicomContext& ctx, Request& req) {
       result.reason =
           "part " + std::to_string(i + 1) + " is " + part.content_type + ", not application/dicom";
     } else {
-      auto staged = stage(req.spooled->path(), part.offset, part.length, ctx.staging_dir);
+      auto staged =
+          SpooledBody::copy_of(req.spooled->path(), part.offset, part.length, ctx.staging_dir);
       result = ctx.ingestor.ingest(staged->path(), source, required_study, &staged->sha256());
       if (result.status == IngestStatus::kStored) staged->release();  // moved into the store
     }

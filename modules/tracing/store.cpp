@@ -5,10 +5,6 @@
 namespace carehub::tracing {
 namespace {
 
-Param opt(const std::optional<std::int64_t>& v) {
-  return v ? Param(*v) : Param(nullptr);
-}
-
 Profile profile_from(const Row& r) {
   return Profile{r.integer(0), static_cast<int>(r.integer(1)), r.integer(2), r.text(3)};
 }
@@ -65,7 +61,7 @@ void TracingStore::add_token(Tx& tx, const std::string& token_hash, std::int64_t
   tx.exec(
       "INSERT INTO tracing_tokens (token_hash, user_id, day) VALUES ($1, $2, $3) "
       "ON CONFLICT (token_hash) DO NOTHING",
-      {token_hash, user_id, opt(day)});
+      {token_hash, user_id, nullable(day)});
 }
 
 std::optional<TokenOwner> TracingStore::token_owner(Tx& tx, const std::string& token_hash) {

@@ -22,6 +22,7 @@ constexpr Entry entry(ErrorCode code) {
     case ErrorCode::kConflict: return {409, "conflict"};
     case ErrorCode::kGone: return {410, "gone"};
     case ErrorCode::kPayloadTooLarge: return {413, "payload_too_large"};
+    case ErrorCode::kRangeNotSatisfiable: return {416, "range_not_satisfiable"};
     case ErrorCode::kUnsupportedMediaType: return {415, "unsupported_media_type"};
     case ErrorCode::kHeadersTooLarge: return {431, "header_too_large"};
     case ErrorCode::kTooManyRequests: return {429, "too_many_requests"};

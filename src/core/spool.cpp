@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
+#include <vector>
 
 #include "carehub/hash.hpp"
 
@@ -26,6 +29,30 @@ void ensure_dir(const std::string& dir) {
 }
 
 }  // namespace
+
+std::shared_ptr<SpooledBody> SpooledBody::copy_of(const std::string& from, std::uint64_t offset,
+                                                  std::uint64_t length, const std::string& dir) {
+  auto copy = create(dir);
+  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read the spooled upload");
+  std::vector<char> buf(256 * 1024);
+  try {
+    while (length > 0) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length));
+      const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
+      if (n <= 0) throw std::runtime_error("cannot read the spooled upload");
+      copy->append(buf.data(), static_cast<std::size_t>(n));
+      offset += static_cast<std::uint64_t>(n);
+      length -= static_cast<std::uint64_t>(n);
+    }
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  copy->finish();
+  return copy;
+}
 
 std::shared_ptr<SpooledBody> SpooledBody::create(const std::string& dir) {
   ensure_dir(dir);

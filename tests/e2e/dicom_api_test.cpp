@@ -47,14 +47,6 @@ std::set<std::string> study_uids(const HttpResponse& r) {
   return out;
 }
 
-long peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 std::size_t files_under(const std::string& dir) {
   std::size_t n = 0;
   std::error_code ec;

@@ -146,15 +146,6 @@ TEST_CASE("headers over server.max_header_bytes are 431", "[e2e]") {
 
 namespace {
 
-long peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 std::size_t files_in(const std::string& dir) {
   std::size_t n = 0;
   std::error_code ec;

@@ -110,6 +110,9 @@ class JobProbe {
 // "state=running attempts=1 ..." for failure messages.
 std::string describe(const std::optional<JobInfo>& job);
 
+// The process's peak resident memory (VmHWM) in KiB; -1 when it cannot be read.
+long peak_rss_kib(pid_t pid);
+
 // Polls pred every 20 ms until it is true or the timeout passes; returns its last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 

@@ -1,0 +1,31 @@
+// A stored object sent as an HTTP download: Content-Type, Content-Disposition (attachment, with
+// the name as given, safely quoted and in RFC 5987 form), an ETag from its SHA-256, 304 for a
+// matching If-None-Match, one byte range (Range: bytes=a-b, a- or -n) as 206 with Content-Range,
+// 416 for a range past the end; streamed from the file (or the store's stream), never read into
+// memory. Several ranges in one request get the whole object (RFC 9110 allows it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "carehub/blob.hpp"
+#include "carehub/http.hpp"
+
+namespace carehub {
+
+struct Download {
+  std::string key;  // in the blob store
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::string content_type;
+  std::string filename;  // shown to the person saving it
+};
+
+// Throws ApiError(kNotFound) when the object is missing from the store, kRangeNotSatisfiable for
+// a range that starts past the end, kBadRequest for a malformed Range.
+Response download_response(const Request& request, BlobStore& blobs, const Download& download);
+
+// attachment; filename="..."; filename*=UTF-8''...
+std::string content_disposition(const std::string& filename);
+
+}  // namespace carehub

@@ -1,0 +1,32 @@
+#include "cases/module.hpp"
+
+#include "cases/service.hpp"
+
+namespace carehub::cases {
+
+CasesModule::CasesModule() = default;
+CasesModule::~CasesModule() = default;
+
+void CasesModule::add_config_schema(ConfigSchema& schema) const {
+  schema.section("cases")
+      .integer("max_document_bytes", 2LL << 30, 1, 1LL << 40, "the largest document accepted")
+      .integer("link_ttl_s", 300, 1, 86400, "how long a signed download link works")
+      .integer("group_max_bytes", 1 << 20, 1024, 64 << 20,
+               "the largest resource group (JSON) a case may hold");
+}
+
+void CasesModule::start(ModuleContext& ctx) {
+  const auto& s = ctx.config.section("cases");
+  CasesSettings settings;
+  settings.max_document_bytes = s["max_document_bytes"].get<std::uint64_t>();
+  settings.link_ttl_ms = s["link_ttl_s"].get<std::int64_t>() * 1000;
+  settings.group_max_bytes = s["group_max_bytes"].get<std::size_t>();
+  settings.upload_dir = ctx.config.section("server")["upload_dir"].get<std::string>();
+  service_ = std::make_unique<CasesService>(std::move(settings), ctx);
+  register_case_routes(ctx.router, *service_);
+  register_share_routes(ctx.router, *service_);
+  register_document_routes(ctx.router, *service_);
+  register_i18n_routes(ctx.router, *service_);
+}
+
+}  // namespace carehub::cases

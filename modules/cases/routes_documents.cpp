@@ -1,0 +1,263 @@
+// A case's documents: uploaded by its owner (multipart, or a raw body with ?name=), streamed to
+// disk and into the owner's private blob namespace (cases/{subject}/{case}/...), listed and
+// downloaded (Range, ETag) by the owner and accepted recipients, and reachable for five minutes
+// through a signed link that needs no session and stops working on expiry, on revocation of the
+// share and on deletion.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <fstream>
+
+#include "carehub/download.hpp"
+#include "carehub/error.hpp"
+#include "carehub/hash.hpp"
+#include "carehub/multipart.hpp"
+#include "cases/service.hpp"
+
+namespace carehub::cases {
+namespace {
+
+std::int64_t id_param(const Request& req, const char* name, const char* what) {
+  return parse_positive_id(req.param(name), what, ErrorCode::kNotFound);
+}
+
+nlohmann::json document_json(const DocumentRow& d) {
+  return {{"id", std::to_string(d.id)},
+          {"case_id", std::to_string(d.case_id)},
+          {"name", d.name},
+          {"content_type", d.content_type},
+          {"size", d.size},
+          {"sha256", d.sha256},
+          {"created_at", format_rfc3339_ms(d.created_at_ms)}};
+}
+
+void check_name(const std::string& name) {
+  if (name.empty() || name.size() > 255 || std::any_of(name.begin(), name.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      }))
+    throw ApiError(ErrorCode::kValidationFailed,
+                   "the document's name must be 1 to 255 bytes without control characters");
+}
+
+std::string media_type_or_default(std::string_view type) {
+  std::string t(type);
+  if (t.empty() || t.size() > 200 ||
+      std::any_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+    return "application/octet-stream";
+  return t;
+}
+
+struct Upload {
+  std::shared_ptr<SpooledBody> file;
+  std::string name, content_type;
+};
+
+// The uploaded document: the "file" part (or the first part with a filename) of a multipart
+// form, or the whole body with ?name=.
+Upload upload_of(Request& req, const CasesSettings& settings) {
+  if (!req.spooled) throw ApiError(ErrorCode::kValidationFailed, "the request has no body");
+  const auto content_type = std::string(req.header("content-type").value_or(""));
+  Upload up;
+  if (auto mp = parse_multipart_content_type(content_type)) {
+    std::optional<MultipartPart> file;
+    std::string name_field;
+    try {
+      for (auto& part : scan_multipart(req.spooled->path(), mp->boundary, 16)) {
+        if (!file && (part.name == "file" || part.filename)) {
+          file = std::move(part);
+        } else if (part.name == "name" && part.length <= 255) {
+          std::ifstream in(req.spooled->path(), std::ios::binary);
+          in.seekg(static_cast<std::streamoff>(part.offset));
+          name_field.resize(part.length);
+          in.read(name_field.data(), static_cast<std::streamsize>(part.length));
+          name_field.resize(static_cast<std::size_t>(in.gcount()));
+        }
+      }
+    } catch (const MultipartError& e) {
+      throw ApiError(ErrorCode::kBadRequest, std::string("multipart body: ") + e.what());
+    }
+    if (!file) throw ApiError(ErrorCode::kValidationFailed, "the form has no 'file' part");
+    if (file->length > settings.max_document_bytes)
+      throw ApiError(
+          ErrorCode::kPayloadTooLarge,
+          fmt::format("a document may hold at most {} bytes", settings.max_document_bytes));
+    up.name = !name_field.empty() ? name_field : file->filename.value_or("");
+    up.content_type = media_type_or_default(file->content_type);
+    up.file =
+        SpooledBody::copy_of(req.spooled->path(), file->offset, file->length, settings.upload_dir);
+  } else {
+    up.name = req.query_param("name").value_or("");
+    if (up.name.empty())
+      throw ApiError(ErrorCode::kValidationFailed,
+                     "send a multipart form with a 'file' part, or the raw body with ?name=");
+    up.content_type = media_type_or_default(content_type);
+    up.file = req.spooled;
+  }
+  check_name(up.name);
+  return up;
+}
+
+}  // namespace
+
+void register_document_routes(Router& r, CasesService& svc) {
+  RouteOptions upload_options;
+  upload_options.spool_body = true;
+  upload_options.body_limit = svc.settings().max_document_bytes + 64 * 1024;  // multipart framing
+  r.add(
+      Method::kPost, "/api/v1/cases/{id}/documents", case_access(),
+      [&svc](Request& req) {
+        const auto me = svc.caller(req);
+        const auto id = id_param(req, "id", "case id");
+        // Who may upload is checked before the bytes are copied anywhere.
+        const auto owner = svc.db().transact(
+            [&](Tx& tx) { return svc.access(tx, id, me, true).row.subject; }, TxMode::kRead);
+        auto up = upload_of(req, svc.settings());
+        const auto key = fmt::format("cases/{}/{}/{}", owner, id, random_hex(16));
+        const auto sha = up.file->sha256();
+        const auto size = up.file->size();
+        const auto path = up.file->release();
+        svc.blobs().adopt(key, path, sha);
+        try {
+          auto doc = svc.db().transact([&](Tx& tx) {
+            svc.access(tx, id, me, true);
+            DocumentRow d{0,
+                          id,
+                          up.name,
+                          up.content_type,
+                          static_cast<std::int64_t>(size),
+                          sha,
+                          key,
+                          svc.clock().now_ms()};
+            d.id = svc.store().add_document(tx, d);
+            svc.store().touch_case(tx, id, std::nullopt, d.created_at_ms);
+            for (const auto& s : svc.store().shares_of_case(tx, id)) {
+              if (s.status == "accepted")
+                svc.notify(
+                    tx, s.recipient_user_id, "document",
+                    {{"case_id", std::to_string(id)}, {"document_id", std::to_string(d.id)}});
+            }
+            auto e =
+                AuditLog::from_request(req, "case.document.upload", "case", std::to_string(id));
+            e.detail = {{"document_id", d.id}, {"size", size}};
+            svc.audit().record(tx, e);
+            return d;
+          });
+          return Response::json(document_json(doc), 201);
+        } catch (...) {
+          svc.blobs().remove(key);  // never stored: nothing may point at it
+          throw;
+        }
+      },
+      upload_options);
+
+  r.add(Method::kGet, "/api/v1/cases/{id}/documents", case_access(), [&svc](Request& req) {
+    const auto me = svc.caller(req);
+    const auto id = id_param(req, "id", "case id");
+    return Response::json(svc.db().transact([&](Tx& tx) {
+      svc.access(tx, id, me, false);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& d : svc.store().documents(tx, id)) list.push_back(document_json(d));
+      svc.audit().record(
+          tx, AuditLog::from_request(req, "case.document.list", "case", std::to_string(id)));
+      return nlohmann::json{{"documents", list}};
+    }));
+  });
+
+  r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}", case_access(), [&svc](Request& req) {
+    const auto me = svc.caller(req);
+    const auto id = id_param(req, "id", "case id");
+    const auto doc_id = id_param(req, "doc", "document id");
+    const auto doc = svc.db().transact([&](Tx& tx) {
+      svc.access(tx, id, me, false);
+      auto d = svc.store().document(tx, id, doc_id);
+      if (!d) throw ApiError(ErrorCode::kNotFound, fmt::format("no document {}", doc_id));
+      auto e = AuditLog::from_request(req, "case.document.download", "case", std::to_string(id));
+      e.detail = {{"document_id", doc_id}};
+      svc.audit().record(tx, e);
+      return *d;
+    });
+    return download_response(req, svc.blobs(),
+                             Download{doc.blob_key, static_cast<std::uint64_t>(doc.size),
+                                      doc.sha256, doc.content_type, doc.name});
+  });
+
+  r.add(Method::kDelete, "/api/v1/cases/{id}/documents/{doc}", case_access(), [&svc](Request& req) {
+    const auto me = svc.caller(req);
+    const auto id = id_param(req, "id", "case id");
+    const auto doc_id = id_param(req, "doc", "document id");
+    const auto key = svc.db().transact([&](Tx& tx) {
+      svc.access(tx, id, me, true);
+      auto d = svc.store().document(tx, id, doc_id);
+      if (!d) throw ApiError(ErrorCode::kNotFound, fmt::format("no document {}", doc_id));
+      svc.store().delete_document(tx, doc_id);
+      svc.store().touch_case(tx, id, std::nullopt, svc.clock().now_ms());
+      auto e = AuditLog::from_request(req, "case.document.delete", "case", std::to_string(id));
+      e.detail = {{"document_id", doc_id}};
+      svc.audit().record(tx, e);
+      return d->blob_key;
+    });
+    svc.blobs().remove(key);
+    return Response::no_content();
+  });
+
+  r.add(Method::kPost, "/api/v1/cases/{id}/documents/{doc}/link", case_access(),
+        [&svc](Request& req) {
+          const auto me = svc.caller(req);
+          const auto id = id_param(req, "id", "case id");
+          const auto doc_id = id_param(req, "doc", "document id");
+          const auto expires = svc.clock().now_ms() + svc.settings().link_ttl_ms;
+          svc.db().transact([&](Tx& tx) {
+            svc.access(tx, id, me, false);
+            if (!svc.store().document(tx, id, doc_id))
+              throw ApiError(ErrorCode::kNotFound, fmt::format("no document {}", doc_id));
+            auto e = AuditLog::from_request(req, "case.document.link", "case", std::to_string(id));
+            e.detail = {{"document_id", doc_id}};
+            svc.audit().record(tx, e);
+          });
+          return Response::json({{"url", svc.sign_link(id, doc_id, me.user_id, expires)},
+                                 {"expires_at", format_rfc3339_ms(expires)}},
+                                201);
+        });
+
+  // The signed link: no session; the signature, the expiry and the signer's access right now.
+  r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}/content", Access::open(),
+        [&svc](Request& req) {
+          const auto id = id_param(req, "id", "case id");
+          const auto doc_id = id_param(req, "doc", "document id");
+          const auto number = [&](const char* name) -> std::int64_t {
+            const auto v = req.query_param(name);
+            std::int64_t n = 0;
+            if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc{})
+              throw ApiError(ErrorCode::kForbidden, "this link is not valid");
+            return n;
+          };
+          const auto user = number("user");
+          const auto expires = number("expires");
+          if (!svc.link_signature_ok(id, doc_id, user, expires,
+                                     req.query_param("signature").value_or("")))
+            throw ApiError(ErrorCode::kForbidden, "this link is not valid");
+          if (svc.clock().now_ms() >= expires)
+            throw ApiError(ErrorCode::kGone, "this link has expired; ask for a new one");
+          const Caller signer{user, svc.subject_of(user), false};
+          const auto doc = svc.db().transact([&](Tx& tx) {
+            try {
+              svc.access(tx, id, signer, false);
+            } catch (const ApiError&) {
+              throw ApiError(ErrorCode::kNotFound, "this link no longer leads anywhere");
+            }
+            auto d = svc.store().document(tx, id, doc_id);
+            if (!d) throw ApiError(ErrorCode::kNotFound, "this link no longer leads anywhere");
+            AuditEvent e =
+                AuditLog::from_request(req, "case.document.download", "case", std::to_string(id));
+            e.actor = "user:" + std::to_string(user);
+            e.detail = {{"document_id", doc_id}, {"via", "signed link"}};
+            svc.audit().record(tx, e);
+            return *d;
+          });
+          return download_response(req, svc.blobs(),
+                                   Download{doc.blob_key, static_cast<std::uint64_t>(doc.size),
+                                            doc.sha256, doc.content_type, doc.name});
+        });
+}
+
+}  // namespace carehub::cases

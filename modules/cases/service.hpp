@@ -1,0 +1,101 @@
+// Medical cases: who may see and change a case, its pseudonymous subjects, sharing under Dx29's
+// rules, documents and their signed links, literals per language. Routes call it; SQL is in the
+// store.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "carehub/module.hpp"
+#include "carehub/server_keys.hpp"
+#include "cases/store.hpp"
+
+namespace carehub::cases {
+
+struct CasesSettings {
+  std::uint64_t max_document_bytes = 2ULL << 30;
+  std::int64_t link_ttl_ms = 300'000;
+  std::size_t group_max_bytes = 1 << 20;
+  std::string upload_dir;
+};
+
+enum class CaseRole { kOwner, kRecipient };
+
+struct CaseAccess {
+  CaseRow row;
+  CaseRole role = CaseRole::kOwner;
+};
+
+// The caller as the cases module sees them: account id, pseudonym, roles.
+struct Caller {
+  std::int64_t user_id = 0;
+  std::string subject;
+  bool physician = false;
+};
+
+class CasesService {
+ public:
+  CasesService(CasesSettings settings, ModuleContext& ctx);
+
+  const CasesSettings& settings() const { return settings_; }
+  Database& db() { return db_; }
+  BlobStore& blobs() { return blobs_; }
+  AuditLog& audit() { return audit_; }
+  const Clock& clock() const { return clock_; }
+  CasesStore& store() { return store_; }
+
+  // The signed-in caller, with their pseudonym computed before any unit of work (the server key
+  // may be read on first use). 403 for API tokens.
+  Caller caller(const Request& request);
+  // A pseudonym inside a unit of work (the key is loaded by then: caller() ran first).
+  std::string subject_of(std::int64_t user_id);
+
+  // Inside tx: the case as the caller may use it. 404 when it does not exist or the caller has
+  // no access (not revealing which); a deleted case only for its owner and only when
+  // allow_deleted; 403 when owner_only and the caller is a recipient.
+  CaseAccess access(Tx& tx, std::int64_t case_id, const Caller& caller, bool owner_only,
+                    bool allow_deleted = false);
+  nlohmann::json case_json(Tx& tx, const CaseAccess& access);
+
+  // Shares (Dx29's rules; see README).
+  nlohmann::json share(const Request& request, std::int64_t case_id, const std::string& email);
+  nlohmann::json approve_share(const Request& request, std::int64_t case_id, std::int64_t share_id);
+  nlohmann::json accept_share(const Request& request, std::int64_t share_id);
+  void revoke_share(const Request& request, std::int64_t case_id, std::int64_t share_id);
+  // Recomputes the owner's view of the status from the shares (never for a deleted case).
+  void refresh_status(Tx& tx, std::int64_t case_id);
+
+  // Signed download links: the URL path with its query.
+  std::string sign_link(std::int64_t case_id, std::int64_t doc_id, std::int64_t user_id,
+                        std::int64_t expires_ms);
+  bool link_signature_ok(std::int64_t case_id, std::int64_t doc_id, std::int64_t user_id,
+                         std::int64_t expires_ms, const std::string& signature);
+
+  // Literals: the shipped file for lang with an admin's changes over it.
+  nlohmann::json literals(Tx& tx, const std::string& lang);
+  static bool known_language(const std::string& lang) { return lang == "en" || lang == "es"; }
+  // Publishes a notification of kind (invitation, approval, accepted, revoked, document) to user,
+  // in their language, inside tx. Nothing when the notify module is off.
+  void notify(Tx& tx, std::int64_t user_id, const std::string& kind, const nlohmann::json& data);
+
+ private:
+  CasesSettings settings_;
+  Database& db_;
+  BlobStore& blobs_;
+  AuditLog& audit_;
+  const Clock& clock_;
+  Services& services_;
+  CasesStore store_;
+  ServerKey subject_key_, link_key_;
+};
+
+// Who may call the cases routes: patients and physicians (an admin has no access to medical data).
+Access case_access();
+
+void register_case_routes(Router& router, CasesService& service);
+void register_share_routes(Router& router, CasesService& service);
+void register_document_routes(Router& router, CasesService& service);
+void register_i18n_routes(Router& router, CasesService& service);
+
+}  // namespace carehub::cases
