@@ -62,6 +62,7 @@ CREATE TABLE case_documents (
   created_at_ms BIGINT NOT NULL
 );
 CREATE INDEX case_documents_case ON case_documents (case_id);
+CREATE INDEX case_documents_blob ON case_documents (blob_key);
 
 -- Literals an admin changed; the shipped files (config/texts/cases) hold the rest.
 CREATE TABLE i18n_literals (

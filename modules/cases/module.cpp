@@ -1,8 +1,15 @@
 #include "cases/module.hpp"
 
+#include "carehub/orphans.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
+namespace {
+
+constexpr std::int64_t kSweepIntervalMs = 60LL * 60 * 1000;
+constexpr std::int64_t kOrphanMinAgeMs = 60LL * 60 * 1000;
+
+}  // namespace
 
 CasesModule::CasesModule() = default;
 CasesModule::~CasesModule() = default;
@@ -27,6 +34,19 @@ void CasesModule::start(ModuleContext& ctx) {
   register_share_routes(ctx.router, *service_);
   register_document_routes(ctx.router, *service_);
   register_i18n_routes(ctx.router, *service_);
+  // A document's blob is written before its row commits: a crash in between leaves a blob no row
+  // names, removed here once it is an hour old.
+  CasesService& svc = *service_;
+  ctx.job_handlers.add("cases.sweep_orphans", [&svc](JobContext& job) {
+    const std::int64_t min_age = job.payload().value("min_age_ms", kOrphanMinAgeMs);
+    const auto n = sweep_orphan_blobs(
+        svc.blobs(), svc.db(), svc.clock(), "cases/", min_age,
+        [&svc](Tx& tx, const std::string& key) { return svc.store().blob_key_indexed(tx, key); });
+    return nlohmann::json{{"checked", n.checked}, {"removed", n.removed}};
+  });
+  JobSpec sweep;
+  sweep.type = "cases.sweep_orphans";
+  ctx.jobs.schedule("cases.sweep_orphans", sweep, kSweepIntervalMs);
 }
 
 }  // namespace carehub::cases

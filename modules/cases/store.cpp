@@ -236,6 +236,10 @@ void CasesStore::delete_document(Tx& tx, std::int64_t doc_id) {
   tx.exec("DELETE FROM case_documents WHERE id = $1", {doc_id});
 }
 
+bool CasesStore::blob_key_indexed(Tx& tx, const std::string& key) {
+  return tx.query_one("SELECT 1 FROM case_documents WHERE blob_key = $1", {key}).has_value();
+}
+
 std::map<std::string, std::string> CasesStore::literals(Tx& tx, const std::string& lang) {
   std::map<std::string, std::string> out;
   for (const auto& r : tx.query("SELECT key, text FROM i18n_literals WHERE lang = $1", {lang}))

@@ -91,6 +91,7 @@ class CasesStore {
   std::optional<DocumentRow> document(Tx& tx, std::int64_t case_id, std::int64_t doc_id);
   std::vector<DocumentRow> documents(Tx& tx, std::int64_t case_id);
   void delete_document(Tx& tx, std::int64_t doc_id);
+  bool blob_key_indexed(Tx& tx, const std::string& key);
 
   std::map<std::string, std::string> literals(Tx& tx, const std::string& lang);
   void put_literal(Tx& tx, const std::string& lang, const std::string& key, const std::string& text,

@@ -1,7 +1,7 @@
 #include "dicom/module.hpp"
 
 #include "carehub/jobs.hpp"
-#include "carehub/log.hpp"
+#include "carehub/orphans.hpp"
 #include "dicom/dimse.hpp"
 #include "dicom/parse.hpp"
 #include "dicom/routes.hpp"
@@ -27,21 +27,13 @@ std::map<std::string, std::string> callers_of(const nlohmann::json& list) {
   return out;
 }
 
-// Blobs under dicom/ that no index row names, older than min_age_ms (a younger one may belong to
-// an upload whose index row is about to commit): what a crash between the blob write and the
-// index commit (or a delete's blob removal) left behind.
+// Blobs under dicom/ that no index row names: what a crash between the blob write and the index
+// commit (or a delete's blob removal) left behind.
 nlohmann::json sweep_orphans(DicomContext& ctx, std::int64_t min_age_ms) {
-  const std::int64_t cutoff = ctx.clock.now_ms() - min_age_ms;
-  std::int64_t checked = 0, removed = 0;
-  for (const auto& blob : ctx.blobs.list("dicom/")) {
-    if (blob.modified_ms > cutoff) continue;
-    ++checked;
-    const bool indexed = ctx.db.transact(
-        [&](Tx& tx) { return ctx.store.blob_key_indexed(tx, blob.key); }, TxMode::kRead);
-    if (!indexed && ctx.blobs.remove(blob.key)) ++removed;
-  }
-  if (removed > 0) log_info("dicom_orphans_removed", {{"blobs", removed}});
-  return {{"checked", checked}, {"removed", removed}};
+  const auto n = sweep_orphan_blobs(
+      ctx.blobs, ctx.db, ctx.clock, "dicom/", min_age_ms,
+      [&ctx](Tx& tx, const std::string& key) { return ctx.store.blob_key_indexed(tx, key); });
+  return {{"checked", n.checked}, {"removed", n.removed}};
 }
 
 }  // namespace
