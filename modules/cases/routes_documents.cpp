@@ -54,7 +54,8 @@ struct Upload {
 
 // The uploaded document: the "file" part (or the first part with a filename) of a multipart
 // form, or the whole body with ?name=.
-Upload upload_of(Request& req, const CasesSettings& settings) {
+Upload upload_of(Request& req, CasesService& svc) {
+  const auto& settings = svc.settings();
   if (!req.spooled) throw ApiError(ErrorCode::kValidationFailed, "the request has no body");
   const auto content_type = std::string(req.header("content-type").value_or(""));
   Upload up;
@@ -77,10 +78,11 @@ Upload upload_of(Request& req, const CasesSettings& settings) {
       throw ApiError(ErrorCode::kBadRequest, std::string("multipart body: ") + e.what());
     }
     if (!file) throw ApiError(ErrorCode::kValidationFailed, "the form has no 'file' part");
-    if (file->length > settings.max_document_bytes)
-      throw ApiError(
-          ErrorCode::kPayloadTooLarge,
-          fmt::format("a document may hold at most {} bytes", settings.max_document_bytes));
+    if (file->length > settings.max_document_bytes) {
+      throw ApiError(ErrorCode::kPayloadTooLarge,
+                     fmt::format("{} ({} bytes)", svc.say(req, "error.document.too_large"),
+                                 settings.max_document_bytes));
+    }
     up.name = !name_field.empty() ? name_field : file->filename.value_or("");
     up.content_type = media_type_or_default(file->content_type);
     up.file =
@@ -111,7 +113,7 @@ void register_document_routes(Router& r, CasesService& svc) {
         // Who may upload is checked before the bytes are copied anywhere.
         const auto owner = svc.db().transact(
             [&](Tx& tx) { return svc.access(tx, id, me, true).row.subject; }, TxMode::kRead);
-        auto up = upload_of(req, svc.settings());
+        auto up = upload_of(req, svc);
         const auto key = fmt::format("cases/{}/{}/{}", owner, id, random_hex(16));
         const auto sha = up.file->sha256();
         const auto size = up.file->size();
@@ -228,16 +230,16 @@ void register_document_routes(Router& r, CasesService& svc) {
             const auto v = req.query_param(name);
             std::int64_t n = 0;
             if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc{})
-              throw ApiError(ErrorCode::kForbidden, "this link is not valid");
+              throw ApiError(ErrorCode::kForbidden, svc.say(req, "error.link.invalid"));
             return n;
           };
           const auto user = number("user");
           const auto expires = number("expires");
           if (!svc.link_signature_ok(id, doc_id, user, expires,
                                      req.query_param("signature").value_or("")))
-            throw ApiError(ErrorCode::kForbidden, "this link is not valid");
+            throw ApiError(ErrorCode::kForbidden, svc.say(req, "error.link.invalid"));
           if (svc.clock().now_ms() >= expires)
-            throw ApiError(ErrorCode::kGone, "this link has expired; ask for a new one");
+            throw ApiError(ErrorCode::kGone, svc.say(req, "error.link.expired"));
           const Caller signer{user, svc.subject_of(user), false};
           const auto doc = svc.db().transact([&](Tx& tx) {
             try {

@@ -103,26 +103,25 @@ nlohmann::json CasesService::share(const Request& request, std::int64_t case_id,
   return db_.transact([&](Tx& tx) -> nlohmann::json {
     const auto a = access(tx, case_id, me, false, true);
     if (a.row.status == "deleted")
-      throw ApiError(ErrorCode::kConflict, "a deleted case cannot be shared");
+      throw ApiError(ErrorCode::kConflict, say(tx, request, "error.share.deleted"));
     auto recipient = accounts->find_by_email(tx, email);
     if (!recipient || !recipient->active)
-      throw ApiError(ErrorCode::kNotFound, "there is no account with this email");
+      throw ApiError(ErrorCode::kNotFound, say(tx, request, "error.share.no_account"));
     if (recipient->id == me.user_id)
-      throw ApiError(ErrorCode::kValidationFailed, "you cannot share a case with yourself");
+      throw ApiError(ErrorCode::kValidationFailed, say(tx, request, "error.share.self"));
     const bool physician = std::find(recipient->roles.begin(), recipient->roles.end(),
                                      "physician") != recipient->roles.end();
     if (!physician) {
-      throw ApiError(ErrorCode::kValidationFailed,
-                     me.physician ? "cases can be shared only with physicians"
-                                  : "a patient cannot share a case with another patient; cases "
-                                    "can be shared only with physicians");
+      throw ApiError(
+          ErrorCode::kValidationFailed,
+          say(tx, request, me.physician ? "error.share.physician_only" : "error.share.patient"));
     }
     const auto recipient_subject = subject_of(recipient->id);
     if (recipient_subject == a.row.subject)
       throw ApiError(ErrorCode::kConflict, "this person owns the case");
     for (const auto& s : store_.shares_of_case(tx, case_id)) {
       if (is_owner_or_recipient_of(s, recipient_subject) && s.status != "revoked")
-        throw ApiError(ErrorCode::kConflict, "this case is already shared with this person");
+        throw ApiError(ErrorCode::kConflict, say(tx, request, "error.share.twice"));
     }
     const auto now = clock_.now_ms();
     const bool by_owner = a.role == CaseRole::kOwner;
@@ -230,6 +229,25 @@ bool CasesService::link_signature_ok(std::int64_t case_id, std::int64_t doc_id,
       link_key_.hash(fmt::format("{}:{}:{}:{}", case_id, doc_id, user_id, expires_ms));
   return signature.size() == want.size() &&
          CRYPTO_memcmp(signature.data(), want.data(), want.size()) == 0;
+}
+
+std::string CasesService::language_of(const Request& request) {
+  const auto header = request.header("accept-language");
+  if (!header) return "en";
+  std::string tag;
+  for (char c : *header) {
+    if (c == ',' || c == ';' || c == '-' || c == '_') break;
+    if (c != ' ') tag.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return known_language(tag) ? tag : "en";
+}
+
+std::string CasesService::say(Tx& tx, const Request& request, const std::string& key) {
+  return literals(tx, language_of(request)).value(key, key);
+}
+
+std::string CasesService::say(const Request& request, const std::string& key) {
+  return db_.transact([&](Tx& tx) { return say(tx, request, key); }, TxMode::kRead);
 }
 
 nlohmann::json CasesService::literals(Tx& tx, const std::string& lang) {

@@ -72,6 +72,14 @@ class CasesService {
   bool link_signature_ok(std::int64_t case_id, std::int64_t doc_id, std::int64_t user_id,
                          std::int64_t expires_ms, const std::string& signature);
 
+  // The language of the person making the request: the first tag of Accept-Language when it is
+  // en or es, else en.
+  static std::string language_of(const Request& request);
+  // A literal in the request's language (the key itself when no file has it): what people read in
+  // error answers. Inside tx, or in a read of its own.
+  std::string say(Tx& tx, const Request& request, const std::string& key);
+  std::string say(const Request& request, const std::string& key);
+
   // Literals: the shipped file for lang with an admin's changes over it.
   nlohmann::json literals(Tx& tx, const std::string& lang);
   static bool known_language(const std::string& lang) { return lang == "en" || lang == "es"; }

@@ -168,8 +168,16 @@ void run_cases_flow(ServerOptions options) {
       http.post_json(base + "/shares", {{"email", "pat2@clinic.example"}}, bearer(p.pat));
   CHECK(refused.status == 422);
   CHECK(refused.json()["error"]["message"].get<std::string>().find("patient") != std::string::npos);
-  CHECK(http.post_json(base + "/shares", {{"email", "pat@clinic.example"}}, bearer(p.pat)).status ==
-        422);
+  auto self = http.post_json(base + "/shares", {{"email", "pat@clinic.example"}}, bearer(p.pat));
+  CHECK(self.status == 422);
+  CHECK(self.json()["error"]["message"] == "You cannot share a case with yourself.");
+  // Errors people read come from the literals, in the language they ask for.
+  auto self_es = http.request("POST", base + "/shares",
+                              with(with(bearer(p.pat), "Content-Type", "application/json"),
+                                   "Accept-Language", "es-ES,es;q=0.9,en;q=0.5"),
+                              R"({"email":"pat@clinic.example"})");
+  CHECK(self_es.status == 422);
+  CHECK(self_es.json()["error"]["message"] == "No puede compartir un caso consigo mismo.");
   CHECK(http.post_json(base + "/shares", {{"email", "nobody@clinic.example"}}, bearer(p.pat))
             .status == 404);
   CHECK(
@@ -394,7 +402,7 @@ void run_cases_flow(ServerOptions options) {
   auto deleted_share =
       http.post_json(base + "/shares", {{"email", "doc2@clinic.example"}}, bearer(p.pat));
   CHECK(deleted_share.status == 409);
-  CHECK(deleted_share.json()["error"]["message"] == "a deleted case cannot be shared");
+  CHECK(deleted_share.json()["error"]["message"] == "A deleted case cannot be shared.");
   CHECK(http.get(base + "/documents", bearer(p.pat)).status == 404);
 
   // Physician to physician: a physician's own case shared with another physician.
