@@ -131,3 +131,19 @@ TEST_CASE("nested sections: file objects and double-underscore environment paths
   CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_AUTH__OIDC__NOPE", "1"}}),
                     Contains("auth.oidc.nope"));
 }
+
+TEST_CASE("object lists: from the file, from the environment as JSON, wrong shapes named",
+          "[config]") {
+  test::TempDir dir;
+  auto schema = core_schema();
+  schema.section("demo").object_list("items", nlohmann::json::array({{{"id", 1}}}), "a list");
+  CHECK(Config::load(schema, std::nullopt, {}).section("demo")["items"][0]["id"] == 1);
+  auto file = write_file(dir, "o.json", R"({"demo": {"items": [{"id": 2}, {"id": 3}]}})");
+  CHECK(Config::load(schema, file, {}).section("demo")["items"].size() == 2);
+  auto env = Config::load(schema, std::nullopt, {{"CAREHUB_DEMO__ITEMS", R"([{"id": 4}])"}});
+  CHECK(env.section("demo")["items"][0]["id"] == 4);
+  CHECK_THROWS_WITH(Config::load(schema, std::nullopt, {{"CAREHUB_DEMO__ITEMS", "nope"}}),
+                    Contains("demo.items") && Contains("list of objects"));
+  auto numbers = write_file(dir, "p.json", R"({"demo": {"items": [1, 2]}})");
+  CHECK_THROWS_WITH(Config::load(schema, numbers, {}), Contains("demo.items"));
+}
