@@ -88,13 +88,20 @@ void publish(tcp::endpoint ep, const std::vector<std::int64_t>& users, double ra
              int seed, std::atomic<long>& sent, std::atomic<long>& errors) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
+  beast::flat_buffer buffer;
+  const auto reconnect = [&] {
+    boost::system::error_code ignored;
+    stream.socket().close(ignored);
+    stream.connect(ep);
+    stream.socket().set_option(tcp::no_delay(true));
+    buffer.clear();
+  };
   stream.connect(ep);
   stream.socket().set_option(tcp::no_delay(true));
   std::mt19937 rng(static_cast<unsigned>(seed));
   std::uniform_int_distribution<std::size_t> pick(0, users.size() - 1);
   const auto start = std::chrono::steady_clock::now();
   const auto interval = std::chrono::duration<double>(1.0 / rate);
-  beast::flat_buffer buffer;
   for (long i = 0;; ++i) {
     const auto due =
         start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * i);
@@ -113,11 +120,7 @@ void publish(tcp::endpoint ep, const std::vector<std::int64_t>& users, double ra
       http::read(stream, buffer, res);
     } catch (const std::exception&) {
       ++errors;  // the connection dropped: count it and go on with a new one
-      boost::system::error_code ignored;
-      stream.socket().close(ignored);
-      stream.connect(ep);
-      stream.socket().set_option(tcp::no_delay(true));
-      buffer.clear();
+      reconnect();
       continue;
     }
     if (res.result_int() == 201) {
@@ -126,13 +129,7 @@ void publish(tcp::endpoint ep, const std::vector<std::int64_t>& users, double ra
       ++errors;
     }
     // The server ends keep-alive after server.max_requests_per_connection requests.
-    if (!res.keep_alive()) {
-      boost::system::error_code ignored;
-      stream.socket().close(ignored);
-      stream.connect(ep);
-      stream.socket().set_option(tcp::no_delay(true));
-      buffer.clear();
-    }
+    if (!res.keep_alive()) reconnect();
   }
 }
 

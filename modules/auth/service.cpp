@@ -185,10 +185,9 @@ void AuthService::logout(const Request& request, const std::string& refresh_toke
 }
 
 std::int64_t AuthService::user_id_of(const Request& request) const {
-  const auto& subject = request.principal->subject;
-  if (!subject.starts_with("user:"))
-    throw ApiError(ErrorCode::kForbidden, "this route is for users");
-  return std::stoll(subject.substr(5));
+  const auto id = request.principal->user_id();
+  if (!id) throw ApiError(ErrorCode::kForbidden, "this route is for users");
+  return *id;
 }
 
 User AuthService::current_user(const Request& request) {

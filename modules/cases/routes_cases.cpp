@@ -98,10 +98,6 @@ std::optional<std::int64_t> version_of(const nlohmann::json& body) {
   return body["version"].get<std::int64_t>();
 }
 
-std::int64_t case_id_of(const Request& req) {
-  return parse_positive_id(req.param("id"), "case id", ErrorCode::kNotFound);
-}
-
 const std::string& group_type_of(const Request& req) {
   const auto& type = req.param("type");
   if (std::find(kGroupTypes.begin(), kGroupTypes.end(), type) == kGroupTypes.end()) {
@@ -150,7 +146,7 @@ void register_case_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kGet, "/api/v1/cases/{id}", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = case_id_of(req);
+    const auto id = path_id(req, "id", "case id");
     return Response::json(svc.db().transact([&](Tx& tx) {
       auto a = svc.access(tx, id, me, false, true);
       svc.audit().record(tx, AuditLog::from_request(req, "case.read", "case", std::to_string(id)));
@@ -160,7 +156,7 @@ void register_case_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kPatch, "/api/v1/cases/{id}", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = case_id_of(req);
+    const auto id = path_id(req, "id", "case id");
     const auto body = req.json_object();
     return Response::json(svc.db().transact([&](Tx& tx) {
       auto a = svc.access(tx, id, me, true);
@@ -176,7 +172,7 @@ void register_case_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kDelete, "/api/v1/cases/{id}", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = case_id_of(req);
+    const auto id = path_id(req, "id", "case id");
     std::vector<std::string> blobs;
     svc.db().transact([&](Tx& tx) {
       blobs.clear();
@@ -202,7 +198,7 @@ void register_case_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kGet, "/api/v1/cases/{id}/groups/{type}", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = case_id_of(req);
+    const auto id = path_id(req, "id", "case id");
     const auto& type = group_type_of(req);
     return Response::json(svc.db().transact([&](Tx& tx) {
       svc.access(tx, id, me, false);
@@ -224,7 +220,7 @@ void register_case_routes(Router& r, CasesService& svc) {
       Method::kPut, "/api/v1/cases/{id}/groups/{type}", case_access(),
       [&svc](Request& req) {
         const auto me = svc.caller(req);
-        const auto id = case_id_of(req);
+        const auto id = path_id(req, "id", "case id");
         const auto& type = group_type_of(req);
         const auto body = req.json_object();
         if (!body.contains("data"))

@@ -17,10 +17,6 @@
 namespace carehub::cases {
 namespace {
 
-std::int64_t id_param(const Request& req, const char* name, const char* what) {
-  return parse_positive_id(req.param(name), what, ErrorCode::kNotFound);
-}
-
 nlohmann::json document_json(const DocumentRow& d) {
   return {{"id", std::to_string(d.id)},
           {"case_id", std::to_string(d.case_id)},
@@ -109,7 +105,7 @@ void register_document_routes(Router& r, CasesService& svc) {
       Method::kPost, "/api/v1/cases/{id}/documents", case_access(),
       [&svc](Request& req) {
         const auto me = svc.caller(req);
-        const auto id = id_param(req, "id", "case id");
+        const auto id = path_id(req, "id", "case id");
         // Who may upload is checked before the bytes are copied anywhere.
         const auto owner = svc.db().transact(
             [&](Tx& tx) { return svc.access(tx, id, me, true).row.subject; }, TxMode::kRead);
@@ -154,7 +150,7 @@ void register_document_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kGet, "/api/v1/cases/{id}/documents", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = id_param(req, "id", "case id");
+    const auto id = path_id(req, "id", "case id");
     return Response::json(svc.db().transact([&](Tx& tx) {
       svc.access(tx, id, me, false);
       nlohmann::json list = nlohmann::json::array();
@@ -167,8 +163,8 @@ void register_document_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = id_param(req, "id", "case id");
-    const auto doc_id = id_param(req, "doc", "document id");
+    const auto id = path_id(req, "id", "case id");
+    const auto doc_id = path_id(req, "doc", "document id");
     const auto doc = svc.db().transact([&](Tx& tx) {
       svc.access(tx, id, me, false);
       auto d = svc.store().document(tx, id, doc_id);
@@ -185,8 +181,8 @@ void register_document_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kDelete, "/api/v1/cases/{id}/documents/{doc}", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = id_param(req, "id", "case id");
-    const auto doc_id = id_param(req, "doc", "document id");
+    const auto id = path_id(req, "id", "case id");
+    const auto doc_id = path_id(req, "doc", "document id");
     const auto key = svc.db().transact([&](Tx& tx) {
       svc.access(tx, id, me, true);
       auto d = svc.store().document(tx, id, doc_id);
@@ -205,8 +201,8 @@ void register_document_routes(Router& r, CasesService& svc) {
   r.add(Method::kPost, "/api/v1/cases/{id}/documents/{doc}/link", case_access(),
         [&svc](Request& req) {
           const auto me = svc.caller(req);
-          const auto id = id_param(req, "id", "case id");
-          const auto doc_id = id_param(req, "doc", "document id");
+          const auto id = path_id(req, "id", "case id");
+          const auto doc_id = path_id(req, "doc", "document id");
           const auto expires = svc.clock().now_ms() + svc.settings().link_ttl_ms;
           svc.db().transact([&](Tx& tx) {
             svc.access(tx, id, me, false);
@@ -224,8 +220,8 @@ void register_document_routes(Router& r, CasesService& svc) {
   // The signed link: no session; the signature, the expiry and the signer's access right now.
   r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}/content", Access::open(),
         [&svc](Request& req) {
-          const auto id = id_param(req, "id", "case id");
-          const auto doc_id = id_param(req, "doc", "document id");
+          const auto id = path_id(req, "id", "case id");
+          const auto doc_id = path_id(req, "doc", "document id");
           const auto number = [&](const char* name) -> std::int64_t {
             const auto v = req.query_param(name);
             std::int64_t n = 0;

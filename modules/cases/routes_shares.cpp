@@ -10,10 +10,6 @@
 namespace carehub::cases {
 namespace {
 
-std::int64_t id_param(const Request& req, const char* name, const char* what) {
-  return parse_positive_id(req.param(name), what, ErrorCode::kNotFound);
-}
-
 nlohmann::json share_json(const ShareRow& s) {
   return {{"id", std::to_string(s.id)},
           {"case_id", std::to_string(s.case_id)},
@@ -30,13 +26,13 @@ void register_share_routes(Router& r, CasesService& svc) {
     if (!body.contains("email") || !body["email"].is_string() ||
         body["email"].get<std::string>().find('@') == std::string::npos)
       throw ApiError(ErrorCode::kValidationFailed, "'email' must be an email address");
-    return Response::json(svc.share(req, id_param(req, "id", "case id"), body["email"]), 201);
+    return Response::json(svc.share(req, path_id(req, "id", "case id"), body["email"]), 201);
   });
 
   // The owner's list: every share with its recipient's email (the owner chose them).
   r.add(Method::kGet, "/api/v1/cases/{id}/shares", case_access(), [&svc](Request& req) {
     const auto me = svc.caller(req);
-    const auto id = id_param(req, "id", "case id");
+    const auto id = path_id(req, "id", "case id");
     return Response::json(svc.db().transact([&](Tx& tx) {
       svc.access(tx, id, me, true, true);
       nlohmann::json list = nlohmann::json::array();
@@ -66,21 +62,20 @@ void register_share_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kPost, "/api/v1/cases/shares/{share_id}/accept", case_access(),
         [&svc](Request& req) {
-          return Response::json(svc.accept_share(req, id_param(req, "share_id", "share id")));
+          return Response::json(svc.accept_share(req, path_id(req, "share_id", "share id")));
         });
 
   r.add(Method::kPost, "/api/v1/cases/{id}/shares/{share_id}/approve", case_access(),
         [&svc](Request& req) {
-          return Response::json(svc.approve_share(req, id_param(req, "id", "case id"),
-                                                  id_param(req, "share_id", "share id")));
+          return Response::json(svc.approve_share(req, path_id(req, "id", "case id"),
+                                                  path_id(req, "share_id", "share id")));
         });
 
-  r.add(Method::kDelete, "/api/v1/cases/{id}/shares/{share_id}", case_access(),
-        [&svc](Request& req) {
-          svc.revoke_share(req, id_param(req, "id", "case id"),
-                           id_param(req, "share_id", "share id"));
-          return Response::no_content();
-        });
+  r.add(
+      Method::kDelete, "/api/v1/cases/{id}/shares/{share_id}", case_access(), [&svc](Request& req) {
+        svc.revoke_share(req, path_id(req, "id", "case id"), path_id(req, "share_id", "share id"));
+        return Response::no_content();
+      });
 }
 
 }  // namespace carehub::cases

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
+#include <stdexcept>
+
 #include "carehub/accounts.hpp"
 #include "carehub/error.hpp"
 #include "carehub/notifications.hpp"
@@ -15,10 +17,6 @@ AuditEvent event(const Request& request, std::string action, std::int64_t case_i
   return AuditLog::from_request(request, std::move(action), "case", std::to_string(case_id));
 }
 
-bool is_owner_or_recipient_of(const ShareRow& s, const std::string& subject) {
-  return s.recipient_subject == subject;
-}
-
 }  // namespace
 
 CasesService::CasesService(CasesSettings settings, ModuleContext& ctx)
@@ -29,7 +27,13 @@ CasesService::CasesService(CasesSettings settings, ModuleContext& ctx)
       clock_(ctx.clock),
       services_(ctx.services),
       subject_key_(ctx.db, "cases.subjects"),
-      link_key_(ctx.db, "cases.links") {}
+      link_key_(ctx.db, "cases.links") {
+  for (const char* lang : {"en", "es"}) {
+    auto text = shipped_text(std::string("cases/literals.") + lang + ".json");
+    if (!text) throw std::logic_error(std::string("cases literals missing for ") + lang);
+    shipped_literals_[lang] = nlohmann::json::parse(*text);
+  }
+}
 
 Caller CasesService::caller(const Request& request) {
   const auto id = request.principal->user_id();
@@ -120,7 +124,7 @@ nlohmann::json CasesService::share(const Request& request, std::int64_t case_id,
     if (recipient_subject == a.row.subject)
       throw ApiError(ErrorCode::kConflict, "this person owns the case");
     for (const auto& s : store_.shares_of_case(tx, case_id)) {
-      if (is_owner_or_recipient_of(s, recipient_subject) && s.status != "revoked")
+      if (s.recipient_subject == recipient_subject && s.status != "revoked")
         throw ApiError(ErrorCode::kConflict, say(tx, request, "error.share.twice"));
     }
     const auto now = clock_.now_ms();
@@ -251,8 +255,8 @@ std::string CasesService::say(const Request& request, const std::string& key) {
 }
 
 nlohmann::json CasesService::literals(Tx& tx, const std::string& lang) {
-  auto shipped = shipped_text("cases/literals." + lang + ".json");
-  nlohmann::json out = shipped ? nlohmann::json::parse(*shipped) : nlohmann::json::object();
+  auto it = shipped_literals_.find(lang);
+  nlohmann::json out = it == shipped_literals_.end() ? nlohmann::json::object() : it->second;
   for (const auto& [key, text] : store_.literals(tx, lang)) out[key] = text;
   return out;
 }

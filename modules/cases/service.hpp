@@ -3,6 +3,7 @@
 // store.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -96,7 +97,13 @@ class CasesService {
   Services& services_;
   CasesStore store_;
   ServerKey subject_key_, link_key_;
+  std::map<std::string, nlohmann::json> shipped_literals_;  // by language, parsed once
 };
+
+// A positive id from the path parameter `name` (404 otherwise: an id that cannot exist).
+inline std::int64_t path_id(const Request& request, const char* name, const char* what) {
+  return parse_positive_id(request.param(name), what, ErrorCode::kNotFound);
+}
 
 // Who may call the cases routes: patients and physicians (an admin has no access to medical data).
 Access case_access();
