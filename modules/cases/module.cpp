@@ -49,4 +49,8 @@ void CasesModule::start(ModuleContext& ctx) {
   ctx.jobs.schedule("cases.sweep_orphans", sweep, kSweepIntervalMs);
 }
 
+// The server keys are read (or made) now, before any request: a first read inside a request's
+// write unit would be a second writer on SQLite.
+void CasesModule::serve(ModuleContext& /*context*/) { service_->load_keys(); }
+
 }  // namespace carehub::cases

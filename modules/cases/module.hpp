@@ -17,6 +17,7 @@ class CasesModule final : public Module {
   std::string_view name() const override { return "cases"; }
   void add_config_schema(ConfigSchema& schema) const override;
   void start(ModuleContext& context) override;
+  void serve(ModuleContext& context) override;
 
  private:
   std::unique_ptr<CasesService> service_;

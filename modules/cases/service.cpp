@@ -279,4 +279,9 @@ void CasesService::notify(Tx& tx, std::int64_t user_id, const std::string& kind,
   publisher->publish(tx, n);
 }
 
+void CasesService::load_keys() {
+  subject_key_.get();
+  link_key_.get();
+}
+
 }  // namespace carehub::cases

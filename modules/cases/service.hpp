@@ -38,6 +38,8 @@ struct Caller {
 class CasesService {
  public:
   CasesService(CasesSettings settings, ModuleContext& ctx);
+  // Reads (or makes) the server keys, so no request's unit of work is the first to.
+  void load_keys();
 
   const CasesSettings& settings() const { return settings_; }
   Database& db() { return db_; }

@@ -17,7 +17,7 @@
 namespace carehub::empi {
 namespace {
 
-constexpr std::size_t kBatchRows = 10000;  // records stored per transaction
+constexpr std::size_t kBatchRows = 50000;  // records stored per transaction
 constexpr std::size_t kMaxReportedErrors = 1000;
 
 class FileRange {
@@ -109,8 +109,7 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
           ++already;
           continue;
         }
-        NewRecord nr{*id, features_of(*id, record)};
-        store.insert_blocking_keys(tx, *id, blocking_keys(nr.features));
+        NewRecord nr{*id, features_of(*id, record)};  // its blocking keys go in with matching
         delta.add(nr.features);
         added.push_back(std::move(nr));
       }

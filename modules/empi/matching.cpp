@@ -6,10 +6,10 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "carehub/log.hpp"
 #include "empi/clustering.hpp"
 #include "empi/training.hpp"
 
@@ -18,6 +18,9 @@ namespace {
 
 constexpr std::size_t kMaxBlock = 1000;
 constexpr std::size_t kLoadAllFrequenciesAbove = 2000;
+constexpr std::size_t kBulkRecords = 10000;  // above this, keys are stored sorted, ahead of persons
+constexpr std::size_t kPairsPerInsert = 8192;  // scored pairs handed to the store at once
+constexpr std::size_t kScoreChunk = 1 << 16;   // candidate pairs scored together
 
 }  // namespace
 
@@ -69,6 +72,21 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
   for (const auto& r : fresh) {
     fresh_ids.insert(r.id);
     fresh_keys.push_back(blocking_keys(r.features));
+  }
+  // A bulk run stores its records' blocking keys first, sorted, a unit per rule; a few records'
+  // keys go in with their persons below. A crash in between leaves records with keys and no
+  // person, which the next import matches (and the keys' insert does nothing again).
+  const bool bulk = fresh.size() > kBulkRecords;
+  if (bulk) {
+    for (int rule = 0; rule < kBlockingRules; ++rule) {
+      std::vector<std::pair<std::string_view, std::int64_t>> keys;
+      keys.reserve(fresh.size());
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        if (!fresh_keys[i][rule].empty()) keys.emplace_back(fresh_keys[i][rule], fresh[i].id);
+      }
+      db.transact([&](Tx& tx) { store.insert_blocking_keys_sorted(tx, rule, std::move(keys)); });
+    }
+    lap("keys");
   }
   TermFrequencies tf;
   std::vector<StoredRecord> old;
@@ -139,14 +157,50 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
     double probability, weight;
     std::uint32_t i, j;
   };
+  if (bulk) std::vector<BlockingKeys>().swap(fresh_keys);  // stored; the hashes do from here
   std::vector<Scored> scored;
   const double floor = std::min(config.potential_match_threshold, config.auto_match_threshold);
+  // Pairs are scored a chunk at a time, half on a second thread (scoring is most of the work and
+  // reads only const data); the halves are appended in order, so the result is deterministic.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> chunk;
+  chunk.reserve(kScoreChunk);
+  const auto score = [&](std::size_t from, std::size_t to, std::vector<Scored>& out) {
+    for (std::size_t k = from; k < to; ++k) {
+      const auto [i, j] = chunk[k];
+      const double w = model.weight(compare(features[i], features[j]), features[i], &tf);
+      const double p = probability_of(w);
+      if (p >= floor) out.push_back({p, w, i, j});
+    }
+  };
+  const auto score_chunk = [&] {
+    const std::size_t half = chunk.size() / 2;
+    std::vector<Scored> first, second;
+    std::exception_ptr helper_failed;
+    std::thread helper([&] {
+      try {
+        score(0, half, first);
+      } catch (...) {
+        helper_failed = std::current_exception();
+      }
+    });
+    try {
+      score(half, chunk.size(), second);
+    } catch (...) {
+      helper.join();
+      throw;
+    }
+    helper.join();
+    if (helper_failed) std::rethrow_exception(helper_failed);
+    scored.insert(scored.end(), first.begin(), first.end());
+    scored.insert(scored.end(), second.begin(), second.end());
+    chunk.clear();
+  };
   const auto stats =
       for_each_candidate_pair(hashes, &is_new, kMaxBlock, [&](std::uint32_t i, std::uint32_t j) {
-        const double w = model.weight(compare(features[i], features[j]), features[i], &tf);
-        const double p = probability_of(w);
-        if (p >= floor) scored.push_back({p, w, i, j});
+        chunk.emplace_back(i, j);
+        if (chunk.size() == kScoreChunk) score_chunk();
       });
+  if (!chunk.empty()) score_chunk();
   summary.candidate_pairs = stats.pairs;
   std::sort(scored.begin(), scored.end(),
             [](const Scored& a, const Scored& b) { return a.probability > b.probability; });
@@ -185,6 +239,17 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
     std::map<std::uint32_t, std::vector<std::uint32_t>> groups;
     for (std::uint32_t i = 0; i < features.size(); ++i) groups[clusters.find(i)].push_back(i);
     std::unordered_map<std::int64_t, std::int64_t> final_person;  // record id -> person id
+    std::vector<std::pair<std::int64_t, std::int64_t>> arriving;  // new record, its person
+    // Groups with new records and no person get a new person each, made together.
+    std::size_t needed = 0;
+    for (const auto& [root, members] : groups) {
+      const auto is_new_member = [&](auto i) { return is_new[i]; };
+      const auto has_person = [&](auto i) { return person_of[i].has_value(); };
+      needed += std::any_of(members.begin(), members.end(), is_new_member) &&
+                std::none_of(members.begin(), members.end(), has_person);
+    }
+    const std::vector<std::int64_t> created = store.create_persons(tx, needed, now);
+    std::size_t next_created = 0;
     for (const auto& [root, members] : groups) {
       std::set<std::int64_t> persons;
       bool has_new = false;
@@ -195,17 +260,15 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
       if (!has_new) continue;
       std::int64_t target;
       if (persons.empty()) {
-        target = store.create_person(tx, now);
+        target = created.at(next_created++);
         ++summary.persons_created;
       } else {
         target = *persons.begin();
       }
-      std::vector<std::int64_t> arriving;
       for (auto i : members) {
-        if (is_new[i]) arriving.push_back(features[i].id);
+        if (is_new[i]) arriving.emplace_back(features[i].id, target);
         final_person[features[i].id] = target;
       }
-      store.assign_new_records(tx, event, arriving, target, now);
       for (auto p : persons) {
         if (p == target) continue;
         for (const auto& rec : store.records_of_person(tx, p)) {
@@ -215,18 +278,34 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
         ++summary.persons_merged;
       }
     }
+    store.assign_new_records(tx, event, std::move(arriving), now);
+    if (!bulk) {
+      for (std::size_t i = 0; i < n_new; ++i)
+        store.insert_blocking_keys(tx, features[i].id, fresh_keys[i]);
+    }
     for (std::size_t k = 0; k < old.size(); ++k) {
       if (!final_person.contains(old[k].id) && old[k].person_id)
         final_person[old[k].id] = *old[k].person_id;
     }
 
-    // Pairs worth keeping, and the groups of persons they tie for a reviewer.
+    // Pairs worth keeping (in the unique index's order, so its pages fill one after another), and
+    // the groups of persons they tie for a reviewer.
+    const auto pair_of = [&](const Scored& s) {
+      const std::int64_t a = features[s.i].id, b = features[s.j].id;
+      return std::pair{std::min(a, b), std::max(a, b)};
+    };
+    std::sort(scored.begin(), scored.end(),
+              [&](const Scored& x, const Scored& y) { return pair_of(x) < pair_of(y); });
     std::map<std::int64_t, std::set<std::int64_t>> links;  // person -> persons
     std::map<std::int64_t, double> best;                   // person -> best pair probability
+    std::vector<ScoredPair> pairs;
     for (const auto& s : scored) {
-      const std::int64_t a = features[s.i].id, b = features[s.j].id;
-      store.store_pair(tx, {std::min(a, b), std::max(a, b), s.probability, s.weight}, config.id,
-                       job_id, now);
+      const auto [a, b] = pair_of(s);
+      pairs.push_back({a, b, s.probability, s.weight});
+      if (pairs.size() == kPairsPerInsert) {
+        store.store_pairs(tx, pairs, config.id, job_id, now);
+        pairs.clear();
+      }
       ++summary.pairs_stored;
       if (s.probability >= config.auto_match_threshold ||
           s.probability < config.potential_match_threshold) {
@@ -239,6 +318,7 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
       best[pa] = std::max(best[pa], s.probability);
       best[pb] = std::max(best[pb], s.probability);
     }
+    store.store_pairs(tx, pairs, config.id, job_id, now);
     std::set<std::int64_t> seen;
     for (const auto& [start, _] : links) {
       if (seen.contains(start)) continue;

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "carehub/db.hpp"
@@ -69,6 +71,10 @@ class EmpiStore {
                                             const std::string& hash, std::int64_t job_id,
                                             std::int64_t now_ms);
   void insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys);
+  // Many records' keys under one rule, in key order (sorted here): a B-tree takes sorted keys as
+  // appends to a few pages, where the same keys in arrival order dirty pages all over the index.
+  void insert_blocking_keys_sorted(Tx& tx, int rule,
+                                   std::vector<std::pair<std::string_view, std::int64_t>> keys);
   // Records sharing at least one blocking key with keys.
   std::vector<std::int64_t> candidates_for(Tx& tx, const BlockingKeys& keys);
   std::vector<StoredRecord> records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids);
@@ -91,20 +97,24 @@ class EmpiStore {
 
   // --- persons and events ---
   std::int64_t create_person(Tx& tx, std::int64_t now_ms);
+  // count new persons at once; their ids.
+  std::vector<std::int64_t> create_persons(Tx& tx, std::size_t count, std::int64_t now_ms);
   std::optional<PersonRow> find_person(Tx& tx, std::int64_t id);
   std::optional<PersonRow> find_person_by_uuid(Tx& tx, const std::string& uuid);
-  // Records new to any person into one, with an action each; the person's count and version
-  // change once.
-  void assign_new_records(Tx& tx, std::int64_t event_id, const std::vector<std::int64_t>& records,
-                          std::int64_t to, std::int64_t now_ms);
+  // Records new to any person, each into the person paired with it, with an action each; each
+  // person's count and version change once. Applied in record id order (the table's order).
+  void assign_new_records(Tx& tx, std::int64_t event_id,
+                          std::vector<std::pair<std::int64_t, std::int64_t>> record_person,
+                          std::int64_t now_ms);
   // Moves the record and keeps both persons' counts and versions right.
   void move_record(Tx& tx, std::int64_t event_id, std::int64_t record_id,
                    std::optional<std::int64_t> from, std::int64_t to, std::int64_t now_ms);
   std::int64_t create_event(Tx& tx, const std::string& type, const std::string& actor,
                             std::optional<std::int64_t> job_id, const nlohmann::json& detail,
                             std::int64_t now_ms);
-  void store_pair(Tx& tx, const ScoredPair& pair, std::int64_t config_id, std::int64_t job_id,
-                  std::int64_t now_ms);
+  // Pairs distinct among themselves (one statement may not touch a row twice on PostgreSQL).
+  void store_pairs(Tx& tx, const std::vector<ScoredPair>& pairs, std::int64_t config_id,
+                   std::int64_t job_id, std::int64_t now_ms);
   // --- potential matches ---
   std::optional<std::int64_t> open_potential_match_of(Tx& tx, std::int64_t person_id);
   std::int64_t create_potential_match(Tx& tx, double max_probability, std::int64_t now_ms);

@@ -77,4 +77,8 @@ void TracingModule::start(ModuleContext& ctx) {
   ctx.jobs.schedule(kRetentionJob, retention, kRetentionIntervalMs);
 }
 
+// The server keys are read (or made) now, before any request: a first read inside a request's
+// write unit would be a second writer on SQLite.
+void TracingModule::serve(ModuleContext& /*context*/) { service_->load_keys(); }
+
 }  // namespace carehub::tracing

@@ -20,6 +20,7 @@ class TracingModule final : public Module {
   void add_config_schema(ConfigSchema& schema) const override;
   void check_config(const Config& config) const override;
   void start(ModuleContext& context) override;
+  void serve(ModuleContext& context) override;
 
  private:
   std::unique_ptr<TracingService> service_;

@@ -283,4 +283,8 @@ Profile TracingService::set_status_by_admin(const Request& request, std::int64_t
   });
 }
 
+void TracingService::load_keys() {
+  code_key_.get();
+}
+
 }  // namespace carehub::tracing

@@ -55,6 +55,8 @@ struct AcceptOutcome {
 class TracingService {
  public:
   TracingService(TracingSettings settings, ModuleContext& ctx);
+  // Reads (or makes) the server keys, so no request's unit of work is the first to.
+  void load_keys();
 
   const TracingSettings& settings() const { return settings_; }
   nlohmann::json profile_json(const Request& request, std::int64_t user_id);

@@ -120,29 +120,25 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
   }
 }
 
-sqlite3_stmt* SqliteConnection::prepare(std::string_view sql) {
+const SqliteConnection::Prepared& SqliteConnection::prepare(std::string_view sql) {
   const std::string key(sql);
-  if (auto it = statements_.find(key); it != statements_.end()) return it->second.get();
+  if (auto it = statements_.find(key); it != statements_.end()) return it->second;
   if (statements_.size() >= kMaxCachedStatements) statements_.clear();
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   const int rc = sqlite3_prepare_v3(db_.get(), key.c_str(), static_cast<int>(key.size()) + 1,
                                     SQLITE_PREPARE_PERSISTENT, &raw, &tail);
-  SqliteStmtPtr stmt(raw);
+  Prepared prepared{SqliteStmtPtr(raw), {}};
   if (rc != SQLITE_OK) throw_sqlite_error(db_.get(), rc, "cannot prepare statement");
-  if (!stmt) throw DbError("empty SQL statement", false);
+  if (!prepared.stmt) throw DbError("empty SQL statement", false);
   if (tail && !only_separators(tail)) {
     throw DbError("one statement per query/exec call (exec_script runs several)", false);
   }
-  return statements_.emplace(key, std::move(stmt)).first->second.get();
-}
-
-void SqliteConnection::bind(sqlite3_stmt* stmt, const Params& params) {
-  // Placeholders are $N; each one present must have a parameter. Binding by name lets one $N
-  // appear several times, as in PostgreSQL.
-  const int count = sqlite3_bind_parameter_count(stmt);
+  // Placeholders are $N. Binding by name lets one $N appear several times, as in PostgreSQL.
+  const int count = sqlite3_bind_parameter_count(raw);
+  prepared.param_of_slot.reserve(static_cast<std::size_t>(count));
   for (int slot = 1; slot <= count; ++slot) {
-    const char* name = sqlite3_bind_parameter_name(stmt, slot);
+    const char* name = sqlite3_bind_parameter_name(raw, slot);
     std::size_t n = 0;
     const std::string_view sv = name ? name : "";
     const auto [ptr, ec] = sv.size() > 1
@@ -151,8 +147,18 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, const Params& params) {
     if (sv.empty() || sv[0] != '$' || ec != std::errc() || ptr != sv.data() + sv.size() || n == 0) {
       throw DbError(fmt::format("unsupported placeholder '{}' (use $1, $2 ...)", sv), false);
     }
+    prepared.param_of_slot.push_back(n);
+  }
+  return statements_.emplace(key, std::move(prepared)).first->second;
+}
+
+void SqliteConnection::bind(const Prepared& prepared, const Params& params) {
+  sqlite3_stmt* stmt = prepared.stmt.get();
+  int slot = 0;
+  for (const std::size_t n : prepared.param_of_slot) {
+    ++slot;
     if (n > params.size()) {
-      throw DbError(fmt::format("placeholder {} has no parameter ({} given)", sv, params.size()),
+      throw DbError(fmt::format("placeholder ${} has no parameter ({} given)", n, params.size()),
                     false);
     }
     const Param& p = params[n - 1];
@@ -172,9 +178,10 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, const Params& params) {
 }
 
 Rows SqliteConnection::query(std::string_view sql, const Params& params) {
-  sqlite3_stmt* stmt = prepare(sql);
+  const Prepared& prepared = prepare(sql);
+  sqlite3_stmt* stmt = prepared.stmt.get();
   StatementReset reset(stmt);
-  bind(stmt, params);
+  bind(prepared, params);
   Rows rows;
   const int columns = sqlite3_column_count(stmt);
   for (;;) {
@@ -190,9 +197,10 @@ Rows SqliteConnection::query(std::string_view sql, const Params& params) {
 }
 
 std::int64_t SqliteConnection::exec(std::string_view sql, const Params& params) {
-  sqlite3_stmt* stmt = prepare(sql);
+  const Prepared& prepared = prepare(sql);
+  sqlite3_stmt* stmt = prepared.stmt.get();
   StatementReset reset(stmt);
-  bind(stmt, params);
+  bind(prepared, params);
   int rc = SQLITE_ROW;
   while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
   if (rc != SQLITE_DONE) throw_sqlite_error(db_.get(), rc, "statement failed");

@@ -93,8 +93,8 @@ TEST_CASE("empi matching: a new record never merges persons across a do-not-link
                                                 nlohmann::json::object(), now);
     p = index.store.create_person(tx, now);
     q = index.store.create_person(tx, now);
-    index.store.assign_new_records(tx, event, {a1, x}, p, now);
-    index.store.assign_new_records(tx, event, {a2}, q, now);
+    index.store.assign_new_records(tx, event, {{a1, p}, {x, p}}, now);
+    index.store.assign_new_records(tx, event, {{a2, q}}, now);
     index.store.add_do_not_link(tx, x, a2, event, "reviewer", now);
     config_id = index.store.create_config(tx, 0.3, 0.8, nlohmann::json::object(), "admin", now);
     index.store.set_parameters_once(tx, config_id, sharp_model().to_json(), now);
@@ -130,8 +130,8 @@ TEST_CASE("empi matching: a new record never merges persons across a do-not-link
                                                nlohmann::json::object(), now);
     p2 = open.store.create_person(tx, now);
     q2 = open.store.create_person(tx, now);
-    open.store.assign_new_records(tx, event, {b1}, p2, now);
-    open.store.assign_new_records(tx, event, {b2}, q2, now);
+    open.store.assign_new_records(tx, event, {{b1, p2}}, now);
+    open.store.assign_new_records(tx, event, {{b2, q2}}, now);
     config2 = open.store.create_config(tx, 0.3, 0.8, nlohmann::json::object(), "admin", now);
     open.store.set_parameters_once(tx, config2, sharp_model().to_json(), now);
     bn = open.add(tx, n_record);

@@ -63,6 +63,25 @@ std::string febrl_sample(int people) {
   return out;
 }
 
+// The FEBRL row with this source_person_id, as the JSON record the real-time routes take.
+nlohmann::json record_of(const std::string& csv, const std::string& source_person_id) {
+  std::istringstream in(csv);
+  std::string line, header;
+  std::getline(in, header);
+  const std::string prefix = "febrl," + source_person_id + ",";
+  while (std::getline(in, line) && !line.starts_with(prefix)) {
+  }
+  REQUIRE(line.starts_with(prefix));
+  nlohmann::json record;
+  std::istringstream names(header), values(line);
+  std::string name, value;
+  while (std::getline(names, name, ',')) {
+    std::getline(values, value, ',');
+    record[name] = value;
+  }
+  return record;
+}
+
 // Pairwise F1 of the crosswalk against rec-N.
 double crosswalk_f1(const std::string& csv) {
   std::istringstream in(csv);
@@ -242,21 +261,7 @@ void run_empi_flow(ServerOptions options) {
   CHECK(http.get("/api/v1/persons", bearer(doctor)).status == 403);
 
   // Real time: a new record of rec-1 (a typo in the first name) finds rec-1's person.
-  nlohmann::json incoming;
-  {
-    std::istringstream in(csv);
-    std::string line, header;
-    std::getline(in, header);
-    while (std::getline(in, line) && !line.starts_with("febrl,rec-1-org,")) {
-    }
-    REQUIRE(line.starts_with("febrl,rec-1-org,"));
-    std::istringstream names(header), values(line);
-    std::string name, value;
-    while (std::getline(names, name, ',')) {
-      std::getline(values, value, ',');
-      incoming[name] = value;
-    }
-  }
+  nlohmann::json incoming = record_of(csv, "rec-1-org");
   incoming["source_person_id"] = "rt-1";
   incoming["data_source"] = "clinic";
   incoming["first_name"] = incoming["first_name"].get<std::string>() + "x";
@@ -429,6 +434,75 @@ void run_review_flow(ServerOptions options) {
   CHECK(history_after["events"].back()["type"] == "undo");
 }
 
+// A bulk import (over 10,000 records) stores its records' blocking keys in one sorted pass after
+// the records and creates its persons together: it must match as well as a small one, and later
+// arrivals (a real-time search, a small import) must find its records through those keys.
+void run_bulk_flow(ServerOptions options) {
+  auto owned = started_server(std::move(options));
+  ServerUnderTest& server = *owned;
+  auto http = server.client(std::chrono::seconds(60));
+  const auto admin = login(http, kAdmin);
+  auto config = http.post_json("/api/v1/config",
+                               {{"potential_match_threshold", 0.5}, {"auto_match_threshold", 0.9}},
+                               bearer(admin));
+  REQUIRE(config.status == 200);
+  const std::string config_id = config.json()["config_id"];
+  const std::string csv = febrl_sample(2600);
+  const int rows = static_cast<int>(std::count(csv.begin(), csv.end(), '\n')) - 1;
+  REQUIRE(rows > 10000);
+  auto job = wait_for_job(http, admin, import(http, admin, csv, config_id).json()["job_id"]);
+  INFO(job.dump());
+  REQUIRE(job["state"] == "succeeded");
+  CHECK(job["result"]["records_stored"] == rows);
+  CHECK(job["result"]["matching"]["seconds"].contains("keys"));  // the bulk path ran
+  const int persons = job["result"]["matching"]["persons_created"];
+  CHECK(persons >= 2400);
+  CHECK(persons <= 2800);
+
+  auto exported = http.request("POST", "/api/v1/person-records/export", bearer(admin), "");
+  REQUIRE(exported.status == 200);
+  CHECK(crosswalk_f1(exported.body) >= 0.95);
+  const auto person_of = [&](const std::string& body, const std::string& source_id) {
+    std::istringstream in(body);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("," + source_id + ",") != std::string::npos)
+        return line.substr(0, line.find(','));
+    }
+    return std::string();
+  };
+  const std::string rec7 = person_of(exported.body, "rec-7-org");
+  REQUIRE_FALSE(rec7.empty());
+
+  // rec-7 again under another source with a typo: a search finds rec-7's person through the
+  // stored keys, and a small import of it joins that person.
+  nlohmann::json incoming = record_of(csv, "rec-7-org");
+  incoming["data_source"] = "clinic";
+  incoming["source_person_id"] = "late-7";
+  incoming["first_name"] = incoming["first_name"].get<std::string>() + "e";
+  auto searched = http.post_json("/api/v1/person-records/match", incoming, bearer(admin));
+  INFO(searched.summary());
+  REQUIRE(searched.status == 200);
+  REQUIRE_FALSE(searched.json()["candidates"].empty());
+  CHECK(searched.json()["candidates"][0]["person_id"] == rec7);
+
+  std::string small = csv.substr(0, csv.find('\n') + 1);
+  for (const char* column : {"data_source", "source_person_id", "first_name", "last_name", "sex",
+                             "race", "birth_date", "death_date", "social_security_number",
+                             "address", "city", "state", "zip_code", "county", "phone"}) {
+    small += (small.back() == '\n' ? "" : ",") + incoming.value(column, std::string());
+  }
+  small += "\n";
+  auto late = wait_for_job(http, admin, import(http, admin, small, config_id).json()["job_id"]);
+  INFO(late.dump());
+  REQUIRE(late["state"] == "succeeded");
+  CHECK(late["result"]["records_stored"] == 1);
+  CHECK_FALSE(late["result"]["matching"]["seconds"].contains("keys"));  // the small path
+  auto after = http.request("POST", "/api/v1/person-records/export", bearer(admin), "");
+  REQUIRE(after.status == 200);
+  CHECK(person_of(after.body, "late-7") == rec7);
+}
+
 }  // namespace
 
 TEST_CASE("empi: import then match then search and export on SQLite", "[e2e][empi]") {
@@ -451,4 +525,16 @@ TEST_CASE("empi: two reviewers decide one potential match on PostgreSQL", "[e2e]
   ServerOptions options;
   options.database_url = pg.url();
   run_review_flow(options);
+}
+
+TEST_CASE("empi: a bulk import matches and its records are found later, on SQLite", "[e2e][empi]") {
+  run_bulk_flow({});
+}
+
+TEST_CASE("empi: a bulk import matches and its records are found later, on PostgreSQL",
+          "[e2e][empi]") {
+  TestDatabase pg(carehub::Backend::kPostgres);
+  ServerOptions options;
+  options.database_url = pg.url();
+  run_bulk_flow(options);
 }
