@@ -115,6 +115,7 @@ def main():
             print(f"  {server:<8} durability probe: {acked} instances acknowledged on 1 connection,"
                   f" sync calls: {calls}")
     report_targets(rates, preload, syncs)
+    report_sync_ceiling(results, rates)
 
 
 def detail_line(server, key, k, runs, doc, rate, problems, ing):
@@ -134,6 +135,25 @@ def detail_line(server, key, k, runs, doc, rate, problems, ing):
     if problems:
         detail += "  INVALID: " + "; ".join(problems)
     return detail
+
+
+def report_sync_ceiling(results, rates):
+    """On one connection a store answers one instance at a time, and a durable one syncs before it
+    answers: the disk's sync latency bounds its rate whatever the server does."""
+    path = os.path.join(results, "sync_latency.json")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lat = json.load(f)
+    one, blob = lat["fsync_append_ms"], lat["new_file_and_dir_ms"]
+    print(f"\n  this filesystem: one fsync {one:.2f} ms; a new file with its directory entry "
+          f"{blob:.2f} ms")
+    print(f"  one connection, durable: at most {1000 / one:.0f}/s with a single sync per instance;"
+          f" {1000 / (blob + one):.0f}/s for a file of its own plus an index commit")
+    for key, factor in (("post1", 5), ("storescu", 2)):
+        o = rates.get(key, {}).get("orthanc")
+        if o:
+            print(f"  {key}: {factor}x Orthanc would be {factor * o:.0f}/s")
 
 
 def report_targets(rates, preload, syncs):

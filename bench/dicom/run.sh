@@ -314,6 +314,37 @@ PY
   [[ ${KEEP_TMP:-} == 1 ]] || rm -rf "$run/storage" "$run/blobs"
 }
 
+# sync_latency: what one durable write costs on the filesystem both servers store to, so the report
+# can say how fast any store that syncs before it answers can go on one connection.
+sync_latency() {
+  $py - "$tmp/sync-probe" >"$results/sync_latency.json" <<'PY'
+import json, os, sys, time
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+n = 200
+fd = os.open(os.path.join(d, "append"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+t = time.perf_counter()
+for _ in range(n):
+    os.write(fd, b"x" * 4096)
+    os.fsync(fd)
+append_ms = (time.perf_counter() - t) / n * 1000
+os.close(fd)
+t = time.perf_counter()
+for i in range(n):
+    f = os.open(os.path.join(d, f"f{i}"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(f, b"y" * 65536)
+    os.fsync(f)
+    os.close(f)
+    dfd = os.open(d, os.O_RDONLY)
+    os.fsync(dfd)
+    os.close(dfd)
+new_file_ms = (time.perf_counter() - t) / n * 1000
+print(json.dumps({"fsync_append_ms": round(append_ms, 3), "new_file_and_dir_ms": round(new_file_ms, 3)}))
+PY
+  rm -rf "$tmp/sync-probe"
+  log "sync latency: $(cat "$results/sync_latency.json")"
+}
+
 read -r -a scenarios <<<"${SCENARIOS:-post1 post4 stow50 storescu}"
 servers=()
 [[ $skip_orthanc == 1 ]] || servers+=(orthanc)
@@ -339,4 +370,5 @@ echo "DICOM ingest, $n distinct instances ($(du -sm "$tmp/corpus" | cut -f1) MB)
 [[ -s $tmp/orthanc_version ]] && echo "$(cat "$tmp/orthanc_version") (Debian packages; defaults: SyncStorageArea true, SQLite index)"
 [[ $skip_carehub == 1 ]] || echo "carehub: $bin_source ($("$bin" version 2>&1 | head -n 1))"
 echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the figures noisy)"
+sync_latency
 $py "$here/report.py" "$results" "$n" "$preload"
