@@ -18,11 +18,12 @@ constexpr const char* kRecordColumnsSql =
     "matched_or_reviewed, created_at_ms, person_updated_at_ms";
 
 // `head (...), (...) tail` over `rows` rows of `width` values each (row(k, out) appends row k's
-// values), many rows a statement: a statement per row was most of a million-record import's time
-// in the database. Every full chunk is the same SQL, so one cached statement.
-void insert_rows(Tx& tx, std::string_view head, std::size_t width, std::size_t rows,
-                 const std::function<void(std::size_t, Params&)>& row, std::string_view tail,
-                 const std::function<void(const Row&)>& returned = {}) {
+// values): an INSERT's VALUES, or an UPDATE ... FROM (VALUES ...). Many rows a statement: a
+// statement per row was most of a million-record import's time in the database. Every full chunk
+// is the same SQL, so one cached statement.
+void exec_many_rows(Tx& tx, std::string_view head, std::size_t width, std::size_t rows,
+                    const std::function<void(std::size_t, Params&)>& row, std::string_view tail,
+                    const std::function<void(const Row&)>& returned = {}) {
   constexpr std::size_t kRowsPerStatement = 128;
   const auto sql_for = [&](std::size_t n) {
     std::string sql(head);
@@ -170,7 +171,7 @@ void EmpiStore::insert_blocking_keys(Tx& tx, std::int64_t record_id, const Block
 void EmpiStore::insert_blocking_keys_sorted(
     Tx& tx, int rule, std::vector<std::pair<std::string_view, std::int64_t>> keys) {
   std::sort(keys.begin(), keys.end());
-  insert_rows(
+  exec_many_rows(
       tx, "INSERT INTO empi_blocking_keys (rule, key, record_id) VALUES", 3, keys.size(),
       [&](std::size_t k, Params& out) {
         out.insert(out.end(), {std::int64_t{rule}, std::string(keys[k].first), keys[k].second});
@@ -293,7 +294,7 @@ std::int64_t EmpiStore::create_person(Tx& tx, std::int64_t now_ms) {
 }
 
 std::vector<std::int64_t> EmpiStore::create_persons(Tx& tx, std::size_t count,
-                                                     std::int64_t now_ms) {
+                                                    std::int64_t now_ms) {
   std::vector<std::string> uuids(count);
   std::unordered_map<std::string_view, std::size_t> index_of;
   for (std::size_t k = 0; k < count; ++k) {
@@ -302,7 +303,7 @@ std::vector<std::int64_t> EmpiStore::create_persons(Tx& tx, std::size_t count,
   }
   std::vector<std::int64_t> ids(count);
   // Each row comes back with its UUID: RETURNING does not promise the rows' order.
-  insert_rows(
+  exec_many_rows(
       tx,
       "INSERT INTO empi_persons (uuid, version, record_count, created_at_ms, updated_at_ms) "
       "VALUES",
@@ -310,7 +311,8 @@ std::vector<std::int64_t> EmpiStore::create_persons(Tx& tx, std::size_t count,
       [&](std::size_t k, Params& out) {
         out.insert(out.end(), {uuids[k], std::int64_t{1}, std::int64_t{0}, now_ms, now_ms});
       },
-      "RETURNING id, uuid", [&](const Row& row) { ids.at(index_of.at(row.text(1))) = row.integer(0); });
+      "RETURNING id, uuid",
+      [&](const Row& row) { ids.at(index_of.at(row.text(1))) = row.integer(0); });
   return ids;
 }
 
@@ -337,12 +339,17 @@ void EmpiStore::assign_new_records(Tx& tx, std::int64_t event_id,
                                    std::int64_t now_ms) {
   std::sort(record_person.begin(), record_person.end());
   std::map<std::int64_t, std::int64_t> gained;  // person -> records
-  for (const auto& [id, to] : record_person) {
-    tx.exec("UPDATE empi_records SET person_id = $2, person_updated_at_ms = $3 WHERE id = $1",
-            {id, to, now_ms});
-    ++gained[to];
-  }
-  insert_rows(
+  for (const auto& [id, to] : record_person) ++gained[to];
+  exec_many_rows(
+      tx,
+      "UPDATE empi_records SET person_id = v.column2, person_updated_at_ms = v.column3 FROM "
+      "(VALUES",
+      3, record_person.size(),
+      [&](std::size_t k, Params& out) {
+        out.insert(out.end(), {record_person[k].first, record_person[k].second, now_ms});
+      },
+      ") AS v WHERE empi_records.id = v.column1");
+  exec_many_rows(
       tx,
       "INSERT INTO empi_person_actions (event_id, record_id, from_person_id, "
       "to_person_id) VALUES",

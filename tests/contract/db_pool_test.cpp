@@ -124,13 +124,15 @@ TEST_CASE("db: PostgreSQL units of work recover after the server drops every con
 TEST_CASE("db: PostgreSQL units of work recover after the server restarts",
           "[db][contract][pg-restart]") {
   TempDir dir;
-  const std::string script = std::string(CAREHUB_TEST_SOURCE_DIR) + "/scripts/pg-test-server.sh";
+  // Without CAREHUB_TEST_PG_URL, which would make the script hand back the shared server.
+  const std::string script = "env -u CAREHUB_TEST_PG_URL bash " +
+                             std::string(CAREHUB_TEST_SOURCE_DIR) + "/scripts/pg-test-server.sh";
   const std::string server = dir.path() + "/server";
-  REQUIRE(std::system(("bash " + script + " start " + server + " >/dev/null 2>&1").c_str()) == 0);
+  REQUIRE(std::system((script + " start " + server + " >/dev/null 2>&1").c_str()) == 0);
   struct Stop {
     std::string cmd;
     ~Stop() { [[maybe_unused]] int rc = std::system(cmd.c_str()); }
-  } stop{"bash " + script + " stop " + server + " >/dev/null 2>&1"};
+  } stop{script + " stop " + server + " >/dev/null 2>&1"};
   std::ifstream url_file(server + "/url");
   DatabaseConfig config;
   std::getline(url_file, config.url);
@@ -141,7 +143,7 @@ TEST_CASE("db: PostgreSQL units of work recover after the server restarts",
   db->transact([](Tx& tx) { tx.exec("CREATE TABLE t (n BIGINT)"); });
   db->transact([](Tx& tx) { tx.exec("INSERT INTO t VALUES (1)"); });
 
-  REQUIRE(std::system(("bash " + script + " restart " + server + " >/dev/null 2>&1").c_str()) == 0);
+  REQUIRE(std::system((script + " restart " + server + " >/dev/null 2>&1").c_str()) == 0);
   CHECK_NOTHROW(db->transact([](Tx& tx) { tx.exec("INSERT INTO t VALUES (2)"); }));
   CHECK_NOTHROW(db->ping());
   auto n = db->transact([](Tx& tx) { return tx.query_one("SELECT COUNT(*) FROM t")->integer(0); });
