@@ -51,6 +51,8 @@ void CasesModule::start(ModuleContext& ctx) {
 
 // The server keys are read (or made) now, before any request: a first read inside a request's
 // write unit would be a second writer on SQLite.
-void CasesModule::serve(ModuleContext& /*context*/) { service_->load_keys(); }
+void CasesModule::serve(ModuleContext& /*context*/) {
+  service_->load_keys();
+}
 
 }  // namespace carehub::cases

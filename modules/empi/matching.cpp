@@ -19,8 +19,8 @@ namespace {
 constexpr std::size_t kMaxBlock = 1000;
 constexpr std::size_t kLoadAllFrequenciesAbove = 2000;
 constexpr std::size_t kBulkRecords = 10000;  // above this, keys are stored sorted, ahead of persons
-constexpr std::size_t kPairsPerInsert = 8192;  // scored pairs handed to the store at once
-constexpr std::size_t kScoreChunk = 1 << 16;   // candidate pairs scored together
+constexpr std::size_t kScoreChunk = 1 << 16;     // candidate pairs scored together
+constexpr std::size_t kScoreInlineBelow = 4096;  // fewer are scored without a second thread
 
 }  // namespace
 
@@ -173,6 +173,11 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
     }
   };
   const auto score_chunk = [&] {
+    if (chunk.size() < kScoreInlineBelow) {  // a few records: no thread
+      score(0, chunk.size(), scored);
+      chunk.clear();
+      return;
+    }
     const std::size_t half = chunk.size() / 2;
     std::vector<Scored> first, second;
     std::exception_ptr helper_failed;
@@ -240,24 +245,27 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
     for (std::uint32_t i = 0; i < features.size(); ++i) groups[clusters.find(i)].push_back(i);
     std::unordered_map<std::int64_t, std::int64_t> final_person;  // record id -> person id
     std::vector<std::pair<std::int64_t, std::int64_t>> arriving;  // new record, its person
-    // Groups with new records and no person get a new person each, made together.
-    std::size_t needed = 0;
-    for (const auto& [root, members] : groups) {
-      const auto is_new_member = [&](auto i) { return is_new[i]; };
-      const auto has_person = [&](auto i) { return person_of[i].has_value(); };
-      needed += std::any_of(members.begin(), members.end(), is_new_member) &&
-                std::none_of(members.begin(), members.end(), has_person);
-    }
-    const std::vector<std::int64_t> created = store.create_persons(tx, needed, now);
-    std::size_t next_created = 0;
-    for (const auto& [root, members] : groups) {
+    struct Group {
+      const std::vector<std::uint32_t>* members;
       std::set<std::int64_t> persons;
+    };
+    std::vector<Group> with_new;
+    for (const auto& [root, members] : groups) {
+      Group g{&members, {}};
       bool has_new = false;
       for (auto i : members) {
         if (is_new[i]) has_new = true;
-        if (person_of[i]) persons.insert(*person_of[i]);
+        if (person_of[i]) g.persons.insert(*person_of[i]);
       }
-      if (!has_new) continue;
+      if (has_new) with_new.push_back(std::move(g));
+    }
+    // Those with no person yet get a new one each, made together.
+    const auto without_person = std::count_if(with_new.begin(), with_new.end(),
+                                              [](const Group& g) { return g.persons.empty(); });
+    const auto created = store.create_persons(tx, static_cast<std::size_t>(without_person), now);
+    std::size_t next_created = 0;
+    for (const auto& [members_of, persons] : with_new) {
+      const auto& members = *members_of;
       std::int64_t target;
       if (persons.empty()) {
         target = created.at(next_created++);
@@ -298,14 +306,9 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
               [&](const Scored& x, const Scored& y) { return pair_of(x) < pair_of(y); });
     std::map<std::int64_t, std::set<std::int64_t>> links;  // person -> persons
     std::map<std::int64_t, double> best;                   // person -> best pair probability
-    std::vector<ScoredPair> pairs;
     for (const auto& s : scored) {
       const auto [a, b] = pair_of(s);
-      pairs.push_back({a, b, s.probability, s.weight});
-      if (pairs.size() == kPairsPerInsert) {
-        store.store_pairs(tx, pairs, config.id, job_id, now);
-        pairs.clear();
-      }
+      store.store_pair(tx, {a, b, s.probability, s.weight}, config.id, job_id, now);
       ++summary.pairs_stored;
       if (s.probability >= config.auto_match_threshold ||
           s.probability < config.potential_match_threshold) {
@@ -318,7 +321,6 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
       best[pa] = std::max(best[pa], s.probability);
       best[pb] = std::max(best[pb], s.probability);
     }
-    store.store_pairs(tx, pairs, config.id, job_id, now);
     std::set<std::int64_t> seen;
     for (const auto& [start, _] : links) {
       if (seen.contains(start)) continue;

@@ -153,19 +153,16 @@ std::optional<std::int64_t> EmpiStore::insert_record(Tx& tx, const PersonRecord&
 
 void EmpiStore::insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys) {
   // One statement for all of a record's keys (a statement per key was a seventh of an import).
-  std::string sql = "INSERT INTO empi_blocking_keys (rule, key, record_id) VALUES ";
-  Params params;
+  std::vector<int> rules;
   for (int rule = 0; rule < kBlockingRules; ++rule) {
-    if (keys[rule].empty()) continue;
-    const auto n = params.size();
-    sql += (n ? ", ($" : "($") + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", $" +
-           std::to_string(n + 3) + ")";
-    params.emplace_back(std::int64_t{rule});
-    params.emplace_back(keys[rule]);
-    params.emplace_back(record_id);
+    if (!keys[rule].empty()) rules.push_back(rule);
   }
-  if (params.empty()) return;
-  tx.exec(sql + " ON CONFLICT DO NOTHING", params);
+  exec_many_rows(
+      tx, "INSERT INTO empi_blocking_keys (rule, key, record_id) VALUES", 3, rules.size(),
+      [&](std::size_t k, Params& out) {
+        out.insert(out.end(), {std::int64_t{rules[k]}, keys[rules[k]], record_id});
+      },
+      "ON CONFLICT DO NOTHING");
 }
 
 void EmpiStore::insert_blocking_keys_sorted(
@@ -398,17 +395,15 @@ std::int64_t EmpiStore::create_event(Tx& tx, const std::string& type, const std:
       ->integer(0);
 }
 
-void EmpiStore::store_pairs(Tx& tx, const std::vector<ScoredPair>& pairs, std::int64_t config_id,
-                            std::int64_t job_id, std::int64_t now_ms) {
-  // A statement per pair: measured faster here than many rows a statement (an upsert).
-  for (const auto& p : pairs) {
-    tx.exec(
-        "INSERT INTO empi_match_results (record_l, record_r, match_probability, match_weight, "
-        "config_id, job_id, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
-        "(record_l, record_r) DO UPDATE SET match_probability = excluded.match_probability, "
-        "match_weight = excluded.match_weight, config_id = excluded.config_id",
-        {p.record_l, p.record_r, p.probability, p.weight, config_id, job_id, now_ms});
-  }
+void EmpiStore::store_pair(Tx& tx, const ScoredPair& p, std::int64_t config_id, std::int64_t job_id,
+                           std::int64_t now_ms) {
+  // A statement per pair: many pairs a statement (an upsert) measured no faster.
+  tx.exec(
+      "INSERT INTO empi_match_results (record_l, record_r, match_probability, match_weight, "
+      "config_id, job_id, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
+      "(record_l, record_r) DO UPDATE SET match_probability = excluded.match_probability, "
+      "match_weight = excluded.match_weight, config_id = excluded.config_id",
+      {p.record_l, p.record_r, p.probability, p.weight, config_id, job_id, now_ms});
 }
 
 std::vector<std::pair<std::int64_t, std::int64_t>> EmpiStore::do_not_link_among(

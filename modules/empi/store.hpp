@@ -97,7 +97,7 @@ class EmpiStore {
 
   // --- persons and events ---
   std::int64_t create_person(Tx& tx, std::int64_t now_ms);
-  // count new persons at once; their ids.
+  // count new persons, made in one go; their ids, in order.
   std::vector<std::int64_t> create_persons(Tx& tx, std::size_t count, std::int64_t now_ms);
   std::optional<PersonRow> find_person(Tx& tx, std::int64_t id);
   std::optional<PersonRow> find_person_by_uuid(Tx& tx, const std::string& uuid);
@@ -112,9 +112,8 @@ class EmpiStore {
   std::int64_t create_event(Tx& tx, const std::string& type, const std::string& actor,
                             std::optional<std::int64_t> job_id, const nlohmann::json& detail,
                             std::int64_t now_ms);
-  // Pairs distinct among themselves (one statement may not touch a row twice on PostgreSQL).
-  void store_pairs(Tx& tx, const std::vector<ScoredPair>& pairs, std::int64_t config_id,
-                   std::int64_t job_id, std::int64_t now_ms);
+  void store_pair(Tx& tx, const ScoredPair& pair, std::int64_t config_id, std::int64_t job_id,
+                  std::int64_t now_ms);
   // --- potential matches ---
   std::optional<std::int64_t> open_potential_match_of(Tx& tx, std::int64_t person_id);
   std::int64_t create_potential_match(Tx& tx, double max_probability, std::int64_t now_ms);

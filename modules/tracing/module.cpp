@@ -79,6 +79,8 @@ void TracingModule::start(ModuleContext& ctx) {
 
 // The server keys are read (or made) now, before any request: a first read inside a request's
 // write unit would be a second writer on SQLite.
-void TracingModule::serve(ModuleContext& /*context*/) { service_->load_keys(); }
+void TracingModule::serve(ModuleContext& /*context*/) {
+  service_->load_keys();
+}
 
 }  // namespace carehub::tracing
