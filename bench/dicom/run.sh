@@ -32,6 +32,9 @@
 # each measurement made that many times, each on a fresh server; the median rate is shown),
 # DURABILITY_PROBE=0 (skip the probe below).
 #
+# Last, the floor: the corpus written by a bare loop, each file new, fdatasynced with its directory,
+# by 1 and 4 writers; the report sets each target's rate against it (what durability alone allows).
+#
 # Durability probe (not timed): on a fresh server of each kind, 20 instances POSTed on one
 # connection under `strace -f -c`; the fsync/fdatasync/... calls per acknowledged instance are
 # printed, and carehub's must be >= 1 for "stored" to mean durable (Orthanc's defaults give one
@@ -212,6 +215,16 @@ stop_carehub_run() { # run_dir
   cp "$tmp/carehub.log" "$1/carehub.log"
 }
 
+# settle: dirty pages written, and the inodes the last cleanup freed past ext4's recently-deleted
+# window. Without a journal (as on this machine's disk) ext4 will not reuse an inode freed in the
+# last 5 s (300 s while its inode table block is dirty), and every new file scans past each such
+# inode: right after `rm -rf` of 1,000 files, creating a file cost 1.2 ms, a third of an instance.
+# Both servers create a file per instance; each gets the same settled disk.
+settle() {
+  sync
+  sleep 6
+}
+
 # --- one scenario ---------------------------------------------------------------------------------
 # measure SERVER SCENARIO K: fresh server, ingest, verify, stop; writes $results/SERVER.SCENARIO.K.json
 measure() {
@@ -219,7 +232,7 @@ measure() {
   local preload_for=0
   [[ $scenario == post4_preloaded ]] && preload_for=$preload
   log "$server: $scenario (#$3)"
-  sync
+  settle
   if [[ $server == orthanc ]]; then
     start_orthanc "$run"
     base=http://127.0.0.1:$orthanc_http pid=$orthanc_pid aet=ORTHANC dport=$orthanc_dicom
@@ -314,12 +327,16 @@ PY
   [[ ${KEEP_TMP:-} == 1 ]] || rm -rf "$run/storage" "$run/blobs"
 }
 
-# sync_latency: what one durable write costs on the filesystem both servers store to, so the report
-# can say how fast any store that syncs before it answers can go on one connection.
+# sync_latency: what durable writes cost on the filesystem both servers store to, so the report can
+# say how fast any store that syncs before it answers could go: one fsync of an appended page (an
+# index commit), and the "floor": the corpus' own files written each to a new file, fdatasynced,
+# its directory fsynced, by 1 and by 4 writers at once. No HTTP, no parsing, no index: a store
+# that keeps a file per instance and answers only once it is durable cannot beat it.
 sync_latency() {
-  $py - "$tmp/sync-probe" >"$results/sync_latency.json" <<'PY'
-import json, os, sys, time
-d = sys.argv[1]
+  settle
+  $py - "$tmp/sync-probe" "$tmp/corpus" >"$results/sync_latency.json" <<'PY'
+import json, os, sys, threading, time
+d, corpus = sys.argv[1], sys.argv[2]
 os.makedirs(d, exist_ok=True)
 n = 200
 fd = os.open(os.path.join(d, "append"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -329,17 +346,31 @@ for _ in range(n):
     os.fsync(fd)
 append_ms = (time.perf_counter() - t) / n * 1000
 os.close(fd)
-t = time.perf_counter()
-for i in range(n):
-    f = os.open(os.path.join(d, f"f{i}"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.write(f, b"y" * 65536)
-    os.fsync(f)
-    os.close(f)
-    dfd = os.open(d, os.O_RDONLY)
-    os.fsync(dfd)
-    os.close(dfd)
-new_file_ms = (time.perf_counter() - t) / n * 1000
-print(json.dumps({"fsync_append_ms": round(append_ms, 3), "new_file_and_dir_ms": round(new_file_ms, 3)}))
+names = sorted(f for f in os.listdir(corpus) if f.endswith(".dcm"))[:400]
+blobs = [open(os.path.join(corpus, f), "rb").read() for f in names]
+
+def floor(writers):
+    def work(j):
+        sub = os.path.join(d, f"w{writers}-{j}")
+        os.makedirs(sub)
+        dfd = os.open(sub, os.O_RDONLY)
+        for i in range(j, len(blobs), writers):
+            f = os.open(os.path.join(sub, str(i)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(f, blobs[i])
+            os.fdatasync(f)
+            os.close(f)
+            os.fsync(dfd)
+        os.close(dfd)
+    threads = [threading.Thread(target=work, args=(j,)) for j in range(writers)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return round(len(blobs) / (time.perf_counter() - t), 1)
+
+print(json.dumps({"fsync_append_ms": round(append_ms, 3), "floor_1_writer": floor(1),
+                  "floor_4_writers": floor(4), "floor_files": len(blobs)}))
 PY
   rm -rf "$tmp/sync-probe"
   log "sync latency: $(cat "$results/sync_latency.json")"
