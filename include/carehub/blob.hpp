@@ -54,6 +54,14 @@ class BlobStore {
   // file's checksum, which the caller computed while reading it (never recomputed here). Throws
   // BlobError; the file is then left where it was.
   virtual BlobInfo adopt(std::string_view key, const std::string& path, const std::string& sha256);
+  // adopt() of several files, all durable when it returns, in fewer waits for the disk: every
+  // file's writeback is started before the first is waited for, and a folder that receives
+  // several is synced once. Throws BlobError at the first failure; files adopted before it are
+  // in the store (a caller indexes none of them), the rest are left where they were.
+  struct Adoption {
+    std::string key, path, sha256;
+  };
+  virtual std::vector<BlobInfo> adopt_many(const std::vector<Adoption>& files);
   // Where the object lies on the local filesystem, for serving it without copying; nullopt when
   // absent or when the backend keeps objects elsewhere (callers then use get()).
   virtual std::optional<std::string> local_path(std::string_view /*key*/) { return std::nullopt; }

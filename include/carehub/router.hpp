@@ -45,6 +45,9 @@ struct RouteOptions {
   // The body goes to a file in server.upload_dir as it arrives (Request::spooled), not to memory;
   // for bodies of any size up to body_limit.
   bool spool_body = false;
+  // With spool_body: the spooled file is scratch, only read by the handler (a STOW-RS request split
+  // into its parts), never kept: no SHA-256 of it, and no early writeback to disk.
+  bool spool_scratch = false;
   // A route that also takes a single-use ticket for this purpose in its query string
   // (?ticket=..., carehub/tickets.hpp) when the request has no Authorization header.
   std::string ticket_purpose;

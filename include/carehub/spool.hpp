@@ -15,8 +15,9 @@ namespace carehub {
 
 class SpooledBody {
  public:
-  // A new empty file in dir (created 0700 if missing). Throws std::system_error.
-  static std::shared_ptr<SpooledBody> create(const std::string& dir);
+  // A new empty file in dir (created 0700 if missing). Throws std::system_error. A scratch file
+  // is only read back and dropped: no SHA-256 (sha256() stays empty), no writeback at finish().
+  static std::shared_ptr<SpooledBody> create(const std::string& dir, bool scratch = false);
   // A new file in dir holding bytes [offset, offset + length) of the file at from (one part of a
   // spooled multipart upload), finished, its SHA-256 computed on the way. Throws
   // std::runtime_error when from cannot be read, std::system_error when dir cannot be written.
@@ -43,6 +44,7 @@ class SpooledBody {
   int fd_ = -1;
   std::uint64_t size_ = 0;
   bool released_ = false;
+  bool scratch_ = false;
   std::unique_ptr<Sha256> hash_;
   std::string sha256_;
 };

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 #include <vector>
 
 #include "carehub/hash.hpp"
@@ -61,47 +62,105 @@ std::string instance_url(const std::string& study, const std::string& series,
 
 IngestResult Ingestor::ingest(const std::string& path, const IngestSource& source,
                               const std::string* required_study, const std::string* known_sha256) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("staged instance vanished: " + path);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size > settings_.max_instance_bytes) {
-    return {IngestStatus::kTooLarge,
-            "instance of " + std::to_string(size) + " bytes exceeds the limit of " +
-                std::to_string(settings_.max_instance_bytes),
-            {},
-            {},
-            {},
-            {}};
-  }
-  auto parsed = parse_instance(path, instance_url);
-  if (parsed.index() == 1) return {IngestStatus::kRejected, std::get<1>(parsed), {}, {}, {}, {}};
-  const ParsedInstance& p = std::get<0>(parsed);
-  if (required_study && p.study_uid != *required_study) {
-    return result_of(p, IngestStatus::kWrongStudy,
-                     "the instance belongs to study " + p.study_uid + ", not to " +
-                         *required_study + " named in the URL");
-  }
-  const std::string sha = known_sha256 ? *known_sha256 : file_sha256(path);
+  return ingest_batch({{path, known_sha256 ? *known_sha256 : std::string()}}, source,
+                      required_study)
+      .front();
+}
 
-  auto existing = db_.transact([&](Tx& tx) { return store_.find_instance(tx, p.sop_instance_uid); },
-                               TxMode::kRead);
-  if (existing) {
-    if (existing->sha256 == sha) return result_of(p, IngestStatus::kAlreadyStored);
-    if (!settings_.allow_overwrite) {
-      return result_of(p, IngestStatus::kConflict,
-                       "an instance with this SOP Instance UID is stored with other content");
-    }
-  }
-  const std::string key = blob_key_for(p.study_uid, p.series_uid, p.sop_instance_uid, sha);
-  blobs_.adopt(key, path, sha);
+namespace {
 
-  const std::string patient_key = patient_key_of(p, source);
-  enum class Outcome { kInserted, kReplaced, kSame, kDiffers, kWrongStudy };
+enum class Outcome { kInserted, kReplaced, kSame, kDiffers, kWrongStudy };
+
+// An instance of a batch that passed its checks and goes to the store.
+struct Candidate {
+  std::size_t index = 0;  // in the batch
+  ParsedInstance p;
+  std::string sha, key;
+  std::uint64_t size = 0;
+  Outcome outcome = Outcome::kInserted;
   std::optional<InstanceRow> replaced;
-  const auto index = [&](Tx& tx) {
-    replaced.reset();
+};
+
+}  // namespace
+
+std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& files,
+                                                 const IngestSource& source,
+                                                 const std::string* required_study) {
+  std::vector<IngestResult> results(files.size());
+  std::vector<Candidate> round;
+  std::vector<std::size_t> later;  // a UID already in this round: compared with it afterwards
+  std::set<std::string> uids;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string& path = files[i].path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      throw std::runtime_error("staged instance vanished: " + path);
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > settings_.max_instance_bytes) {
+      results[i] = {IngestStatus::kTooLarge,
+                    "instance of " + std::to_string(size) + " bytes exceeds the limit of " +
+                        std::to_string(settings_.max_instance_bytes),
+                    {},
+                    {},
+                    {},
+                    {}};
+      continue;
+    }
+    auto parsed = parse_instance(path, instance_url);
+    if (parsed.index() == 1) {
+      results[i] = {IngestStatus::kRejected, std::get<1>(parsed), {}, {}, {}, {}};
+      continue;
+    }
+    ParsedInstance& p = std::get<0>(parsed);
+    if (required_study && p.study_uid != *required_study) {
+      results[i] = result_of(p, IngestStatus::kWrongStudy,
+                             "the instance belongs to study " + p.study_uid + ", not to " +
+                                 *required_study + " named in the URL");
+      continue;
+    }
+    if (!uids.insert(p.sop_instance_uid).second) {
+      later.push_back(i);
+      continue;
+    }
+    Candidate c;
+    c.index = i;
+    c.sha = files[i].sha256.empty() ? file_sha256(path) : files[i].sha256;
+    c.size = size;
+    c.p = std::move(p);
+    round.push_back(std::move(c));
+  }
+
+  // What is stored already under these UIDs: nothing to do, or a conflict, before any disk work.
+  db_.transact(
+      [&](Tx& tx) {
+        std::erase_if(round, [&](const Candidate& c) {
+          auto existing = store_.find_instance(tx, c.p.sop_instance_uid);
+          if (!existing) return false;
+          if (existing->sha256 == c.sha) {
+            results[c.index] = result_of(c.p, IngestStatus::kAlreadyStored);
+            return true;
+          }
+          if (settings_.allow_overwrite) return false;
+          results[c.index] =
+              result_of(c.p, IngestStatus::kConflict,
+                        "an instance with this SOP Instance UID is stored with other content");
+          return true;
+        });
+      },
+      TxMode::kRead);
+
+  std::vector<BlobStore::Adoption> adoptions;
+  for (auto& c : round) {
+    c.key = blob_key_for(c.p.study_uid, c.p.series_uid, c.p.sop_instance_uid, c.sha);
+    adoptions.push_back({c.key, files[c.index].path, c.sha});
+  }
+  if (!adoptions.empty()) blobs_.adopt_many(adoptions);
+
+  const auto index_one = [&](Tx& tx, Candidate& c) {
+    const ParsedInstance& p = c.p;
+    c.replaced.reset();
     auto now_there = store_.find_instance(tx, p.sop_instance_uid);  // a racing upload was first?
-    if (now_there && now_there->sha256 == sha) return Outcome::kSame;
+    if (now_there && now_there->sha256 == c.sha) return Outcome::kSame;
     if (now_there && !settings_.allow_overwrite) return Outcome::kDiffers;
     const std::int64_t now = clock_.now_ms();
     AuditEvent e;
@@ -111,18 +170,19 @@ IngestResult Ingestor::ingest(const std::string& path, const IngestSource& sourc
     e.resource_id = p.sop_instance_uid;
     e.request_id = source.request_id;
     e.client_address = source.client_address;
-    e.detail = {{"study", p.study_uid}, {"bytes", size}};
+    e.detail = {{"study", p.study_uid}, {"bytes", c.size}};
     if (now_there) {
-      store_.replace(tx, *now_there, p, sha, size, key, source.actor, now);
+      store_.replace(tx, *now_there, p, c.sha, c.size, c.key, source.actor, now);
       audit_.record(tx, e);
-      replaced = now_there;
+      c.replaced = std::move(now_there);
       return Outcome::kReplaced;
     }
     StoredInstance stored;
     try {
-      stored = store_.insert(tx, p, patient_key, sha, size, key, source.actor, now);
+      stored =
+          store_.insert(tx, p, patient_key_of(p, source), c.sha, c.size, c.key, source.actor, now);
     } catch (const std::invalid_argument&) {
-      return Outcome::kWrongStudy;  // nothing written survives: the unit of work rolls back
+      return Outcome::kWrongStudy;  // refused before it wrote anything
     }
     audit_.record(tx, e);
     if (stored.new_patient) {
@@ -136,31 +196,49 @@ IngestResult Ingestor::ingest(const std::string& path, const IngestSource& sourc
     }
     return Outcome::kInserted;
   };
-  Outcome outcome;
-  try {
-    outcome = db_.transact(index);
-  } catch (const ConstraintError&) {
-    // PostgreSQL: a racing upload of the same UID committed between our look and our insert.
-    // Looking again finds it.
-    outcome = db_.transact(index);
+  const auto index_all = [&](Tx& tx) {
+    for (auto& c : round) c.outcome = index_one(tx, c);
+  };
+  if (!round.empty()) {
+    try {
+      db_.transact(index_all);
+    } catch (const ConstraintError&) {
+      // A racing upload (PostgreSQL) committed a UID or series between our look and our insert.
+      // Looking again finds it.
+      db_.transact(index_all);
+    }
   }
 
-  switch (outcome) {
-    case Outcome::kInserted: return result_of(p, IngestStatus::kStored);
-    case Outcome::kReplaced:
-      if (replaced->blob_key != key) blobs_.remove(replaced->blob_key);
-      return result_of(p, IngestStatus::kStored);
-    case Outcome::kSame: return result_of(p, IngestStatus::kAlreadyStored);
-    case Outcome::kDiffers:
-      blobs_.remove(key);
-      return result_of(p, IngestStatus::kConflict,
-                       "an instance with this SOP Instance UID is stored with other content");
-    case Outcome::kWrongStudy:
-      blobs_.remove(key);
-      return result_of(p, IngestStatus::kConflict,
-                       "Series Instance UID " + p.series_uid + " belongs to another study");
+  for (const auto& c : round) {
+    const ParsedInstance& p = c.p;
+    IngestResult& r = results[c.index];
+    switch (c.outcome) {
+      case Outcome::kInserted: r = result_of(p, IngestStatus::kStored); break;
+      case Outcome::kReplaced:
+        if (c.replaced->blob_key != c.key) blobs_.remove(c.replaced->blob_key);
+        r = result_of(p, IngestStatus::kStored);
+        break;
+      case Outcome::kSame: r = result_of(p, IngestStatus::kAlreadyStored); break;
+      case Outcome::kDiffers:
+        blobs_.remove(c.key);
+        r = result_of(p, IngestStatus::kConflict,
+                      "an instance with this SOP Instance UID is stored with other content");
+        break;
+      case Outcome::kWrongStudy:
+        blobs_.remove(c.key);
+        r = result_of(p, IngestStatus::kWrongStudy,
+                      "Series Instance UID " + p.series_uid + " belongs to another study");
+        break;
+    }
   }
-  return result_of(p, IngestStatus::kRejected, "unreachable");
+
+  if (!later.empty()) {  // repeats of a UID, each against what the round left stored
+    std::vector<Staged> rest;
+    for (std::size_t i : later) rest.push_back(files[i]);
+    auto more = ingest_batch(rest, source, required_study);
+    for (std::size_t k = 0; k < later.size(); ++k) results[later[k]] = std::move(more[k]);
+  }
+  return results;
 }
 
 }  // namespace carehub::dicom

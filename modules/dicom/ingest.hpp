@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "carehub/audit.hpp"
 #include "carehub/blob.hpp"
@@ -70,6 +71,19 @@ class Ingestor {
   IngestResult ingest(const std::string& path, const IngestSource& source,
                       const std::string* required_study = nullptr,
                       const std::string* known_sha256 = nullptr);
+
+  // One staged file of a batch; sha256 empty when the caller did not compute it.
+  struct Staged {
+    std::string path, sha256;
+  };
+  // ingest() of several files from one sender (the parts of a STOW-RS request), one result each
+  // in order. They reach the disk together: the files' writeback starts at once, each folder is
+  // synced once, and the index commits once for all (a single instance, ingest(), is a batch of
+  // one). Same answers as one ingest() after another: a UID sent twice is compared with the
+  // first copy. A server fault throws, and then no instance of the batch is indexed.
+  std::vector<IngestResult> ingest_batch(const std::vector<Staged>& files,
+                                         const IngestSource& source,
+                                         const std::string* required_study = nullptr);
 
   const IngestSettings& settings() const { return settings_; }
 

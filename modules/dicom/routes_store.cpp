@@ -1,6 +1,7 @@
 // Uploads: STOW-RS (multipart/related, many instances a request) and a plain POST of one
 // application/dicom body. Both spool the request to disk first; every instance is staged in a
 // file of its own, which becomes the stored blob.
+#include <algorithm>
 #include <vector>
 
 #include "carehub/error.hpp"
@@ -12,6 +13,7 @@ namespace carehub::dicom {
 namespace {
 
 constexpr std::size_t kMaxStowParts = 10000;
+constexpr std::size_t kBatchParts = 64;
 
 // DICOM failure reasons (PS3.4 C.4.2.1.4, PS3.18 I.2.2) for a STOW-RS answer.
 constexpr int kFailureCannotUnderstand = 0xC000;
@@ -76,19 +78,7 @@ Response stow(DicomContext& ctx, Request& req) {
   std::string only_study;
   bool one_study = true;
   const std::string base = base_url(req, ctx);
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto& part = parts[i];
-    IngestResult result;
-    if (!is_dicom_media_type(part.content_type)) {
-      result.status = IngestStatus::kRejected;
-      result.reason =
-          "part " + std::to_string(i + 1) + " is " + part.content_type + ", not application/dicom";
-    } else {
-      auto staged =
-          SpooledBody::copy_of(req.spooled->path(), part.offset, part.length, ctx.staging_dir);
-      result = ctx.ingestor.ingest(staged->path(), source, required_study, &staged->sha256());
-      if (result.status == IngestStatus::kStored) staged->release();  // moved into the store
-    }
+  const auto answer_part = [&](std::size_t i, const IngestResult& result) {
     nlohmann::json item = {{"00081150", uid("UI", result.sop_class_uid)},
                            {"00081155", uid("UI", result.sop_uid)}};
     if (result.status == IngestStatus::kStored || result.status == IngestStatus::kAlreadyStored) {
@@ -101,6 +91,37 @@ Response stow(DicomContext& ctx, Request& req) {
       item["00081197"] = {{"vr", "US"}, {"Value", {failure_reason(result.status)}}};
       item["00000902"] = uid("LO", "part " + std::to_string(i + 1) + ": " + result.reason);
       failed.push_back(std::move(item));
+    }
+  };
+  // Parts are staged and ingested kBatchParts at a time: they reach the disk together, and the
+  // staged copies never take more than that many instances' room beside the spooled request.
+  for (std::size_t first = 0; first < parts.size(); first += kBatchParts) {
+    const std::size_t end = std::min(parts.size(), first + kBatchParts);
+    std::vector<std::shared_ptr<SpooledBody>> staged(end - first);
+    std::vector<Ingestor::Staged> batch;
+    std::vector<std::size_t> batch_part;  // the part of each batch entry
+    for (std::size_t i = first; i < end; ++i) {
+      if (!is_dicom_media_type(parts[i].content_type)) continue;
+      auto& file = staged[i - first];
+      file = SpooledBody::copy_of(req.spooled->path(), parts[i].offset, parts[i].length,
+                                  ctx.staging_dir);
+      batch.push_back({file->path(), file->sha256()});
+      batch_part.push_back(i);
+    }
+    const auto results = ctx.ingestor.ingest_batch(batch, source, required_study);
+    std::size_t next = 0;
+    for (std::size_t i = first; i < end; ++i) {
+      if (next < batch_part.size() && batch_part[next] == i) {
+        const IngestResult& result = results[next++];
+        if (result.status == IngestStatus::kStored) staged[i - first]->release();  // in the store
+        answer_part(i, result);
+        continue;
+      }
+      IngestResult refused;
+      refused.status = IngestStatus::kRejected;
+      refused.reason = "part " + std::to_string(i + 1) + " is " + parts[i].content_type +
+                       ", not application/dicom";
+      answer_part(i, refused);
     }
   }
   nlohmann::json answer = nlohmann::json::object();
@@ -150,6 +171,7 @@ void register_store_routes(Router& r, DicomContext& ctx) {
   stow_options.body_limit = static_cast<std::size_t>(ctx.max_request_bytes);
   stow_options.spool_body = true;
   RouteOptions plain_options = stow_options;
+  stow_options.spool_scratch = true;  // split into staged parts; the parts are what is kept
   plain_options.body_limit = static_cast<std::size_t>(ctx.ingestor.settings().max_instance_bytes);
 
   auto stow_route = [&ctx](Request& req) { return stow(ctx, req); };

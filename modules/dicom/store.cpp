@@ -190,6 +190,14 @@ StoredInstance DicomStore::insert(Tx& tx, const ParsedInstance& p, const std::st
                                   const std::string& sha256, std::uint64_t size,
                                   const std::string& blob_key, const std::string& source,
                                   std::int64_t now_ms) {
+  // A series belongs to one study: refused before anything is written, so the caller's unit of
+  // work can go on with other instances.
+  auto owner = tx.query_one(
+      "SELECT st.study_uid FROM dicom_series se JOIN dicom_studies st ON st.id = se.study_ref "
+      "WHERE se.series_uid = $1",
+      {p.series_uid});
+  if (owner && owner->text(0) != p.study_uid)
+    throw std::invalid_argument("series " + p.series_uid + " belongs to another study");
   StoredInstance out;
   Param patient_ref = nullptr;
   if (!patient_key.empty())
@@ -221,8 +229,8 @@ StoredInstance DicomStore::insert(Tx& tx, const ParsedInstance& p, const std::st
     auto existing = tx.query_one("SELECT id, study_ref FROM dicom_series WHERE series_uid = $1",
                                  {p.series_uid});
     series_id = existing->integer(0);
-    if (existing->integer(1) != study_id) {
-      throw std::invalid_argument("series " + p.series_uid + " belongs to another study");
+    if (existing->integer(1) != study_id) {  // another writer's series, since the look above
+      throw ConstraintError("series " + p.series_uid + " was just indexed under another study");
     }
   }
 

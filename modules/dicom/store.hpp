@@ -77,7 +77,9 @@ class DicomStore {
  public:
   std::optional<InstanceRow> find_instance(Tx& tx, const std::string& sop_uid);
   // Indexes a new instance (the caller checked it is new), with its study, series and patient.
-  // patient_key identifies the patient (issuer or sender with PatientID); "" for none.
+  // patient_key identifies the patient (issuer or sender with PatientID); "" for none. Throws
+  // std::invalid_argument, having written nothing, when its series is indexed under another study;
+  // ConstraintError when another writer indexed it so in the meantime (the unit must roll back).
   StoredInstance insert(Tx& tx, const ParsedInstance& p, const std::string& patient_key,
                         const std::string& sha256, std::uint64_t size, const std::string& blob_key,
                         const std::string& source, std::int64_t now_ms);

@@ -154,28 +154,52 @@ class FilesystemBlobStore final : public BlobStore {
 
   BlobInfo adopt(std::string_view key, const std::string& source,
                  const std::string& sha256) override {
-    const std::string path = path_for(key);
-    {
-      UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-      if (!fd) throw_errno("open", source, errno);
+    return adopt_many({{std::string(key), source, sha256}}).front();
+  }
+
+  std::vector<BlobInfo> adopt_many(const std::vector<Adoption>& files) override {
+    struct Pending {
+      UniqueFd fd;
+      std::string path;  // where it goes
+      std::uint64_t size = 0;
+    };
+    std::vector<Pending> pending;
+    pending.reserve(files.size());
+    for (const auto& f : files) {  // checked, then written back all at once
+      Pending p{UniqueFd(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)),
+                path_for(f.key), 0};
+      if (!p.fd) throw_errno("open", f.path, errno);
       struct stat st {};
-      if (::fstat(fd.get(), &st) != 0) throw_errno("stat", source, errno);
+      if (::fstat(p.fd.get(), &st) != 0) throw_errno("stat", f.path, errno);
       if (!S_ISREG(st.st_mode)) throw BlobError("blob store: adopt needs a regular file");
-      if (::fchmod(fd.get(), 0600) != 0) throw_errno("chmod", source, errno);
-      if (::fsetxattr(fd.get(), kShaAttribute, sha256.data(), sha256.size(), 0) != 0 &&
+      if (::fchmod(p.fd.get(), 0600) != 0) throw_errno("chmod", f.path, errno);
+      if (::fsetxattr(p.fd.get(), kShaAttribute, f.sha256.data(), f.sha256.size(), 0) != 0 &&
           errno != ENOTSUP) {
-        throw_errno("set the checksum attribute of", source, errno);
+        throw_errno("set the checksum attribute of", f.path, errno);
       }
-      blob_detail::fsync_fd(fd.get(), source);
+      if (files.size() > 1) ::sync_file_range(p.fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+      p.size = static_cast<std::uint64_t>(st.st_size);
+      pending.push_back(std::move(p));
+    }
+    std::vector<BlobInfo> out;
+    out.reserve(files.size());
+    std::vector<std::string> dirs;  // to sync, once each, in first-seen order
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const auto& f = files[i];
+      blob_detail::fsync_fd(pending[i].fd.get(), f.path);
+      const std::string& path = pending[i].path;
       const std::string dir = parent_of(path);
       blob_detail::make_dirs(root_, dir);
-      if (::rename(source.c_str(), path.c_str()) == 0) {
-        blob_detail::fsync_dir(dir);
-        return BlobInfo{std::string(key), static_cast<std::uint64_t>(st.st_size), sha256};
+      if (::rename(f.path.c_str(), path.c_str()) == 0) {
+        if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+        out.push_back(BlobInfo{f.key, pending[i].size, f.sha256});
+        continue;
       }
       if (errno != EXDEV) throw_errno("rename onto", path, errno);
+      out.push_back(BlobStore::adopt(f.key, f.path, f.sha256));  // another filesystem: copy
     }
-    return BlobStore::adopt(key, source, sha256);  // another filesystem: copy
+    for (const auto& dir : dirs) blob_detail::fsync_dir(dir);
+    return out;
   }
 
   std::optional<std::string> local_path(std::string_view key) override {
@@ -293,6 +317,13 @@ class FilesystemBlobStore final : public BlobStore {
 };
 
 }  // namespace
+
+std::vector<BlobInfo> BlobStore::adopt_many(const std::vector<Adoption>& files) {
+  std::vector<BlobInfo> out;
+  out.reserve(files.size());
+  for (const auto& f : files) out.push_back(adopt(f.key, f.path, f.sha256));
+  return out;
+}
 
 BlobInfo BlobStore::adopt(std::string_view key, const std::string& path, const std::string&) {
   std::ifstream in(path, std::ios::binary);

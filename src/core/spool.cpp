@@ -1,6 +1,7 @@
 #include "carehub/spool.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,15 +36,31 @@ std::shared_ptr<SpooledBody> SpooledBody::copy_of(const std::string& from, std::
   auto copy = create(dir);
   const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("cannot read the spooled upload");
-  std::vector<char> buf(256 * 1024);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || offset + length > static_cast<std::uint64_t>(st.st_size)) {
+    ::close(fd);
+    throw std::runtime_error("cannot read the spooled upload");
+  }
+  // Mapped a window at a time: hashed and written from the page cache, with no copy in between.
+  constexpr std::uint64_t kWindow = 16 << 20;
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   try {
     while (length > 0) {
-      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length));
-      const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
-      if (n <= 0) throw std::runtime_error("cannot read the spooled upload");
-      copy->append(buf.data(), static_cast<std::size_t>(n));
-      offset += static_cast<std::uint64_t>(n);
-      length -= static_cast<std::uint64_t>(n);
+      const std::uint64_t start = offset / page * page;
+      const std::uint64_t skip = offset - start;
+      const std::uint64_t take = std::min(length, kWindow);
+      void* map =
+          ::mmap(nullptr, skip + take, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(start));
+      if (map == MAP_FAILED) throw std::runtime_error("cannot read the spooled upload");
+      try {
+        copy->append(static_cast<const char*>(map) + skip, static_cast<std::size_t>(take));
+      } catch (...) {
+        ::munmap(map, skip + take);
+        throw;
+      }
+      ::munmap(map, skip + take);
+      offset += take;
+      length -= take;
     }
   } catch (...) {
     ::close(fd);
@@ -54,13 +71,14 @@ std::shared_ptr<SpooledBody> SpooledBody::copy_of(const std::string& from, std::
   return copy;
 }
 
-std::shared_ptr<SpooledBody> SpooledBody::create(const std::string& dir) {
+std::shared_ptr<SpooledBody> SpooledBody::create(const std::string& dir, bool scratch) {
   ensure_dir(dir);
   std::shared_ptr<SpooledBody> body(new SpooledBody());
   body->path_ = (fs::path(dir) / ("upload-" + random_hex(12) + ".part")).string();
   body->fd_ = ::open(body->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (body->fd_ < 0) throw_errno("cannot create " + body->path_);
-  body->hash_ = std::make_unique<Sha256>();
+  body->scratch_ = scratch;
+  if (!scratch) body->hash_ = std::make_unique<Sha256>();
   return body;
 }
 
@@ -88,7 +106,8 @@ void SpooledBody::finish() {
     sha256_ = hash_->hex();
     hash_.reset();
   }
-  if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+  if (fd_ >= 0 && !scratch_)
+    ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
   if (fd_ >= 0 && ::close(fd_) != 0) {
     fd_ = -1;
     throw_errno("cannot close " + path_);

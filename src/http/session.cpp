@@ -180,11 +180,11 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
 // read error (ec) or when the body is over limit (problem) or the file cannot be written.
 asio::awaitable<std::shared_ptr<SpooledBody>> spool_body(
     beast::tcp_stream& stream, beast::flat_buffer& buffer,
-    http::request_parser<http::string_body>& parser, std::uint64_t limit, const ServerConfig& cfg,
-    boost::system::error_code& ec, std::string& problem) {
+    http::request_parser<http::string_body>& parser, std::uint64_t limit, bool scratch,
+    const ServerConfig& cfg, boost::system::error_code& ec, std::string& problem) {
   std::shared_ptr<SpooledBody> file;
   try {
-    file = SpooledBody::create(cfg.upload_dir);
+    file = SpooledBody::create(cfg.upload_dir, scratch);
   } catch (const std::exception& e) {
     log_error("upload_spool_failed", {{"detail", e.what()}});
     co_return nullptr;
@@ -306,7 +306,8 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
         }
         if (route && route->options.spool_body && !ec) {
           std::string problem;
-          req.spooled = co_await spool_body(stream, buffer, parser, limit, cfg, ec, problem);
+          req.spooled = co_await spool_body(stream, buffer, parser, limit,
+                                            route->options.spool_scratch, cfg, ec, problem);
           if (!problem.empty()) {
             resp = error_response(ErrorCode::kPayloadTooLarge, problem, req);
             close_after = true;

@@ -227,6 +227,82 @@ TEST_CASE("dicom: STOW-RS stores many parts, reports each failure, and WADO-RS r
   CHECK(http.get(study_path("1.2.3.4.5.6.7"), bearer(token)).status == 404);
 }
 
+TEST_CASE(
+    "dicom: a STOW-RS request of many parts is answered part by part as single uploads "
+    "would be",
+    "[e2e][dicom]") {
+  auto server = dicom_server();
+  auto http = server->client(std::chrono::seconds(120));
+  const auto admin = login(http, kAdmin);
+  const auto token = api_token(http, admin, {"dicom:write", "dicom:read"});
+  // 150 instances of one study in two series (more than one batch of the server's), an instance
+  // that puts series A under another study, and one that reuses instance 5's UID with other bytes.
+  const std::string study = "1.2.826.0.1.3680043.8.498.1001";
+  const std::string series_a = study + ".1", series_b = study + ".2";
+  const std::string other_study = "1.2.826.0.1.3680043.8.498.1002";
+  nlohmann::json spec = nlohmann::json::array();
+  for (int i = 0; i < 150; ++i) {
+    spec.push_back({{"file", std::to_string(i) + ".dcm"},
+                    {"patient_id", "BATCH-1"},
+                    {"study_uid", study},
+                    {"series_uid", i % 2 ? series_b : series_a},
+                    {"sop_uid", study + ".9." + std::to_string(i + 1)}});
+  }
+  spec.push_back({{"file", "wrong_study.dcm"},
+                  {"study_uid", other_study},
+                  {"series_uid", series_a},
+                  {"sop_uid", other_study + ".9.1"}});
+  spec.push_back({{"file", "other_bytes.dcm"},
+                  {"patient_name", "Other^Bytes"},
+                  {"study_uid", study},
+                  {"series_uid", series_a},
+                  {"sop_uid", study + ".9.5"}});
+  const auto dir = server->dir() + "/made";
+  write_file(server->dir() + "/spec.json", spec.dump());
+  REQUIRE(dicom_tool({"make", dir, server->dir() + "/spec.json"}).exit_code == 0);
+
+  std::vector<std::string> parts;
+  for (int i = 0; i < 150; ++i) parts.push_back(read_file(dir + "/" + std::to_string(i) + ".dcm"));
+  // Failures and repeats land in different batches: part 66 junk, 71 the wrong study, 101
+  // instance 5 again (same bytes: already stored), 141 instance 5 with other bytes.
+  parts.insert(parts.begin() + 65, "junk, not DICOM");
+  parts.insert(parts.begin() + 70, read_file(dir + "/wrong_study.dcm"));
+  parts.insert(parts.begin() + 100, read_file(dir + "/4.dcm"));
+  parts.insert(parts.begin() + 140, read_file(dir + "/other_bytes.dcm"));
+  auto r = stow(http, token, parts);
+  INFO(r.summary().substr(0, 3000));
+  REQUIRE(r.status == 202);
+  const auto answer = r.json();
+  CHECK(answer["00081199"]["Value"].size() == 151);  // 150 stored, and the repeat
+  REQUIRE(answer["00081198"]["Value"].size() == 3);
+  std::map<std::string, int> failure_of_part;
+  for (const auto& failed : answer["00081198"]["Value"]) {
+    const std::string reason = failed["00000902"]["Value"][0];
+    failure_of_part[reason.substr(0, reason.find(':'))] = failed["00081197"]["Value"][0];
+  }
+  CHECK(failure_of_part["part 66"] == 0xC000);   // not DICOM
+  CHECK(failure_of_part["part 71"] == 0xA900);   // its series is another study's
+  CHECK(failure_of_part["part 141"] == 0x0111);  // the UID is stored with other bytes
+
+  // The index and the blob store hold exactly the 150, instance 5 with its first bytes, and the
+  // refused instance left no study behind.
+  auto listed = http.get("/dicom-web/studies/" + study + "/instances?limit=1000", bearer(token));
+  REQUIRE(listed.status == 200);
+  CHECK(listed.json().size() == 150);
+  CHECK(studies_listed(http, token) == 1);
+  auto other = http.get("/dicom-web/studies?StudyInstanceUID=" + other_study, bearer(token));
+  CHECK((other.status == 204 || (other.status == 200 && other.json().empty())));
+  CHECK(blob_files(*server) == 150);
+  auto fifth = http.get(
+      "/dicom-web/studies/" + study + "/series/" + series_a + "/instances/" + study + ".9.5",
+      bearer(token));
+  REQUIRE(fifth.status == 200);
+  CHECK(multipart_parts(fifth)[0].body == read_file(dir + "/4.dcm"));
+  // The same refusal by plain POST: 409, and still nothing of the other study.
+  CHECK(post_instance(http, token, read_file(dir + "/wrong_study.dcm")).status == 409);
+  CHECK(studies_listed(http, token) == 1);
+}
+
 TEST_CASE("dicom: storescu stores every readable file; an unknown calling AE is refused",
           "[e2e][dicom]") {
   auto server = dicom_server();

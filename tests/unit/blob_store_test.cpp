@@ -268,6 +268,45 @@ TEST_CASE("blob store: remove", "[blob]") {
   CHECK(store->list("").empty());
 }
 
+TEST_CASE("blob store: adopt_many moves several files in, each with its bytes and checksum",
+          "[blob]") {
+  carehub::test::TempDir dir;
+  auto store = open_store(dir.path() + "/store");
+  const std::string staging = dir.path() + "/staging";
+  fs::create_directories(staging);
+  std::vector<BlobStore::Adoption> files;
+  std::vector<std::string> contents;
+  for (int i = 0; i < 5; ++i) {
+    contents.push_back(random_bytes(70000 + i, static_cast<unsigned>(i)));
+    const std::string path = staging + "/f" + std::to_string(i);
+    std::ofstream(path, std::ios::binary) << contents.back();
+    // two folders, one of them new, share the five
+    files.push_back({(i % 2 ? "x/odd/" : "y/even/") + std::to_string(i), path,
+                     expected_sha256(contents.back())});
+  }
+  const auto infos = store->adopt_many(files);
+  REQUIRE(infos.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(infos[i].key == files[i].key);
+    CHECK(infos[i].size == contents[i].size());
+    CHECK(get_string(*store, files[i].key) == contents[i]);
+    CHECK(store->stat(files[i].key)->sha256 == files[i].sha256);
+    CHECK(mode_of(dir.path() + "/store/" + files[i].key) == 0600);
+  }
+  CHECK(entries_in(staging) == 0);  // moved, not copied
+
+  // An invalid key anywhere in the list: refused before any file moves.
+  const std::string a = staging + "/a", b = staging + "/b";
+  std::ofstream(a) << "a";
+  std::ofstream(b) << "b";
+  CHECK_THROWS_AS(store->adopt_many(
+                      {{"ok/a", a, expected_sha256("a")}, {"../escape", b, expected_sha256("b")}}),
+                  BlobError);
+  CHECK(fs::exists(a));
+  CHECK(fs::exists(b));
+  CHECK_FALSE(store->exists("ok/a"));
+}
+
 TEST_CASE("blob store: stale temp files of a crashed put are removed on open", "[blob]") {
   carehub::test::TempDir dir;
   open_store(dir.path());
