@@ -26,6 +26,9 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view bytes);
+// The checksum of a whole file, read through fd from its start (the descriptor's offset is not
+// used). Throws std::runtime_error naming path when a read fails.
+std::string file_sha256(int fd, const std::string& path);
 std::string to_hex(const unsigned char* data, std::size_t size);
 // n random bytes from OpenSSL's CSPRNG, as 2n hex digits. Throws std::runtime_error if it fails.
 std::string random_hex(std::size_t n);

@@ -5,13 +5,19 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/diutil.h>
 #include <dcmtk/dcmnet/scppool.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <future>
+#include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include "carehub/hash.hpp"
 #include "carehub/log.hpp"
 #include "carehub/spool.hpp"
 
@@ -82,6 +88,51 @@ bool is_storage_class(const std::string& uid) {
   return known.contains(uid) || uid.rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0;
 }
 
+// The staging file DCMTK is writing, by name, as a data set arrives. Each part is hashed as it
+// lands and its writeback started, while the sender is still busy with the next: by the last
+// part the checksum is known and most bytes are on their way to the disk. DCMTK only appends
+// (the file meta first, then each part), so the bytes hashed are the file's.
+class ReceivingFile {
+ public:
+  explicit ReceivingFile(const std::string& path)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 * 1024) {}
+  ~ReceivingFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ReceivingFile(const ReceivingFile&) = delete;
+  ReceivingFile& operator=(const ReceivingFile&) = delete;
+
+  void progress() {
+    hash_to_end();
+    if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+  }
+  // The whole file's SHA-256, or empty when it could not be followed (the ingest then reads it).
+  std::string finish() {
+    hash_to_end();
+    return fd_ >= 0 && ok_ ? hash_.hex() : std::string();
+  }
+
+ private:
+  void hash_to_end() {
+    while (fd_ >= 0 && ok_) {
+      const ssize_t n = ::pread(fd_, buffer_.data(), buffer_.size(), at_);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ok_ = n == 0;
+        return;
+      }
+      hash_.update(buffer_.data(), static_cast<std::size_t>(n));
+      at_ += n;
+    }
+  }
+
+  int fd_;
+  std::vector<char> buffer_;
+  Sha256 hash_;
+  off_t at_ = 0;
+  bool ok_ = true;
+};
+
 // One association at a time, on a thread of the pool.
 class StoreScp : public DcmThreadSCP {
  public:
@@ -136,7 +187,10 @@ class StoreScp : public DcmThreadSCP {
       log_error("dicom_store_failed", {{"detail", e.what()}});
       return sendSTOREResponse(info.presentationContextID, rq, kStatusOutOfResources);
     }
+    receiving_.emplace(staged->path());
     OFCondition cond = receiveSTORERequest(rq, info.presentationContextID, staged->path().c_str());
+    const std::string sha256 = receiving_->finish();
+    receiving_.reset();
     if (cond.bad()) return cond;  // the association is broken; the staged file goes with staged
     Uint16 status = kStatusSuccess;
     try {
@@ -144,7 +198,8 @@ class StoreScp : public DcmThreadSCP {
       source.actor = "ae:" + calling_;
       source.patient_scope = "ae:" + calling_;
       source.client_address = identity_;
-      const auto result = shared_.ingestor.ingest(staged->path(), source);
+      const auto result = shared_.ingestor.ingest(staged->path(), source, nullptr,
+                                                  sha256.empty() ? nullptr : &sha256);
       switch (result.status) {
         case IngestStatus::kStored: staged->release(); break;
         case IngestStatus::kAlreadyStored: break;
@@ -165,9 +220,16 @@ class StoreScp : public DcmThreadSCP {
     return sendSTOREResponse(info.presentationContextID, rq, status);
   }
 
+  // Called as each part of a data set has been written to the staging file.
+  void notifyRECEIVEProgress(const unsigned long byte_count) override {
+    if (receiving_) receiving_->progress();
+    DcmThreadSCP::notifyRECEIVEProgress(byte_count);
+  }
+
  private:
   Shared& shared_;
   std::string calling_, identity_;
+  std::optional<ReceivingFile> receiving_;
 };
 
 class Pool : public DcmBaseSCPPool {

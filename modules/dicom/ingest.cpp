@@ -1,8 +1,11 @@
 #include "dicom/ingest.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <algorithm>
+#include <future>
 #include <set>
 #include <vector>
 
@@ -12,15 +15,17 @@
 namespace carehub::dicom {
 namespace {
 
-std::string file_sha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read the staged instance " + path);
-  Sha256 h;
-  std::vector<char> buf(256 * 1024);
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
-    h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
-  if (in.bad()) throw std::runtime_error("cannot read the staged instance " + path);
-  return h.hex();
+std::string sha256_of(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read the staged instance " + path);
+  try {
+    std::string sum = file_sha256(fd, path);
+    ::close(fd);
+    return sum;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 }
 
 // "Family^Given^Middle^Prefix^Suffix" (the alphabetic group, before any '=').
@@ -87,6 +92,27 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
                                                  const IngestSource& source,
                                                  const std::string* required_study) {
   std::vector<IngestResult> results(files.size());
+  // Beside the parse, on a second core: the checksum of a file that came without one (C-STORE)
+  // and, for a single file, its bytes made durable, so that only the move is left when it is
+  // stored. (A batch instead starts every file's writeback at once in adopt_many.)
+  const bool prepare_early = files.size() == 1;
+  std::vector<std::string> shas(files.size());
+  std::future<void> helper;
+  if (prepare_early ||
+      std::any_of(files.begin(), files.end(), [](const Staged& f) { return f.sha256.empty(); })) {
+    helper = std::async(std::launch::async, [&] {
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        struct stat st {};
+        if (::stat(files[i].path.c_str(), &st) != 0 ||
+            static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes)
+          continue;  // refused below
+        if (prepare_early)
+          shas[i] = blobs_.prepare(files[i].path, files[i].sha256);
+        else if (files[i].sha256.empty())
+          shas[i] = sha256_of(files[i].path);
+      }
+    });
+  }
   std::vector<Candidate> round;
   std::vector<std::size_t> later;  // a UID already in this round: compared with it afterwards
   std::set<std::string> uids;
@@ -124,10 +150,14 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
     }
     Candidate c;
     c.index = i;
-    c.sha = files[i].sha256.empty() ? file_sha256(path) : files[i].sha256;
     c.size = size;
     c.p = std::move(p);
     round.push_back(std::move(c));
+  }
+  if (helper.valid()) helper.get();
+  for (auto& c : round) {
+    c.sha = !shas[c.index].empty() ? shas[c.index] : files[c.index].sha256;
+    if (c.sha.empty()) c.sha = sha256_of(files[c.index].path);  // grew past a stat in between
   }
 
   // What is stored already under these UIDs: nothing to do, or a conflict, before any disk work.
@@ -152,7 +182,7 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
   std::vector<BlobStore::Adoption> adoptions;
   for (auto& c : round) {
     c.key = blob_key_for(c.p.study_uid, c.p.series_uid, c.p.sop_instance_uid, c.sha);
-    adoptions.push_back({c.key, files[c.index].path, c.sha});
+    adoptions.push_back({c.key, files[c.index].path, c.sha, prepare_early});
   }
   if (!adoptions.empty()) blobs_.adopt_many(adoptions);
 

@@ -61,6 +61,14 @@ std::string random_name() {
   }
 }
 
+std::string hash_file(int fd, const std::string& path) {
+  try {
+    return file_sha256(fd, path);
+  } catch (const std::runtime_error& e) {
+    throw BlobError(std::string("blob store: ") + e.what());
+  }
+}
+
 std::string parent_of(const std::string& path) {
   return path.substr(0, path.rfind('/'));
 }
@@ -157,27 +165,34 @@ class FilesystemBlobStore final : public BlobStore {
     return adopt_many({{std::string(key), source, sha256}}).front();
   }
 
+  std::string prepare(const std::string& path, const std::string& sha256) override {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) throw_errno("open", path, errno);
+    ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+    std::string sum = sha256.empty() ? hash_file(fd.get(), path) : sha256;
+    fd = open_for_adoption(path, sum);
+    blob_detail::fsync_fd(fd.get(), path);
+    return sum;
+  }
+
   std::vector<BlobInfo> adopt_many(const std::vector<Adoption>& files) override {
     struct Pending {
-      UniqueFd fd;
+      UniqueFd fd;       // empty when prepare() made the file durable already
       std::string path;  // where it goes
       std::uint64_t size = 0;
     };
     std::vector<Pending> pending;
     pending.reserve(files.size());
     for (const auto& f : files) {  // checked, then written back all at once
-      Pending p{UniqueFd(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)),
-                path_for(f.key), 0};
-      if (!p.fd) throw_errno("open", f.path, errno);
+      Pending p{UniqueFd(), path_for(f.key), 0};
       struct stat st {};
-      if (::fstat(p.fd.get(), &st) != 0) throw_errno("stat", f.path, errno);
-      if (!S_ISREG(st.st_mode)) throw BlobError("blob store: adopt needs a regular file");
-      if (::fchmod(p.fd.get(), 0600) != 0) throw_errno("chmod", f.path, errno);
-      if (::fsetxattr(p.fd.get(), kShaAttribute, f.sha256.data(), f.sha256.size(), 0) != 0 &&
-          errno != ENOTSUP) {
-        throw_errno("set the checksum attribute of", f.path, errno);
+      if (f.prepared) {
+        if (::lstat(f.path.c_str(), &st) != 0) throw_errno("stat", f.path, errno);
+        if (!S_ISREG(st.st_mode)) throw BlobError("blob store: adopt needs a regular file");
+      } else {
+        p.fd = open_for_adoption(f.path, f.sha256, &st);
+        if (files.size() > 1) ::sync_file_range(p.fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
       }
-      if (files.size() > 1) ::sync_file_range(p.fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
       p.size = static_cast<std::uint64_t>(st.st_size);
       pending.push_back(std::move(p));
     }
@@ -186,7 +201,7 @@ class FilesystemBlobStore final : public BlobStore {
     std::vector<std::string> dirs;  // to sync, once each, in first-seen order
     for (std::size_t i = 0; i < files.size(); ++i) {
       const auto& f = files[i];
-      blob_detail::fsync_fd(pending[i].fd.get(), f.path);
+      if (pending[i].fd) blob_detail::fsync_fd(pending[i].fd.get(), f.path);
       const std::string& path = pending[i].path;
       const std::string dir = parent_of(path);
       blob_detail::make_dirs(root_, dir);
@@ -300,6 +315,23 @@ class FilesystemBlobStore final : public BlobStore {
     return in.gcount();
   }
 
+  // A file to adopt, checked (a regular file), made private and given its checksum attribute.
+  static UniqueFd open_for_adoption(const std::string& path, const std::string& sha256,
+                                    struct stat* st_out = nullptr) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) throw_errno("open", path, errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_errno("stat", path, errno);
+    if (!S_ISREG(st.st_mode)) throw BlobError("blob store: adopt needs a regular file");
+    if (::fchmod(fd.get(), 0600) != 0) throw_errno("chmod", path, errno);
+    if (::fsetxattr(fd.get(), kShaAttribute, sha256.data(), sha256.size(), 0) != 0 &&
+        errno != ENOTSUP) {
+      throw_errno("set the checksum attribute of", path, errno);
+    }
+    if (st_out) *st_out = st;
+    return fd;
+  }
+
   // The temp folder shares the key namespace; it is never an object or a prefix of one.
   static bool reserved(std::string_view key) {
     return key == kTmpDirName || key.substr(0, 5) == ".tmp/";
@@ -317,6 +349,13 @@ class FilesystemBlobStore final : public BlobStore {
 };
 
 }  // namespace
+
+std::string BlobStore::prepare(const std::string& path, const std::string& sha256) {
+  if (!sha256.empty()) return sha256;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open", path, errno);
+  return hash_file(fd.get(), path);
+}
 
 std::vector<BlobInfo> BlobStore::adopt_many(const std::vector<Adoption>& files) {
   std::vector<BlobInfo> out;

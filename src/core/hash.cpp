@@ -3,8 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace carehub {
 
@@ -78,6 +82,19 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
     throw std::runtime_error("HMAC-SHA-256 failed");
   }
   return to_hex(digest, len);
+}
+
+std::string file_sha256(int fd, const std::string& path) {
+  Sha256 h;
+  std::vector<char> buf(256 * 1024);
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    if (n == 0) return h.hex();
+    h.update(buf.data(), static_cast<std::size_t>(n));
+    at += n;
+  }
 }
 
 std::string sha256_hex(std::string_view bytes) {

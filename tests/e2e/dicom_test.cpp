@@ -1,6 +1,8 @@
 // The dicom module in the real binary: every pydicom test file that DCMTK reads goes in through
 // STOW-RS, a plain POST and storescu, and comes back through WADO-RS exactly as stored; what is
 // not DICOM, or truncated, is refused and nothing is stored; duplicates; an unknown calling AE.
+#include <sys/xattr.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -37,6 +39,26 @@ std::size_t blob_files(const ServerUnderTest& server) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(root))
     n += e.is_regular_file() ? 1 : 0;
   return n;
+}
+
+// Blob files whose recorded checksum (the end of the name, the SHA-256 attribute) is not their
+// content's: none when every checksum was taken over the bytes stored.
+std::size_t blobs_misnamed(const ServerUnderTest& server) {
+  std::size_t wrong = 0;
+  const auto root = server.dir() + "/blobs/dicom";
+  if (!std::filesystem::exists(root)) return 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file()) continue;
+    const std::string sha = sha256_hex(read_file(e.path().string()));
+    const std::string name = e.path().filename().string();
+    char attr[64];
+    const auto n = ::getxattr(e.path().c_str(), "user.carehub.sha256", attr, sizeof attr);
+    const bool named =
+        name.size() > 21 && name.substr(name.size() - 21, 17) == "-" + sha.substr(0, 16);
+    const bool attributed = n < 0 || std::string(attr, static_cast<std::size_t>(n)) == sha;
+    wrong += named && attributed ? 0 : 1;
+  }
+  return wrong;
 }
 
 int studies_listed(HttpClient& http, const std::string& token) {
@@ -293,6 +315,7 @@ TEST_CASE(
   auto other = http.get("/dicom-web/studies?StudyInstanceUID=" + other_study, bearer(token));
   CHECK((other.status == 204 || (other.status == 200 && other.json().empty())));
   CHECK(blob_files(*server) == 150);
+  CHECK(blobs_misnamed(*server) == 0);
   auto fifth = http.get(
       "/dicom-web/studies/" + study + "/series/" + series_a + "/instances/" + study + ".9.5",
       bearer(token));
@@ -346,6 +369,9 @@ TEST_CASE("dicom: storescu stores every readable file; an unknown calling AE is 
     ++checked;
   }
   CHECK(checked >= 30);
+  // Each file's checksum, taken as its parts arrived, is the stored bytes' checksum.
+  CHECK(blob_files(*server) == checked);
+  CHECK(blobs_misnamed(*server) == 0);
   // A file storescu sends again: success (already stored), nothing new.
   CHECK(sent(storescu(*server, kTestFiles + "/CT_small.dcm")));
   auto echo = run_to_completion({"/usr/bin/echoscu", "-aet", kCallingAe, "-aec", "CAREHUB",

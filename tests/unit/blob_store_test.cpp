@@ -307,6 +307,36 @@ TEST_CASE("blob store: adopt_many moves several files in, each with its bytes an
   CHECK_FALSE(store->exists("ok/a"));
 }
 
+TEST_CASE("blob store: a prepared file is adopted with the checksum prepare computed", "[blob]") {
+  carehub::test::TempDir dir;
+  auto store = open_store(dir.path() + "/store");
+  const std::string staging = dir.path() + "/staging";
+  fs::create_directories(staging);
+  const std::string content = random_bytes(300000, 7u), path = staging + "/f";
+  std::ofstream(path, std::ios::binary) << content;
+
+  // No checksum given: computed from the file. One given: kept as it is, never recomputed.
+  const std::string sha = store->prepare(path, "");
+  CHECK(sha == expected_sha256(content));
+  CHECK(store->prepare(path, sha) == sha);
+  CHECK(fs::exists(path));  // prepared, still where it was
+  CHECK(mode_of(path) == 0600);
+
+  const auto infos = store->adopt_many({{"p/prepared", path, sha, true}});
+  REQUIRE(infos.size() == 1);
+  CHECK(infos[0].size == content.size());
+  CHECK(get_string(*store, "p/prepared") == content);
+  CHECK(store->stat("p/prepared")->sha256 == sha);
+  CHECK(mode_of(dir.path() + "/store/p/prepared") == 0600);
+  CHECK(entries_in(staging) == 0);
+
+  // A prepared entry that is not a regular file is refused, and nothing moves.
+  fs::create_directories(staging + "/folder");
+  CHECK_THROWS_AS(store->adopt_many({{"p/folder", staging + "/folder", sha, true}}), BlobError);
+  CHECK_FALSE(store->exists("p/folder"));
+  CHECK_THROWS_AS(store->prepare(staging + "/missing", ""), BlobError);
+}
+
 TEST_CASE("blob store: stale temp files of a crashed put are removed on open", "[blob]") {
   carehub::test::TempDir dir;
   open_store(dir.path());
