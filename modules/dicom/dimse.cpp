@@ -6,12 +6,16 @@
 #include <dcmtk/dcmnet/diutil.h>
 #include <dcmtk/dcmnet/scppool.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -88,37 +92,75 @@ bool is_storage_class(const std::string& uid) {
   return known.contains(uid) || uid.rfind("1.2.840.10008.5.1.4.1.1.", 0) == 0;
 }
 
-// The staging file DCMTK is writing, by name, as a data set arrives. Each part is hashed as it
-// lands and its writeback started, while the sender is still busy with the next: by the last
-// part the checksum is known and most bytes are on their way to the disk. DCMTK only appends
-// (the file meta first, then each part), so the bytes hashed are the file's.
+// The staging file DCMTK is writing, by name, as a data set arrives. A follower thread hashes
+// each part as it lands and starts its writeback, while the receiving thread reads the next from
+// the network: by the last part the checksum is known and most bytes are on their way to the
+// disk. DCMTK only appends (the file meta first, then each part), and the follower reads only
+// below the size the receiving thread saw after its writes, so the bytes hashed are the file's.
 class ReceivingFile {
  public:
   explicit ReceivingFile(const std::string& path)
-      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 * 1024) {}
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 * 1024) {
+    if (fd_ >= 0) follower_ = std::thread([this] { follow(); });
+  }
   ~ReceivingFile() {
+    stop();
     if (fd_ >= 0) ::close(fd_);
   }
   ReceivingFile(const ReceivingFile&) = delete;
   ReceivingFile& operator=(const ReceivingFile&) = delete;
 
+  // On the receiving thread, after DCMTK wrote a part.
   void progress() {
-    hash_to_end();
-    if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+    struct stat st {};
+    if (fd_ < 0 || ::fstat(fd_, &st) != 0) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      written_ = st.st_size;
+    }
+    wake_.notify_one();
   }
-  // The whole file's SHA-256, or empty when it could not be followed (the ingest then reads it).
+  // Once DCMTK closed the file: its whole SHA-256, or empty when it could not be followed (the
+  // ingest then reads the file itself).
   std::string finish() {
-    hash_to_end();
+    stop();
+    hash_to(-1);
     return fd_ >= 0 && ok_ ? hash_.hex() : std::string();
   }
 
  private:
-  void hash_to_end() {
-    while (fd_ >= 0 && ok_) {
-      const ssize_t n = ::pread(fd_, buffer_.data(), buffer_.size(), at_);
+  void follow() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return done_ || written_ > at_; });
+      if (done_) return;
+      const off_t upto = written_;
+      lock.unlock();
+      hash_to(upto);
+      ::sync_file_range(fd_, 0, upto, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+      lock.lock();
+    }
+  }
+
+  void stop() {
+    if (!follower_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_one();
+    follower_.join();
+  }
+
+  // Hashes from where it stopped up to limit (-1: the end of the file).
+  void hash_to(off_t limit) {
+    while (fd_ >= 0 && ok_ && (limit < 0 || at_ < limit)) {
+      std::size_t want = buffer_.size();
+      if (limit >= 0) want = std::min(want, static_cast<std::size_t>(limit - at_));
+      const ssize_t n = ::pread(fd_, buffer_.data(), want, at_);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        ok_ = n == 0;
+        ok_ = n == 0 && limit < 0;  // short of a size already seen: not followed
         return;
       }
       hash_.update(buffer_.data(), static_cast<std::size_t>(n));
@@ -129,8 +171,13 @@ class ReceivingFile {
   int fd_;
   std::vector<char> buffer_;
   Sha256 hash_;
-  off_t at_ = 0;
+  off_t at_ = 0;  // hashed so far; the follower's until it stops
   bool ok_ = true;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  off_t written_ = 0;  // guarded by mutex_
+  bool done_ = false;  // guarded by mutex_
+  std::thread follower_;
 };
 
 // One association at a time, on a thread of the pool.
