@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -101,7 +102,12 @@ class ReceivingFile {
  public:
   explicit ReceivingFile(const std::string& path)
       : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 * 1024) {
-    if (fd_ >= 0) follower_ = std::thread([this] { follow(); });
+    if (fd_ < 0) return;
+    try {
+      follower_ = std::thread([this] { follow(); });
+    } catch (const std::system_error&) {
+      // No thread to spare: the whole file is hashed by finish() instead.
+    }
   }
   ~ReceivingFile() {
     stop();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <future>
 #include <set>
+#include <system_error>
 #include <vector>
 
 #include "carehub/hash.hpp"
@@ -97,21 +98,26 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
   // stored. (A batch instead starts every file's writeback at once in adopt_many.)
   const bool prepare_early = files.size() == 1;
   std::vector<std::string> shas(files.size());
+  const auto prepare_all = [&] {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      struct stat st {};
+      if (::stat(files[i].path.c_str(), &st) != 0 ||
+          static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes)
+        continue;  // refused below
+      if (prepare_early)
+        shas[i] = blobs_.prepare(files[i].path, files[i].sha256);
+      else if (files[i].sha256.empty())
+        shas[i] = sha256_of(files[i].path);
+    }
+  };
   std::future<void> helper;
   if (prepare_early ||
       std::any_of(files.begin(), files.end(), [](const Staged& f) { return f.sha256.empty(); })) {
-    helper = std::async(std::launch::async, [&] {
-      for (std::size_t i = 0; i < files.size(); ++i) {
-        struct stat st {};
-        if (::stat(files[i].path.c_str(), &st) != 0 ||
-            static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes)
-          continue;  // refused below
-        if (prepare_early)
-          shas[i] = blobs_.prepare(files[i].path, files[i].sha256);
-        else if (files[i].sha256.empty())
-          shas[i] = sha256_of(files[i].path);
-      }
-    });
+    try {
+      helper = std::async(std::launch::async, prepare_all);
+    } catch (const std::system_error&) {
+      prepare_all();  // no thread to spare: the same work, before the parse
+    }
   }
   std::vector<Candidate> round;
   std::vector<std::size_t> later;  // a UID already in this round: compared with it afterwards
