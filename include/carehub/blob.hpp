@@ -60,16 +60,19 @@ class BlobStore {
   // in the store (a caller indexes none of them), the rest are left where they were.
   struct Adoption {
     std::string key, path, sha256;
-    bool prepared = false;  // prepare() has run on it: only the move is left
+    // prepare() runs or has run on it: only the move and the folder's sync are done here, and
+    // the file's own durability is the caller's to wait for (prepare returning) before it
+    // relies on the object.
+    bool prepared = false;
   };
   virtual std::vector<BlobInfo> adopt_many(const std::vector<Adoption>& files);
-  // Readies a local file for adoption beside other work (a parse): its bytes made durable with
-  // their checksum kept beside them, so that adopting it later (Adoption::prepared) is only a
-  // move and a folder sync. sha256 may be empty: it is then computed here while the bytes are on
-  // their way to the disk. Returns the checksum. The file stays where it is; one prepared and
-  // never adopted is the caller's to remove. The base only computes the checksum: a backend that
-  // copies on adopt gains nothing from more.
-  virtual std::string prepare(const std::string& path, const std::string& sha256);
+  // Readies a local file for adoption beside other work (a parse, the move itself): its bytes
+  // made durable with their checksum kept beside them. fd is the file opened for reading by the
+  // caller, so the file may be renamed (adopted) while this runs. sha256 may be empty: it is
+  // then computed here while the bytes are on their way to the disk. Returns the checksum. A
+  // file prepared and never adopted is the caller's to remove. The base only computes the
+  // checksum: a backend that copies on adopt gains nothing from more.
+  virtual std::string prepare(int fd, const std::string& path, const std::string& sha256);
   // Where the object lies on the local filesystem, for serving it without copying; nullopt when
   // absent or when the backend keeps objects elsewhere (callers then use get()).
   virtual std::optional<std::string> local_path(std::string_view /*key*/) { return std::nullopt; }

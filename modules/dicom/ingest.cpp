@@ -16,17 +16,21 @@
 namespace carehub::dicom {
 namespace {
 
-std::string sha256_of(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot read the staged instance " + path);
-  try {
-    std::string sum = file_sha256(fd, path);
-    ::close(fd);
-    return sum;
-  } catch (...) {
-    ::close(fd);
-    throw;
+// A descriptor closed with its scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
   }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+std::string sha256_of(const std::string& path) {
+  const Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.fd < 0) throw std::runtime_error("cannot read the staged instance " + path);
+  return file_sha256(f.fd, path);
 }
 
 // "Family^Given^Middle^Prefix^Suffix" (the alphabetic group, before any '=').
@@ -93,10 +97,16 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
                                                  const IngestSource& source,
                                                  const std::string* required_study) {
   std::vector<IngestResult> results(files.size());
-  // Beside the parse, on a second core: the checksum of a file that came without one (C-STORE)
-  // and, for a single file, its bytes made durable, so that only the move is left when it is
-  // stored. (A batch instead starts every file's writeback at once in adopt_many.)
+  // Beside the parse, on a second core: the checksum of a file that came without one and, for a
+  // single file, its bytes made durable. When its checksum came with it (a plain POST, a C-STORE
+  // hashed as it arrived), the single file is also moved into the store while that runs, so its
+  // folder's sync and its own overlap; the index commits only after both. (A batch instead starts
+  // every file's writeback at once in adopt_many.)
   const bool prepare_early = files.size() == 1;
+  const bool move_early = prepare_early && !files[0].sha256.empty();
+  // Opened here, so the helper keeps hold of the file while it is moved.
+  const Fd early(prepare_early ? ::open(files[0].path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                               : -1);
   std::vector<std::string> shas(files.size());
   const auto prepare_all = [&] {
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -104,10 +114,11 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
       if (::stat(files[i].path.c_str(), &st) != 0 ||
           static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes)
         continue;  // refused below
-      if (prepare_early)
-        shas[i] = blobs_.prepare(files[i].path, files[i].sha256);
-      else if (files[i].sha256.empty())
+      if (prepare_early) {
+        if (early.fd >= 0) shas[i] = blobs_.prepare(early.fd, files[i].path, files[i].sha256);
+      } else if (files[i].sha256.empty()) {
         shas[i] = sha256_of(files[i].path);
+      }
     }
   };
   std::future<void> helper;
@@ -160,9 +171,9 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
     c.p = std::move(p);
     round.push_back(std::move(c));
   }
-  if (helper.valid()) helper.get();
+  if (helper.valid() && !move_early) helper.get();
   for (auto& c : round) {
-    c.sha = !shas[c.index].empty() ? shas[c.index] : files[c.index].sha256;
+    c.sha = move_early || shas[c.index].empty() ? files[c.index].sha256 : shas[c.index];
     if (c.sha.empty()) c.sha = sha256_of(files[c.index].path);  // grew past a stat in between
   }
 
@@ -188,9 +199,25 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
   std::vector<BlobStore::Adoption> adoptions;
   for (auto& c : round) {
     c.key = blob_key_for(c.p.study_uid, c.p.series_uid, c.p.sop_instance_uid, c.sha);
-    adoptions.push_back({c.key, files[c.index].path, c.sha, prepare_early});
+    adoptions.push_back({c.key, files[c.index].path, c.sha, prepare_early && early.fd >= 0});
   }
-  if (!adoptions.empty()) blobs_.adopt_many(adoptions);
+  if (!adoptions.empty()) {
+    blobs_.adopt_many(adoptions);
+    if (helper.valid()) {
+      try {
+        helper.get();  // the file's own bytes durable: only now may a row name it
+      } catch (...) {
+        for (const auto& a : adoptions) {
+          try {
+            blobs_.remove(a.key);
+          } catch (const BlobError&) {
+            // left for the orphan sweep: no row names it
+          }
+        }
+        throw;
+      }
+    }
+  }
 
   const auto index_one = [&](Tx& tx, Candidate& c) {
     const ParsedInstance& p = c.p;

@@ -165,13 +165,11 @@ class FilesystemBlobStore final : public BlobStore {
     return adopt_many({{std::string(key), source, sha256}}).front();
   }
 
-  std::string prepare(const std::string& path, const std::string& sha256) override {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) throw_errno("open", path, errno);
-    ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
-    std::string sum = sha256.empty() ? hash_file(fd.get(), path) : sha256;
-    fd = open_for_adoption(path, sum);
-    blob_detail::fsync_fd(fd.get(), path);
+  std::string prepare(int fd, const std::string& path, const std::string& sha256) override {
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+    std::string sum = sha256.empty() ? hash_file(fd, path) : sha256;
+    ready_for_adoption(fd, path, sum);
+    blob_detail::fsync_fd(fd, path);
     return sum;
   }
 
@@ -320,16 +318,20 @@ class FilesystemBlobStore final : public BlobStore {
                                     struct stat* st_out = nullptr) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) throw_errno("open", path, errno);
+    ready_for_adoption(fd.get(), path, sha256, st_out);
+    return fd;
+  }
+
+  static void ready_for_adoption(int fd, const std::string& path, const std::string& sha256,
+                                 struct stat* st_out = nullptr) {
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw_errno("stat", path, errno);
+    if (::fstat(fd, &st) != 0) throw_errno("stat", path, errno);
     if (!S_ISREG(st.st_mode)) throw BlobError("blob store: adopt needs a regular file");
-    if (::fchmod(fd.get(), 0600) != 0) throw_errno("chmod", path, errno);
-    if (::fsetxattr(fd.get(), kShaAttribute, sha256.data(), sha256.size(), 0) != 0 &&
-        errno != ENOTSUP) {
+    if (::fchmod(fd, 0600) != 0) throw_errno("chmod", path, errno);
+    if (::fsetxattr(fd, kShaAttribute, sha256.data(), sha256.size(), 0) != 0 && errno != ENOTSUP) {
       throw_errno("set the checksum attribute of", path, errno);
     }
     if (st_out) *st_out = st;
-    return fd;
   }
 
   // The temp folder shares the key namespace; it is never an object or a prefix of one.
@@ -350,11 +352,8 @@ class FilesystemBlobStore final : public BlobStore {
 
 }  // namespace
 
-std::string BlobStore::prepare(const std::string& path, const std::string& sha256) {
-  if (!sha256.empty()) return sha256;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno("open", path, errno);
-  return hash_file(fd.get(), path);
+std::string BlobStore::prepare(int fd, const std::string& path, const std::string& sha256) {
+  return sha256.empty() ? hash_file(fd, path) : sha256;
 }
 
 std::vector<BlobInfo> BlobStore::adopt_many(const std::vector<Adoption>& files) {

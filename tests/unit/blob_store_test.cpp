@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -307,6 +308,15 @@ TEST_CASE("blob store: adopt_many moves several files in, each with its bytes an
   CHECK_FALSE(store->exists("ok/a"));
 }
 
+// A descriptor of a staged file, as the caller of prepare() holds it.
+struct OpenFile {
+  explicit OpenFile(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    REQUIRE(fd >= 0);
+  }
+  ~OpenFile() { ::close(fd); }
+  int fd;
+};
+
 TEST_CASE("blob store: a prepared file is adopted with the checksum prepare computed", "[blob]") {
   carehub::test::TempDir dir;
   auto store = open_store(dir.path() + "/store");
@@ -316,9 +326,10 @@ TEST_CASE("blob store: a prepared file is adopted with the checksum prepare comp
   std::ofstream(path, std::ios::binary) << content;
 
   // No checksum given: computed from the file. One given: kept as it is, never recomputed.
-  const std::string sha = store->prepare(path, "");
+  OpenFile file(path);
+  const std::string sha = store->prepare(file.fd, path, "");
   CHECK(sha == expected_sha256(content));
-  CHECK(store->prepare(path, sha) == sha);
+  CHECK(store->prepare(file.fd, path, sha) == sha);
   CHECK(fs::exists(path));  // prepared, still where it was
   CHECK(mode_of(path) == 0600);
 
@@ -334,7 +345,27 @@ TEST_CASE("blob store: a prepared file is adopted with the checksum prepare comp
   fs::create_directories(staging + "/folder");
   CHECK_THROWS_AS(store->adopt_many({{"p/folder", staging + "/folder", sha, true}}), BlobError);
   CHECK_FALSE(store->exists("p/folder"));
-  CHECK_THROWS_AS(store->prepare(staging + "/missing", ""), BlobError);
+}
+
+TEST_CASE("blob store: a file moved in while it is prepared ends with its mode and checksum",
+          "[blob]") {
+  carehub::test::TempDir dir;
+  auto store = open_store(dir.path() + "/store");
+  const std::string staging = dir.path() + "/staging";
+  fs::create_directories(staging);
+  const std::string content = random_bytes(200000, 9u), path = staging + "/g";
+  std::ofstream(path, std::ios::binary) << content;
+  ::chmod(path.c_str(), 0644);
+  const std::string sha = expected_sha256(content);
+
+  // The caller opened it, moved it, and prepare() finishes on the descriptor it holds.
+  OpenFile file(path);
+  store->adopt_many({{"q/moved", path, sha, true}});
+  CHECK_FALSE(fs::exists(path));
+  CHECK(store->prepare(file.fd, path, sha) == sha);
+  CHECK(get_string(*store, "q/moved") == content);
+  CHECK(store->stat("q/moved")->sha256 == sha);
+  CHECK(mode_of(dir.path() + "/store/q/moved") == 0600);
 }
 
 TEST_CASE("blob store: stale temp files of a crashed put are removed on open", "[blob]") {
