@@ -109,16 +109,19 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
                                : -1);
   std::vector<std::string> shas(files.size());
   const auto prepare_all = [&] {
+    const auto too_large = [&](const struct stat& st) {
+      return static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes;
+    };
+    if (prepare_early) {  // by descriptor: the file may have been moved into the store already
+      struct stat st {};
+      if (early.fd < 0 || (::fstat(early.fd, &st) == 0 && too_large(st))) return;  // refused below
+      shas[0] = blobs_.prepare(early.fd, files[0].path, files[0].sha256);
+      return;
+    }
     for (std::size_t i = 0; i < files.size(); ++i) {
       struct stat st {};
-      if (::stat(files[i].path.c_str(), &st) != 0 ||
-          static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes)
-        continue;  // refused below
-      if (prepare_early) {
-        if (early.fd >= 0) shas[i] = blobs_.prepare(early.fd, files[i].path, files[i].sha256);
-      } else if (files[i].sha256.empty()) {
+      if (files[i].sha256.empty() && ::stat(files[i].path.c_str(), &st) == 0 && !too_large(st))
         shas[i] = sha256_of(files[i].path);
-      }
     }
   };
   std::future<void> helper;
