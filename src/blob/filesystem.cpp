@@ -175,7 +175,7 @@ class FilesystemBlobStore final : public BlobStore {
 
   std::vector<BlobInfo> adopt_many(const std::vector<Adoption>& files) override {
     struct Pending {
-      UniqueFd fd;       // empty when prepare() made the file durable already
+      UniqueFd fd;       // empty when prepare() runs or ran on it (its caller waits for that)
       std::string path;  // where it goes
       std::uint64_t size = 0;
     };
