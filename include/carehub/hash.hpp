@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
   void update(std::string_view bytes);
   void update(const char* data, std::size_t size) { update(std::string_view(data, size)); }
+  // Adds the bytes of fd from offset from up to limit (limit < 0: to the end of the file), read
+  // with pread (the descriptor's offset is not used). Returns the offset reached, short of limit
+  // when the file ends first. Throws std::runtime_error naming path when a read fails.
+  std::int64_t update_from(int fd, std::int64_t from, std::int64_t limit, const std::string& path);
   std::string hex();  // finishes; lower-case hex
 
  private:

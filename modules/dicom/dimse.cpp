@@ -9,10 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <future>
 #include <mutex>
@@ -20,11 +19,11 @@
 #include <set>
 #include <system_error>
 #include <thread>
-#include <vector>
 
 #include "carehub/hash.hpp"
 #include "carehub/log.hpp"
 #include "carehub/spool.hpp"
+#include "carehub/unique_fd.hpp"
 
 namespace carehub::dicom {
 namespace {
@@ -101,25 +100,22 @@ bool is_storage_class(const std::string& uid) {
 class ReceivingFile {
  public:
   explicit ReceivingFile(const std::string& path)
-      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 * 1024) {
-    if (fd_ < 0) return;
+      : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (!fd_) return;
     try {
       follower_ = std::thread([this] { follow(); });
     } catch (const std::system_error&) {
       // No thread to spare: the whole file is hashed by finish() instead.
     }
   }
-  ~ReceivingFile() {
-    stop();
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~ReceivingFile() { stop(); }
   ReceivingFile(const ReceivingFile&) = delete;
   ReceivingFile& operator=(const ReceivingFile&) = delete;
 
   // On the receiving thread, after DCMTK wrote a part.
   void progress() {
     struct stat st {};
-    if (fd_ < 0 || ::fstat(fd_, &st) != 0) return;
+    if (!fd_ || ::fstat(fd_.get(), &st) != 0) return;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       written_ = st.st_size;
@@ -131,7 +127,7 @@ class ReceivingFile {
   std::string finish() {
     stop();
     hash_to(-1);
-    return fd_ >= 0 && ok_ ? hash_.hex() : std::string();
+    return fd_ && ok_ ? hash_.hex() : std::string();
   }
 
  private:
@@ -140,10 +136,10 @@ class ReceivingFile {
     while (true) {
       wake_.wait(lock, [&] { return done_ || written_ > at_; });
       if (done_) return;
-      const off_t upto = written_;
+      const std::int64_t upto = written_;
       lock.unlock();
       hash_to(upto);
-      ::sync_file_range(fd_, 0, upto, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+      ::sync_file_range(fd_.get(), 0, upto, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
       lock.lock();
     }
   }
@@ -158,31 +154,27 @@ class ReceivingFile {
     follower_.join();
   }
 
-  // Hashes from where it stopped up to limit (-1: the end of the file).
-  void hash_to(off_t limit) {
-    while (fd_ >= 0 && ok_ && (limit < 0 || at_ < limit)) {
-      std::size_t want = buffer_.size();
-      if (limit >= 0) want = std::min(want, static_cast<std::size_t>(limit - at_));
-      const ssize_t n = ::pread(fd_, buffer_.data(), want, at_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ok_ = n == 0 && limit < 0;  // short of a size already seen: not followed
-        return;
-      }
-      hash_.update(buffer_.data(), static_cast<std::size_t>(n));
-      at_ += n;
+  // Hashes from where it stopped up to limit (-1: the end of the file). A read error, or a file
+  // shorter than a size already seen, means it cannot be followed.
+  void hash_to(std::int64_t limit) {
+    if (!fd_ || !ok_) return;
+    try {
+      at_ = hash_.update_from(fd_.get(), at_, limit, path_);
+      ok_ = limit < 0 || at_ == limit;
+    } catch (const std::runtime_error&) {
+      ok_ = false;
     }
   }
 
-  int fd_;
-  std::vector<char> buffer_;
+  std::string path_;
+  UniqueFd fd_;
   Sha256 hash_;
-  off_t at_ = 0;  // hashed so far; the follower's until it stops
+  std::int64_t at_ = 0;  // hashed so far; the follower's until it stops
   bool ok_ = true;
   std::mutex mutex_;
   std::condition_variable wake_;
-  off_t written_ = 0;  // guarded by mutex_
-  bool done_ = false;  // guarded by mutex_
+  std::int64_t written_ = 0;  // guarded by mutex_
+  bool done_ = false;         // guarded by mutex_
   std::thread follower_;
 };
 

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <future>
 #include <set>
 #include <system_error>
@@ -12,25 +11,15 @@
 
 #include "carehub/hash.hpp"
 #include "carehub/log.hpp"
+#include "carehub/unique_fd.hpp"
 
 namespace carehub::dicom {
 namespace {
 
-// A descriptor closed with its scope.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
 std::string sha256_of(const std::string& path) {
-  const Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (f.fd < 0) throw std::runtime_error("cannot read the staged instance " + path);
-  return file_sha256(f.fd, path);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw std::runtime_error("cannot read the staged instance " + path);
+  return file_sha256(fd.get(), path);
 }
 
 // "Family^Given^Middle^Prefix^Suffix" (the alphabetic group, before any '=').
@@ -97,40 +86,28 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
                                                  const IngestSource& source,
                                                  const std::string* required_study) {
   std::vector<IngestResult> results(files.size());
-  // Beside the parse, on a second core: the checksum of a file that came without one and, for a
-  // single file, its bytes made durable. When its checksum came with it (a plain POST, a C-STORE
-  // hashed as it arrived), the single file is also moved into the store while that runs, so its
-  // folder's sync and its own overlap; the index commits only after both. (A batch instead starts
-  // every file's writeback at once in adopt_many.)
-  const bool prepare_early = files.size() == 1;
-  const bool move_early = prepare_early && !files[0].sha256.empty();
-  // Opened here, so the helper keeps hold of the file while it is moved.
-  const Fd early(prepare_early ? ::open(files[0].path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                               : -1);
-  std::vector<std::string> shas(files.size());
-  const auto prepare_all = [&] {
-    const auto too_large = [&](const struct stat& st) {
-      return static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes;
-    };
-    if (prepare_early) {  // by descriptor: the file may have been moved into the store already
-      struct stat st {};
-      if (early.fd < 0 || (::fstat(early.fd, &st) == 0 && too_large(st))) return;  // refused below
-      shas[0] = blobs_.prepare(early.fd, files[0].path, files[0].sha256);
-      return;
-    }
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      struct stat st {};
-      if (files[i].sha256.empty() && ::stat(files[i].path.c_str(), &st) == 0 && !too_large(st))
-        shas[i] = sha256_of(files[i].path);
-    }
+  // A single file (a plain POST, a C-STORE) is prepared beside the parse, on a second core: its
+  // checksum computed if it came without one, its bytes made durable. When its checksum came with
+  // it, it is also moved into the store while that runs, so its folder's sync and its own overlap;
+  // the index commits only after both. (A batch instead starts every file's writeback at once in
+  // adopt_many.) Opened here, so the helper keeps hold of the file while it is moved.
+  const UniqueFd early(
+      files.size() == 1 ? ::open(files[0].path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1);
+  const bool move_early = early && !files[0].sha256.empty();
+  std::string early_sha;
+  const auto prepare = [&] {
+    struct stat st {};
+    if (::fstat(early.get(), &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_size) > settings_.max_instance_bytes)
+      return;  // refused below, never adopted
+    early_sha = blobs_.prepare(early.get(), files[0].path, files[0].sha256);
   };
   std::future<void> helper;
-  if (prepare_early ||
-      std::any_of(files.begin(), files.end(), [](const Staged& f) { return f.sha256.empty(); })) {
+  if (early) {
     try {
-      helper = std::async(std::launch::async, prepare_all);
+      helper = std::async(std::launch::async, prepare);
     } catch (const std::system_error&) {
-      prepare_all();  // no thread to spare: the same work, before the parse
+      prepare();  // no thread to spare: the same work, before the parse
     }
   }
   std::vector<Candidate> round;
@@ -176,8 +153,9 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
   }
   if (helper.valid() && !move_early) helper.get();
   for (auto& c : round) {
-    c.sha = move_early || shas[c.index].empty() ? files[c.index].sha256 : shas[c.index];
-    if (c.sha.empty()) c.sha = sha256_of(files[c.index].path);  // grew past a stat in between
+    c.sha = files[c.index].sha256;
+    if (c.sha.empty() && !move_early) c.sha = early_sha;  // the helper is done: no race
+    if (c.sha.empty()) c.sha = sha256_of(files[c.index].path);
   }
 
   // What is stored already under these UIDs: nothing to do, or a conflict, before any disk work.
@@ -202,7 +180,9 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
   std::vector<BlobStore::Adoption> adoptions;
   for (auto& c : round) {
     c.key = blob_key_for(c.p.study_uid, c.p.series_uid, c.p.sop_instance_uid, c.sha);
-    adoptions.push_back({c.key, files[c.index].path, c.sha, prepare_early && early.fd >= 0});
+    // prepared: the helper runs (early move: waited for below) or ran; without it adopt syncs
+    const bool prepared = move_early || (early && !early_sha.empty());
+    adoptions.push_back({c.key, files[c.index].path, c.sha, prepared});
   }
   if (!adoptions.empty()) {
     blobs_.adopt_many(adoptions);

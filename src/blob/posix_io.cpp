@@ -11,29 +11,6 @@
 
 namespace carehub::blob_detail {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    reset();
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  reset();
-}
-
-int UniqueFd::release() {
-  int fd = fd_;
-  fd_ = -1;
-  return fd;
-}
-
-void UniqueFd::reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
 void throw_errno(const std::string& what, const std::string& path, int err) {
   throw BlobError("blob store: " + what + " " + path + ": " + std::strerror(err));
 }

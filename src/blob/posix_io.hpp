@@ -1,30 +1,15 @@
-// Small POSIX helpers for the filesystem blob store: an owning file descriptor and the write,
+// Small POSIX helpers for the filesystem blob store: the write,
 // fsync and mkdir steps that make a put durable. Errors throw BlobError naming the path.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
+#include "carehub/unique_fd.hpp"
+
 namespace carehub::blob_detail {
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  ~UniqueFd();
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  int release();
-  void reset();
-
- private:
-  int fd_ = -1;
-};
+using carehub::UniqueFd;
 
 [[noreturn]] void throw_errno(const std::string& what, const std::string& path, int err);
 

@@ -5,10 +5,10 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <vector>
 
 namespace carehub {
 
@@ -84,17 +84,26 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   return to_hex(digest, len);
 }
 
-std::string file_sha256(int fd, const std::string& path) {
-  Sha256 h;
-  std::vector<char> buf(256 * 1024);
-  for (off_t at = 0;;) {
-    const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+std::int64_t Sha256::update_from(int fd, std::int64_t from, std::int64_t limit,
+                                 const std::string& path) {
+  char buf[64 * 1024];
+  while (limit < 0 || from < limit) {
+    std::size_t want = sizeof buf;
+    if (limit >= 0) want = std::min(want, static_cast<std::size_t>(limit - from));
+    const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(from));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
-    if (n == 0) return h.hex();
-    h.update(buf.data(), static_cast<std::size_t>(n));
-    at += n;
+    if (n == 0) break;
+    update(buf, static_cast<std::size_t>(n));
+    from += n;
   }
+  return from;
+}
+
+std::string file_sha256(int fd, const std::string& path) {
+  Sha256 h;
+  h.update_from(fd, 0, -1, path);
+  return h.hex();
 }
 
 std::string sha256_hex(std::string_view bytes) {

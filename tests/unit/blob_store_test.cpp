@@ -15,6 +15,7 @@
 
 #include "carehub/blob.hpp"
 #include "carehub/config.hpp"
+#include "carehub/unique_fd.hpp"
 #include "support/test_database.hpp"
 
 namespace fs = std::filesystem;
@@ -269,18 +270,31 @@ TEST_CASE("blob store: remove", "[blob]") {
   CHECK(store->list("").empty());
 }
 
+// A store, and a staging folder beside it (on the same filesystem) for files to adopt.
+struct StagedStore {
+  StagedStore() { fs::create_directories(staging); }
+  // Writes content to a new staged file; its path.
+  std::string stage(const std::string& name, const std::string& content) const {
+    const std::string path = staging + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  carehub::test::TempDir dir;
+  std::unique_ptr<BlobStore> store = open_store(dir.path() + "/store");
+  std::string staging = dir.path() + "/staging";
+};
+
 TEST_CASE("blob store: adopt_many moves several files in, each with its bytes and checksum",
           "[blob]") {
-  carehub::test::TempDir dir;
-  auto store = open_store(dir.path() + "/store");
-  const std::string staging = dir.path() + "/staging";
-  fs::create_directories(staging);
+  StagedStore s;
+  auto& store = s.store;
+  const std::string& staging = s.staging;
+  carehub::test::TempDir& dir = s.dir;
   std::vector<BlobStore::Adoption> files;
   std::vector<std::string> contents;
   for (int i = 0; i < 5; ++i) {
     contents.push_back(random_bytes(70000 + i, static_cast<unsigned>(i)));
-    const std::string path = staging + "/f" + std::to_string(i);
-    std::ofstream(path, std::ios::binary) << contents.back();
+    const std::string path = s.stage("f" + std::to_string(i), contents.back());
     // two folders, one of them new, share the five
     files.push_back({(i % 2 ? "x/odd/" : "y/even/") + std::to_string(i), path,
                      expected_sha256(contents.back())});
@@ -308,28 +322,17 @@ TEST_CASE("blob store: adopt_many moves several files in, each with its bytes an
   CHECK_FALSE(store->exists("ok/a"));
 }
 
-// A descriptor of a staged file, as the caller of prepare() holds it.
-struct OpenFile {
-  explicit OpenFile(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    REQUIRE(fd >= 0);
-  }
-  ~OpenFile() { ::close(fd); }
-  int fd;
-};
-
 TEST_CASE("blob store: a prepared file is adopted with the checksum prepare computed", "[blob]") {
-  carehub::test::TempDir dir;
-  auto store = open_store(dir.path() + "/store");
-  const std::string staging = dir.path() + "/staging";
-  fs::create_directories(staging);
-  const std::string content = random_bytes(300000, 7u), path = staging + "/f";
-  std::ofstream(path, std::ios::binary) << content;
+  StagedStore s;
+  auto& store = s.store;
+  const std::string content = random_bytes(300000, 7u), path = s.stage("f", content);
 
   // No checksum given: computed from the file. One given: kept as it is, never recomputed.
-  OpenFile file(path);
-  const std::string sha = store->prepare(file.fd, path, "");
+  const carehub::UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(file);
+  const std::string sha = store->prepare(file.get(), path, "");
   CHECK(sha == expected_sha256(content));
-  CHECK(store->prepare(file.fd, path, sha) == sha);
+  CHECK(store->prepare(file.get(), path, sha) == sha);
   CHECK(fs::exists(path));  // prepared, still where it was
   CHECK(mode_of(path) == 0600);
 
@@ -338,34 +341,32 @@ TEST_CASE("blob store: a prepared file is adopted with the checksum prepare comp
   CHECK(infos[0].size == content.size());
   CHECK(get_string(*store, "p/prepared") == content);
   CHECK(store->stat("p/prepared")->sha256 == sha);
-  CHECK(mode_of(dir.path() + "/store/p/prepared") == 0600);
-  CHECK(entries_in(staging) == 0);
+  CHECK(mode_of(s.dir.path() + "/store/p/prepared") == 0600);
+  CHECK(entries_in(s.staging) == 0);
 
   // A prepared entry that is not a regular file is refused, and nothing moves.
-  fs::create_directories(staging + "/folder");
-  CHECK_THROWS_AS(store->adopt_many({{"p/folder", staging + "/folder", sha, true}}), BlobError);
+  fs::create_directories(s.staging + "/folder");
+  CHECK_THROWS_AS(store->adopt_many({{"p/folder", s.staging + "/folder", sha, true}}), BlobError);
   CHECK_FALSE(store->exists("p/folder"));
 }
 
 TEST_CASE("blob store: a file moved in while it is prepared ends with its mode and checksum",
           "[blob]") {
-  carehub::test::TempDir dir;
-  auto store = open_store(dir.path() + "/store");
-  const std::string staging = dir.path() + "/staging";
-  fs::create_directories(staging);
-  const std::string content = random_bytes(200000, 9u), path = staging + "/g";
-  std::ofstream(path, std::ios::binary) << content;
+  StagedStore s;
+  auto& store = s.store;
+  const std::string content = random_bytes(200000, 9u), path = s.stage("g", content);
   ::chmod(path.c_str(), 0644);
   const std::string sha = expected_sha256(content);
 
   // The caller opened it, moved it, and prepare() finishes on the descriptor it holds.
-  OpenFile file(path);
+  const carehub::UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(file);
   store->adopt_many({{"q/moved", path, sha, true}});
   CHECK_FALSE(fs::exists(path));
-  CHECK(store->prepare(file.fd, path, sha) == sha);
+  CHECK(store->prepare(file.get(), path, sha) == sha);
   CHECK(get_string(*store, "q/moved") == content);
   CHECK(store->stat("q/moved")->sha256 == sha);
-  CHECK(mode_of(dir.path() + "/store/q/moved") == 0600);
+  CHECK(mode_of(s.dir.path() + "/store/q/moved") == 0600);
 }
 
 TEST_CASE("blob store: stale temp files of a crashed put are removed on open", "[blob]") {
