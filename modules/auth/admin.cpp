@@ -100,6 +100,14 @@ User AuthService::register_user(const Request& request, NewUser user, const std:
                                               ? "self-registration is turned off"
                                               : "this role cannot be self-registered");
   }
+  // Each registration costs an argon2id hash and makes an account: a stranger's loop of them is
+  // cut short per address.
+  if (auto wait_ms = registration_limiter_.hit(request.client_address)) {
+    const auto seconds = std::to_string((wait_ms + 999) / 1000);
+    throw ApiError(ErrorCode::kTooManyRequests,
+                   "too many registrations from this address; retry in " + seconds + " s")
+        .with_header("Retry-After", seconds);
+  }
   user.status = "active";
   return create_user(request, std::move(user), password);
 }

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "carehub/error.hpp"
+#include "carehub/json.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -206,11 +207,12 @@ void register_case_routes(Router& r, CasesService& svc) {
       auto e = AuditLog::from_request(req, "case.group.read", "case", std::to_string(id));
       e.detail = {{"type", type}};
       svc.audit().record(tx, e);
-      return nlohmann::json{{"type", type},
-                            {"data", g ? nlohmann::json::parse(g->data) : empty_group(type)},
-                            {"version", g ? g->version : 0},
-                            {"updated_at", g ? nlohmann::json(format_rfc3339_ms(g->updated_at_ms))
-                                             : nlohmann::json()}};
+      return nlohmann::json{
+          {"type", type},
+          {"data", g ? parse_stored_json(g->data, "case group") : empty_group(type)},
+          {"version", g ? g->version : 0},
+          {"updated_at",
+           g ? nlohmann::json(format_rfc3339_ms(g->updated_at_ms)) : nlohmann::json()}};
     }));
   });
 

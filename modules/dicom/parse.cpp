@@ -23,6 +23,8 @@
 #include <set>
 #include <sstream>
 
+#include "dicom/nesting.hpp"
+
 namespace carehub::dicom {
 namespace {
 
@@ -171,6 +173,11 @@ std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
 
 // Loads with large values left on disk. False with why when DCMTK cannot read it.
 bool load(const std::string& path, DcmFileFormat& file, std::string& why) {
+  // DCMTK recurses per sequence level: what nests too deep never reaches it.
+  if (auto problem = sequence_nesting_problem(path)) {
+    why = *problem;
+    return false;
+  }
   const OFCondition c =
       file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyValueBytes, ERM_fileOnly);
   if (c.bad()) {
