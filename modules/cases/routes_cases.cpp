@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -55,6 +56,9 @@ void check_group(const std::string& type, const nlohmann::json& data) {
   } else if (!all_objects(data)) {
     throw ApiError(ErrorCode::kValidationFailed, type + " must be a list of objects");
   }
+  // Notes and reports are free text over lines; control characters are refused all the same.
+  if (auto problem = json_text_problem(data, TextKind::kLines))
+    throw ApiError(ErrorCode::kValidationFailed, type + *problem);
 }
 
 std::optional<std::string> optional_text(const nlohmann::json& o, const char* key,
@@ -74,7 +78,10 @@ Identity identity_from(const nlohmann::json& body, Identity base, bool name_requ
     return base;
   }
   const auto& p = body["patient"];
-  if (auto name = optional_text(p, "name", 200)) base.patient_name = *name;
+  if (auto name = optional_text(p, "name", 200)) {
+    require_text("patient.name", *name);  // one line: shown in listings
+    base.patient_name = *name;
+  }
   if (base.patient_name.empty())
     throw ApiError(ErrorCode::kValidationFailed, "patient.name is required");
   if (p.contains("birth_date")) {

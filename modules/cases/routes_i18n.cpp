@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "carehub/texts.hpp"
 #include "cases/service.hpp"
 
@@ -42,6 +43,9 @@ void register_i18n_routes(Router& r, CasesService& svc) {
                                    "key of 1 to 200 bytes",
                                    key.substr(0, 200)));
     }
+    // Literals become notification titles and error answers people read; some span lines.
+    if (auto problem = json_text_problem(body["literals"], TextKind::kLines))
+      throw ApiError(ErrorCode::kValidationFailed, "literals" + *problem);
     auto literals = svc.db().transact([&](Tx& tx) {
       const auto now = svc.clock().now_ms();
       for (const auto& [key, text] : body["literals"].items())

@@ -51,6 +51,19 @@ std::string expected_header() {
   return h;
 }
 
+// A control character or bytes that are not UTF-8 in any field, as "column N (name) <problem>":
+// refused rather than normalised away, as the JSON routes refuse them.
+std::optional<std::string> control_problem(const std::vector<std::string>& fields,
+                                           const std::vector<std::size_t>& column_at) {
+  for (std::size_t c = 0; c < column_at.size(); ++c) {
+    if (auto problem = text_problem(fields[column_at[c]], text_kind_of(c))) {
+      return "column " + std::to_string(column_at[c] + 1) + " (" + std::string(kRecordColumns[c]) +
+             ") " + *problem;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // The job's work; run_import_job decides what happens to the uploaded file.
@@ -131,6 +144,10 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
     if (row.fields.size() != column_at.size()) {
       report_bad(row.line, "expected " + std::to_string(column_at.size()) + " fields, found " +
                                std::to_string(row.fields.size()));
+      continue;
+    }
+    if (auto problem = control_problem(row.fields, column_at)) {
+      report_bad(row.line, *problem);
       continue;
     }
     PersonRecord record;

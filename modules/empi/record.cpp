@@ -34,6 +34,10 @@ std::optional<std::size_t> column_index(std::string_view name) {
   return std::nullopt;
 }
 
+TextKind text_kind_of(std::size_t column) {
+  return kRecordColumns[column] == "address" ? TextKind::kLines : TextKind::kLine;
+}
+
 std::variant<std::string, std::string> normalize_value(std::size_t column, std::string_view value) {
   using Out = std::variant<std::string, std::string>;
   const auto problem = [column](std::string what) {

@@ -6,6 +6,7 @@
 
 #include "carehub/clock.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "empi/routes.hpp"
 #include "empi/views.hpp"
 
@@ -26,6 +27,7 @@ std::optional<std::string> comment_of(const nlohmann::json& body) {
   if (!it->is_string() || it->get<std::string>().size() > 4000)
     throw ApiError(ErrorCode::kValidationFailed,
                    "'comment' must be a string of at most 4000 bytes");
+  require_text("comment", it->get_ref<const std::string&>(), TextKind::kLines);  // a note: lines
   return it->get<std::string>();
 }
 

@@ -6,6 +6,7 @@
 
 #include "carehub/clock.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "empi/routes.hpp"
 #include "empi/views.hpp"
 
@@ -119,6 +120,8 @@ void register_review_routes(Router& r, EmpiContext& ctx) {
           throw ApiError(ErrorCode::kValidationFailed,
                          "each comment needs person_record_id and a comment of at most 4000 bytes");
         }
+        require_text("each comment", item["comment"].get_ref<const std::string&>(),
+                     TextKind::kLines);  // a note: lines
         comments.emplace_back(
             json_positive_id(item.value("person_record_id", nlohmann::json()), "person_record_id"),
             item["comment"].get<std::string>());
