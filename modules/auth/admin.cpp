@@ -114,10 +114,10 @@ AuthService::IssuedToken AuthService::create_api_token(const Request& request,
   require_text("name", name);  // shown in the token listing
   if (scopes.empty())
     throw ApiError(ErrorCode::kValidationFailed, "'scopes' must list at least one scope");
-  for (const auto& s : scopes) {
-    if (!valid_scope(s)) {
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    if (!valid_scope(scopes[i])) {
       throw ApiError(ErrorCode::kValidationFailed,
-                     "scope '" + s + "' is not of the form <area>:read or <area>:write");
+                     fmt::format("scopes[{}] is not of the form <area>:read or <area>:write", i));
     }
   }
   if (expires_at_ms && *expires_at_ms <= clock_.now_ms()) {

@@ -64,7 +64,11 @@ std::optional<std::string> username_problem(std::string_view username) {
 
 std::optional<std::string> roles_problem(const std::vector<std::string>& roles) {
   for (const auto& role : roles) {
-    if (!is_known_role(role)) return "unknown role '" + role + "'";
+    if (!is_known_role(role)) {
+      std::string known;
+      for (const auto& r : known_roles()) known += (known.empty() ? "" : ", ") + r;
+      return "roles must each be one of " + known;  // the value is not quoted back
+    }
   }
   return std::nullopt;
 }

@@ -109,8 +109,8 @@ const std::string& group_type_of(const Request& req) {
   const auto& type = req.param("type");
   if (std::find(kGroupTypes.begin(), kGroupTypes.end(), type) == kGroupTypes.end()) {
     throw ApiError(ErrorCode::kNotFound,
-                   "no resource group '" + type +
-                       "': reports, phenotype, genotype, diseases, notes or timeline");
+                   "no such resource group: reports, phenotype, genotype, diseases, notes or "
+                   "timeline");
   }
   return type;
 }

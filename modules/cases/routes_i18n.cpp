@@ -62,7 +62,7 @@ void register_i18n_routes(Router& r, CasesService& svc) {
     const auto lang = lang_of(req);
     const auto& name = req.param("name");
     if (name != "privacy" && name != "terms")
-      throw ApiError(ErrorCode::kNotFound, "no document '" + name + "': privacy or terms");
+      throw ApiError(ErrorCode::kNotFound, "no such document: privacy or terms");
     auto text = shipped_text("legal/" + name + "." + lang + ".md");
     if (!text) throw ApiError(ErrorCode::kNotFound, "no document '" + name + "' in " + lang);
     return Response::text(std::string(*text), "text/markdown; charset=utf-8")

@@ -216,8 +216,10 @@ std::variant<ParsedInstance, std::string> parse_instance(const std::string& path
       {"Series Instance UID", &p.series_uid}};
   for (const auto& [name, value] : required) {
     if (value->empty()) return refuse(std::string(name) + " is missing");
+    // The value is not quoted: a broken file may hold anything there, and reasons reach logs.
     if (!valid_uid(*value))
-      return refuse(std::string(name) + " '" + *value + "' is not a valid UID");
+      return refuse(std::string(name) +
+                    " is not a valid UID (1 to 64 bytes of digits in dot-separated parts)");
   }
   // A Media Storage SOP Instance UID in the file meta that differs from the data set's is a
   // sloppy writer's mistake, not a reason to refuse: the data set's UID is the instance's.

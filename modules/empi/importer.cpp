@@ -84,13 +84,16 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
   CsvReader reader([&file](char* buf, std::size_t cap) { return file.read(buf, cap); });
   CsvRow row;
   if (!reader.next(row) || row.error) throw PermanentJobError("the file has no CSV header");
+  // A header cell is never quoted back: without a header row the first row is a patient's data,
+  // and this message is the job's last_error and a log line.
   std::vector<std::size_t> column_at(kRecordColumns.size(), SIZE_MAX);
   for (std::size_t i = 0; i < row.fields.size(); ++i) {
-    const std::string name(detail::trim(row.fields[i]));
-    auto at = column_index(name);
-    if (!at) {
-      throw PermanentJobError("unknown column '" + name + "' in the header; expected " +
-                              expected_header());
+    auto at = column_index(detail::trim(row.fields[i]));
+    if (!at || column_at[*at] != SIZE_MAX) {
+      throw PermanentJobError("column " + std::to_string(i + 1) + " of the first row is " +
+                              (at ? "a repeated column name" : "not a column name") +
+                              "; the first row must be the header, naming each of " +
+                              expected_header() + " once");
     }
     column_at[*at] = i;
   }

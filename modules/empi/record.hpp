@@ -57,8 +57,8 @@ TextKind text_kind_of(std::size_t column);
 // removed; dates to YYYY-MM-DD from YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD; SSN and phone to digits;
 // codes lower case). data_source and source_person_id keep their spelling, trimmed. Returns what
 // is wrong instead when the record cannot be stored (no data_source or source_person_id, a date
-// that is not even date-shaped, a value over 1000 bytes). A date-shaped value that is no calendar
-// date (month 13) is kept, as YYYY-MM-DD text.
+// that is not even date-shaped, a value over 1000 bytes), naming the column, never quoting the
+// value. A date-shaped value that is no calendar date (month 13) is kept, as YYYY-MM-DD text.
 // Control characters are not its business: what people send is checked before (text_check.hpp),
 // while data handed over by other modules (DICOM names may hold ISO 2022 escapes) is only
 // normalised.

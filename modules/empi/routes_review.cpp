@@ -40,8 +40,7 @@ std::vector<PersonUpdate> parse_updates(const nlohmann::json& body) {
       pu.uuid = id->get<std::string>();
       auto v = u.find("version");
       if (v == u.end())
-        throw ApiError(ErrorCode::kValidationFailed,
-                       "an update of person " + *pu.uuid + " needs its version");
+        throw ApiError(ErrorCode::kValidationFailed, "an update of a person needs its version");
       pu.version = version_from(*v, "version");
     }
     auto recs = u.find("new_person_record_ids");
@@ -154,7 +153,7 @@ void register_review_routes(Router& r, EmpiContext& ctx) {
           auto it = persons.find(*u.uuid);
           if (it == persons.end())
             throw ApiError(ErrorCode::kValidationFailed,
-                           "person " + *u.uuid + " is not in this potential match");
+                           "a person of the updates is not in this potential match");
           if (!ctx.store.claim_person_version(tx, it->second.id, *u.version, now))
             throw ApiError(ErrorCode::kConflict,
                            "person " + *u.uuid + " changed; reload it and decide again");

@@ -127,10 +127,6 @@ void plant_in_empi(Planter& p, const std::string& admin) {
     p.json("POST", route, member, nlohmann::json{{"first_name", {m}}});
   }
   p.json("POST", "/api/v1/config", member, nlohmann::json{{"potential_match_threshold", m}});
-  p.json("POST", "/api/v1/config", member,
-         nlohmann::json{{"potential_match_threshold", 0.5},
-                        {"auto_match_threshold", 0.9},
-                        {"model", {{"comparisons", {m}}}}});
   p.json("POST", "/api/v1/matches", member,
          nlohmann::json{{"potential_match_id", m}, {"potential_match_version", 1}});
   p.json("POST", "/api/v1/matches", member,
