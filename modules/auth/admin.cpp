@@ -7,6 +7,7 @@
 
 #include "auth/service.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -118,12 +119,13 @@ AuthService::IssuedToken AuthService::create_api_token(const Request& request,
                                                        std::optional<std::int64_t> expires_at_ms) {
   if (name.empty() || name.size() > 200)
     throw ApiError(ErrorCode::kValidationFailed, "'name' must be 1 to 200 characters");
+  require_text("name", name);  // shown in the token listing
   if (scopes.empty())
     throw ApiError(ErrorCode::kValidationFailed, "'scopes' must list at least one scope");
-  for (const auto& s : scopes) {
-    if (!valid_scope(s)) {
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    if (!valid_scope(scopes[i])) {
       throw ApiError(ErrorCode::kValidationFailed,
-                     "scope '" + s + "' is not of the form <area>:read or <area>:write");
+                     fmt::format("scopes[{}] is not of the form <area>:read or <area>:write", i));
     }
   }
   if (expires_at_ms && *expires_at_ms <= clock_.now_ms()) {

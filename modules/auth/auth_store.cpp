@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "carehub/json.hpp"
+#include "carehub/text_check.hpp"
 
 namespace carehub::auth {
 
@@ -42,10 +43,11 @@ bool has_space_or_control(std::string_view text) {
                      [](unsigned char c) { return c <= 0x20 || c == 0x7F; });
 }
 
+// Logins refuse spaces as well as control characters (text_check.hpp refuses the C1 ones too).
 std::optional<std::string> email_problem(std::string_view email) {
   const auto at = email.find('@');
   if (email.empty() || email.size() > kMaxLoginBytes || at == 0 || at == std::string_view::npos ||
-      at + 1 == email.size() || has_space_or_control(email)) {
+      at + 1 == email.size() || has_space_or_control(email) || text_problem(email)) {
     return "email must look like name@domain (no spaces, at most 254 bytes)";
   }
   return std::nullopt;
@@ -53,21 +55,28 @@ std::optional<std::string> email_problem(std::string_view email) {
 
 std::optional<std::string> username_problem(std::string_view username) {
   if (username.empty() || username.size() > kMaxLoginBytes ||
-      username.find('@') != std::string_view::npos || has_space_or_control(username)) {
-    return "username must be 1 to 254 bytes without '@' or spaces";
+      username.find('@') != std::string_view::npos || has_space_or_control(username) ||
+      text_problem(username)) {
+    return "username must be 1 to 254 bytes without '@', spaces or control characters";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> roles_problem(const std::vector<std::string>& roles) {
   for (const auto& role : roles) {
-    if (!is_known_role(role)) return "unknown role '" + role + "'";
+    if (!is_known_role(role)) {
+      std::string known;
+      for (const auto& r : known_roles()) known += (known.empty() ? "" : ", ") + r;
+      return "roles must each be one of " + known;  // the value is not quoted back
+    }
   }
   return std::nullopt;
 }
 
-std::optional<std::string> name_problem(const std::string& name) {
-  if (name.size() > kMaxNameBytes) return "names are at most 200 bytes";
+// Names are shown in admin listings: one line, no control characters.
+std::optional<std::string> name_problem(const char* field, const std::string& name) {
+  if (name.size() > kMaxNameBytes) return std::string(field) + " must be at most 200 bytes";
+  if (auto problem = text_problem(name)) return std::string(field) + " " + *problem;
   return std::nullopt;
 }
 
@@ -110,10 +119,10 @@ std::string escape_like(std::string_view text) {
 
 std::optional<std::string> patch_problem(const UserPatch& patch) {
   if (patch.first_name) {
-    if (auto p = name_problem(*patch.first_name)) return p;
+    if (auto p = name_problem("first_name", *patch.first_name)) return p;
   }
   if (patch.last_name) {
-    if (auto p = name_problem(*patch.last_name)) return p;
+    if (auto p = name_problem("last_name", *patch.last_name)) return p;
   }
   if (patch.language && !is_known_language(*patch.language)) return "language must be en or es";
   if (patch.status && !is_known_status(*patch.status)) return "status must be active or disabled";
@@ -136,8 +145,10 @@ CreateUserResult AuthStore::create_user(Tx& tx, const NewUser& nu) {
     return refused(S::kInvalid, "language", "language must be en or es");
   if (!is_known_status(nu.status))
     return refused(S::kInvalid, "status", "status must be active or disabled");
-  if (auto p = name_problem(nu.first_name)) return refused(S::kInvalid, "first_name", *p);
-  if (auto p = name_problem(nu.last_name)) return refused(S::kInvalid, "last_name", *p);
+  if (auto p = name_problem("first_name", nu.first_name))
+    return refused(S::kInvalid, "first_name", *p);
+  if (auto p = name_problem("last_name", nu.last_name))
+    return refused(S::kInvalid, "last_name", *p);
 
   const std::optional<std::string> email_lower =
       nu.email ? std::optional(lower_ascii(*nu.email)) : std::nullopt;

@@ -6,6 +6,7 @@
 
 #include "carehub/error.hpp"
 #include "carehub/json.hpp"
+#include "carehub/text_check.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -56,6 +57,9 @@ void check_group(const std::string& type, const nlohmann::json& data) {
   } else if (!all_objects(data)) {
     throw ApiError(ErrorCode::kValidationFailed, type + " must be a list of objects");
   }
+  // Notes and reports are free text over lines; control characters are refused all the same.
+  if (auto problem = json_text_problem(data, TextKind::kLines))
+    throw ApiError(ErrorCode::kValidationFailed, type + *problem);
 }
 
 std::optional<std::string> optional_text(const nlohmann::json& o, const char* key,
@@ -75,7 +79,10 @@ Identity identity_from(const nlohmann::json& body, Identity base, bool name_requ
     return base;
   }
   const auto& p = body["patient"];
-  if (auto name = optional_text(p, "name", 200)) base.patient_name = *name;
+  if (auto name = optional_text(p, "name", 200)) {
+    require_text("patient.name", *name);  // one line: shown in listings
+    base.patient_name = *name;
+  }
   if (base.patient_name.empty())
     throw ApiError(ErrorCode::kValidationFailed, "patient.name is required");
   if (p.contains("birth_date")) {
@@ -103,8 +110,8 @@ const std::string& group_type_of(const Request& req) {
   const auto& type = req.param("type");
   if (std::find(kGroupTypes.begin(), kGroupTypes.end(), type) == kGroupTypes.end()) {
     throw ApiError(ErrorCode::kNotFound,
-                   "no resource group '" + type +
-                       "': reports, phenotype, genotype, diseases, notes or timeline");
+                   "no such resource group: reports, phenotype, genotype, diseases, notes or "
+                   "timeline");
   }
   return type;
 }

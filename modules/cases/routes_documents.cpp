@@ -11,6 +11,7 @@
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
 #include "carehub/multipart.hpp"
+#include "carehub/text_check.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -27,11 +28,9 @@ nlohmann::json document_json(const DocumentRow& d) {
 }
 
 void check_name(const std::string& name) {
-  if (name.empty() || name.size() > 255 || std::any_of(name.begin(), name.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-      }))
-    throw ApiError(ErrorCode::kValidationFailed,
-                   "the document's name must be 1 to 255 bytes without control characters");
+  if (name.empty() || name.size() > 255)
+    throw ApiError(ErrorCode::kValidationFailed, "the document's name must be 1 to 255 bytes");
+  require_text("the document's name", name);  // from a form or a query: UTF-8 is checked too
 }
 
 std::string media_type_or_default(std::string_view type) {
