@@ -24,11 +24,11 @@ void EmpiPatientIndex::submit(Tx& tx, const PatientDemographics& patient) {
       {4, &patient.sex},         {6, &patient.birth_date}};
   for (const auto& [column, value] : given) {
     auto normal = normalize_value(column, *value);
-    if (normal.index() == 1) {
+    if (!normal) {
       if (column <= 1) return;  // no source or id: nothing to index it by
       continue;                 // a value that does not normalise is left out, not fatal
     }
-    record[column] = std::get<0>(std::move(normal));
+    record[column] = std::move(normal).value();
   }
   const auto id = add_record(tx, store_, record, 0, clock_.now_ms());
   if (!id) return;

@@ -177,8 +177,8 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
   db.transact(
       [&](Tx& tx) {
         std::vector<std::int64_t> orphans;
-        for (const auto& r : tx.query("SELECT id FROM empi_records WHERE person_id IS NULL")) {
-          if (!mine.contains(r.integer(0))) orphans.push_back(r.integer(0));
+        for (const auto id : store.unassigned_record_ids(tx)) {
+          if (!mine.contains(id)) orphans.push_back(id);
         }
         for (auto& s : store.records_by_ids(tx, orphans))
           fresh.push_back({s.id, features_of(s.id, s.record)});

@@ -96,8 +96,7 @@ MatchSummary match_records(Database& db, const Clock& clock, EmpiStore& store,
         std::set<std::int64_t> old_ids;
         // Into an empty index (the first import) there is nothing old to look up: every stored
         // record is among these.
-        const bool index_empty =
-            !tx.query_one("SELECT 1 FROM empi_records WHERE person_id IS NOT NULL LIMIT 1");
+        const bool index_empty = !store.has_assigned_records(tx);
         for (const auto& keys : index_empty ? std::vector<BlockingKeys>{} : fresh_keys) {
           for (auto id : store.candidates_for(tx, keys)) {
             if (!fresh_ids.contains(id)) old_ids.insert(id);

@@ -38,10 +38,10 @@ TextKind text_kind_of(std::size_t column) {
   return kRecordColumns[column] == "address" ? TextKind::kLines : TextKind::kLine;
 }
 
-std::variant<std::string, std::string> normalize_value(std::size_t column, std::string_view value) {
-  using Out = std::variant<std::string, std::string>;
+Result<std::string> normalize_value(std::size_t column, std::string_view value) {
+  using Out = Result<std::string>;
   const auto problem = [column](std::string what) {
-    return Out(std::in_place_index<1>, std::string(kRecordColumns[column]) + what);
+    return Out::fail(std::string(kRecordColumns[column]) + what);
   };
   if (value.size() > kMaxValueBytes)
     return problem(" is longer than " + std::to_string(kMaxValueBytes) + " bytes");
@@ -50,27 +50,27 @@ std::variant<std::string, std::string> normalize_value(std::size_t column, std::
     case 1: {
       std::string v(detail::trim(value));
       if (v.empty()) return problem(" is empty");
-      return Out(std::in_place_index<0>, std::move(v));
+      return Out::ok(std::move(v));
     }
     case 2:
     case 3:
     case 9:
     case 10:
     case 13:  // names, address, city, county
-      return Out(std::in_place_index<0>, normalize_text(value));
+      return Out::ok(normalize_text(value));
     case 4:
     case 5:
     case 11:
     case 12:  // sex, race, state, zip
-      return Out(std::in_place_index<0>, normalize_code(value));
+      return Out::ok(normalize_code(value));
     case 8:
     case 14:  // ssn, phone
-      return Out(std::in_place_index<0>, normalize_digits(value));
+      return Out::ok(normalize_digits(value));
     default: {  // birth_date, death_date
       auto date = normalize_date(value);
       if (!date) date = date_shaped(value);
       if (!date) return problem(" is not a date (YYYY-MM-DD or YYYYMMDD)");  // never quoted
-      return Out(std::in_place_index<0>, std::move(*date));
+      return Out::ok(std::move(*date));
     }
   }
 }
@@ -78,8 +78,8 @@ std::variant<std::string, std::string> normalize_value(std::size_t column, std::
 std::optional<std::string> normalize_record(PersonRecord& r) {
   for (std::size_t i = 0; i < r.values.size(); ++i) {
     auto v = normalize_value(i, r[i]);
-    if (v.index() == 1) return std::get<1>(std::move(v));
-    r[i] = std::get<0>(std::move(v));
+    if (!v) return v.error();
+    r[i] = std::move(v).value();
   }
   return std::nullopt;
 }

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "carehub/result.hpp"
 #include "carehub/text_check.hpp"
 
 namespace carehub::empi {
@@ -64,9 +64,9 @@ TextKind text_kind_of(std::size_t column);
 // normalised.
 std::optional<std::string> normalize_record(PersonRecord& record);
 
-// One value of column normalised as normalize_record does it: the value (index 0), or what is wrong
-// with it (index 1), e.g. for a search filter.
-std::variant<std::string, std::string> normalize_value(std::size_t column, std::string_view value);
+// One value of column normalised as normalize_record does it, or what is wrong with it (naming the
+// column, never quoting the value), e.g. for a search filter.
+Result<std::string> normalize_value(std::size_t column, std::string_view value);
 
 // SHA-256 (hex) of the normalised values: equal records, equal hash.
 std::string record_hash(const PersonRecord& record);

@@ -17,19 +17,19 @@ constexpr int kMaxPageSize = 500;
 constexpr std::size_t kExportPageRows = 5000;
 constexpr std::size_t kExportFlushBytes = 1 << 20;
 
-// WHERE clauses over empi_records r for the filters Tuva's search takes.
-std::string record_filters(const Request& req, Params& params) {
-  std::string where;
+// The record filters Tuva's searches take, normalised as stored values are (400 naming the
+// filter when one cannot be).
+RecordFilters record_filters(const Request& req) {
+  RecordFilters filters;
   for (const char* name :
        {"first_name", "last_name", "birth_date", "source_person_id", "data_source"}) {
     auto v = req.query_param(name);
     if (!v || v->empty()) continue;
     auto value = normalize_value(*column_index(name), *v);
-    if (value.index() == 1) throw ApiError(ErrorCode::kBadRequest, std::get<1>(value));
-    params.emplace_back(std::get<0>(std::move(value)));
-    where += std::string(" AND r.") + name + " = $" + std::to_string(params.size());
+    if (!value) throw ApiError(ErrorCode::kBadRequest, value.error());
+    filters.emplace_back(name, std::move(value).value());
   }
-  return where;
+  return filters;
 }
 
 }  // namespace
@@ -38,31 +38,13 @@ void register_person_routes(Router& r, EmpiContext& ctx) {
   r.add(Method::kGet, "/api/v1/persons", empi_read_access(), [&ctx](Request& req) {
     const int limit = req.int_query("limit", kDefaultPageSize, 1, kMaxPageSize);
     const int offset = req.int_query("offset", 0, 0, 1 << 30);
-    Params params;
-    std::string where = record_filters(req, params);
-    if (auto id = req.query_param("person_id"); id && !id->empty()) {
-      params.emplace_back(*id);
-      where += " AND p.uuid = $" + std::to_string(params.size());
-    }
-    params.emplace_back(std::int64_t{limit});
-    params.emplace_back(std::int64_t{offset});
-    const std::string sql =
-        "SELECT DISTINCT p.id, p.uuid, p.version, p.record_count, p.created_at_ms, "
-        "p.updated_at_ms FROM empi_persons p JOIN empi_records r ON r.person_id = p.id WHERE "
-        "p.record_count > 0" +
-        where + " ORDER BY p.id LIMIT $" + std::to_string(params.size() - 1) + " OFFSET $" +
-        std::to_string(params.size());
+    const auto filters = record_filters(req);
+    std::optional<std::string> uuid;
+    if (auto id = req.query_param("person_id"); id && !id->empty()) uuid = *id;
     nlohmann::json persons = nlohmann::json::array();
     ctx.db.transact([&](Tx& tx) {
-      for (const auto& row : tx.query(sql, params)) {
-        PersonRow p{row.integer(0),
-                    row.text(1),
-                    static_cast<int>(row.integer(2)),
-                    static_cast<int>(row.integer(3)),
-                    row.integer(4),
-                    row.integer(5)};
+      for (const auto& p : ctx.store.search_persons(tx, filters, uuid, limit, offset))
         persons.push_back(person_summary(tx, ctx.store, p));
-      }
       AuditEvent e = AuditLog::from_request(req, "empi.persons.search", "empi_person", "");
       e.detail = {{"results", persons.size()}};
       ctx.audit.record(tx, e);
@@ -84,34 +66,23 @@ void register_person_routes(Router& r, EmpiContext& ctx) {
   r.add(Method::kGet, "/api/v1/potential-matches", empi_read_access(), [&ctx](Request& req) {
     const int limit = req.int_query("limit", kDefaultPageSize, 1, kMaxPageSize);
     const int offset = req.int_query("offset", 0, 0, 1 << 30);
-    Params params;
-    std::string where = record_filters(req, params);
+    const auto filters = record_filters(req);
+    std::optional<double> max_probability;
     if (auto v = req.query_param("max_match_probability"); v && !v->empty()) {
       try {
-        params.emplace_back(std::stod(*v));
+        max_probability = std::stod(*v);
       } catch (const std::exception&) {
         throw ApiError(ErrorCode::kBadRequest, "max_match_probability must be a number");
       }
-      where += " AND pm.max_match_probability <= $" + std::to_string(params.size());
     }
-    params.emplace_back(std::int64_t{limit});
-    params.emplace_back(std::int64_t{offset});
-    const std::string sql =
-        "SELECT DISTINCT pm.id, pm.max_match_probability FROM empi_potential_matches pm JOIN "
-        "empi_potential_match_persons pmp ON pmp.potential_match_id = pm.id JOIN empi_records r "
-        "ON r.person_id = pmp.person_id WHERE pm.status = 'open'" +
-        where + " ORDER BY pm.id LIMIT $" + std::to_string(params.size() - 1) + " OFFSET $" +
-        std::to_string(params.size());
     nlohmann::json out = nlohmann::json::array();
     ctx.db.transact([&](Tx& tx) {
-      for (const auto& row : tx.query(sql, params)) {
+      for (const auto& hit :
+           ctx.store.search_potential_matches(tx, filters, max_probability, limit, offset)) {
         nlohmann::json first_person;
         std::vector<std::string> sources;
-        for (const auto& pr : tx.query(
-                 "SELECT person_id FROM empi_potential_match_persons WHERE potential_match_id = $1 "
-                 "ORDER BY person_id",
-                 {row.integer(0)})) {
-          auto p = ctx.store.find_person(tx, pr.integer(0));
+        for (const auto person_id : ctx.store.potential_match_person_ids(tx, hit.id)) {
+          auto p = ctx.store.find_person(tx, person_id);
           if (!p) continue;
           auto s = person_summary(tx, ctx.store, *p);
           if (first_person.is_null()) first_person = s;
@@ -120,11 +91,11 @@ void register_person_routes(Router& r, EmpiContext& ctx) {
           }
         }
         std::sort(sources.begin(), sources.end());
-        out.push_back({{"id", std::to_string(row.integer(0))},
+        out.push_back({{"id", std::to_string(hit.id)},
                        {"first_name", first_person.is_null() ? "" : first_person["first_name"]},
                        {"last_name", first_person.is_null() ? "" : first_person["last_name"]},
                        {"data_sources", sources},
-                       {"max_match_probability", row.real(1)}});
+                       {"max_match_probability", hit.max_probability}});
       }
       AuditEvent e =
           AuditLog::from_request(req, "empi.potential_matches.search", "empi_potential_match", "");

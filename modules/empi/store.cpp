@@ -9,6 +9,7 @@
 
 #include "carehub/hash.hpp"
 #include "carehub/json.hpp"
+#include "empi/store_rows.hpp"
 
 namespace carehub::empi {
 namespace {
@@ -64,15 +65,6 @@ StoredRecord record_from_row(const Row& row) {
   return r;
 }
 
-PersonRow person_from_row(const Row& row) {
-  return {row.integer(0),
-          row.text(1),
-          static_cast<int>(row.integer(2)),
-          static_cast<int>(row.integer(3)),
-          row.integer(4),
-          row.integer(5)};
-}
-
 // A random (version 4) UUID.
 std::string new_uuid() {
   std::string h = random_hex(16);
@@ -83,6 +75,15 @@ std::string new_uuid() {
 }
 
 }  // namespace
+
+PersonRow person_from_row(const Row& row) {
+  return {row.integer(0),
+          row.text(1),
+          static_cast<int>(row.integer(2)),
+          static_cast<int>(row.integer(3)),
+          row.integer(4),
+          row.integer(5)};
+}
 
 std::int64_t EmpiStore::create_config(Tx& tx, double potential, double automatic,
                                       const nlohmann::json& settings, const std::string& actor,

@@ -46,6 +46,15 @@ struct PersonRow {
   std::int64_t updated_at_ms = 0;
 };
 
+// Tuva's search filters: each a record column (of kRecordColumns) and its normalised value; a
+// person or potential match is found when one of its records has them all.
+using RecordFilters = std::vector<std::pair<std::string, std::string>>;
+
+struct PotentialMatchHit {
+  std::int64_t id = 0;
+  double max_probability = 0;
+};
+
 struct ScoredPair {
   std::int64_t record_l = 0, record_r = 0;  // l < r
   double probability = 0, weight = 0;
@@ -101,6 +110,23 @@ class EmpiStore {
   std::vector<std::int64_t> create_persons(Tx& tx, std::size_t count, std::int64_t now_ms);
   std::optional<PersonRow> find_person(Tx& tx, std::int64_t id);
   std::optional<PersonRow> find_person_by_uuid(Tx& tx, const std::string& uuid);
+
+  // --- searches (store_search.cpp) ---
+
+  // Persons with records, in id order. Throws std::invalid_argument for a filter column that is
+  // not a record column (a programmer error: filter names come from code).
+  std::vector<PersonRow> search_persons(Tx& tx, const RecordFilters& filters,
+                                        const std::optional<std::string>& person_uuid, int limit,
+                                        int offset);
+  // Open potential matches, in id order, at most max_probability when given.
+  std::vector<PotentialMatchHit> search_potential_matches(Tx& tx, const RecordFilters& filters,
+                                                          std::optional<double> max_probability,
+                                                          int limit, int offset);
+  std::vector<std::int64_t> potential_match_person_ids(Tx& tx, std::int64_t potential_match_id);
+  // Records no person holds yet (stored by a run that died before matching them).
+  std::vector<std::int64_t> unassigned_record_ids(Tx& tx);
+  // Whether any record belongs to a person (false: the first import into an empty index).
+  bool has_assigned_records(Tx& tx);
   // Records new to any person, each into the person paired with it, with an action each; each
   // person's count and version change once. Applied in record id order (the table's order).
   void assign_new_records(Tx& tx, std::int64_t event_id,
