@@ -13,12 +13,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdio>
-#include <limits>
-#include <random>
 
 #include "carehub/error.hpp"
 #include "carehub/log.hpp"
 #include "http/live.hpp"
+#include "http/request_head.hpp"
 #include "http/response_head.hpp"
 
 namespace carehub {
@@ -30,8 +29,6 @@ using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-constexpr std::size_t kMaxRequestIdLength = 128;
 
 // Runs fn on the worker pool and resumes the session on its own I/O thread. Two posts and nothing
 // else: co_spawn would also build a second coroutine frame and its machinery for every request,
@@ -111,46 +108,6 @@ asio::awaitable<bool> write_streamed_body(beast::tcp_stream& stream, asio::threa
 }
 
 constexpr std::size_t kLingerBytes = 1 << 20;
-
-bool sane_request_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(24, '0');
-  auto a = rng(), b = rng();
-  for (int i = 0; i < 16; ++i) id[i] = kHex[(a >> (i * 4)) & 15];
-  for (int i = 16; i < 24; ++i) id[i] = kHex[(b >> ((i - 16) * 4)) & 15];
-  return id;
-}
-
-Request to_request(const http::request<http::string_body>& msg, const std::string& client) {
-  Request req;
-  req.method =
-      parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
-  req.target = std::string(msg.target());
-  auto q = req.target.find('?');
-  req.path = req.target.substr(0, q);
-  if (q != std::string::npos) req.query = req.target.substr(q + 1);
-  req.headers.reserve(8);
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  auto id = req.header("x-request-id");
-  req.request_id = id && sane_request_id(*id) ? std::string(*id) : new_request_id();
-  req.client_address = client;
-  return req;
-}
 
 std::string remote_address(beast::tcp_stream& stream) {
   boost::system::error_code ec;
@@ -249,11 +206,8 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       buffer.commit(n);
     }
     conn->idle = false;
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(cfg.max_header_bytes));
-    // The body limit depends on the route, known only once the header is in: lift Beast's default
-    // (which it would check against Content-Length while parsing the header) until then.
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    RequestParser parser;
+    limit_request_header(parser, cfg);
     stream.expires_after(milliseconds(cfg.header_timeout_ms));
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -283,8 +237,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       Response early;
       route = host.pipeline().route(req, early);
       if (!route) resp = std::move(early);
-      std::size_t limit =
-          route && route->options.body_limit ? route->options.body_limit : cfg.max_body_bytes;
+      const std::size_t limit = request_body_limit(route, cfg);
       auto length = parser.content_length();
       if (length && *length > limit) {
         resp = error_response(ErrorCode::kPayloadTooLarge,
