@@ -22,6 +22,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 namespace carehub::dicom {
 namespace {
@@ -154,11 +155,13 @@ bool valid_utf8(std::string_view s) {
 
 // DCMTK's JSON as one object, kept as text (parsing it again only to print it cost half a
 // millisecond an instance). Values in a character set that could not be converted to UTF-8 keep
-// only their ASCII (JSON must be UTF-8).
+// only their ASCII (JSON must be UTF-8). Throws std::runtime_error when DCMTK stops half-way (a
+// value its VR cannot hold, such as a 2-byte SL): the text would be cut off, not JSON.
 std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
   std::ostringstream out;
   out << '{';
-  ds.writeJson(out, format);
+  const OFCondition written = ds.writeJson(out, format);
+  if (written.bad()) throw std::runtime_error(written.text());
   out << '}';
   std::string text = out.str();
   if (!valid_utf8(text)) {
