@@ -26,7 +26,9 @@ VOLUME /var/lib/carehub
 COPY config/container.json /etc/carehub/carehub.json
 ENV CAREHUB_CONFIG_FILE=/etc/carehub/carehub.json
 EXPOSE 8000
+# No --url: healthcheck reads the configured port (CAREHUB_SERVER__PORT included), so the check
+# follows the server wherever it listens.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["carehub", "healthcheck", "--url", "http://127.0.0.1:8000/healthz"]
+  CMD ["carehub", "healthcheck"]
 ENTRYPOINT ["carehub"]
 CMD ["serve"]

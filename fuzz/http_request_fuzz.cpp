@@ -1,9 +1,11 @@
 // Bytes from a client's socket, read as carehub's HTTP session reads them (src/http/session.cpp):
 // Beast's request parser with the session's limits (request_head.hpp), requests pipelined on one
-// connection, chunked and sized bodies, the spooled-body path of upload routes, then to_request,
-// the server's real route table (every module started on a scratch SQLite database) and the
-// query and path-parameter decoding of carehub/http.hpp. Handlers are not run: they are other
-// harnesses' parsers behind a database.
+// connection, then to_request and what the session decides from the head alone (admit(): the
+// server's real route table, with every module started on a scratch SQLite database; the body
+// limit; authentication and access for a body still to come, the auth module's authenticator on
+// the client's credentials), the body read as request_body.cpp reads it (chunked or sized, into
+// memory or through the spooled upload path), and the query and path-parameter decoding of
+// carehub/http.hpp. Handlers are not run: they are other harnesses' parsers behind a database.
 //
 // Input: one byte choosing how many bytes each socket read returns (segments split the head
 // and chunk lines anywhere), then the connection's bytes.
@@ -74,10 +76,18 @@ ErrorCode run(asio::io_context& io, Initiate&& initiate) {
   return result;
 }
 
-// The Beast half of spool_body() in session.cpp: the body read through a buffer_body parser,
-// 64 KiB at a time, into nowhere.
-bool read_spooled(asio::io_context& io, beast::test::stream& stream, beast::flat_buffer& buffer,
-                  carehub::RequestParser& parser, std::uint64_t limit) {
+// The Beast half of request_body.cpp: read_body's reads into the parser's string body, or
+// spool_body's through a buffer_body parser, 64 KiB at a time, into nowhere. False when the
+// session would not go on (a framing error, a body over the limit, the end of the input).
+bool read_body(asio::io_context& io, beast::test::stream& stream, beast::flat_buffer& buffer,
+               carehub::RequestParser& parser, std::uint64_t limit, bool spool) {
+  if (!spool) {
+    while (!parser.is_done()) {
+      if (run(io, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); }))
+        return false;
+    }
+    return true;
+  }
   static std::string chunk(64 * 1024, '\0');
   http::request_parser<http::buffer_body> raw(std::move(parser));
   raw.body_limit(limit);
@@ -139,18 +149,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (run(io, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); }))
       break;  // answered 400 or 431 and closed, or the client went away
 
-    Request req = carehub::to_request(parser.get(), "127.0.0.1");
+    // Not loopback: routes open to loopback callers would skip authentication.
+    Request req = carehub::to_request(parser.get(), "203.0.113.7");
+    const auto& pipeline = server.runtime->pipeline;
+    const bool body_pending = !parser.is_done();
     carehub::Response early;
-    const carehub::Route* route = server.runtime->pipeline.route(req, early);
-    const std::size_t limit = carehub::request_body_limit(route, cfg);
-    if (auto length = parser.content_length(); length && *length > limit) break;  // 413, close
-    parser.body_limit(limit);
-    if (route && route->options.spool_body) {
-      if (!read_spooled(io, stream, buffer, parser, limit)) break;
-    } else if (!parser.is_done()) {
-      if (run(io, [&](auto handler) { http::async_read(stream, buffer, parser, handler); })) break;
-      req.body = std::move(parser.get().body());
+    const carehub::Route* route = pipeline.route(req, early);
+    if (!route) {  // 404 or 405; the connection closes when a body was on its way
+      if (body_pending || !parser.get().keep_alive()) break;
+      continue;
     }
+    const std::uint64_t limit = carehub::request_body_limit(*route, cfg);
+    const auto length = parser.content_length();
+    if (length && *length > limit) break;  // 413, close
+    parser.body_limit(limit);
+    const bool arrived = length && *length <= buffer.size() && !route->options.spool_body;
+    const bool early_check = body_pending && !arrived && !route->access.is_public();
+    if (early_check && pipeline.authorize(*route, req)) break;  // 401 or 403 before the body
+    if (!read_body(io, stream, buffer, parser, limit, route->options.spool_body)) break;
+    if (!route->options.spool_body) req.body = std::move(parser.get().body());
+    if (!early_check) (void)pipeline.authorize(*route, req);  // as handle() does
     decode(req);
     if (!parser.get().keep_alive()) break;
   }

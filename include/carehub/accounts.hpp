@@ -21,6 +21,7 @@ struct AccountInfo {
   std::vector<std::string> roles;
   std::string language = "en";  // en or es: the language texts shown to this person use
   bool active = false;
+  std::int64_t token_generation = 0;  // moves on at every revocation of the account's credentials
 };
 
 class Accounts {

@@ -73,7 +73,12 @@ struct ServerConfig {
   int shutdown_grace_ms;  // SIGTERM: requests in flight get this long to finish
   int max_requests_per_connection;
   int max_connections;
-  std::string upload_dir;  // spooled request bodies
+  std::string upload_dir;         // spooled request bodies
+  int max_anonymous_connections;  // resolved: never 0
+  std::uint64_t min_body_bytes_per_s;
+  int min_body_rate_window_ms;
+  int max_uploads_per_principal;
+  bool metrics_from_loopback;
 };
 
 struct DatabaseConfig {

@@ -8,6 +8,11 @@
 
 namespace carehub {
 
-void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics& metrics);
+struct CoreRouteOptions {
+  bool metrics_from_loopback = true;  // server.metrics_from_loopback
+};
+
+void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics& metrics,
+                          CoreRouteOptions options = {});
 
 }  // namespace carehub

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -17,6 +18,8 @@ class Metrics {
  public:
   void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void request_finished(const std::string& route, const char* method, int status, double seconds);
+  // An idle connection nobody authenticated on was closed to make room for a new one.
+  void connection_evicted() { evicted_.fetch_add(1, std::memory_order_relaxed); }
   // A function that appends lines in Prometheus text format at scrape time.
   void add_collector(std::function<void(std::string&)> collector);
   std::string render() const;  // text/plain; version=0.0.4
@@ -31,6 +34,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::string, RouteStats> routes_;
   std::atomic<long> in_flight_{0};
+  std::atomic<std::uint64_t> evicted_{0};
   std::vector<std::function<void(std::string&)>> collectors_;
 };
 

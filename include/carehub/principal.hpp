@@ -21,7 +21,10 @@ struct Principal {
   std::string email;                // users only
   std::vector<std::string> roles;   // users: admin, physician, patient, medical, member, user
   std::vector<std::string> scopes;  // API tokens: dicom:read, empi:write, ...
-  std::int64_t issued_at_s = 0;     // when the credential was issued, where it says (access tokens)
+  // Users signed in with carehub's own access token: the account's token generation when it was
+  // issued. A revocation moves the account's generation on, and every older credential (a token,
+  // a stream ticket made from it) stops working.
+  std::optional<std::int64_t> token_generation;
 
   bool is_admin() const { return kind == Kind::kUser && has_role("admin"); }
   bool has_role(const std::string& role) const {

@@ -25,6 +25,13 @@ class Access {
   static Access admin() { return roles({"admin"}); }
   static Access scopes(std::vector<std::string> scopes);  // an API token with any of these
   Access& or_scopes(std::vector<std::string> scopes);     // ... or an API token with these
+  // ... or any caller on a loopback address, without credentials (a Prometheus on the same
+  // host). Not for anything behind a proxy on the same host: every client looks local there.
+  Access& or_loopback() {
+    loopback_ = true;
+    return *this;
+  }
+  bool allows_loopback() const { return loopback_; }
 
   bool is_public() const { return kind_ == Kind::kPublic; }
   // Whether an authenticated caller may pass (the caller is known: the answer is 403 if not).
@@ -35,6 +42,7 @@ class Access {
   enum class Kind { kPublic, kSignedIn, kRestricted };
   explicit Access(Kind kind) : kind_(kind) {}
   Kind kind_;
+  bool loopback_ = false;
   std::vector<std::string> roles_;
   std::vector<std::string> scopes_;
 };

@@ -9,7 +9,8 @@ namespace carehub::auth {
 namespace {
 
 AccountInfo info_of(const User& u) {
-  return AccountInfo{u.id, u.email, u.username, u.roles, u.language, u.active()};
+  return AccountInfo{u.id,       u.email,    u.username,        u.roles,
+                     u.language, u.active(), u.token_generation};
 }
 
 std::string lower(std::string_view s) {

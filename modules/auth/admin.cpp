@@ -7,6 +7,7 @@
 
 #include "auth/service.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -100,6 +101,14 @@ User AuthService::register_user(const Request& request, NewUser user, const std:
                                               ? "self-registration is turned off"
                                               : "this role cannot be self-registered");
   }
+  // Each registration costs an argon2id hash and makes an account: a stranger's loop of them is
+  // cut short per address.
+  if (auto wait_ms = registration_limiter_.hit(request.client_address)) {
+    const auto seconds = std::to_string((wait_ms + 999) / 1000);
+    throw ApiError(ErrorCode::kTooManyRequests,
+                   "too many registrations from this address; retry in " + seconds + " s")
+        .with_header("Retry-After", seconds);
+  }
   user.status = "active";
   return create_user(request, std::move(user), password);
 }
@@ -110,12 +119,13 @@ AuthService::IssuedToken AuthService::create_api_token(const Request& request,
                                                        std::optional<std::int64_t> expires_at_ms) {
   if (name.empty() || name.size() > 200)
     throw ApiError(ErrorCode::kValidationFailed, "'name' must be 1 to 200 characters");
+  require_text("name", name);  // shown in the token listing
   if (scopes.empty())
     throw ApiError(ErrorCode::kValidationFailed, "'scopes' must list at least one scope");
-  for (const auto& s : scopes) {
-    if (!valid_scope(s)) {
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    if (!valid_scope(scopes[i])) {
       throw ApiError(ErrorCode::kValidationFailed,
-                     "scope '" + s + "' is not of the form <area>:read or <area>:write");
+                     fmt::format("scopes[{}] is not of the form <area>:read or <area>:write", i));
     }
   }
   if (expires_at_ms && *expires_at_ms <= clock_.now_ms()) {

@@ -23,9 +23,20 @@ void add_auth_config_schema(ConfigSchema& s) {
       .integer("password_memory_kib", 19456, 8192, 4 * 1024 * 1024, "argon2id memory cost")
       .integer("password_iterations", 2, 1, 100, "argon2id time cost")
       .integer("password_parallelism", 1, 1, 64, "argon2id lanes")
-      .integer("lockout_failures", 5, 1, 1000, "failed logins that lock an account")
-      .integer("lockout_s", 900, 1, 30 * kDay, "how long a locked account stays locked")
+      .integer("lockout_failures", 5, 1, 1000,
+               "failed sign-ins in a row of one account from one address before each further "
+               "try from there waits (1 s, then doubling)")
+      .integer("lockout_s", 900, 1, 30 * kDay, "the longest of those waits")
+      .integer("login_ceiling", 100, 1, 1'000'000,
+               "failed sign-ins of one account from all addresses within "
+               "login_ceiling_window_s that alert the admins; from then on one try per "
+               "login_ceiling_interval_ms")
+      .integer("login_ceiling_window_s", 3600, 60, 30 * kDay, "the window of login_ceiling")
+      .integer("login_ceiling_interval_ms", 1000, 0, 3'600'000,
+               "past the ceiling, the least time between two tries of the account")
       .integer("login_rate_per_minute", 20, 1, 100000, "login attempts per client address")
+      .integer("registration_rate_per_hour", 10, 1, 100000,
+               "self-registrations per client address (each costs an argon2id hash)")
       .string_list("registration_roles", {}, "roles open to self-registration (patient, user)")
       .integer("reset_token_ttl_s", kDay, 300, 30 * kDay, "one-time set-password token lifetime");
   s.section("auth.oidc")
@@ -54,7 +65,11 @@ AuthConfig read_auth_config(const Config& config) {
   c.password_parallelism = a["password_parallelism"];
   c.lockout_failures = a["lockout_failures"];
   c.lockout_s = a["lockout_s"];
+  c.login_ceiling = a["login_ceiling"];
+  c.login_ceiling_window_s = a["login_ceiling_window_s"];
+  c.login_ceiling_interval_ms = a["login_ceiling_interval_ms"];
   c.login_rate_per_minute = a["login_rate_per_minute"];
+  c.registration_rate_per_hour = a["registration_rate_per_hour"];
   c.registration_roles = a["registration_roles"].get<std::vector<std::string>>();
   c.reset_token_ttl_s = a["reset_token_ttl_s"];
   c.oidc = {o["issuer"],      o["audience"], o["jwks_url"],

@@ -21,9 +21,13 @@ struct AuthConfig {
   std::uint32_t password_memory_kib;
   std::uint32_t password_iterations;
   std::uint32_t password_parallelism;
-  int lockout_failures;
-  std::int64_t lockout_s;
+  int lockout_failures;     // in a row, per account and address, before waits
+  std::int64_t lockout_s;   // the longest wait
+  int login_ceiling = 100;  // per account, all addresses, per window: alerts the admins
+  std::int64_t login_ceiling_window_s = 3600;
+  std::int64_t login_ceiling_interval_ms = 1000;
   int login_rate_per_minute;                    // per client address
+  int registration_rate_per_hour = 10;          // per client address
   std::vector<std::string> registration_roles;  // roles anyone may self-register with
   std::int64_t reset_token_ttl_s;
 

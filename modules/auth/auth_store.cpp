@@ -6,13 +6,16 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "carehub/json.hpp"
+#include "carehub/text_check.hpp"
+
 namespace carehub::auth {
 
 namespace {
 
 constexpr const char* kUserColumns =
     "id, email, username, password_hash, first_name, last_name, language, roles, status, "
-    "failed_logins, locked_until_ms, created_at_ms, updated_at_ms, last_login_ms";
+    "created_at_ms, updated_at_ms, last_login_ms, token_generation";
 constexpr std::size_t kMaxLoginBytes = 254;  // the longest address SMTP can carry
 constexpr std::size_t kMaxNameBytes = 200;
 constexpr int kMaxPageSize = 200;
@@ -26,13 +29,12 @@ User user_from_row(const Row& row) {
   u.first_name = row.text(4);
   u.last_name = row.text(5);
   u.language = row.text(6);
-  u.roles = nlohmann::json::parse(row.text(7)).get<std::vector<std::string>>();
+  u.roles = parse_stored_json(row.text(7), "user roles").get<std::vector<std::string>>();
   u.status = row.text(8);
-  u.failed_logins = static_cast<int>(row.integer(9));
-  u.locked_until_ms = row.opt_integer(10);
-  u.created_at_ms = row.integer(11);
-  u.updated_at_ms = row.integer(12);
-  u.last_login_ms = row.opt_integer(13);
+  u.created_at_ms = row.integer(9);
+  u.updated_at_ms = row.integer(10);
+  u.last_login_ms = row.opt_integer(11);
+  u.token_generation = row.integer(12);
   return u;
 }
 
@@ -41,10 +43,11 @@ bool has_space_or_control(std::string_view text) {
                      [](unsigned char c) { return c <= 0x20 || c == 0x7F; });
 }
 
+// Logins refuse spaces as well as control characters (text_check.hpp refuses the C1 ones too).
 std::optional<std::string> email_problem(std::string_view email) {
   const auto at = email.find('@');
   if (email.empty() || email.size() > kMaxLoginBytes || at == 0 || at == std::string_view::npos ||
-      at + 1 == email.size() || has_space_or_control(email)) {
+      at + 1 == email.size() || has_space_or_control(email) || text_problem(email)) {
     return "email must look like name@domain (no spaces, at most 254 bytes)";
   }
   return std::nullopt;
@@ -52,21 +55,28 @@ std::optional<std::string> email_problem(std::string_view email) {
 
 std::optional<std::string> username_problem(std::string_view username) {
   if (username.empty() || username.size() > kMaxLoginBytes ||
-      username.find('@') != std::string_view::npos || has_space_or_control(username)) {
-    return "username must be 1 to 254 bytes without '@' or spaces";
+      username.find('@') != std::string_view::npos || has_space_or_control(username) ||
+      text_problem(username)) {
+    return "username must be 1 to 254 bytes without '@', spaces or control characters";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> roles_problem(const std::vector<std::string>& roles) {
   for (const auto& role : roles) {
-    if (!is_known_role(role)) return "unknown role '" + role + "'";
+    if (!is_known_role(role)) {
+      std::string known;
+      for (const auto& r : known_roles()) known += (known.empty() ? "" : ", ") + r;
+      return "roles must each be one of " + known;  // the value is not quoted back
+    }
   }
   return std::nullopt;
 }
 
-std::optional<std::string> name_problem(const std::string& name) {
-  if (name.size() > kMaxNameBytes) return "names are at most 200 bytes";
+// Names are shown in admin listings: one line, no control characters.
+std::optional<std::string> name_problem(const char* field, const std::string& name) {
+  if (name.size() > kMaxNameBytes) return std::string(field) + " must be at most 200 bytes";
+  if (auto problem = text_problem(name)) return std::string(field) + " " + *problem;
   return std::nullopt;
 }
 
@@ -109,10 +119,10 @@ std::string escape_like(std::string_view text) {
 
 std::optional<std::string> patch_problem(const UserPatch& patch) {
   if (patch.first_name) {
-    if (auto p = name_problem(*patch.first_name)) return p;
+    if (auto p = name_problem("first_name", *patch.first_name)) return p;
   }
   if (patch.last_name) {
-    if (auto p = name_problem(*patch.last_name)) return p;
+    if (auto p = name_problem("last_name", *patch.last_name)) return p;
   }
   if (patch.language && !is_known_language(*patch.language)) return "language must be en or es";
   if (patch.status && !is_known_status(*patch.status)) return "status must be active or disabled";
@@ -135,8 +145,10 @@ CreateUserResult AuthStore::create_user(Tx& tx, const NewUser& nu) {
     return refused(S::kInvalid, "language", "language must be en or es");
   if (!is_known_status(nu.status))
     return refused(S::kInvalid, "status", "status must be active or disabled");
-  if (auto p = name_problem(nu.first_name)) return refused(S::kInvalid, "first_name", *p);
-  if (auto p = name_problem(nu.last_name)) return refused(S::kInvalid, "last_name", *p);
+  if (auto p = name_problem("first_name", nu.first_name))
+    return refused(S::kInvalid, "first_name", *p);
+  if (auto p = name_problem("last_name", nu.last_name))
+    return refused(S::kInvalid, "last_name", *p);
 
   const std::optional<std::string> email_lower =
       nu.email ? std::optional(lower_ascii(*nu.email)) : std::nullopt;
@@ -147,8 +159,8 @@ CreateUserResult AuthStore::create_user(Tx& tx, const NewUser& nu) {
   // poisons the caller's whole transaction, and this is an expected outcome, not an error.
   auto inserted = tx.query_one(
       "INSERT INTO users (email, email_lower, username, username_lower, password_hash, "
-      "first_name, last_name, language, roles, status, failed_logins, created_at_ms, "
-      "updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11) "
+      "first_name, last_name, language, roles, status, created_at_ms, "
+      "updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) "
       "ON CONFLICT DO NOTHING RETURNING id",
       {nullable(nu.email), nullable(email_lower), nullable(nu.username), nullable(username_lower),
        nullable(nu.password_hash), nu.first_name, nu.last_name, nu.language, roles_json(nu.roles),
@@ -237,24 +249,16 @@ std::int64_t AuthStore::count_admins(Tx& tx) {
       ->integer(0);
 }
 
-bool AuthStore::record_login_failure(Tx& tx, std::int64_t user_id, int max_failures,
-                                     std::int64_t lock_ms) {
-  // The UPDATE takes the row lock first, so concurrent failures for one user count one by one
-  // and exactly one of them reaches the limit.
-  auto row = tx.query_one(
-      "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-      {user_id});
-  if (!row || row->integer(0) < max_failures) return false;
-  tx.exec("UPDATE users SET failed_logins = 0, locked_until_ms = $2 WHERE id = $1",
-          {user_id, clock_.now_ms() + lock_ms});
-  return true;
+void AuthStore::record_login_success(Tx& tx, std::int64_t user_id) {
+  tx.exec("UPDATE users SET last_login_ms = $2 WHERE id = $1", {user_id, clock_.now_ms()});
 }
 
-void AuthStore::record_login_success(Tx& tx, std::int64_t user_id) {
-  tx.exec(
-      "UPDATE users SET failed_logins = 0, locked_until_ms = NULL, last_login_ms = $2 "
-      "WHERE id = $1",
-      {user_id, clock_.now_ms()});
+std::vector<std::int64_t> AuthStore::admin_ids(Tx& tx) {
+  std::vector<std::int64_t> ids;
+  for (const auto& row :
+       tx.query("SELECT id FROM users WHERE status = 'active' AND roles LIKE '%\"admin\"%'"))
+    ids.push_back(row.integer(0));
+  return ids;
 }
 
 }  // namespace carehub::auth

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/account_states.hpp"
 #include "auth/user.hpp"
 #include "carehub/clock.hpp"
 #include "carehub/db.hpp"
@@ -43,11 +44,39 @@ class AuthStore {
   // Active users holding the admin role (so the last one cannot be demoted or disabled).
   std::int64_t count_admins(Tx& tx);
 
-  // Counts a failed sign-in. When the count reaches max_failures the account is locked for
-  // lock_ms and the counter starts again; returns true when this failure locked it.
-  bool record_login_failure(Tx& tx, std::int64_t user_id, int max_failures, std::int64_t lock_ms);
-  // Clears the failure count and any lock; stamps last_login_ms.
+  // Stamps last_login_ms.
   void record_login_success(Tx& tx, std::int64_t user_id);
+  // Active admins, to be told of what concerns them.
+  std::vector<std::int64_t> admin_ids(Tx& tx);
+
+  // --- failed sign-ins (store_throttle.cpp); logins by their hash (login_hash) ---
+
+  // Until when this login may not be tried from this address, and until when from anywhere
+  // (0 when not held back).
+  struct LoginHold {
+    std::int64_t address_until_ms = 0;
+    std::int64_t anywhere_until_ms = 0;
+  };
+  LoginHold login_hold(Tx& tx, const std::string& login_hash, const std::string& address);
+  // Counts a failure of this login from this address; returns the failures in a row from there.
+  int add_login_failure(Tx& tx, const std::string& login_hash, const std::string& address,
+                        std::int64_t now_ms);
+  void hold_login_at_address(Tx& tx, const std::string& login_hash, const std::string& address,
+                             std::int64_t until_ms);
+  // A success from this address starts its count again.
+  void clear_login_failures(Tx& tx, const std::string& login_hash, const std::string& address);
+  // Counts a failure of this login from anywhere in a window of window_ms; returns the count in
+  // the current window and whether the admins were already alerted in it.
+  struct CeilingCount {
+    int failures = 0;
+    bool alerted = false;
+  };
+  CeilingCount add_ceiling_failure(Tx& tx, const std::string& login_hash, std::int64_t now_ms,
+                                   std::int64_t window_ms);
+  void mark_ceiling(Tx& tx, const std::string& login_hash, bool alerted,
+                    std::int64_t slow_until_ms);
+  // Addresses this login failed from since since_ms.
+  std::int64_t failing_addresses(Tx& tx, const std::string& login_hash, std::int64_t since_ms);
 
   // --- refresh tokens (store_sessions.cpp) ---
 
@@ -68,15 +97,15 @@ class AuthStore {
                                     const std::optional<std::string>& except_family);
   // The family a live (unused, unrevoked, unexpired) token belongs to.
   std::optional<std::string> family_of(Tx& tx, std::string_view secret);
-  // Access tokens of the user issued before not_before_s are refused from now on (the marker
-  // only moves forward).
-  void revoke_access_tokens(Tx& tx, std::int64_t user_id, std::int64_t not_before_s);
-  // Users whose marker is at or after since_s, as (user id, not_before_s).
-  std::vector<std::pair<std::int64_t, std::int64_t>> access_revocations_since(Tx& tx,
-                                                                              std::int64_t since_s);
+  // Ends the user's access tokens issued until now: their generation falls behind the user's.
+  // Returns the new generation.
+  std::int64_t bump_token_generation(Tx& tx, std::int64_t user_id);
+  // Whether the account exists and is active, and its token generation: what every request with
+  // an access token is checked against.
+  std::optional<AccountState> account_state(Tx& tx, std::int64_t user_id);
   // Housekeeping: refresh-token families whose every token has expired (kept until then so that
-  // reuse of a rotated token is still detected), and reset tokens used or expired. Returns rows
-  // deleted.
+  // reuse of a rotated token is still detected), reset tokens used or expired, and failed
+  // sign-in counts gone quiet. Returns rows deleted.
   std::int64_t purge_expired_tokens(Tx& tx);
 
   // --- API tokens (store_tokens.cpp) ---

@@ -8,6 +8,7 @@
 #include "auth/jwt.hpp"
 #include "auth/service.hpp"
 #include "carehub/error.hpp"
+#include "carehub/json.hpp"
 #include "carehub/log.hpp"
 
 namespace carehub::auth {
@@ -64,7 +65,8 @@ std::string claimed_issuer(std::string_view token) {
   if (first == std::string_view::npos || second == std::string_view::npos) return {};
   auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
   if (!payload) return {};
-  auto claims = nlohmann::json::parse(*payload, nullptr, false);
+  auto parsed = parse_json(*payload);
+  const nlohmann::json claims = parsed ? std::move(parsed).value() : nlohmann::json();
   return claims.is_object() && claims.contains("iss") && claims["iss"].is_string()
              ? claims["iss"].get<std::string>()
              : std::string();
@@ -111,36 +113,54 @@ std::optional<Principal> AuthService::authenticate(const Request& request) {
   refuse("unsupported Authorization scheme: use Bearer or Basic");
 }
 
-bool AuthService::still_valid(const Principal& p) {
-  const auto colon = p.subject.find(':');
-  std::int64_t id = 0;
-  const std::string_view digits = std::string_view(p.subject).substr(colon + 1);
-  if (colon == std::string::npos ||
-      std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{}) {
-    return false;
+std::optional<AccountState> AuthService::account_state(std::int64_t user_id, bool fresh) {
+  const auto load = [&] {
+    return db_.transact([&](Tx& tx) { return store_.account_state(tx, user_id); }, TxMode::kRead);
+  };
+  if (fresh) accounts_.forget(user_id);
+  return accounts_.get(user_id, load);
+}
+
+void AuthService::check_account(const Principal& p) {
+  const auto id = p.user_id();
+  if (!id) refuse("access token is not valid");
+  auto state = account_state(*id, false);
+  // A token newer than what this server knows: another server changed the account and its
+  // notification has not arrived yet. The row says.
+  if (state && p.token_generation && *p.token_generation > state->token_generation)
+    state = account_state(*id, true);
+  if (!state) refuse("the account no longer exists");
+  if (!state->active) refuse("this account is disabled");
+  if (p.token_generation && *p.token_generation != state->token_generation) {
+    refuse("access token revoked (sign-out, password or role change); refresh it or sign in again");
   }
+}
+
+bool AuthService::still_valid(const Principal& p) {
   if (p.kind == Principal::Kind::kApiToken) {
+    const auto colon = p.subject.find(':');
+    std::int64_t id = 0;
+    const std::string_view digits = std::string_view(p.subject).substr(colon + 1);
+    if (colon == std::string::npos ||
+        std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{}) {
+      return false;
+    }
     const auto token =
         db_.transact([&](Tx& tx) { return store_.find_api_token(tx, id); }, TxMode::kRead);
     return token && token->usable_at(clock_.now_ms());
   }
-  if (p.issued_at_s > 0 && revocations_.revoked(id, p.issued_at_s)) return false;
-  // The account itself (revocation markers have whole seconds: a token issued in the second of
-  // a disable would otherwise pass).
-  const auto user = db_.transact([&](Tx& tx) { return store_.find_user(tx, id); }, TxMode::kRead);
-  return user && user->active();
+  try {
+    check_account(p);
+    return true;
+  } catch (const ApiError&) {
+    return false;
+  }
 }
 
 std::optional<Principal> AuthService::principal_from_jwt(const std::string& token) {
   const std::int64_t now_s = clock_.now_ms() / 1000;
   const auto not_revoked = [this](Principal p) {
-    std::int64_t user_id = 0;
-    const auto id = std::string_view(p.subject).substr(5);  // after "user:"
-    std::from_chars(id.data(), id.data() + id.size(), user_id);
-    if (revocations_.revoked(user_id, p.issued_at_s)) {
-      refuse(
-          "access token revoked (sign-out, password or role change); refresh it or sign in again");
-    }
+    check_account(p);
     return p;
   };
   if (auto cached = verified_.find(token, now_s)) return not_revoked(std::move(*cached));
@@ -173,8 +193,11 @@ std::optional<Principal> AuthService::principal_from_jwt(const std::string& toke
       if (r.is_string()) p.roles.push_back(r.get<std::string>());
     }
   }
-  if (p.subject == "user:") refuse("access token is not valid");
-  p.issued_at_s = claims.value("iat", std::int64_t{0});
+  // Every token carehub signs names its generation; one without is from before generations
+  // existed and is refused like a revoked one (the client refreshes).
+  if (!p.user_id() || !claims.contains("gen") || !claims["gen"].is_number_integer())
+    refuse("access token is not valid");
+  p.token_generation = claims["gen"].get<std::int64_t>();
   verified_.put(token, p, claims["exp"].get<std::int64_t>() + options.leeway_s, now_s);
   return not_revoked(std::move(p));
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "carehub/json.hpp"
+
 namespace carehub::auth {
 namespace {
 
@@ -26,7 +28,9 @@ VerifyResult malformed(std::string message) {
 std::optional<json> decode_object(std::string_view part) {
   const auto bytes = base64url_decode(part);
   if (!bytes) return std::nullopt;
-  json value = json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  auto parsed = parse_json(*bytes);
+  if (!parsed) return std::nullopt;
+  json value = std::move(parsed).value();
   if (!value.is_object()) return std::nullopt;
   return value;
 }
@@ -175,7 +179,8 @@ VerifyResult verify_jwt(std::string_view token, const JwkSet& keys, const Verify
   });
   if (!verified) return VerifyResult::invalid(JwtError::kBadSignature, "bad signature", kid);
 
-  json claims = json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  auto parsed_claims = parse_json(*payload);
+  json claims = parsed_claims ? std::move(parsed_claims).value() : json();
   if (!claims.is_object()) {
     return VerifyResult::invalid(JwtError::kMalformed, "payload is not a JSON object", kid);
   }

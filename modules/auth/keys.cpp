@@ -21,6 +21,7 @@
 #include "auth/ossl.hpp"
 #include "carehub/hash.hpp"
 #include "carehub/log.hpp"
+#include "carehub/private_dirs.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -100,10 +101,7 @@ std::vector<fs::path> key_files(const fs::path& dir) {
 
 void ensure_private_dir(const fs::path& dir) {
   if (fs::is_directory(dir)) return;
-  if (dir.has_parent_path()) fs::create_directories(dir.parent_path());
-  // umask can only take bits away from 0700.
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    throw_errno("cannot create " + dir.string());
+  create_private_directories(dir.string());
 }
 
 void write_all(int fd, const char* data, std::size_t size, const fs::path& path) {

@@ -28,6 +28,7 @@ void AuthModule::start(ModuleContext& ctx) {
       std::make_unique<AuthService>(read_auth_config(ctx.config), ctx.db, ctx.audit, ctx.clock);
   ctx.set_authenticator(
       [service = service_.get()](const Request& req) { return service->authenticate(req); });
+  service_->set_services(&ctx.services);
   ctx.services.principals.install(service_.get());
   ctx.services.accounts.install(service_.get());
   register_session_routes(ctx.router, *service_);

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "carehub/http_fetch.hpp"
+#include "carehub/json.hpp"
 
 namespace carehub::auth {
 
@@ -63,8 +64,9 @@ std::optional<nlohmann::json> fetch_json(const std::string& url, std::int64_t ti
     error = url + ": HTTP " + std::to_string(fetched.status);
     return std::nullopt;
   }
-  auto json = nlohmann::json::parse(fetched.body, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
+  auto parsed = parse_json(fetched.body);
+  const nlohmann::json json = parsed ? std::move(parsed).value() : nlohmann::json();
+  if (!json.is_object()) {
     error = url + ": not a JSON object";
     return std::nullopt;
   }

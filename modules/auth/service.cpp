@@ -6,14 +6,25 @@
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
 #include "carehub/log.hpp"
+#include "carehub/notifications.hpp"
+#include "carehub/texts.hpp"
 
 namespace carehub::auth {
 namespace {
 
 constexpr std::int64_t kLoginWindowMs = 60'000;
+constexpr std::int64_t kRegistrationWindowMs = 3'600'000;
 // The same words whatever went wrong, so the answer never tells whether an account exists.
 constexpr const char* kBadCredentials =
     "invalid credentials (or the account is temporarily locked)";
+
+// "1 h", "90 s", "500 ms": the same in English and Spanish.
+std::string duration_text(std::int64_t ms) {
+  if (ms % 3'600'000 == 0) return fmt::format("{} h", ms / 3'600'000);
+  if (ms % 60'000 == 0) return fmt::format("{} min", ms / 60'000);
+  if (ms % 1000 == 0) return fmt::format("{} s", ms / 1000);
+  return fmt::format("{} ms", ms);
+}
 
 std::string actor_of(const User& user) {
   return "user:" + std::to_string(user.id);
@@ -52,7 +63,14 @@ AuthService::AuthService(AuthConfig config, Database& db, AuditLog& audit, const
       audit_(audit),
       clock_(clock),
       store_(clock),
-      login_limiter_(clock, config_.login_rate_per_minute, kLoginWindowMs) {
+      login_limiter_(clock, config_.login_rate_per_minute, kLoginWindowMs),
+      registration_limiter_(clock, config_.registration_rate_per_hour, kRegistrationWindowMs),
+      throttle_(config_) {
+  for (const char* lang : {"en", "es"}) {
+    const auto text = shipped_text(std::string("auth/") + lang + ".json");
+    if (!text) throw std::logic_error(std::string("auth texts missing for ") + lang);
+    texts_[lang] = nlohmann::json::parse(*text);
+  }
   reload_keys(false);
   if (!config_.oidc.issuer.empty()) {
     OidcConfig oc;
@@ -75,6 +93,7 @@ std::string AuthService::issue_access_token(const User& user) {
   nlohmann::json claims = {{"sub", std::to_string(user.id)},
                            {"roles", user.roles},
                            {"iat", now},
+                           {"gen", user.token_generation},
                            {"exp", now + config_.access_token_ttl_s},
                            {"iss", config_.issuer},
                            {"aud", config_.audience},
@@ -98,34 +117,50 @@ Session AuthService::login(const Request& request, const std::string& login,
                    "too many sign-in attempts; retry in " + seconds + " s")
         .with_header("Retry-After", seconds);
   }
-  auto user = db_.transact([&](Tx& tx) { return store_.find_by_login(tx, login); }, TxMode::kRead);
   const std::int64_t now = clock_.now_ms();
-  // Hashing runs whether or not the account exists or may sign in: equal work, equal time.
-  const bool usable = user && user->active() && !user->locked_at(now) && user->password_hash;
-  const bool password_ok = verify_password(
-      password, usable ? *user->password_hash : dummy_password_hash(password_params()));
+  struct Lookup {
+    std::optional<User> user;
+    std::string key;
+    std::int64_t wait_ms = 0;
+  };
+  auto found = db_.transact(
+      [&](Tx& tx) {
+        Lookup l;
+        l.user = store_.find_by_login(tx, login);
+        l.key = LoginThrottle::key_of(l.user ? std::optional(l.user->id) : std::nullopt, login);
+        l.wait_ms = throttle_.wait_ms(tx, store_, l.key, request.client_address, now);
+        return l;
+      },
+      TxMode::kRead);
+  const auto& user = found.user;
   AuditEvent event =
       AuditLog::from_request(request, "auth.login", "user", user ? std::to_string(user->id) : "");
+  if (found.wait_ms > 0) {
+    // Not tried: no password is checked while the login is held back (known or not alike).
+    event.outcome = "denied";
+    event.detail = {{"reason", "throttled"}};
+    db_.transact([&](Tx& tx) { audit_.record(tx, event); });
+    throw too_many_failures(found.wait_ms);
+  }
+  // Hashing runs whether or not the account exists or may sign in: equal work, equal time.
+  const bool usable = user && user->active() && user->password_hash;
+  const bool password_ok = verify_password(
+      password, usable ? *user->password_hash : dummy_password_hash(password_params()));
   if (!usable || !password_ok) {
     event.outcome = "failure";
     event.detail = {{"reason", !user                  ? "unknown_login"
                                : !user->active()      ? "disabled"
-                               : user->locked_at(now) ? "locked"
                                : !user->password_hash ? "no_local_password"
                                                       : "wrong_password"}};
     db_.transact([&](Tx& tx) {
       audit_.record(tx, event);
-      if (user && usable &&
-          store_.record_login_failure(tx, user->id, config_.lockout_failures,
-                                      config_.lockout_s * 1000)) {
-        audit_.record(
-            tx, AuditLog::from_request(request, "auth.lockout", "user", std::to_string(user->id)));
-      }
+      count_failure(tx, request, found.key, user ? std::optional(user->id) : std::nullopt);
     });
     throw ApiError(ErrorCode::kUnauthorized, kBadCredentials);
   }
   return db_.transact([&](Tx& tx) {
     store_.record_login_success(tx, user->id);
+    throttle_.record_success(tx, store_, found.key, request.client_address);
     if (needs_rehash(*user->password_hash, password_params())) {
       UserPatch patch;
       patch.password_hash = hash_password(password, password_params());
@@ -136,6 +171,52 @@ Session AuthService::login(const Request& request, const std::string& login,
     auto fresh = store_.find_user(tx, user->id);
     return open_session(tx, *fresh, AuthStore::new_family_id(), request);
   });
+}
+
+ApiError AuthService::too_many_failures(std::int64_t wait_ms) const {
+  const auto seconds = std::to_string((wait_ms + 999) / 1000);
+  return std::move(
+      ApiError(ErrorCode::kTooManyRequests,
+               "too many failed sign-ins for this login from here; retry in " + seconds + " s")
+          .with_header("Retry-After", seconds));
+}
+
+void AuthService::count_failure(Tx& tx, const Request& request, const std::string& key,
+                                std::optional<std::int64_t> user_id) {
+  const auto failure =
+      throttle_.record_failure(tx, store_, key, request.client_address, clock_.now_ms());
+  if (!failure.ceiling_reached || !user_id) return;
+  AuditEvent e =
+      AuditLog::from_request(request, "auth.login_ceiling", "user", std::to_string(*user_id));
+  e.outcome = "alert";
+  e.detail = {{"failures", failure.failures_in_window},
+              {"addresses", failure.addresses},
+              {"window_s", config_.login_ceiling_window_s}};
+  audit_.record(tx, e);
+  log_warn("login_ceiling_reached", {{"user_id", *user_id},
+                                     {"failures", failure.failures_in_window},
+                                     {"addresses", failure.addresses}});
+  auto* publisher = services_ ? services_->notifications.get() : nullptr;
+  if (!publisher) return;
+  const auto account = store_.find_user(tx, *user_id);
+  const std::string name = account && account->email      ? *account->email
+                           : account && account->username ? *account->username
+                                                          : "#" + std::to_string(*user_id);
+  for (const auto admin : store_.admin_ids(tx)) {
+    const auto who = store_.find_user(tx, admin);
+    const auto& texts = texts_.at(who && who->language == "es" ? "es" : "en")["login_ceiling"];
+    Notification n;
+    n.user_id = admin;
+    n.type = "auth.login_ceiling";
+    n.title = texts.at("title").get<std::string>();
+    n.body = fmt::format(
+        fmt::runtime(texts.at("body").get<std::string>()), fmt::arg("account", name),
+        fmt::arg("failures", failure.failures_in_window), fmt::arg("addresses", failure.addresses),
+        fmt::arg("window", duration_text(config_.login_ceiling_window_s * 1000)),
+        fmt::arg("interval", duration_text(config_.login_ceiling_interval_ms)));
+    n.data = {{"user_id", std::to_string(*user_id)}};
+    publisher->publish(tx, n);
+  }
 }
 
 Session AuthService::refresh(const Request& request, const std::string& refresh_token) {
@@ -215,22 +296,22 @@ void AuthService::change_password(const Request& request, const std::string& cur
                                   const std::optional<std::string>& keep_refresh_token) {
   if (auto problem = password_problem(next)) throw ApiError(ErrorCode::kValidationFailed, *problem);
   const User user = current_user(request);
-  if (user.locked_at(clock_.now_ms())) {
-    throw ApiError(ErrorCode::kForbidden,
-                   "the account is temporarily locked after failed attempts");
-  }
+  // Guessing the current password with a stolen session counts like failed sign-ins, and waits
+  // like them.
+  const std::string key = LoginThrottle::key_of(user.id, "");
+  const auto wait = db_.transact(
+      [&](Tx& tx) {
+        return throttle_.wait_ms(tx, store_, key, request.client_address, clock_.now_ms());
+      },
+      TxMode::kRead);
+  if (wait > 0) throw too_many_failures(wait);
   if (!user.password_hash || !verify_password(current, *user.password_hash)) {
-    // Guessing the current password with a stolen session counts like failed sign-ins.
     db_.transact([&](Tx& tx) {
       AuditEvent e =
           AuditLog::from_request(request, "auth.password_change", "user", std::to_string(user.id));
       e.outcome = "failure";
       audit_.record(tx, e);
-      if (store_.record_login_failure(tx, user.id, config_.lockout_failures,
-                                      config_.lockout_s * 1000)) {
-        audit_.record(
-            tx, AuditLog::from_request(request, "auth.lockout", "user", std::to_string(user.id)));
-      }
+      count_failure(tx, request, key, user.id);
     });
     throw ApiError(ErrorCode::kForbidden, "the current password is not correct");
   }

@@ -3,6 +3,7 @@
 // Basic), bootstrap. Failures a client should see are ApiErrors; the handlers shape JSON.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -10,12 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "auth/account_states.hpp"
 #include "auth/auth_config.hpp"
 #include "auth/auth_store.hpp"
 #include "auth/keys.hpp"
+#include "auth/login_throttle.hpp"
 #include "auth/oidc.hpp"
 #include "auth/password.hpp"
-#include "auth/revocations.hpp"
 #include "auth/token_cache.hpp"
 #include "carehub/accounts.hpp"
 #include "carehub/audit.hpp"
@@ -23,6 +25,7 @@
 #include "carehub/http.hpp"
 #include "carehub/notifications.hpp"
 #include "carehub/rate_limit.hpp"
+#include "carehub/services.hpp"
 
 namespace carehub::auth {
 
@@ -39,6 +42,8 @@ class AuthService final : public PrincipalValidator, public Accounts {
   ~AuthService();
 
   const AuthConfig& config() const { return config_; }
+  // Where to find the notification publisher (alerts to admins); set once at start.
+  void set_services(Services* services) { services_ = services; }
   nlohmann::json jwks() const { return signing()->ring.jwks(); }
 
   // For `serve`: a thread that follows access-token revocations made by other servers and
@@ -55,9 +60,9 @@ class AuthService final : public PrincipalValidator, public Accounts {
 
   // nullopt: no credentials. Throws ApiError(kUnauthorized) for bad or expired ones.
   std::optional<Principal> authenticate(const Request& request);
-  // Whether a principal authenticate() gave earlier is still good (for long-lived streams): a
-  // local access token not revoked since it was issued, the user still active, an API token not
-  // revoked or expired (a row read each).
+  // Whether a principal authenticate() gave earlier is still good (long-lived streams, stream
+  // tickets): the account still there and active and, for carehub's own access tokens, its
+  // token generation not moved on since; an API token not revoked or expired (a row read).
   bool still_valid(const Principal& principal) override;
 
   // Accounts, for other modules (accounts.cpp).
@@ -112,6 +117,11 @@ class AuthService final : public PrincipalValidator, public Accounts {
 
  private:
   Session open_session(Tx& tx, const User& user, const std::string& family, const Request& request);
+  // A failed sign-in (or password check) under key: counted, and past the ceiling audited and
+  // told to the admins.
+  void count_failure(Tx& tx, const Request& request, const std::string& key,
+                     std::optional<std::int64_t> user_id);
+  ApiError too_many_failures(std::int64_t wait_ms) const;
   std::string issue_access_token(const User& user);
   std::optional<Principal> principal_from_jwt(const std::string& token);
   std::optional<Principal> principal_from_oidc(const std::string& token);
@@ -120,7 +130,12 @@ class AuthService final : public PrincipalValidator, public Accounts {
   // Inside tx: the user's access tokens issued until now stop working when tx commits, here at
   // once and on other servers when they hear the notification.
   void revoke_access(Tx& tx, std::int64_t user_id);
-  void reload_revocations();
+  // Drops what the notifications since the last wait name (woken: a notification ended the wait).
+  void apply_revocation_events(bool woken);
+  // Throws ApiError(kUnauthorized) unless the account is there, active and, when the principal
+  // carries one, at the principal's token generation.
+  void check_account(const Principal& principal);
+  std::optional<AccountState> account_state(std::int64_t user_id, bool fresh);
   void reload_keys(bool only_if_changed);
   void reload_keys_for_unknown_kid();
 
@@ -140,10 +155,14 @@ class AuthService final : public PrincipalValidator, public Accounts {
   std::shared_ptr<const SigningKeys> signing_;
   std::string keys_fingerprint_;
   std::int64_t last_key_scan_ms_ = 0;
-  AccessRevocations revocations_;
+  AccountStates accounts_;
   RateLimiter login_limiter_;
-  std::unique_ptr<OidcVerifier> oidc_;  // when auth.oidc.issuer is set
-  VerifiedTokenCache verified_;         // our own access tokens, by exact token string
+  RateLimiter registration_limiter_;
+  LoginThrottle throttle_;
+  Services* services_ = nullptr;  // the notification publisher, for alerts to the admins
+  std::map<std::string, nlohmann::json> texts_;  // config/texts/auth, by language
+  std::unique_ptr<OidcVerifier> oidc_;           // when auth.oidc.issuer is set
+  VerifiedTokenCache verified_;                  // our own access tokens, by exact token string
   std::unique_ptr<Subscription> revocation_events_;
   std::jthread background_;
 };

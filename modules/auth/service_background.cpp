@@ -1,4 +1,5 @@
 // Access-token revocation across servers, and housekeeping of expired tokens.
+#include <charconv>
 #include <chrono>
 
 #include "auth/service.hpp"
@@ -7,10 +8,12 @@
 namespace carehub::auth {
 namespace {
 
+// Its payload is the id of the user whose credentials were revoked.
 constexpr const char* kRevocationChannel = "auth_revocations";
-// Without a notification the thread still looks every so often: a missed notification (a
-// reconnect to PostgreSQL) delays a revocation by this much at worst. Rotated keys in a shared
-// keys_dir are noticed at the same pace (or at once, when a token names an unknown kid).
+// Without a notification the thread still looks every so often: everything known of accounts is
+// dropped, so a missed notification (a reconnect to PostgreSQL) delays a revocation on this
+// server by this much at worst. Rotated keys in a shared keys_dir are noticed at the same pace
+// (or at once, when a token names an unknown kid).
 constexpr auto kPollInterval = std::chrono::seconds(30);
 
 }  // namespace
@@ -24,30 +27,37 @@ AuthService::~AuthService() {
 }
 
 void AuthService::revoke_access(Tx& tx, std::int64_t user_id) {
-  const std::int64_t not_before_s = clock_.now_ms() / 1000;
-  store_.revoke_access_tokens(tx, user_id, not_before_s);
-  tx.on_commit([this, user_id, not_before_s] { revocations_.apply(user_id, not_before_s); });
-  db_.notify(tx, kRevocationChannel);
+  store_.bump_token_generation(tx, user_id);
+  // Dropped once committed: the request that revoked is answered after this runs, so from then
+  // on no request here passes with the old generation.
+  tx.on_commit([this, user_id] { accounts_.forget(user_id); });
+  db_.notify(tx, kRevocationChannel, std::to_string(user_id));
 }
 
-void AuthService::reload_revocations() {
-  // A marker older than the longest access-token life (plus leeway) concerns only expired tokens.
-  const std::int64_t forget_before_s = clock_.now_ms() / 1000 - config_.access_token_ttl_s - 120;
-  auto markers = db_.transact(
-      [&](Tx& tx) { return store_.access_revocations_since(tx, forget_before_s); }, TxMode::kRead);
-  revocations_.replace(markers, forget_before_s);
+void AuthService::apply_revocation_events(bool woken) {
+  const auto payloads = revocation_events_->take_payloads();
+  // SQLite wakes without payloads (this process's own changes, already applied on commit); a
+  // timeout may hide a missed notification: then forget everyone, rows are cheap to read again.
+  bool named_all = woken && !payloads.empty();
+  for (const auto& payload : payloads) {
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(payload.data(), payload.data() + payload.size(), id);
+    if (ec != std::errc{} || end != payload.data() + payload.size()) named_all = false;
+    if (ec == std::errc{}) accounts_.forget(id);
+  }
+  if (!named_all) accounts_.forget_all();
 }
 
 void AuthService::start_background() {
-  revocation_events_ = db_.subscribe(kRevocationChannel);  // before the first load: nothing missed
-  reload_revocations();
+  revocation_events_ = db_.subscribe(kRevocationChannel);
+  accounts_.forget_all();  // anything read before the subscription may have missed a change
   background_ = std::jthread([this](std::stop_token stop) {
     while (!stop.stop_requested()) {
       try {
-        revocation_events_->wait(
+        const bool woken = revocation_events_->wait(
             std::chrono::duration_cast<std::chrono::milliseconds>(kPollInterval));
         if (stop.stop_requested()) break;
-        reload_revocations();
+        apply_revocation_events(woken);
         reload_keys(true);
       } catch (const std::exception& e) {
         log_warn("auth_background_failed", {{"detail", e.what()}});

@@ -109,20 +109,18 @@ std::optional<std::string> AuthStore::family_of(Tx& tx, std::string_view secret)
   return row->text(0);
 }
 
-void AuthStore::revoke_access_tokens(Tx& tx, std::int64_t user_id, std::int64_t not_before_s) {
-  tx.exec("UPDATE users SET tokens_not_before_s = $2 WHERE id = $1 AND tokens_not_before_s < $2",
-          {user_id, not_before_s});
+std::int64_t AuthStore::bump_token_generation(Tx& tx, std::int64_t user_id) {
+  auto row = tx.query_one(
+      "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1 "
+      "RETURNING token_generation",
+      {user_id});
+  return row ? row->integer(0) : 0;
 }
 
-std::vector<std::pair<std::int64_t, std::int64_t>> AuthStore::access_revocations_since(
-    Tx& tx, std::int64_t since_s) {
-  std::vector<std::pair<std::int64_t, std::int64_t>> out;
-  for (const auto& row :
-       tx.query("SELECT id, tokens_not_before_s FROM users WHERE tokens_not_before_s >= $1",
-                {since_s})) {
-    out.emplace_back(row.integer(0), row.integer(1));
-  }
-  return out;
+std::optional<AccountState> AuthStore::account_state(Tx& tx, std::int64_t user_id) {
+  auto row = tx.query_one("SELECT token_generation, status FROM users WHERE id = $1", {user_id});
+  if (!row) return std::nullopt;
+  return AccountState{row->integer(0), row->text(1) == "active"};
 }
 
 std::int64_t AuthStore::purge_expired_tokens(Tx& tx) {
@@ -134,6 +132,13 @@ std::int64_t AuthStore::purge_expired_tokens(Tx& tx) {
   n += tx.exec(
       "DELETE FROM password_reset_tokens WHERE expires_at_ms < $1 OR used_at_ms IS NOT NULL",
       {now});
+  // A day without failures forgives a login's count at an address (no hold outlasts 30 days'
+  // worth of auth.lockout_s, and a held row is kept until it runs out).
+  constexpr std::int64_t kDayMs = 86'400'000;
+  n += tx.exec("DELETE FROM login_failures WHERE last_failure_ms < $1 AND blocked_until_ms < $2",
+               {now - kDayMs, now});
+  n += tx.exec("DELETE FROM login_ceilings WHERE window_start_ms < $1 AND slow_until_ms < $2",
+               {now - 30 * kDayMs, now});
   return n;
 }
 

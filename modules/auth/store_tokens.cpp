@@ -5,6 +5,7 @@
 #include "auth/auth_store.hpp"
 #include "auth/password.hpp"
 #include "carehub/hash.hpp"
+#include "carehub/json.hpp"
 
 namespace carehub::auth {
 
@@ -20,7 +21,7 @@ ApiToken api_token_from_row(const Row& row) {
   ApiToken t;
   t.id = row.integer(0);
   t.name = row.text(1);
-  t.scopes = nlohmann::json::parse(row.text(2)).get<std::vector<std::string>>();
+  t.scopes = parse_stored_json(row.text(2), "token scopes").get<std::vector<std::string>>();
   t.created_by = row.opt_integer(3);
   t.created_at_ms = row.integer(4);
   t.expires_at_ms = row.opt_integer(5);

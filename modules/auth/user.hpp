@@ -41,17 +41,15 @@ struct User {
   std::string language = "en";
   std::vector<std::string> roles{};
   std::string status = "active";
-  int failed_logins = 0;
-  std::optional<std::int64_t> locked_until_ms{};
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::optional<std::int64_t> last_login_ms{};
+  std::int64_t token_generation = 0;  // access tokens of an older generation are revoked
 
   bool has_role(std::string_view role) const {
     return std::find(roles.begin(), roles.end(), role) != roles.end();
   }
   bool active() const { return status == "active"; }
-  bool locked_at(std::int64_t now_ms) const { return locked_until_ms && *locked_until_ms > now_ms; }
 };
 
 struct NewUser {

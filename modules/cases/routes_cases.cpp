@@ -5,6 +5,8 @@
 #include <regex>
 
 #include "carehub/error.hpp"
+#include "carehub/json.hpp"
+#include "carehub/text_check.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -55,6 +57,9 @@ void check_group(const std::string& type, const nlohmann::json& data) {
   } else if (!all_objects(data)) {
     throw ApiError(ErrorCode::kValidationFailed, type + " must be a list of objects");
   }
+  // Notes and reports are free text over lines; control characters are refused all the same.
+  if (auto problem = json_text_problem(data, TextKind::kLines))
+    throw ApiError(ErrorCode::kValidationFailed, type + *problem);
 }
 
 std::optional<std::string> optional_text(const nlohmann::json& o, const char* key,
@@ -74,7 +79,10 @@ Identity identity_from(const nlohmann::json& body, Identity base, bool name_requ
     return base;
   }
   const auto& p = body["patient"];
-  if (auto name = optional_text(p, "name", 200)) base.patient_name = *name;
+  if (auto name = optional_text(p, "name", 200)) {
+    require_text("patient.name", *name);  // one line: shown in listings
+    base.patient_name = *name;
+  }
   if (base.patient_name.empty())
     throw ApiError(ErrorCode::kValidationFailed, "patient.name is required");
   if (p.contains("birth_date")) {
@@ -102,8 +110,8 @@ const std::string& group_type_of(const Request& req) {
   const auto& type = req.param("type");
   if (std::find(kGroupTypes.begin(), kGroupTypes.end(), type) == kGroupTypes.end()) {
     throw ApiError(ErrorCode::kNotFound,
-                   "no resource group '" + type +
-                       "': reports, phenotype, genotype, diseases, notes or timeline");
+                   "no such resource group: reports, phenotype, genotype, diseases, notes or "
+                   "timeline");
   }
   return type;
 }
@@ -206,11 +214,12 @@ void register_case_routes(Router& r, CasesService& svc) {
       auto e = AuditLog::from_request(req, "case.group.read", "case", std::to_string(id));
       e.detail = {{"type", type}};
       svc.audit().record(tx, e);
-      return nlohmann::json{{"type", type},
-                            {"data", g ? nlohmann::json::parse(g->data) : empty_group(type)},
-                            {"version", g ? g->version : 0},
-                            {"updated_at", g ? nlohmann::json(format_rfc3339_ms(g->updated_at_ms))
-                                             : nlohmann::json()}};
+      return nlohmann::json{
+          {"type", type},
+          {"data", g ? parse_stored_json(g->data, "case group") : empty_group(type)},
+          {"version", g ? g->version : 0},
+          {"updated_at",
+           g ? nlohmann::json(format_rfc3339_ms(g->updated_at_ms)) : nlohmann::json()}};
     }));
   });
 

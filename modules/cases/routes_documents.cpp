@@ -5,13 +5,13 @@
 // share and on deletion.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <fstream>
 
 #include "carehub/download.hpp"
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
 #include "carehub/multipart.hpp"
+#include "carehub/text_check.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -28,11 +28,9 @@ nlohmann::json document_json(const DocumentRow& d) {
 }
 
 void check_name(const std::string& name) {
-  if (name.empty() || name.size() > 255 || std::any_of(name.begin(), name.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-      }))
-    throw ApiError(ErrorCode::kValidationFailed,
-                   "the document's name must be 1 to 255 bytes without control characters");
+  if (name.empty() || name.size() > 255)
+    throw ApiError(ErrorCode::kValidationFailed, "the document's name must be 1 to 255 bytes");
+  require_text("the document's name", name);  // from a form or a query: UTF-8 is checked too
 }
 
 std::string media_type_or_default(std::string_view type) {
@@ -200,61 +198,18 @@ void register_document_routes(Router& r, CasesService& svc) {
 
   r.add(Method::kPost, "/api/v1/cases/{id}/documents/{doc}/link", case_access(),
         [&svc](Request& req) {
-          const auto me = svc.caller(req);
-          const auto id = path_id(req, "id", "case id");
-          const auto doc_id = path_id(req, "doc", "document id");
-          const auto expires = svc.clock().now_ms() + svc.settings().link_ttl_ms;
-          svc.db().transact([&](Tx& tx) {
-            svc.access(tx, id, me, false);
-            if (!svc.store().document(tx, id, doc_id))
-              throw ApiError(ErrorCode::kNotFound, fmt::format("no document {}", doc_id));
-            auto e = AuditLog::from_request(req, "case.document.link", "case", std::to_string(id));
-            e.detail = {{"document_id", doc_id}};
-            svc.audit().record(tx, e);
-          });
-          return Response::json({{"url", svc.sign_link(id, doc_id, me.user_id, expires)},
-                                 {"expires_at", format_rfc3339_ms(expires)}},
-                                201);
+          const auto link = svc.issue_link(req, svc.caller(req), path_id(req, "id", "case id"),
+                                           path_id(req, "doc", "document id"));
+          return Response::json(
+              {{"url", link.url}, {"expires_at", format_rfc3339_ms(link.expires_ms)}}, 201);
         });
 
-  // The signed link: no session; the signature, the expiry and the signer's access right now.
+  // The signed link: no session; links.cpp checks what it says and who signed it.
   r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}/content", Access::open(),
         [&svc](Request& req) {
-          const auto id = path_id(req, "id", "case id");
-          const auto doc_id = path_id(req, "doc", "document id");
-          const auto number = [&](const char* name) -> std::int64_t {
-            const auto v = req.query_param(name);
-            std::int64_t n = 0;
-            if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc{})
-              throw ApiError(ErrorCode::kForbidden, svc.say(req, "error.link.invalid"));
-            return n;
-          };
-          const auto user = number("user");
-          const auto expires = number("expires");
-          if (!svc.link_signature_ok(id, doc_id, user, expires,
-                                     req.query_param("signature").value_or("")))
-            throw ApiError(ErrorCode::kForbidden, svc.say(req, "error.link.invalid"));
-          if (svc.clock().now_ms() >= expires)
-            throw ApiError(ErrorCode::kGone, svc.say(req, "error.link.expired"));
-          const Caller signer{user, svc.subject_of(user), false};
-          const auto doc = svc.db().transact([&](Tx& tx) {
-            try {
-              svc.access(tx, id, signer, false);
-            } catch (const ApiError&) {
-              throw ApiError(ErrorCode::kNotFound, "this link no longer leads anywhere");
-            }
-            auto d = svc.store().document(tx, id, doc_id);
-            if (!d) throw ApiError(ErrorCode::kNotFound, "this link no longer leads anywhere");
-            AuditEvent e =
-                AuditLog::from_request(req, "case.document.download", "case", std::to_string(id));
-            e.actor = "user:" + std::to_string(user);
-            e.detail = {{"document_id", doc_id}, {"via", "signed link"}};
-            svc.audit().record(tx, e);
-            return *d;
-          });
           return download_response(req, svc.blobs(),
-                                   Download{doc.blob_key, static_cast<std::uint64_t>(doc.size),
-                                            doc.sha256, doc.content_type, doc.name});
+                                   svc.open_link(req, path_id(req, "id", "case id"),
+                                                 path_id(req, "doc", "document id")));
         });
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "carehub/texts.hpp"
 #include "cases/service.hpp"
 
@@ -42,6 +43,9 @@ void register_i18n_routes(Router& r, CasesService& svc) {
                                    "key of 1 to 200 bytes",
                                    key.substr(0, 200)));
     }
+    // Literals become notification titles and error answers people read; some span lines.
+    if (auto problem = json_text_problem(body["literals"], TextKind::kLines))
+      throw ApiError(ErrorCode::kValidationFailed, "literals" + *problem);
     auto literals = svc.db().transact([&](Tx& tx) {
       const auto now = svc.clock().now_ms();
       for (const auto& [key, text] : body["literals"].items())
@@ -58,7 +62,7 @@ void register_i18n_routes(Router& r, CasesService& svc) {
     const auto lang = lang_of(req);
     const auto& name = req.param("name");
     if (name != "privacy" && name != "terms")
-      throw ApiError(ErrorCode::kNotFound, "no document '" + name + "': privacy or terms");
+      throw ApiError(ErrorCode::kNotFound, "no such document: privacy or terms");
     auto text = shipped_text("legal/" + name + "." + lang + ".md");
     if (!text) throw ApiError(ErrorCode::kNotFound, "no document '" + name + "' in " + lang);
     return Response::text(std::string(*text), "text/markdown; charset=utf-8")

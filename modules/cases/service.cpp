@@ -1,7 +1,6 @@
 #include "cases/service.hpp"
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
 
 #include <stdexcept>
 
@@ -217,22 +216,6 @@ void CasesService::revoke_share(const Request& request, std::int64_t case_id,
     e.detail = {{"share_id", share_id}};
     audit_.record(tx, e);
   });
-}
-
-std::string CasesService::sign_link(std::int64_t case_id, std::int64_t doc_id, std::int64_t user_id,
-                                    std::int64_t expires_ms) {
-  const auto sig = link_key_.hash(fmt::format("{}:{}:{}:{}", case_id, doc_id, user_id, expires_ms));
-  return fmt::format("/api/v1/cases/{}/documents/{}/content?user={}&expires={}&signature={}",
-                     case_id, doc_id, user_id, expires_ms, sig);
-}
-
-bool CasesService::link_signature_ok(std::int64_t case_id, std::int64_t doc_id,
-                                     std::int64_t user_id, std::int64_t expires_ms,
-                                     const std::string& signature) {
-  const auto want =
-      link_key_.hash(fmt::format("{}:{}:{}:{}", case_id, doc_id, user_id, expires_ms));
-  return signature.size() == want.size() &&
-         CRYPTO_memcmp(signature.data(), want.data(), want.size()) == 0;
 }
 
 std::string CasesService::language_of(const Request& request) {

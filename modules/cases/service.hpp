@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "carehub/download.hpp"
 #include "carehub/module.hpp"
 #include "carehub/server_keys.hpp"
 #include "cases/store.hpp"
@@ -26,6 +27,11 @@ enum class CaseRole { kOwner, kRecipient };
 struct CaseAccess {
   CaseRow row;
   CaseRole role = CaseRole::kOwner;
+};
+
+struct IssuedLink {
+  std::string url;  // the path with its query
+  std::int64_t expires_ms = 0;
 };
 
 // The caller as the cases module sees them: account id, pseudonym, roles.
@@ -69,11 +75,12 @@ class CasesService {
   // Recomputes the owner's view of the status from the shares (never for a deleted case).
   void refresh_status(Tx& tx, std::int64_t case_id);
 
-  // Signed download links: the URL path with its query.
-  std::string sign_link(std::int64_t case_id, std::int64_t doc_id, std::int64_t user_id,
-                        std::int64_t expires_ms);
-  bool link_signature_ok(std::int64_t case_id, std::int64_t doc_id, std::int64_t user_id,
-                         std::int64_t expires_ms, const std::string& signature);
+  // Signed download links (links.cpp): one for the caller to a document of a case they may
+  // read, audited; and the document a presented link leads to, every check passed and the
+  // download audited (ApiError otherwise).
+  IssuedLink issue_link(const Request& request, const Caller& me, std::int64_t case_id,
+                        std::int64_t doc_id);
+  Download open_link(const Request& request, std::int64_t case_id, std::int64_t doc_id);
 
   // The language of the person making the request: the first tag of Accept-Language when it is
   // en or es, else en.

@@ -136,9 +136,9 @@ std::vector<IngestResult> Ingestor::ingest_batch(const std::vector<Staged>& file
     }
     ParsedInstance& p = std::get<0>(parsed);
     if (required_study && p.study_uid != *required_study) {
-      results[i] = result_of(p, IngestStatus::kWrongStudy,
-                             "the instance belongs to study " + p.study_uid + ", not to " +
-                                 *required_study + " named in the URL");
+      results[i] = result_of(
+          p, IngestStatus::kWrongStudy,
+          "the instance belongs to study " + p.study_uid + ", not to the study named in the URL");
       continue;
     }
     if (!uids.insert(p.sop_instance_uid).second) {

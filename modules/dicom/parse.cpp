@@ -26,6 +26,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "carehub/text_check.hpp"
+#include "dicom/nesting.hpp"
+
 namespace carehub::dicom {
 namespace {
 
@@ -119,42 +122,6 @@ std::set<DcmTagKey> bulk_tags(DcmDataset& ds) {
   return out;
 }
 
-// True when s is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) return false;
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 // Whether every value of el can be a JSON number, as DICOM JSON writes FL, FD, DS and IS values:
 // DCMTK writes a NaN or an infinity as nan or inf (not JSON) and a DS or IS beyond a double as a
 // number no JSON reader here accepts (1e999).
@@ -221,6 +188,11 @@ std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
 
 // Loads with large values left on disk. False with why when DCMTK cannot read it.
 bool load(const std::string& path, DcmFileFormat& file, std::string& why) {
+  // DCMTK recurses per sequence level: what nests too deep never reaches it.
+  if (auto problem = sequence_nesting_problem(path)) {
+    why = *problem;
+    return false;
+  }
   const OFCondition c =
       file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyValueBytes, ERM_fileOnly);
   if (c.bad()) {
@@ -300,8 +272,10 @@ std::variant<ParsedInstance, std::string> parse_instance(const std::string& path
       {"Series Instance UID", &p.series_uid}};
   for (const auto& [name, value] : required) {
     if (value->empty()) return refuse(std::string(name) + " is missing");
+    // The value is not quoted: a broken file may hold anything there, and reasons reach logs.
     if (!valid_uid(*value))
-      return refuse(std::string(name) + " '" + *value + "' is not a valid UID");
+      return refuse(std::string(name) +
+                    " is not a valid UID (1 to 64 bytes of digits in dot-separated parts)");
   }
   // A Media Storage SOP Instance UID in the file meta that differs from the data set's is a
   // sloppy writer's mistake, not a reason to refuse: the data set's UID is the instance's.

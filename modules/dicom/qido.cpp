@@ -84,8 +84,11 @@ Match match_for(const std::string& name, const Key& key, const std::string& valu
     case Kind::kUid: {
       m.values = split_list(value);
       if (key.attribute != Attribute::kModalitiesInStudy) {
-        for (const auto& uid : m.values) {
-          if (!valid_uid(uid)) throw QidoError(name + ": '" + uid + "' is not a valid UID");
+        for (std::size_t i = 0; i < m.values.size(); ++i) {
+          if (!valid_uid(m.values[i])) {
+            throw QidoError(name + ": value " + std::to_string(i + 1) +
+                            " of the list is not a valid UID (digits in dot-separated parts)");
+          }
         }
       }
       m.kind = Match::Kind::kAnyOf;
@@ -191,13 +194,17 @@ QidoRequest parse_qido(const std::vector<std::pair<std::string, std::string>>& p
     } else if (name == "fuzzymatching") {
       if (value == "true") out.warnings.push_back("fuzzymatching is not supported");
     } else if (name == "includefield") {
-      for (const auto& field : split_list(value)) {
-        if (field == "all") {
+      const auto fields = split_list(value);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i] == "all") {
           out.include_all = true;
           continue;
         }
-        auto tag = tag_of(field);
-        if (!tag) throw QidoError("includefield: '" + field + "' is not a DICOM keyword or tag");
+        auto tag = tag_of(fields[i]);
+        if (!tag) {
+          throw QidoError("includefield: entry " + std::to_string(i + 1) +
+                          " is not a DICOM keyword, a tag (8 hex digits) or all");
+        }
         out.include.push_back(*tag);
       }
     } else {

@@ -2,6 +2,8 @@
 #include <map>
 
 #include "carehub/error.hpp"
+#include "carehub/json.hpp"
+#include "dicom/nesting.hpp"
 #include "dicom/qido.hpp"
 #include "dicom/routes.hpp"
 
@@ -33,7 +35,9 @@ QidoRequest parse(const Request& req, Level level) {
 
 nlohmann::json parsed_metadata(const std::optional<std::string>& text) {
   if (!text) return nlohmann::json::object();
-  return nlohmann::json::parse(*text, nullptr, false);
+  // A data set nests at most kMaxSequenceDepth sequences (dicom/nesting.hpp), each three JSON
+  // levels (the element, its Value array, the item) below the top object.
+  return parse_stored_json(*text, "DICOM metadata", 1 + 3 * kMaxSequenceDepth + 1);
 }
 
 // Study and series rows looked up once per search.

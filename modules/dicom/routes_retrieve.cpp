@@ -2,6 +2,7 @@
 // application/dicom parts, streamed from the blob store), metadata from the index, frames of
 // uncompressed pixel data and bulk data values.
 #include <algorithm>
+#include <limits>
 
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
@@ -219,7 +220,11 @@ Response frames(DicomContext& ctx, Request& req) {
     const auto comma = list.find(',', start);
     const std::string item =
         list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    wanted.push_back(static_cast<int>(parse_positive_id(item, "frame number")));
+    // A frame number is an IS (a 32-bit signed integer): beyond that it names no frame.
+    const auto number = parse_positive_id(item, "frame number");
+    if (number > std::numeric_limits<int>::max())
+      throw ApiError(ErrorCode::kBadRequest, "frame numbers go from 1 to 2147483647");
+    wanted.push_back(static_cast<int>(number));
     if (wanted.size() > 10000) throw ApiError(ErrorCode::kBadRequest, "too many frames asked for");
     if (comma == std::string::npos) break;
     start = comma + 1;

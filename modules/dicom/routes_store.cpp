@@ -7,6 +7,7 @@
 #include "carehub/error.hpp"
 #include "carehub/multipart.hpp"
 #include "carehub/spool.hpp"
+#include "dicom/parse.hpp"
 #include "dicom/routes.hpp"
 
 namespace carehub::dicom {
@@ -58,6 +59,15 @@ Response stow(DicomContext& ctx, Request& req) {
                    "STOW-RS takes multipart/related; type=\"application/dicom\" with one DICOM "
                    "Part 10 instance per part");
   }
+  const std::string* required_study = nullptr;
+  std::string study_param;
+  for (const auto& [name, value] : req.params) {
+    if (name == "study") study_param = value;
+  }
+  // Checked before it is compared, answered or audited: the URL may hold anything.
+  if (!study_param.empty() && !valid_uid(study_param))
+    throw ApiError(ErrorCode::kBadRequest, "the study in the URL is not a valid UID");
+  if (!study_param.empty()) required_study = &study_param;
   std::vector<MultipartPart> parts;
   try {
     parts = scan_multipart(req.spooled->path(), type->boundary, kMaxStowParts);
@@ -65,12 +75,6 @@ Response stow(DicomContext& ctx, Request& req) {
     throw ApiError(ErrorCode::kBadRequest, std::string("malformed multipart body: ") + e.what());
   }
   if (parts.empty()) throw ApiError(ErrorCode::kBadRequest, "the request holds no parts");
-  const std::string* required_study = nullptr;
-  std::string study_param;
-  for (const auto& [name, value] : req.params) {
-    if (name == "study") study_param = value;
-  }
-  if (!study_param.empty()) required_study = &study_param;
 
   const IngestSource source = source_of(req);
   nlohmann::json referenced = nlohmann::json::array();
@@ -119,8 +123,7 @@ Response stow(DicomContext& ctx, Request& req) {
       }
       IngestResult refused;
       refused.status = IngestStatus::kRejected;
-      refused.reason = "part " + std::to_string(i + 1) + " is " + parts[i].content_type +
-                       ", not application/dicom";
+      refused.reason = "part " + std::to_string(i + 1) + " is not application/dicom";
       answer_part(i, refused);
     }
   }

@@ -78,7 +78,7 @@ void register_study_routes(Router& r, DicomContext& ctx) {
     const std::string& study = req.param("study");
     const auto keys = ctx.db.transact([&](Tx& tx) {
       auto removed = ctx.store.delete_study(tx, study);
-      if (removed.empty()) throw ApiError(ErrorCode::kNotFound, "no study " + study);
+      if (removed.empty()) throw ApiError(ErrorCode::kNotFound, "no such study");
       AuditEvent e = AuditLog::from_request(req, "dicom.study.delete", "dicom_study", study);
       e.detail = {{"instances", removed.size()}};
       ctx.audit.record(tx, e);

@@ -51,6 +51,19 @@ std::string expected_header() {
   return h;
 }
 
+// A control character or bytes that are not UTF-8 in any field, as "column N (name) <problem>":
+// refused rather than normalised away, as the JSON routes refuse them.
+std::optional<std::string> control_problem(const std::vector<std::string>& fields,
+                                           const std::vector<std::size_t>& column_at) {
+  for (std::size_t c = 0; c < column_at.size(); ++c) {
+    if (auto problem = text_problem(fields[column_at[c]], text_kind_of(c))) {
+      return "column " + std::to_string(column_at[c] + 1) + " (" + std::string(kRecordColumns[c]) +
+             ") " + *problem;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // The job's work; run_import_job decides what happens to the uploaded file.
@@ -71,13 +84,16 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
   CsvReader reader([&file](char* buf, std::size_t cap) { return file.read(buf, cap); });
   CsvRow row;
   if (!reader.next(row) || row.error) throw PermanentJobError("the file has no CSV header");
+  // A header cell is never quoted back: without a header row the first row is a patient's data,
+  // and this message is the job's last_error and a log line.
   std::vector<std::size_t> column_at(kRecordColumns.size(), SIZE_MAX);
   for (std::size_t i = 0; i < row.fields.size(); ++i) {
-    const std::string name(detail::trim(row.fields[i]));
-    auto at = column_index(name);
-    if (!at) {
-      throw PermanentJobError("unknown column '" + name + "' in the header; expected " +
-                              expected_header());
+    auto at = column_index(detail::trim(row.fields[i]));
+    if (!at || column_at[*at] != SIZE_MAX) {
+      throw PermanentJobError("column " + std::to_string(i + 1) + " of the first row is " +
+                              (at ? "a repeated column name" : "not a column name") +
+                              "; the first row must be the header, naming each of " +
+                              expected_header() + " once");
     }
     column_at[*at] = i;
   }
@@ -131,6 +147,10 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
     if (row.fields.size() != column_at.size()) {
       report_bad(row.line, "expected " + std::to_string(column_at.size()) + " fields, found " +
                                std::to_string(row.fields.size()));
+      continue;
+    }
+    if (auto problem = control_problem(row.fields, column_at)) {
+      report_bad(row.line, *problem);
       continue;
     }
     PersonRecord record;

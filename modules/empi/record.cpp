@@ -34,6 +34,10 @@ std::optional<std::size_t> column_index(std::string_view name) {
   return std::nullopt;
 }
 
+TextKind text_kind_of(std::size_t column) {
+  return kRecordColumns[column] == "address" ? TextKind::kLines : TextKind::kLine;
+}
+
 std::variant<std::string, std::string> normalize_value(std::size_t column, std::string_view value) {
   using Out = std::variant<std::string, std::string>;
   const auto problem = [column](std::string what) {
@@ -65,8 +69,7 @@ std::variant<std::string, std::string> normalize_value(std::size_t column, std::
     default: {  // birth_date, death_date
       auto date = normalize_date(value);
       if (!date) date = date_shaped(value);
-      if (!date)
-        return problem(" '" + std::string(value) + "' is not a date (YYYY-MM-DD or YYYYMMDD)");
+      if (!date) return problem(" is not a date (YYYY-MM-DD or YYYYMMDD)");  // never quoted
       return Out(std::in_place_index<0>, std::move(*date));
     }
   }

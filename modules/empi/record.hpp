@@ -7,6 +7,8 @@
 #include <string_view>
 #include <variant>
 
+#include "carehub/text_check.hpp"
+
 namespace carehub::empi {
 
 inline constexpr std::array<std::string_view, 15> kRecordColumns = {"data_source",
@@ -47,12 +49,19 @@ struct PersonRecord {
 // Column index by name, or nullopt.
 std::optional<std::size_t> column_index(std::string_view name);
 
+// How a column's text is checked before it is stored (carehub/text_check.hpp): an address may
+// span lines (a quoted CSV field, "street\nflat"), normalised to one line; the rest is one line.
+TextKind text_kind_of(std::size_t column);
+
 // Normalises every value in place (names and text: lower case, punctuation and repeated spaces
 // removed; dates to YYYY-MM-DD from YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD; SSN and phone to digits;
 // codes lower case). data_source and source_person_id keep their spelling, trimmed. Returns what
 // is wrong instead when the record cannot be stored (no data_source or source_person_id, a date
-// that is not even date-shaped, a value over 1000 bytes). A date-shaped value that is no calendar
-// date (month 13) is kept, as YYYY-MM-DD text.
+// that is not even date-shaped, a value over 1000 bytes), naming the column, never quoting the
+// value. A date-shaped value that is no calendar date (month 13) is kept, as YYYY-MM-DD text.
+// Control characters are not its business: what people send is checked before (text_check.hpp),
+// while data handed over by other modules (DICOM names may hold ISO 2022 escapes) is only
+// normalised.
 std::optional<std::string> normalize_record(PersonRecord& record);
 
 // One value of column normalised as normalize_record does it: the value (index 0), or what is wrong

@@ -6,6 +6,7 @@
 
 #include "carehub/clock.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "empi/routes.hpp"
 #include "empi/views.hpp"
 
@@ -26,13 +27,14 @@ std::optional<std::string> comment_of(const nlohmann::json& body) {
   if (!it->is_string() || it->get<std::string>().size() > 4000)
     throw ApiError(ErrorCode::kValidationFailed,
                    "'comment' must be a string of at most 4000 bytes");
+  require_text("comment", it->get_ref<const std::string&>(), TextKind::kLines);  // a note: lines
   return it->get<std::string>();
 }
 
 PersonRow person_at_version(Tx& tx, EmpiStore& store, const std::string& uuid, int version,
                             std::int64_t now) {
   auto p = store.find_person_by_uuid(tx, uuid);
-  if (!p || p->record_count == 0) throw ApiError(ErrorCode::kNotFound, "no person " + uuid);
+  if (!p || p->record_count == 0) throw ApiError(ErrorCode::kNotFound, "no such person");
   if (!store.claim_person_version(tx, p->id, version, now)) {
     throw ApiError(ErrorCode::kConflict, "person " + uuid + " is at version " +
                                              std::to_string(p->version) + "; reload it and retry");
@@ -117,7 +119,7 @@ void register_edit_routes(Router& r, EmpiContext& ctx) {
       for (const auto& [uuid, version] : wanted) {
         for (const auto& seen : persons) {
           if (seen.uuid == uuid)
-            throw ApiError(ErrorCode::kValidationFailed, "person " + uuid + " is listed twice");
+            throw ApiError(ErrorCode::kValidationFailed, "a person is listed twice");
         }
         persons.push_back(person_at_version(tx, ctx.store, uuid, version, now));
       }
@@ -217,7 +219,7 @@ void register_edit_routes(Router& r, EmpiContext& ctx) {
   r.add(Method::kGet, "/api/v1/persons/{id}/history", empi_read_access(), [&ctx](Request& req) {
     auto out = ctx.db.transact([&](Tx& tx) {
       auto p = ctx.store.find_person_by_uuid(tx, req.param("id"));
-      if (!p) throw ApiError(ErrorCode::kNotFound, "no person " + req.param("id"));
+      if (!p) throw ApiError(ErrorCode::kNotFound, "no such person");
       nlohmann::json events = nlohmann::json::array();
       auto uuid_of = [&](const std::optional<std::int64_t>& id) -> nlohmann::json {
         if (!id) return nullptr;

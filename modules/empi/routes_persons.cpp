@@ -74,7 +74,7 @@ void register_person_routes(Router& r, EmpiContext& ctx) {
     const auto& uuid = req.param("id");
     auto out = ctx.db.transact([&](Tx& tx) {
       auto p = ctx.store.find_person_by_uuid(tx, uuid);
-      if (!p || p->record_count == 0) throw ApiError(ErrorCode::kNotFound, "no person " + uuid);
+      if (!p || p->record_count == 0) throw ApiError(ErrorCode::kNotFound, "no such person");
       ctx.audit.record(tx, AuditLog::from_request(req, "empi.person.read", "empi_person", uuid));
       return person_detail(tx, ctx.store, *p);
     });

@@ -29,6 +29,7 @@ RealtimeRequest parse(const Request& req) {
     if (value.is_null()) continue;
     if (!value.is_string())
       throw ApiError(ErrorCode::kValidationFailed, "'" + key + "' must be a string");
+    require_text(key, value.get_ref<const std::string&>(), text_kind_of(*at));
     out.record[*at] = value.get<std::string>();
   }
   if (auto problem = normalize_record(out.record))

@@ -6,6 +6,7 @@
 
 #include "carehub/clock.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "empi/routes.hpp"
 #include "empi/views.hpp"
 
@@ -39,8 +40,7 @@ std::vector<PersonUpdate> parse_updates(const nlohmann::json& body) {
       pu.uuid = id->get<std::string>();
       auto v = u.find("version");
       if (v == u.end())
-        throw ApiError(ErrorCode::kValidationFailed,
-                       "an update of person " + *pu.uuid + " needs its version");
+        throw ApiError(ErrorCode::kValidationFailed, "an update of a person needs its version");
       pu.version = version_from(*v, "version");
     }
     auto recs = u.find("new_person_record_ids");
@@ -119,6 +119,8 @@ void register_review_routes(Router& r, EmpiContext& ctx) {
           throw ApiError(ErrorCode::kValidationFailed,
                          "each comment needs person_record_id and a comment of at most 4000 bytes");
         }
+        require_text("each comment", item["comment"].get_ref<const std::string&>(),
+                     TextKind::kLines);  // a note: lines
         comments.emplace_back(
             json_positive_id(item.value("person_record_id", nlohmann::json()), "person_record_id"),
             item["comment"].get<std::string>());
@@ -151,7 +153,7 @@ void register_review_routes(Router& r, EmpiContext& ctx) {
           auto it = persons.find(*u.uuid);
           if (it == persons.end())
             throw ApiError(ErrorCode::kValidationFailed,
-                           "person " + *u.uuid + " is not in this potential match");
+                           "a person of the updates is not in this potential match");
           if (!ctx.store.claim_person_version(tx, it->second.id, *u.version, now))
             throw ApiError(ErrorCode::kConflict,
                            "person " + *u.uuid + " changed; reload it and decide again");

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "carehub/hash.hpp"
+#include "carehub/json.hpp"
 
 namespace carehub::empi {
 namespace {
@@ -104,8 +105,8 @@ std::optional<ConfigRow> EmpiStore::find_config(Tx& tx, std::int64_t id) {
   c.id = row->integer(0);
   c.potential_match_threshold = row->real(1);
   c.auto_match_threshold = row->real(2);
-  c.settings = nlohmann::json::parse(row->text(3));
-  if (auto p = row->opt_text(4)) c.parameters = nlohmann::json::parse(*p);
+  c.settings = parse_stored_json(row->text(3), "EMPI config settings");
+  if (auto p = row->opt_text(4)) c.parameters = parse_stored_json(*p, "EMPI config parameters");
   c.created_at_ms = row->integer(5);
   return c;
 }
@@ -543,7 +544,7 @@ EmpiStore::EventRow event_from_row(const Row& row) {
   e.potential_match_id = row.opt_integer(4);
   e.undoes_event_id = row.opt_integer(5);
   e.undone_by_event_id = row.opt_integer(6);
-  e.detail = nlohmann::json::parse(row.text(7));
+  e.detail = parse_stored_json(row.text(7), "EMPI event detail");
   e.created_at_ms = row.integer(8);
   return e;
 }

@@ -1,5 +1,6 @@
 // Devices that receive pushes, and per-type preferences.
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "notify/routes.hpp"
 
 namespace carehub::notify {
@@ -53,6 +54,7 @@ void register_device_routes(Router& r, NotifyContext& ctx) {
     }
     const auto token = string_field(body, "token", kMaxTokenBytes);
     const auto app = string_field(body, "app", kMaxNameBytes);
+    require_text("app", app);  // shown in the device listing
     const auto device = ctx.db.transact([&](Tx& tx) {
       return ctx.store.register_device(tx, user, platform, token, app, ctx.clock.now_ms());
     });
@@ -91,6 +93,7 @@ void register_device_routes(Router& r, NotifyContext& ctx) {
           const std::string& type = req.param("type");
           if (type.empty() || type.size() > kMaxNameBytes)
             throw ApiError(ErrorCode::kValidationFailed, "the type is empty or too long");
+          require_text("the type", type);  // decoded from the path: %1B is an ESC
           const auto body = req.json_object();
           const Preference p{bool_field(body, "in_app"), bool_field(body, "push")};
           ctx.db.transact([&](Tx& tx) { ctx.store.set_preference(tx, user, type, p); });

@@ -1,5 +1,7 @@
 #include "notify/store.hpp"
 
+#include "carehub/json.hpp"
+
 namespace carehub::notify {
 namespace {
 
@@ -13,8 +15,8 @@ NotificationRow row_of(const Row& r) {
   n.n.type = r.text(2);
   n.n.title = r.text(3);
   n.n.body = r.text(4);
-  n.n.data = nlohmann::json::parse(r.text(5), nullptr, false);
-  if (n.n.data.is_discarded()) n.n.data = nlohmann::json::object();
+  auto data = parse_json(r.text(5));
+  n.n.data = data ? std::move(data).value() : nlohmann::json::object();
   n.created_at_ms = r.integer(6);
   n.read_at_ms = r.opt_integer(7);
   return n;

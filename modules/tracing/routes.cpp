@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "tracing/module.hpp"
 #include "tracing/service.hpp"
 
@@ -142,6 +143,7 @@ void register_tracing_routes(Router& r, TracingService& svc) {
                            "'status_changed_on' must be an RFC 3339 time or a YYYY-MM-DD date");
           }
           const auto comment = string_field(body, "comment", 2000, false);
+          require_text("comment", comment, TextKind::kLines);  // a note for the record: lines
           auto [code, expires] = svc.create_code(req, caller(req), status_id, *on, comment);
           return Response::json(
               {{"medical_code", code}, {"expires_at", format_rfc3339_ms(expires)}}, 201);

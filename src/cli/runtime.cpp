@@ -5,6 +5,7 @@
 #include "carehub/core_routes.hpp"
 #include "carehub/log.hpp"
 #include "carehub/migrations.hpp"
+#include "carehub/notifications.hpp"
 
 namespace carehub {
 
@@ -39,11 +40,17 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   jobs = std::make_unique<JobQueue>(*db, clock, config.jobs());
   audit = std::make_unique<AuditLog>(*db, clock);
   tickets = std::make_unique<TicketStore>(*db, clock);
+  // A ticket stands for the credential it was made from: a revocation since ends it too.
   pipeline.set_ticket_redeemer(
-      [t = tickets.get()](std::string_view secret, std::string_view purpose) {
-        return t->redeem(secret, purpose);
+      [t = tickets.get(), s = &services](std::string_view secret, std::string_view purpose) {
+        auto principal = t->redeem(secret, purpose);
+        if (!principal) return principal;
+        auto* validator = s->principals.get();
+        if (!validator || !validator->still_valid(*principal)) return std::optional<Principal>();
+        return principal;
       });
-  register_core_routes(router, *db, *jobs, metrics);
+  register_core_routes(router, *db, *jobs, metrics,
+                       {.metrics_from_loopback = config.server().metrics_from_loopback});
   context = std::make_unique<ModuleContext>(ModuleContext{
       config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
       [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, services, *tickets});

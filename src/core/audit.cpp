@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "carehub/http.hpp"
+#include "carehub/json.hpp"
 
 namespace carehub {
 
@@ -57,7 +58,7 @@ std::vector<AuditRecord> AuditLog::find(const AuditQuery& query) {
     event.outcome = row.text(6);
     event.request_id = row.text(7);
     event.client_address = row.text(8);
-    event.detail = nlohmann::json::parse(row.text(9));
+    event.detail = parse_stored_json(row.text(9), "audit detail");
     out.push_back(AuditRecord{row.integer(0), std::move(event)});
   }
   return out;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "carehub/json.hpp"
+
 extern char** environ;
 
 namespace carehub {
@@ -145,8 +147,8 @@ nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw,
       return list;
     }
     case ConfigType::kObjectList: {
-      auto parsed = nlohmann::json::parse(raw, nullptr, false);
-      return parsed.is_discarded() ? nlohmann::json(raw) : parsed;
+      auto parsed = parse_json(raw);
+      return parsed ? std::move(parsed).value() : nlohmann::json(raw);
     }
   }
   return raw;
@@ -191,14 +193,14 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
   }
 
   if (file) {
-    std::ifstream in(*file);
+    std::ifstream in(*file, std::ios::binary);
     if (!in) throw ConfigError(fmt::format("config: cannot read file {}", *file));
-    nlohmann::json doc;
-    try {
-      doc = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw ConfigError(fmt::format("config: {} is not valid JSON: {}", *file, e.what()));
-    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = parse_json(text.str(), {.allow_comments = true});
+    if (!parsed)
+      throw ConfigError(fmt::format("config: {} is not valid JSON: {}", *file, parsed.error()));
+    const nlohmann::json doc = std::move(parsed).value();
     if (!doc.is_object())
       throw ConfigError(fmt::format("config: {} must hold a JSON object", *file));
     const std::string origin = " in " + *file;
@@ -253,6 +255,8 @@ nlohmann::json Config::redacted() const {
 
 ServerConfig Config::server() const {
   const auto& s = section("server");
+  const int max_connections = s["max_connections"];
+  const int anonymous = s["max_anonymous_connections"];
   return {s["host"],
           s["port"],
           s["io_threads"],
@@ -266,7 +270,12 @@ ServerConfig Config::server() const {
           s["shutdown_grace_ms"],
           s["max_requests_per_connection"],
           s["max_connections"],
-          s["upload_dir"]};
+          s["upload_dir"],
+          anonymous > 0 ? anonymous : std::max(1, max_connections * 3 / 4),
+          s["min_body_bytes_per_s"],
+          s["min_body_rate_window_ms"],
+          s["max_uploads_per_principal"],
+          s["metrics_from_loopback"]};
 }
 
 DatabaseConfig Config::database() const {

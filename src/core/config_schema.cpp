@@ -77,7 +77,21 @@ void add_core_config_schema(ConfigSchema& s) {
       .integer("idle_timeout_ms", 60000, 100, kHour, "keep-alive wait for the next request")
       .integer("shutdown_grace_ms", 10000, 0, kHour, "on SIGTERM, requests in flight get this long")
       .integer("max_requests_per_connection", 1000, 1, INT32_MAX, "then the connection is closed")
-      .integer("max_connections", 10000, 1, 1'000'000, "further connections are refused")
+      .integer("max_connections", 10000, 1, 1'000'000,
+               "then the oldest idle connection that never authenticated is closed to make "
+               "room; with none, further connections are refused")
+      .integer("max_anonymous_connections", 0, 0, 1'000'000,
+               "connections that have not authenticated yet, at most; past it the oldest idle "
+               "one is closed; 0: three quarters of max_connections")
+      .integer("min_body_bytes_per_s", 16384, 0, INT64_C(1) << 30,
+               "a request body slower than this, averaged over min_body_rate_window_ms, is cut "
+               "off with 408; 0: no floor")
+      .integer("min_body_rate_window_ms", 30000, 1000, kHour, "the window of that average")
+      .integer("max_uploads_per_principal", 8, 1, 100000,
+               "uploads (imports, DICOM, documents) one caller may send at once; then 429")
+      .boolean("metrics_from_loopback", true,
+               "GET /metrics answers loopback clients without credentials (turn off behind a "
+               "proxy on the same host); others need an admin or a metrics:read token")
       .string("upload_dir", "./data/uploads",
               "large request bodies (imports, DICOM) are written here while they arrive");
   s.section("database")

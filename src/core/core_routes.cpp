@@ -38,7 +38,8 @@ void add_collectors(Metrics& metrics, Database& db, JobQueue& jobs) {
 
 }  // namespace
 
-void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics& metrics) {
+void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics& metrics,
+                          CoreRouteOptions options) {
   add_collectors(metrics, db, jobs);
   const RouteOptions kInline{.body_limit = 0, .inline_handler = true};
 
@@ -68,7 +69,11 @@ void register_core_routes(Router& router, Database& db, JobQueue& jobs, Metrics&
       throw ApiError(ErrorCode::kUnavailable, e.what());
     }
   });
-  router.add(Method::kGet, "/metrics", Access::open(), [&metrics](Request&) {
+  // Route names and traffic say what the clinic does and when: not for strangers. Prometheus
+  // scrapes with a Bearer token (an API token with metrics:read), or from the same host.
+  Access metrics_readers = Access::admin().or_scopes({"metrics:read"});
+  if (options.metrics_from_loopback) metrics_readers.or_loopback();
+  router.add(Method::kGet, "/metrics", metrics_readers, [&metrics](Request&) {
     return Response::text(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   // Admins see every job; anyone else the jobs they started (a module that enqueues a job for a

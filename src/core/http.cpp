@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "carehub/error.hpp"
+#include "carehub/json.hpp"
 
 namespace carehub {
 namespace {
@@ -150,12 +151,9 @@ std::int64_t json_positive_id(const nlohmann::json& value, std::string_view what
 nlohmann::json Request::json_body() const {
   if (body.empty())
     throw ApiError(ErrorCode::kInvalidJson, "request body is empty; a JSON document is required");
-  try {
-    return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ApiError(ErrorCode::kInvalidJson,
-                   "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
-  }
+  auto parsed = parse_json(body);
+  if (!parsed) throw ApiError(ErrorCode::kInvalidJson, "request body: " + parsed.error());
+  return std::move(parsed).value();
 }
 
 Response Response::json(const nlohmann::json& value, int status) {

@@ -69,6 +69,10 @@ std::string Metrics::render() const {
   add("# HELP carehub_http_requests_in_flight Requests being handled now.\n");
   add("# TYPE carehub_http_requests_in_flight gauge\n");
   add(fmt::format("carehub_http_requests_in_flight {}\n", in_flight_.load()));
+  add("# HELP carehub_http_connections_evicted_total Idle unauthenticated connections closed to "
+      "make room.\n");
+  add("# TYPE carehub_http_connections_evicted_total counter\n");
+  add(fmt::format("carehub_http_connections_evicted_total {}\n", evicted_.load()));
   for (const auto& c : collectors) c(out);
   return out;
 }

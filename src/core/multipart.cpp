@@ -10,6 +10,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "carehub/text_check.hpp"
+
 namespace carehub {
 
 namespace {
@@ -91,36 +93,6 @@ std::optional<HeaderValue> parse_header_value(std::string_view v) {
     out.params.emplace_back(std::move(name), std::move(value));
   }
   return out;
-}
-
-bool valid_utf8(std::string_view s) {
-  static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1, cp = c & 0x1fu;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, cp = c & 0x0fu;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= n) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3fu);
-    }
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
-  }
-  return true;
 }
 
 int hex_digit(char c) {

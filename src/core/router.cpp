@@ -94,6 +94,7 @@ std::string Access::describe() const {
     join(roles_, "role");
   }
   join(scopes_, "API token scope");
+  if (loopback_) out += " or a loopback client";
   return out;
 }
 

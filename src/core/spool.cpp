@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "carehub/hash.hpp"
+#include "carehub/private_dirs.hpp"
 
 namespace carehub {
 namespace fs = std::filesystem;
@@ -25,8 +26,7 @@ namespace {
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return;
-  fs::create_directories(dir);
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  create_private_directories(dir);
 }
 
 }  // namespace

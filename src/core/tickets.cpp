@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carehub/hash.hpp"
+#include "carehub/json.hpp"
 
 namespace carehub {
 namespace {
@@ -13,7 +14,8 @@ nlohmann::json to_json(const Principal& p) {
           {"email", p.email},
           {"roles", p.roles},
           {"scopes", p.scopes},
-          {"issued_at_s", p.issued_at_s}};
+          {"token_generation",
+           p.token_generation ? nlohmann::json(*p.token_generation) : nlohmann::json()}};
 }
 
 Principal from_json(const nlohmann::json& j) {
@@ -23,7 +25,8 @@ Principal from_json(const nlohmann::json& j) {
   p.email = j.at("email");
   p.roles = j.at("roles").get<std::vector<std::string>>();
   p.scopes = j.at("scopes").get<std::vector<std::string>>();
-  p.issued_at_s = j.at("issued_at_s");
+  if (const auto& g = j.at("token_generation"); !g.is_null())
+    p.token_generation = g.get<std::int64_t>();
   return p;
 }
 
@@ -54,7 +57,7 @@ std::optional<Principal> TicketStore::redeem(std::string_view secret, std::strin
   });
   if (!row) return std::nullopt;
   try {
-    return from_json(nlohmann::json::parse(row->text(0)));
+    return from_json(parse_stored_json(row->text(0), "ticket"));
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "carehub/config.hpp"
+#include "carehub/private_dirs.hpp"
+#include "carehub/unique_fd.hpp"
 #include "db/backends.hpp"
 #include "db/local_notifier.hpp"
 #include "db/sqlite_connection.hpp"
@@ -23,31 +25,31 @@
 namespace carehub::detail {
 namespace {
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Creates the missing parents of path, private to the owner: the database holds patient data.
 void create_parent_directories(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (parent.empty()) return;
-  std::filesystem::path partial;
-  for (const auto& part : parent) {
-    partial /= part;
-    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      throw DbError("cannot create directory " + partial.string() + ": " + std::strerror(errno),
-                    false);
-    }
+  try {
+    create_private_directories(parent.string());
+  } catch (const std::system_error& e) {
+    throw DbError(std::string("cannot create the database's folder: ") + e.what(), false);
+  }
+}
+
+// The database file and its -wal and -shm companions hold patient data, password hashes and the
+// server's keys: readable by the owner only, whatever the umask, and tightened if an older
+// version left them group- or world-readable. SQLite creates the companions with the main
+// file's mode, so the main file is made first, here.
+void make_database_files_private(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd)
+    throw DbError("cannot open SQLite database " + path + ": " + std::strerror(errno), false);
+  if (::fchmod(fd.get(), 0600) != 0)
+    throw DbError("cannot make " + path + " private: " + std::strerror(errno), false);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const std::string companion = path + suffix;
+    if (::chmod(companion.c_str(), 0600) != 0 && errno != ENOENT)
+      throw DbError("cannot make " + companion + " private: " + std::strerror(errno), false);
   }
 }
 
@@ -82,6 +84,7 @@ class SqliteDatabase final : public Database {
         max_readers_(config.pool_size > 0 ? config.pool_size : 1),
         notifier_(std::make_shared<LocalNotifier>()) {
     create_parent_directories(path_);
+    if (path_ != ":memory:" && !path_.starts_with("file:")) make_database_files_private(path_);
     writer_ = std::make_unique<SqliteConnection>(path_, busy_timeout_ms_,
                                                  SqliteConnection::Role::kWriter);
   }
@@ -117,8 +120,7 @@ class SqliteDatabase final : public Database {
   void with_global_lock(const std::string& name, const std::function<void()>& fn) override {
     const std::string file = lock_file_name(path_, name);
     UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (fd.get() < 0)
-      throw DbError("cannot open lock file " + file + ": " + std::strerror(errno), false);
+    if (!fd) throw DbError("cannot open lock file " + file + ": " + std::strerror(errno), false);
     while (::flock(fd.get(), LOCK_EX) != 0) {
       if (errno != EINTR) throw DbError("cannot lock " + file + ": " + std::strerror(errno), false);
     }

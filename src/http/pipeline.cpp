@@ -41,29 +41,16 @@ const Route* Pipeline::route(Request& request, Response& early) const {
   return nullptr;
 }
 
-Response Pipeline::handle(const Route& route, Request& request) const {
+namespace {
+
+bool is_loopback(std::string_view address) {
+  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
+// Any failure of an operation on a request, as the JSON error envelope. Called from a catch block.
+Response failure_response(const Request& request) {
   try {
-    if (!route.access.is_public()) {
-      if (authenticator_) request.principal = authenticator_(request);
-      if (!request.principal && !route.options.ticket_purpose.empty() && redeem_ticket_ &&
-          !request.header("authorization")) {
-        if (auto ticket = request.query_param("ticket")) {
-          request.principal = redeem_ticket_(*ticket, route.options.ticket_purpose);
-          if (!request.principal) {
-            throw ApiError(ErrorCode::kUnauthorized, "the ticket is unknown, used or expired");
-          }
-        }
-      }
-      if (!request.principal) {
-        return error_response(ErrorCode::kUnauthorized, "authentication required", request)
-            .with_header("WWW-Authenticate", "Bearer realm=\"carehub\"");
-      }
-      if (!route.access.allows(*request.principal)) {
-        return error_response(ErrorCode::kForbidden, "this route needs " + route.access.describe(),
-                              request);
-      }
-    }
-    return route.handler(request);
+    throw;
   } catch (const ApiError& e) {
     // An authenticator may refuse with a reason (expired token: 401; a known identity with no
     // account here: 403); every 401 says how to authenticate.
@@ -88,6 +75,51 @@ Response Pipeline::handle(const Route& route, Request& request) const {
                                  {"detail", e.what()}});
     return error_response(ErrorCode::kInternal, "internal error", request);
   }
+}
+
+}  // namespace
+
+std::optional<Response> Pipeline::authorize(const Route& route, Request& request) const {
+  if (route.access.is_public()) return std::nullopt;
+  if (route.access.allows_loopback() && is_loopback(request.client_address) &&
+      !request.header("authorization"))
+    return std::nullopt;
+  try {
+    if (authenticator_) request.principal = authenticator_(request);
+    if (!request.principal && !route.options.ticket_purpose.empty() && redeem_ticket_ &&
+        !request.header("authorization")) {
+      if (auto ticket = request.query_param("ticket")) {
+        request.principal = redeem_ticket_(*ticket, route.options.ticket_purpose);
+        if (!request.principal) {
+          throw ApiError(ErrorCode::kUnauthorized, "the ticket is unknown, used or expired");
+        }
+      }
+    }
+    if (!request.principal) {
+      return error_response(ErrorCode::kUnauthorized, "authentication required", request)
+          .with_header("WWW-Authenticate", "Bearer realm=\"carehub\"");
+    }
+    if (!route.access.allows(*request.principal)) {
+      return error_response(ErrorCode::kForbidden, "this route needs " + route.access.describe(),
+                            request);
+    }
+    return std::nullopt;
+  } catch (...) {
+    return failure_response(request);
+  }
+}
+
+Response Pipeline::run(const Route& route, Request& request) const {
+  try {
+    return route.handler(request);
+  } catch (...) {
+    return failure_response(request);
+  }
+}
+
+Response Pipeline::handle(const Route& route, Request& request) const {
+  if (auto refusal = authorize(route, request)) return std::move(*refusal);
+  return run(route, request);
 }
 
 }  // namespace carehub

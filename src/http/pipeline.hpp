@@ -23,7 +23,14 @@ class Pipeline {
   // Routes the request (sets route_pattern and params). Returns the matched route, or nullptr with
   // `early` filled with the 404/405 answer.
   const Route* route(Request& request, Response& early) const;
-  // Access check and handler, for a request route() found. Never throws.
+  // Authentication and the route's access rule, decided from the request's head alone: the
+  // server calls it before it reads any byte of a body, so a caller who may not upload never
+  // gets to. Sets request.principal; returns the refusal (401, 403) to send, or nothing when the
+  // caller may go on. May block (SQL, a key fetch): for the worker pool. Never throws.
+  std::optional<Response> authorize(const Route& route, Request& request) const;
+  // The handler, for a request authorize() let through. Never throws.
+  Response run(const Route& route, Request& request) const;
+  // Both, for a request whose body (if any) is already in: one trip to the worker pool.
   Response handle(const Route& route, Request& request) const;
 
  private:

@@ -1,13 +1,16 @@
 #include "http/request_head.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <cctype>
-#include <cstdint>
 #include <limits>
 #include <random>
 #include <string_view>
 
 namespace carehub {
 namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
 
 constexpr std::size_t kMaxRequestIdLength = 128;
 
@@ -21,6 +24,32 @@ bool sane_request_id(std::string_view id) {
   return true;
 }
 
+// RFC 9112 3.2.2: a server must accept a request target in absolute form
+// ("GET http://host/path HTTP/1.1"), as a proxy would send it. The authority replaces Host.
+void to_origin_form(Request& req) {
+  const auto scheme_end = req.target.find("://");
+  if (scheme_end == std::string::npos || req.target.empty() || req.target.front() == '/') return;
+  const std::string scheme = req.target.substr(0, scheme_end);
+  if (!beast::iequals(scheme, "http") && !beast::iequals(scheme, "https")) return;
+  const auto authority_start = scheme_end + 3;
+  const auto path_start = req.target.find_first_of("/?", authority_start);
+  const std::string authority = req.target.substr(
+      authority_start,
+      path_start == std::string::npos ? std::string::npos : path_start - authority_start);
+  std::string rest = path_start == std::string::npos ? "/" : req.target.substr(path_start);
+  if (rest.front() == '?') rest.insert(0, "/");
+  req.target = std::move(rest);
+  if (authority.empty()) return;
+  bool replaced = false;
+  for (auto& [name, value] : req.headers) {
+    if (name == "host") {
+      value = authority;
+      replaced = true;
+    }
+  }
+  if (!replaced) req.headers.emplace_back("host", authority);
+}
+
 }  // namespace
 
 void limit_request_header(RequestParser& parser, const ServerConfig& cfg) {
@@ -30,8 +59,8 @@ void limit_request_header(RequestParser& parser, const ServerConfig& cfg) {
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
 }
 
-std::size_t request_body_limit(const Route* route, const ServerConfig& cfg) {
-  return route && route->options.body_limit ? route->options.body_limit : cfg.max_body_bytes;
+std::uint64_t request_body_limit(const Route& route, const ServerConfig& cfg) {
+  return route.options.body_limit ? route.options.body_limit : cfg.max_body_bytes;
 }
 
 std::string new_request_id() {
@@ -44,21 +73,21 @@ std::string new_request_id() {
   return id;
 }
 
-Request to_request(const boost::beast::http::request<boost::beast::http::string_body>& msg,
-                   const std::string& client) {
+Request to_request(const http::request<http::string_body>& msg, const std::string& client) {
   Request req;
   req.method =
       parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
   req.target = std::string(msg.target());
-  auto q = req.target.find('?');
-  req.path = req.target.substr(0, q);
-  if (q != std::string::npos) req.query = req.target.substr(q + 1);
   req.headers.reserve(8);
   for (const auto& field : msg) {
     std::string name(field.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     req.headers.emplace_back(std::move(name), std::string(field.value()));
   }
+  to_origin_form(req);
+  auto q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
   auto id = req.header("x-request-id");
   req.request_id = id && sane_request_id(*id) ? std::string(*id) : new_request_id();
   req.client_address = client;

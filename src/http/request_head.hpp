@@ -5,7 +5,7 @@
 
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "carehub/config.hpp"
@@ -20,12 +20,12 @@ using RequestParser = boost::beast::http::request_parser<boost::beast::http::str
 // no body limit yet (the route decides it, see request_body_limit).
 void limit_request_header(RequestParser& parser, const ServerConfig& cfg);
 
-// The body limit once the route is known: the route's own, else server.max_body_bytes. route may
-// be null (no route: the server default).
-std::size_t request_body_limit(const Route* route, const ServerConfig& cfg);
+// The body limit once the route is known: the route's own, else server.max_body_bytes.
+std::uint64_t request_body_limit(const Route& route, const ServerConfig& cfg);
 
-// The core's Request from Beast's message: method, target split into path and query, header
-// names lower-cased, the client's X-Request-Id when it is sane, else a new one.
+// The core's Request from Beast's message: method, target in origin form (an absolute-form target
+// gives its authority to Host) split into path and query, header names lower-cased, the client's
+// X-Request-Id when it is sane, else a new one.
 Request to_request(const boost::beast::http::request<boost::beast::http::string_body>& msg,
                    const std::string& client);
 

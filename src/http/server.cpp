@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "carehub/log.hpp"
 #include "http/session.hpp"
@@ -53,6 +54,49 @@ struct HttpServer::Impl final : SessionHost {
   asio::thread_pool& workers() override { return pool_; }
   bool shutting_down() const override { return shutting_down_.load(); }
 
+  std::shared_ptr<void> upload_slot(const std::string& caller) override {
+    {
+      std::lock_guard lock(uploads_mutex_);
+      int& n = uploads_[caller];
+      if (n >= config_.max_uploads_per_principal) return nullptr;
+      ++n;
+    }
+    // The pointer's deleter gives the slot back; what it points to does not matter.
+    return std::shared_ptr<void>(this, [this, caller](void*) {
+      std::lock_guard lock(uploads_mutex_);
+      if (--uploads_[caller] <= 0) uploads_.erase(caller);
+    });
+  }
+
+  void authenticated(Connection& conn) override {
+    if (conn.anonymous.exchange(false)) anonymous_.fetch_sub(1);
+  }
+
+  // Makes room for a new connection when the server is full, or full of connections nobody has
+  // authenticated on: the oldest one that never authenticated and is only waiting for (or
+  // reading) a request is closed. Idle sockets opened by a stranger, who can open them faster
+  // than any timeout closes them, can then never keep /healthz or a signed-in user out. False
+  // when there is no such connection.
+  bool evict_one_anonymous() {
+    std::shared_ptr<Connection> victim;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, weak] : connections_) {  // by id: oldest first
+        auto c = weak.lock();
+        if (c && c->anonymous && c->evictable && !c->evicted) {
+          victim = std::move(c);
+          break;
+        }
+      }
+    }
+    if (!victim || victim->evicted.exchange(true)) return false;
+    asio::post(victim->stream.get_executor(), [victim] {
+      boost::system::error_code ignored;
+      if (victim->evictable) victim->stream.socket().close(ignored);
+    });
+    return true;
+  }
+
   asio::awaitable<void> accept_loop() {
     for (;;) {
       boost::system::error_code ec;
@@ -66,9 +110,14 @@ struct HttpServer::Impl final : SessionHost {
         co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      if (active_.load() >= config_.max_connections) {
-        socket.close(ec);
-        continue;
+      const bool full = active_.load() >= config_.max_connections;
+      if (full || anonymous_.load() >= config_.max_anonymous_connections) {
+        const bool evicted = evict_one_anonymous();
+        if (full && !evicted) {
+          socket.close(ec);
+          continue;
+        }
+        if (evicted) metrics_.connection_evicted();
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto conn = std::make_shared<Connection>(std::move(socket));
@@ -92,9 +141,11 @@ struct HttpServer::Impl final : SessionHost {
     conn->id = next_id_++;
     connections_[conn->id] = conn;
     active_.fetch_add(1);
+    anonymous_.fetch_add(1);
   }
 
   void untrack(const std::shared_ptr<Connection>& conn) {
+    if (conn->anonymous.exchange(false)) anonymous_.fetch_sub(1);
     {
       std::lock_guard lock(mutex_);
       connections_.erase(conn->id);
@@ -155,6 +206,9 @@ struct HttpServer::Impl final : SessionHost {
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> forced_{false};  // the grace period ran out with requests still in flight
   std::atomic<int> active_{0};
+  std::atomic<int> anonymous_{0};  // connections no request has authenticated on yet
+  std::mutex uploads_mutex_;
+  std::unordered_map<std::string, int> uploads_;  // uploads under way, by caller
   std::mutex mutex_;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   std::uint64_t next_id_ = 1;

@@ -17,6 +17,7 @@
 #include "carehub/error.hpp"
 #include "carehub/log.hpp"
 #include "http/live.hpp"
+#include "http/request_body.hpp"
 #include "http/request_head.hpp"
 #include "http/response_head.hpp"
 
@@ -130,57 +131,73 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
   stream.socket().close(ec);
 }
 
-// Reads the rest of the body into a file under cfg.upload_dir, 64 KiB at a time. The deadline is
-// per read (body_timeout_ms without progress), not for the whole body: a 2 GB upload takes
-// minutes. The parser's header stays readable (keep-alive, version) through `parser`'s fields,
-// which the converted parser moved from; they are copied back at the end. Returns nullptr on a
-// read error (ec) or when the body is over limit (problem) or the file cannot be written.
-asio::awaitable<std::shared_ptr<SpooledBody>> spool_body(
-    beast::tcp_stream& stream, beast::flat_buffer& buffer,
-    http::request_parser<http::string_body>& parser, std::uint64_t limit, bool scratch,
-    const ServerConfig& cfg, boost::system::error_code& ec, std::string& problem) {
-  std::shared_ptr<SpooledBody> file;
-  try {
-    file = SpooledBody::create(cfg.upload_dir, scratch);
-  } catch (const std::exception& e) {
-    log_error("upload_spool_failed", {{"detail", e.what()}});
-    co_return nullptr;
+ErrorCode body_error_code(BodyOutcome::Kind kind) {
+  switch (kind) {
+    case BodyOutcome::Kind::kTooLarge: return ErrorCode::kPayloadTooLarge;
+    case BodyOutcome::Kind::kMalformed: return ErrorCode::kBadRequest;
+    case BodyOutcome::Kind::kTooSlow: return ErrorCode::kRequestTimeout;
+    case BodyOutcome::Kind::kStoreFailed: return ErrorCode::kUnavailable;
+    case BodyOutcome::Kind::kComplete:
+    case BodyOutcome::Kind::kGone: break;
   }
-  http::request_parser<http::buffer_body> raw(std::move(parser));
-  raw.body_limit(limit);
-  std::vector<char> chunk(64 * 1024);
-  // Each read fills what the buffer has room for: at its first-request size (4 KiB) a 500 KB
-  // upload took 130 reads, timer resets and file writes (measured with strace); at 64 KiB, 8.
-  buffer.reserve(std::min<std::size_t>(chunk.size(), buffer.max_size()));
-  bool write_failed = false;
-  while (!raw.is_done()) {
-    raw.get().body().data = chunk.data();
-    raw.get().body().size = chunk.size();
-    stream.expires_after(milliseconds(cfg.body_timeout_ms));
-    co_await http::async_read_some(stream, buffer, raw,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec == http::error::body_limit) {
-      ec = {};
-      problem = "request body exceeds this route's limit of " + std::to_string(limit) + " bytes";
-      co_return nullptr;
+  return ErrorCode::kInternal;
+}
+
+// Everything decided from the request's head, before a byte of its body is read: the route, the
+// size it announces, who is calling and whether they may (the worker pool answers that, as it may
+// take SQL), and whether they may start one more upload. Returns the answer that ends the request
+// early; then the body is not read (close_after is set when one is on its way).
+asio::awaitable<std::optional<Response>> admit(SessionHost& host, Connection& conn,
+                                               RequestParser& parser, std::size_t buffered,
+                                               Request& req, const Route*& route,
+                                               std::shared_ptr<void>& upload_slot,
+                                               bool& close_after) {
+  const auto& cfg = host.config();
+  const bool body_pending = !parser.is_done();
+  Response early;
+  route = host.pipeline().route(req, early);
+  if (!route) {
+    close_after = body_pending;
+    co_return early;
+  }
+  const std::uint64_t limit = request_body_limit(*route, cfg);
+  if (const auto announced = parser.content_length(); announced && *announced > limit) {
+    close_after = true;
+    co_return error_response(ErrorCode::kPayloadTooLarge,
+                             "request body of " + std::to_string(*announced) +
+                                 " bytes exceeds this route's limit of " + std::to_string(limit) +
+                                 " bytes",
+                             req);
+  }
+  parser.body_limit(limit);
+  // A small body that already arrived whole with its head costs nothing more to parse: the
+  // caller is then checked with the handler, in the same trip to the worker pool.
+  const auto length = parser.content_length();
+  const bool arrived = length && *length <= buffered && !route->options.spool_body;
+  if (body_pending && !arrived && !route->access.is_public()) {
+    auto authorize = [&host, route, &req]() { return host.pipeline().authorize(*route, req); };
+    auto refusal = co_await on_workers<std::optional<Response>>(host.workers(), authorize);
+    if (refusal) {
+      close_after = true;
+      co_return refusal;
     }
-    if (ec) co_return nullptr;
-    const std::size_t got = chunk.size() - raw.get().body().size;
-    if (got > 0 && !write_failed) {
-      try {
-        file->append(chunk.data(), got);  // page cache: microseconds, fine on this thread
-      } catch (const std::exception& e) {
-        log_error("upload_spool_failed", {{"detail", e.what()}});
-        write_failed = true;  // keep reading so the answer can be written in order
-      }
+    if (req.principal) host.authenticated(conn);
+  }
+  if (route->options.spool_body) {
+    const std::string caller =
+        req.principal ? req.principal->subject : "address:" + req.client_address;
+    upload_slot = host.upload_slot(caller);
+    if (!upload_slot) {
+      close_after = body_pending;
+      co_return error_response(ErrorCode::kTooManyRequests,
+                               "too many uploads at once from this caller (at most " +
+                                   std::to_string(cfg.max_uploads_per_principal) +
+                                   "); retry when one has finished",
+                               req)
+          .with_header("Retry-After", "5");
     }
   }
-  // Give the header back to the caller's parser for keep-alive and version.
-  parser.get().base() = raw.get().base();
-  if (write_failed) co_return nullptr;
-  file->finish();
-  co_return file;
+  co_return std::nullopt;
 }
 
 }  // namespace
@@ -195,6 +212,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
   std::string head;  // the response head, reused across the connection's requests
 
   for (int served = 0; !host.shutting_down(); ++served) {
+    conn->evictable = true;
     // Wait for the first byte (idle keep-alive time), then the whole header must follow quickly.
     if (buffer.size() == 0) {
       conn->idle = true;
@@ -232,74 +250,53 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     const auto started = SteadyClock::now();
     host.metrics().request_started();
     const Route* route = nullptr;
+    std::shared_ptr<void> upload_slot;  // held until the answer is written
     if (!resp) {
       req = to_request(parser.get(), client);
-      Response early;
-      route = host.pipeline().route(req, early);
-      if (!route) resp = std::move(early);
-      const std::size_t limit = request_body_limit(route, cfg);
-      auto length = parser.content_length();
-      if (length && *length > limit) {
-        resp = error_response(ErrorCode::kPayloadTooLarge,
-                              "request body of " + std::to_string(*length) +
-                                  " bytes exceeds this route's limit of " + std::to_string(limit) +
-                                  " bytes",
-                              req);
+      resp =
+          co_await admit(host, *conn, parser, buffer.size(), req, route, upload_slot, close_after);
+    }
+    if (!resp) {
+      std::optional<BodyOutcome> body;
+      if (!parser.is_done()) {
+        if (auto expect = req.header("expect"); expect && beast::iequals(*expect, "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          stream.expires_after(milliseconds(cfg.write_timeout_ms));
+          co_await asio::async_write(stream, asio::buffer(kContinue),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) body = BodyOutcome{BodyOutcome::Kind::kGone, {}};
+        }
+      }
+      const std::uint64_t limit = request_body_limit(*route, cfg);
+      if (!body && route->options.spool_body) {
+        body = co_await spool_body(stream, buffer, parser, limit, route->options.spool_scratch, cfg,
+                                   &req.spooled);
+      } else if (!body) {
+        body = co_await read_body(stream, buffer, parser, limit, cfg);
+        req.body = std::move(parser.get().body());
+      }
+      if (body->kind == BodyOutcome::Kind::kGone) {
+        host.metrics().request_finished(req.route_pattern, "?", 408, 0);
+        break;  // the client went away or stopped sending: nobody to answer
+      }
+      if (body->kind != BodyOutcome::Kind::kComplete) {
+        resp = error_response(body_error_code(body->kind), body->problem, req);
         close_after = true;
-      } else {
-        parser.body_limit(limit);
-        if (!parser.is_done()) {
-          if (auto expect = req.header("expect");
-              expect && beast::iequals(*expect, "100-continue")) {
-            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-            stream.expires_after(milliseconds(cfg.write_timeout_ms));
-            co_await asio::async_write(stream, asio::buffer(kContinue),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-          }
-        }
-        if (route && route->options.spool_body && !ec) {
-          std::string problem;
-          req.spooled = co_await spool_body(stream, buffer, parser, limit,
-                                            route->options.spool_scratch, cfg, ec, problem);
-          if (!problem.empty()) {
-            resp = error_response(ErrorCode::kPayloadTooLarge, problem, req);
-            close_after = true;
-          } else if (!req.spooled) {
-            if (!ec) {  // the upload directory failed us: the client is not to blame
-              resp = error_response(ErrorCode::kUnavailable,
-                                    "the upload could not be stored; retry later", req);
-              close_after = true;
-            } else {
-              host.metrics().request_finished(req.route_pattern, "?", 408, 0);
-              break;
-            }
-          }
-        } else if (!parser.is_done()) {
-          stream.expires_after(milliseconds(cfg.body_timeout_ms));
-          if (!ec)
-            co_await http::async_read(stream, buffer, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-          if (ec == http::error::body_limit) {
-            resp = error_response(
-                ErrorCode::kPayloadTooLarge,
-                "request body exceeds this route's limit of " + std::to_string(limit) + " bytes",
-                req);
-            close_after = true;
-          } else if (ec) {
-            host.metrics().request_finished(req.route_pattern, "?", 408, 0);
-            break;  // the client went away or was too slow: nobody to answer
-          }
-        }
-        if (!req.spooled) req.body = std::move(parser.get().body());
       }
     }
-    if (!resp && route) {
-      if (route->options.inline_handler) {
-        resp = host.pipeline().handle(*route, req);
+    if (!resp) {
+      conn->evictable = false;
+      const bool authorized = req.principal.has_value() || route->access.is_public();
+      if (route->options.inline_handler && authorized) {
+        resp = host.pipeline().run(*route, req);
       } else {
-        auto handle = [&host, route, &req]() { return host.pipeline().handle(*route, req); };
+        auto handle = [&host, route, &req, authorized]() {
+          return authorized ? host.pipeline().run(*route, req)
+                            : host.pipeline().handle(*route, req);
+        };
         resp = co_await on_workers<Response>(host.workers(), handle);
       }
+      if (req.principal) host.authenticated(*conn);
     }
     if (resp->live && route) {  // the connection becomes a WebSocket or an event stream
       // The request buffer (4 KiB and more) is not read again: a live connection may last hours,

@@ -1,12 +1,14 @@
 // One HTTP connection: read, route, handle, write, until the client or the server ends it.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "carehub/config.hpp"
 #include "carehub/metrics.hpp"
@@ -19,6 +21,12 @@ struct Connection {
   boost::beast::tcp_stream stream;
   std::uint64_t id = 0;
   bool idle = true;  // waiting for a request's first byte; touched only on the connection's strand
+  // No request on it has authenticated yet (the server counts these and caps them).
+  std::atomic<bool> anonymous{true};
+  // Reading a request (or waiting for one), with no handler running and no answer going out: the
+  // server may close it to make room for another connection, losing nothing acknowledged.
+  std::atomic<bool> evictable{true};
+  std::atomic<bool> evicted{false};
   // Set while the connection is a live one (WebSocket, event stream): closes it for a drain.
   // Touched only on the connection's strand.
   std::function<void()> live_close;
@@ -32,6 +40,11 @@ class SessionHost {
   virtual Metrics& metrics() = 0;
   virtual boost::asio::thread_pool& workers() = 0;
   virtual bool shutting_down() const = 0;
+  // A slot for one more upload (a spooled body) by this caller, released when the pointer goes;
+  // nullptr when they already have server.max_uploads_per_principal under way.
+  virtual std::shared_ptr<void> upload_slot(const std::string& caller) = 0;
+  // A request on conn authenticated: it no longer counts as anonymous.
+  virtual void authenticated(Connection& conn) = 0;
 };
 
 boost::asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn);

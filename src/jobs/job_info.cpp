@@ -5,15 +5,16 @@
 #include <string>
 
 #include "carehub/jobs.hpp"
+#include "carehub/json.hpp"
 #include "jobs/job_rows.hpp"
 
 namespace carehub {
 
 namespace {
 
-nlohmann::json parse_stored_json(const std::optional<std::string>& text) {
+nlohmann::json stored_or_null(const std::optional<std::string>& text, std::string_view what) {
   if (!text) return nullptr;
-  return nlohmann::json::parse(*text);
+  return parse_stored_json(*text, what);
 }
 
 nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
@@ -71,8 +72,8 @@ JobInfo job_from_row(const Row& row) {
   info.type = row.text(1);
   info.queue = row.text(2);
   info.state = parse_job_state(row.text(3));
-  info.payload = parse_stored_json(row.opt_text(4));
-  info.result = parse_stored_json(row.opt_text(5));
+  info.payload = stored_or_null(row.opt_text(4), "job payload");
+  info.result = stored_or_null(row.opt_text(5), "job result");
   info.attempts = static_cast<int>(row.integer(6));
   info.max_attempts = static_cast<int>(row.integer(7));
   info.progress = row.real(8);

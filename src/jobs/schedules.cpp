@@ -5,6 +5,7 @@
 #include <string>
 
 #include "carehub/jobs.hpp"
+#include "carehub/json.hpp"
 #include "carehub/log.hpp"
 
 namespace carehub {
@@ -56,7 +57,7 @@ int JobQueue::enqueue_due_schedules() {
     JobSpec spec;
     spec.type = row.text(1);
     spec.queue = row.text(2);
-    spec.payload = nlohmann::json::parse(row.text(3));
+    spec.payload = parse_stored_json(row.text(3), "schedule payload");
     spec.priority = static_cast<int>(row.integer(6));
     spec.max_attempts = static_cast<int>(row.integer(7));
     spec.idempotency_key = "schedule:" + name + ":" + std::to_string(old_next);

@@ -17,7 +17,7 @@ namespace {
 const std::map<std::string, std::string> kExpected = {
     {"GET /healthz", "public"},
     {"GET /readyz", "public"},
-    {"GET /metrics", "public"},
+    {"GET /metrics", "role admin or API token scope metrics:read or a loopback client"},
     {"GET /api/v1/health-check", "public"},
     {"GET /api/v1/jobs/{id}", "any signed-in user or API token scope empi:write, dicom:write"},
     {"GET /.well-known/jwks.json", "public"},

@@ -72,33 +72,82 @@ TEST_CASE("auth: login answers a session and every kind of failure alike", "[aut
   }
 }
 
-TEST_CASE("auth: five failed logins lock the account until the lock expires", "[auth][contract]") {
+TEST_CASE("auth: failed sign-ins slow the guessing address down, never the owner elsewhere",
+          "[auth][contract]") {
   auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   DYNAMIC_SECTION(backend_name(backend)) {
-    AuthServiceFixture f(backend);
-    const auto user = f.add_user("locked@clinic.example");
-    const auto other = f.add_user("bystander@clinic.example");
+    AuthServiceFixture f(backend);  // lockout_failures 5, lockout_s 900
+    const auto user = f.add_user("target@clinic.example");
     const std::string same = error_message(f.login("nobody@clinic.example", "whatever"));
+    const std::string stranger = "10.66.0.1", owner = "10.1.0.1";
 
     for (int i = 1; i <= 5; ++i) {
       INFO("failure " << i);
-      check_unauthorized(f.login("locked@clinic.example", "not the password"), same);
+      check_unauthorized(f.login("target@clinic.example", "not the password", stranger), same);
     }
-    CHECK(f.audit_of(user.id, "auth.lockout").size() == 1);
-    // The right password is refused with the same words while the lock lasts.
-    check_unauthorized(f.login("locked@clinic.example", kTestPassword), same);
-    f.clock.advance(899'000);
-    check_unauthorized(f.login("locked@clinic.example", kTestPassword), same);
-    // Another account is not affected.
-    CHECK(f.login("bystander@clinic.example", kTestPassword).status == 200);
-    CHECK(f.audit_of(other.id, "auth.lockout").empty());
+    // The stranger now waits 1 s, even with the right password (nothing is checked meanwhile).
+    auto held = f.login("target@clinic.example", kTestPassword, stranger);
+    CHECK(held.status == 429);
+    CHECK(header_of(held, "retry-after") == "1");
+    // The owner, from elsewhere, signs in at once: nobody is locked out.
+    CHECK(f.login("target@clinic.example", kTestPassword, owner).status == 200);
 
-    f.clock.advance(2'000);
-    CHECK(f.login("locked@clinic.example", kTestPassword).status == 200);
-    // The success cleared the count: four more failures do not lock again.
-    for (int i = 0; i < 4; ++i) f.login("locked@clinic.example", "not the password");
-    CHECK(f.login("locked@clinic.example", kTestPassword).status == 200);
-    CHECK(f.audit_of(user.id, "auth.lockout").size() == 1);
+    // Each further failure from the stranger doubles the wait, up to auth.lockout_s.
+    std::vector<std::string> waits;
+    for (int i = 0; i < 12; ++i) {
+      f.clock.advance(900'000);
+      check_unauthorized(f.login("target@clinic.example", "not the password", stranger), same);
+      waits.push_back(
+          header_of(f.login("target@clinic.example", "x", stranger), "retry-after").value_or("-"));
+    }
+    CHECK(waits == std::vector<std::string>{"2", "4", "8", "16", "32", "64", "128", "256", "512",
+                                            "900", "900", "900"});
+    CHECK(f.login("target@clinic.example", kTestPassword, owner).status == 200);
+
+    // An unknown login is slowed exactly alike: the answers never tell which logins exist.
+    for (int i = 0; i < 5; ++i) f.login("ghost@clinic.example", "guess", stranger);
+    auto ghost = f.login("ghost@clinic.example", "guess", stranger);
+    CHECK(ghost.status == 429);
+    CHECK(header_of(ghost, "retry-after") == "1");
+
+    // Once the wait is over, a success from that address starts its count again.
+    f.clock.advance(900'000);
+    CHECK(f.login("target@clinic.example", kTestPassword, stranger).status == 200);
+    for (int i = 0; i < 4; ++i) f.login("target@clinic.example", "not the password", stranger);
+    CHECK(f.login("target@clinic.example", kTestPassword, stranger).status == 200);
+    CHECK(f.audit_of(user.id, "auth.login_ceiling").empty());  // 21 failures: under 100
+  }
+}
+
+TEST_CASE(
+    "auth: failures from many addresses reach the ceiling, which is audited once and slows "
+    "the account without locking it",
+    "[auth][contract]") {
+  auto backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
+  DYNAMIC_SECTION(backend_name(backend)) {
+    AuthServiceFixture f(backend, [](auth::AuthConfig& c) {
+      c.login_ceiling = 10;
+      c.login_ceiling_window_s = 3600;
+      c.login_ceiling_interval_ms = 1000;
+    });
+    const auto user = f.add_user("target@clinic.example");
+    for (int i = 0; i < 9; ++i) {
+      const std::string address = "10.77.0." + std::to_string(i + 1);
+      CHECK(f.login("target@clinic.example", "guess", address).status == 401);
+    }
+    CHECK(f.audit_of(user.id, "auth.login_ceiling").empty());
+    CHECK(f.login("target@clinic.example", "guess", "10.77.0.10").status == 401);
+    auto alerts = f.audit_of(user.id, "auth.login_ceiling");
+    REQUIRE(alerts.size() == 1);
+    CHECK(alerts[0].detail["failures"] == 10);
+    CHECK(alerts[0].detail["addresses"] == 10);
+    // Past the ceiling: one try a second, from anywhere, the owner's too; not a lock.
+    CHECK(f.login("target@clinic.example", kTestPassword, "10.1.0.1").status == 429);
+    f.clock.advance(1000);
+    CHECK(f.login("target@clinic.example", "guess", "10.77.0.11").status == 401);
+    f.clock.advance(1000);
+    CHECK(f.login("target@clinic.example", kTestPassword, "10.1.0.1").status == 200);
+    CHECK(f.audit_of(user.id, "auth.login_ceiling").size() == 1);  // once per window
   }
 }
 

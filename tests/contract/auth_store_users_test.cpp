@@ -1,5 +1,6 @@
 // The auth store's users on both backends: case-insensitive sign-in names, refusals as values,
 // the admin listing with filters and paging, changes, and the failed-login lockout.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "contract/auth_store_support.hpp"
@@ -45,8 +46,7 @@ TEST_CASE("auth store: users are found by email or username in any case", "[cont
   CHECK(u.roles == std::vector<std::string>{"physician", "admin"});
   CHECK(u.language == "es");
   CHECK(u.status == "active");
-  CHECK(u.failed_logins == 0);
-  CHECK_FALSE(u.locked_until_ms);
+  CHECK(u.token_generation == 0);
   CHECK(u.created_at_ms == f.clock.now_ms());
   CHECK(u.updated_at_ms == f.clock.now_ms());
   CHECK_FALSE(u.last_login_ms);
@@ -246,53 +246,65 @@ TEST_CASE("auth store: count_admins counts active admins only", "[contract][auth
   CHECK(admins() == 0);
 }
 
-TEST_CASE("auth store: repeated failures lock the account and a success clears them",
+TEST_CASE("auth store: failed sign-ins count per login and address, and per login in a window",
           "[contract][auth]") {
   const Backend backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   INFO("backend: " << backend_name(backend));
   AuthFixture f(backend);
-  const auto u = f.user("target@clinic.example");
-  constexpr std::int64_t kLock = 15 * 60 * 1000;
-  auto fail = [&] {
-    return f.tx([&](Tx& tx) { return f.store.record_login_failure(tx, u.id, 5, kLock); });
+  const std::string key = "k1", other = "k2";
+  const std::int64_t t0 = f.clock.now_ms();
+  auto fail = [&](const std::string& k, const std::string& address) {
+    return f.tx([&](Tx& tx) { return f.store.add_login_failure(tx, k, address, t0); });
   };
-  auto now_user = [&] { return *f.tx([&](Tx& tx) { return f.store.find_user(tx, u.id); }); };
+  CHECK(fail(key, "10.0.0.1") == 1);
+  CHECK(fail(key, "10.0.0.1") == 2);
+  CHECK(fail(key, "10.0.0.2") == 1);  // another address counts apart
+  CHECK(fail(other, "10.0.0.1") == 1);
+  f.tx([&](Tx& tx) { f.store.hold_login_at_address(tx, key, "10.0.0.1", t0 + 5000); });
+  auto hold = f.tx([&](Tx& tx) { return f.store.login_hold(tx, key, "10.0.0.1"); });
+  CHECK(hold.address_until_ms == t0 + 5000);
+  CHECK(hold.anywhere_until_ms == 0);
+  CHECK(f.tx([&](Tx& tx) { return f.store.login_hold(tx, key, "10.0.0.2"); }).address_until_ms ==
+        0);
+  CHECK(f.tx([&](Tx& tx) { return f.store.failing_addresses(tx, key, t0); }) == 2);
+  f.tx([&](Tx& tx) { f.store.clear_login_failures(tx, key, "10.0.0.1"); });
+  CHECK(fail(key, "10.0.0.1") == 1);  // counting starts over after a success
 
-  for (int i = 0; i < 4; ++i) CHECK_FALSE(fail());
-  CHECK(now_user().failed_logins == 4);
-  CHECK_FALSE(now_user().locked_until_ms);
-  CHECK(fail());  // the fifth
-  auto locked = now_user();
-  CHECK(locked.failed_logins == 0);
-  REQUIRE(locked.locked_until_ms);
-  CHECK(*locked.locked_until_ms == f.clock.now_ms() + kLock);
-  CHECK(locked.locked_at(f.clock.now_ms() + kLock - 1));
-  CHECK_FALSE(locked.locked_at(f.clock.now_ms() + kLock));
-
-  f.clock.advance(kLock);
-  for (int i = 0; i < 3; ++i) CHECK_FALSE(fail());
-  f.tx([&](Tx& tx) { f.store.record_login_success(tx, u.id); });
-  auto ok = now_user();
-  CHECK(ok.failed_logins == 0);
-  CHECK_FALSE(ok.locked_until_ms);
-  CHECK(ok.last_login_ms == f.clock.now_ms());
-  for (int i = 0; i < 4; ++i) CHECK_FALSE(fail());  // counting starts over
-  CHECK(fail());
+  constexpr std::int64_t kWindow = 60'000;
+  auto ceiling = [&](std::int64_t at) {
+    return f.tx([&](Tx& tx) { return f.store.add_ceiling_failure(tx, key, at, kWindow); });
+  };
+  CHECK(ceiling(t0).failures == 1);
+  CHECK(ceiling(t0 + 1000).failures == 2);
+  f.tx([&](Tx& tx) { f.store.mark_ceiling(tx, key, true, t0 + 3000); });
+  auto third = ceiling(t0 + kWindow - 1);
+  CHECK(third.failures == 3);
+  CHECK(third.alerted);
+  CHECK(f.tx([&](Tx& tx) { return f.store.login_hold(tx, key, "10.9.9.9"); }).anywhere_until_ms ==
+        t0 + 3000);
+  auto next_window = ceiling(t0 + kWindow);  // the window ended: a new count, a new alert
+  CHECK(next_window.failures == 1);
+  CHECK_FALSE(next_window.alerted);
 }
 
 TEST_CASE("auth store: concurrent failures are all counted", "[contract][auth]") {
   const Backend backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
   INFO("backend: " << backend_name(backend));
   AuthFixture f(backend);
-  const auto u = f.user("target@clinic.example");
-  // Four clients fail three times each: 12 failures with a limit of 5 lock exactly twice.
-  auto locks = race<int>(4, [&] {
-    int n = 0;
+  const std::int64_t now = f.clock.now_ms();
+  // Four clients fail three times each, from one address and across addresses: every failure
+  // counts once, in a row and in the window (the upserts take the row lock in turn).
+  auto counts = race<int>(4, [&] {
+    int last = 0;
     for (int i = 0; i < 3; ++i) {
-      n += f.tx([&](Tx& tx) { return f.store.record_login_failure(tx, u.id, 5, 1000); }) ? 1 : 0;
+      last = f.tx([&](Tx& tx) {
+        f.store.add_ceiling_failure(tx, "key", now, 60'000);
+        return f.store.add_login_failure(tx, "key", "10.0.0.1", now);
+      });
     }
-    return n;
+    return last;
   });
-  CHECK(locks[0] + locks[1] + locks[2] + locks[3] == 2);
-  CHECK(f.tx([&](Tx& tx) { return f.store.find_user(tx, u.id); })->failed_logins == 2);
+  CHECK(*std::max_element(counts.begin(), counts.end()) == 12);
+  CHECK(f.tx([&](Tx& tx) { return f.store.add_ceiling_failure(tx, "key", now, 60'000); })
+            .failures == 13);
 }

@@ -24,6 +24,7 @@ nlohmann::json claims_for(AuthServiceFixture& f, std::int64_t user_id) {
   return {{"sub", std::to_string(user_id)},
           {"roles", {"admin"}},
           {"iat", now},
+          {"gen", 0},  // a fresh account's token generation
           {"exp", now + 900},
           {"iss", f.config.issuer},
           {"aud", f.config.audience},

@@ -58,14 +58,21 @@ TEST_CASE("auth: two replicas on PostgreSQL share sessions, revocations and rota
   const auto doc = login(on_a, "doc@clinic.example");
   CHECK(on_b.get("/api/v1/auth/me", bearer(doc)).status == 200);  // a session from A works on B
 
-  // Disabled through B: A refuses the token it issued, once the notification arrives.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // iat has whole seconds
+  // Disabled through B at once (the same second as the sign-in): B refuses the token from the
+  // answer on, A once the notification arrives, on every route (not only /auth/me).
+  REQUIRE(on_a.get("/api/v1/cases", bearer(doc)).status == 200);  // A knows the account now
   auto disabled =
       on_b.request("PATCH", "/api/v1/users/" + doc_id, bearer(admin), R"({"status":"disabled"})");
   INFO(disabled.summary());
   REQUIRE(disabled.status == 200);
-  CHECK(eventually([&] { return on_a.get("/api/v1/auth/me", bearer(doc)).status == 401; },
+  const auto disabled_at = std::chrono::steady_clock::now();
+  CHECK(on_b.get("/api/v1/cases", bearer(doc)).status == 401);
+  CHECK(eventually([&] { return on_a.get("/api/v1/cases", bearer(doc)).status == 401; },
                    std::chrono::seconds(5)));
+  const auto propagated = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - disabled_at);
+  INFO("revocation reached the other replica in " << propagated.count() << " ms");
+  CHECK(propagated < std::chrono::seconds(2));
   CHECK(on_a.get("/api/v1/auth/me", bearer(admin)).status == 200);
 
   // A rotates; B has never seen the new key but finds it in the shared directory.

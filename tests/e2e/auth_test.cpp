@@ -71,15 +71,21 @@ TEST_CASE("auth: bootstrap prints a set-password token that lets the first admin
   CHECK(http.get("/api/v1/auth/me", bearer(refreshed.json()["access_token"])).status == 200);
   CHECK(http.post_json("/api/v1/auth/refresh", {{"refresh_token", session["refresh_token"]}})
             .status == 401);
+  // That reuse looked like a stolen token: every access token issued until then ends at once,
+  // this one too although it was issued the same second.
+  CHECK(http.get("/api/v1/auth/me", bearer(access)).status == 401);
+  auto again = http.post_json("/api/v1/auth/login", {{"email", kAdmin}, {"password", kPassword}});
+  REQUIRE(again.status == 200);
+  const std::string access_now = again.json()["access_token"];
 
   // Authorized and the job is absent: 404; no credentials: 401 saying how to authenticate.
-  auto job = http.get("/api/v1/jobs/999", bearer(access));
+  auto job = http.get("/api/v1/jobs/999", bearer(access_now));
   INFO(job.summary());
   CHECK(job.status == 404);
   auto anonymous = http.get("/api/v1/jobs/999");
   CHECK(anonymous.status == 401);
   CHECK(anonymous.header("www-authenticate").has_value());
-  CHECK(http.get("/api/v1/jobs/999", bearer(access + "x")).status == 401);
+  CHECK(http.get("/api/v1/jobs/999", bearer(access_now + "x")).status == 401);
 
   auto jwks = http.get("/.well-known/jwks.json");
   REQUIRE(jwks.status == 200);
@@ -89,7 +95,7 @@ TEST_CASE("auth: bootstrap prints a set-password token that lets the first admin
   // The signing key was generated once and kept: a restarted server accepts the same token.
   server.stop();
   server.start();
-  auto after_restart = server.client().get("/api/v1/auth/me", bearer(access));
+  auto after_restart = server.client().get("/api/v1/auth/me", bearer(access_now));
   INFO(after_restart.summary());
   CHECK(after_restart.status == 200);
 }

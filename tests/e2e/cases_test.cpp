@@ -48,11 +48,6 @@ std::string all_bytes(std::size_t n) {
   return s;
 }
 
-HttpHeaders with(HttpHeaders h, std::string name, std::string value) {
-  h.emplace_back(std::move(name), std::move(value));
-  return h;
-}
-
 std::int64_t count(carehub::Database& db, const std::string& sql, const carehub::Params& p = {}) {
   return db.transact([&](carehub::Tx& tx) { return tx.query_one(sql, p)->integer(0); },
                      carehub::TxMode::kRead);

@@ -46,12 +46,6 @@ ServerOptions small_body_limit() {
   return options;
 }
 
-std::string error_code(const HttpResponse& r) {
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.contains("error")) return "(no error envelope)";
-  return j["error"].value("code", "(no code)");
-}
-
 }  // namespace
 
 TEST_CASE("malformed JSON is 400 invalid_json and valid JSON is echoed", "[e2e]") {

@@ -26,6 +26,19 @@ inline HttpHeaders bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
+// headers with one more.
+inline HttpHeaders with(HttpHeaders headers, std::string name, std::string value) {
+  headers.emplace_back(std::move(name), std::move(value));
+  return headers;
+}
+
+// The "code" of an error envelope, or a placeholder that no test expects.
+inline std::string error_code(const HttpResponse& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "(no error envelope)";
+  return j["error"].value("code", "(no code)");
+}
+
 struct ServerOptions {
   std::optional<std::string> database_url;          // default: sqlite://<dir>/carehub.db
   nlohmann::json extra = nlohmann::json::object();  // merged into the config (JSON merge patch)

@@ -76,6 +76,9 @@ class HttpClient {
   int connections_opened() const { return connections_opened_; }
   int port() const { return port_; }
   void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+  // Connect from this loopback address (127.0.0.2, ...) from the next connection on: a test's
+  // way of being another client machine to the server.
+  void set_source_address(std::string address) { source_ = std::move(address); }
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
@@ -89,6 +92,7 @@ class HttpClient {
   int fd_ = -1;
   std::string buffer_;
   int connections_opened_ = 0;
+  std::string source_;  // empty: the kernel's choice (127.0.0.1)
 };
 
 // Lower-cased copy.

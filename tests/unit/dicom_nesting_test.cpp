@@ -1,0 +1,126 @@
+// The walk that keeps deeply nested sequences away from DCMTK's recursive parser
+// (modules/dicom/nesting.hpp): every encoding of nesting counts, real files pass.
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "dicom/nesting.hpp"
+
+using carehub::dicom::sequence_nesting_problem;
+using carehub::dicom::sequence_nesting_problem_of;
+
+namespace {
+
+std::string le16(std::uint16_t v) {
+  return {char(v & 0xff), char(v >> 8)};
+}
+std::string le32(std::uint32_t v) {
+  return {char(v & 0xff), char(v >> 8 & 0xff), char(v >> 16 & 0xff), char(v >> 24)};
+}
+std::string tag(std::uint16_t g, std::uint16_t e) {
+  return le16(g) + le16(e);
+}
+constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
+
+// Preamble, DICM and a file meta group naming the transfer syntax.
+std::string part10(const std::string& ts) {
+  std::string uid = ts;
+  if (uid.size() % 2) uid.push_back('\0');
+  std::string meta =
+      tag(0x0002, 0x0010) + "UI" + le16(static_cast<std::uint16_t>(uid.size())) + uid;
+  return std::string(128, '\0') + "DICM" + tag(0x0002, 0x0000) + "UL" + le16(4) +
+         le32(static_cast<std::uint32_t>(meta.size())) + meta;
+}
+
+const std::string kExplicit = "1.2.840.10008.1.2.1", kImplicit = "1.2.840.10008.1.2";
+
+// depth sequences of undefined length, each with one item of undefined length.
+std::string undefined_nesting(int depth, bool implicit) {
+  std::string open, close;
+  for (int i = 0; i < depth; ++i) {
+    open += tag(0x0040, 0xA730) + (implicit ? "" : std::string("SQ") + le16(0)) + le32(kUndefined);
+    open += tag(0xFFFE, 0xE000) + le32(kUndefined);
+    close += tag(0xFFFE, 0xE00D) + le32(0) + tag(0xFFFE, 0xE0DD) + le32(0);
+  }
+  return open + tag(0x0008, 0x0100) + (implicit ? le32(2) : std::string("SH") + le16(2)) + "X " +
+         close;
+}
+
+// The same with defined lengths everywhere (built inside out).
+std::string defined_nesting(int depth, bool implicit) {
+  std::string inner =
+      tag(0x0008, 0x0100) + (implicit ? le32(2) : std::string("SH") + le16(2)) + "X ";
+  for (int i = 0; i < depth; ++i) {
+    const std::string item =
+        tag(0xFFFE, 0xE000) + le32(static_cast<std::uint32_t>(inner.size())) + inner;
+    inner = tag(0x0040, 0xA730) + (implicit ? "" : std::string("SQ") + le16(0)) +
+            le32(static_cast<std::uint32_t>(item.size())) + item;
+  }
+  return inner;
+}
+
+}  // namespace
+
+TEST_CASE("dicom nesting: 32 levels pass, 33 are refused, in every encoding", "[dicom]") {
+  for (const bool implicit : {false, true}) {
+    const auto& ts = implicit ? kImplicit : kExplicit;
+    INFO((implicit ? "implicit" : "explicit"));
+    CHECK_FALSE(sequence_nesting_problem_of(part10(ts) + undefined_nesting(32, implicit)));
+    CHECK_FALSE(sequence_nesting_problem_of(part10(ts) + defined_nesting(32, implicit)));
+    auto deep = sequence_nesting_problem_of(part10(ts) + undefined_nesting(33, implicit));
+    REQUIRE(deep);
+    CHECK(deep->find("deeper than 32") != std::string::npos);
+    CHECK(sequence_nesting_problem_of(part10(ts) + defined_nesting(33, implicit)));
+    // What crashed dcmdump: 100,000 levels, 3.6 MB.
+    CHECK(sequence_nesting_problem_of(part10(ts) + undefined_nesting(100'000, implicit)));
+  }
+}
+
+TEST_CASE("dicom nesting: UN of undefined length nests as an implicit sequence", "[dicom]") {
+  // The first level is explicit (UN); inside it everything is implicit little endian (CP-246).
+  std::string body = tag(0x0009, 0x1010) + "UN" + le16(0) + le32(kUndefined) +
+                     tag(0xFFFE, 0xE000) + le32(kUndefined);
+  for (int i = 0; i < 40; ++i)
+    body += tag(0x0009, 0x1010) + le32(kUndefined) + tag(0xFFFE, 0xE000) + le32(kUndefined);
+  CHECK(sequence_nesting_problem_of(part10(kExplicit) + body));
+  // The same bytes read explicitly would be short elements: a real nesting of 1 is fine.
+  std::string one = tag(0x0009, 0x1010) + "UN" + le16(0) + le32(kUndefined) +
+                    tag(0xFFFE, 0xE000) + le32(kUndefined) + tag(0xFFFE, 0xE00D) + le32(0) +
+                    tag(0xFFFE, 0xE0DD) + le32(0);
+  CHECK_FALSE(sequence_nesting_problem_of(part10(kExplicit) + one));
+}
+
+TEST_CASE("dicom nesting: items outside sequences cannot grow the walk", "[dicom]") {
+  std::string body;
+  for (int i = 0; i < 10'000; ++i) body += tag(0xFFFE, 0xE000) + le32(kUndefined);
+  CHECK(sequence_nesting_problem_of(part10(kExplicit) + body));
+}
+
+TEST_CASE("dicom nesting: encapsulated pixel data's fragments are not nesting", "[dicom]") {
+  std::string pixels = tag(0x7FE0, 0x0010) + "OB" + le16(0) + le32(kUndefined);
+  for (int i = 0; i < 100; ++i) pixels += tag(0xFFFE, 0xE000) + le32(4) + "abcd";
+  pixels += tag(0xFFFE, 0xE0DD) + le32(0);
+  CHECK_FALSE(sequence_nesting_problem_of(part10("1.2.840.10008.1.2.4.50") + pixels));
+}
+
+TEST_CASE("dicom nesting: what is not Part 10, or breaks off, is left to DCMTK", "[dicom]") {
+  CHECK_FALSE(sequence_nesting_problem_of("not dicom at all"));
+  CHECK_FALSE(sequence_nesting_problem_of(""));
+  const std::string cut = part10(kExplicit) + undefined_nesting(10, false);
+  CHECK_FALSE(sequence_nesting_problem_of(cut.substr(0, cut.size() - 37)));
+}
+
+TEST_CASE("dicom nesting: every pydicom test file DCMTK reads passes", "[dicom]") {
+  const std::string dir = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+  REQUIRE(std::filesystem::exists(dir));  // python3-pydicom, installed by install-deps.sh
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".dcm") continue;
+    ++files;
+    INFO(entry.path());
+    CHECK_FALSE(sequence_nesting_problem(entry.path().string()));
+  }
+  CHECK(files > 50);
+}
