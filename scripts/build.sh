@@ -1,28 +1,31 @@
 #!/usr/bin/env bash
 # Configures (CMake + Ninja) and builds carehub.
 #
-#   scripts/build.sh [--sanitize] [--debug] [TARGET...]
+#   scripts/build.sh [--sanitize] [--debug] [--fuzz] [TARGET...]
 #
 #   (no flag)    release build in build/        (CMAKE_BUILD_TYPE=RelWithDebInfo: -O2 -g)
 #   --debug      debug build in build-debug/    (CMAKE_BUILD_TYPE=Debug)
 #   --sanitize   ASan+UBSan build in build-asan/ (CAREHUB_SANITIZE=ON, Debug)
+#   --fuzz       libFuzzer harnesses in build-fuzz/ (clang++-14, CAREHUB_FUZZ=ON, -O1; target fuzzers)
 #   TARGET...    ninja targets to build (default: all, i.e. the binary and every test suite)
 #
 # Parallelism is nproc; JOBS=N overrides it. Extra CMake options can be passed in CMAKE_ARGS.
 set -euo pipefail
 
 usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sanitize=0
 debug=0
+fuzz=0
 targets=()
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
     --debug) debug=1 ;;
+    --fuzz) fuzz=1 ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "build.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     *) targets+=("$arg") ;;
@@ -30,7 +33,13 @@ for arg in "$@"; do
 done
 
 cmake_args=(-G Ninja)
-if ((sanitize)); then
+if ((fuzz)); then
+  # -O1 with line tables: fast enough to fuzz, stacks readable; assertions stay on (no NDEBUG).
+  build_dir=$root/build-fuzz
+  cmake_args+=(-DCMAKE_CXX_COMPILER=clang++-14 -DCAREHUB_FUZZ=ON -DCAREHUB_BUILD_TESTS=OFF
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only")
+  ((${#targets[@]})) || targets=(fuzzers)
+elif ((sanitize)); then
   build_dir=$root/build-asan
   cmake_args+=(-DCMAKE_BUILD_TYPE=Debug -DCAREHUB_SANITIZE=ON)
 elif ((debug)); then

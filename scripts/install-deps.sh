@@ -16,6 +16,7 @@ readonly BUILD_PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libfmt-dev libsqlite3-dev libpq-dev libssl-dev libcli11-dev libargon2-dev
   libdcmtk-dev dcmtk python3-pydicom
   catch2
+  clang-14 libclang-rt-14-dev
   postgresql
   curl ca-certificates python3 sqlite3
 )

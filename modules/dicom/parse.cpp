@@ -18,10 +18,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
+#include <vector>
 
 #include "carehub/text_check.hpp"
 #include "dicom/nesting.hpp"
@@ -119,13 +122,60 @@ std::set<DcmTagKey> bulk_tags(DcmDataset& ds) {
   return out;
 }
 
+// Whether every value of el can be a JSON number, as DICOM JSON writes FL, FD, DS and IS values:
+// DCMTK writes a NaN or an infinity as nan or inf (not JSON) and a DS or IS beyond a double as a
+// number no JSON reader here accepts (1e999).
+bool json_numbers(DcmElement& el) {
+  const unsigned long count = el.getVM();
+  for (unsigned long i = 0; i < count; ++i) {
+    double value = 0;
+    switch (el.ident()) {
+      case EVR_FL: {
+        Float32 f = 0;
+        if (el.getFloat32(f, i).bad()) return true;
+        value = f;
+        break;
+      }
+      case EVR_FD:
+        if (el.getFloat64(value, i).bad()) return true;
+        break;
+      case EVR_DS:
+      case EVR_IS: {
+        OFString text;
+        if (el.getOFString(text, i).bad()) return true;
+        value = std::strtod(text.c_str(), nullptr);
+        break;
+      }
+      default: return true;
+    }
+    if (!std::isfinite(value)) return false;
+  }
+  return true;
+}
+
+// Empties (in this in-memory copy only: the stored file keeps them) the values that cannot be
+// JSON numbers, so the metadata shows those attributes without a value instead of not being JSON.
+void drop_non_json_numbers(DcmDataset& ds) {
+  std::vector<DcmElement*> drop;
+  DcmStack stack;
+  while (ds.nextObject(stack, OFTrue).good()) {
+    DcmObject* obj = stack.top();
+    if (obj->isLeaf() && !json_numbers(*static_cast<DcmElement*>(obj)))
+      drop.push_back(static_cast<DcmElement*>(obj));
+  }
+  for (DcmElement* el : drop) el->clear();
+}
+
 // DCMTK's JSON as one object, kept as text (parsing it again only to print it cost half a
 // millisecond an instance). Values in a character set that could not be converted to UTF-8 keep
-// only their ASCII (JSON must be UTF-8).
+// only their ASCII (JSON must be UTF-8). Throws std::runtime_error when DCMTK stops half-way (a
+// value its VR cannot hold, such as a 2-byte SL): the text would be cut off, not JSON.
 std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
+  drop_non_json_numbers(ds);
   std::ostringstream out;
   out << '{';
-  ds.writeJson(out, format);
+  const OFCondition written = ds.writeJson(out, format);
+  if (written.bad()) throw std::runtime_error(written.text());
   out << '}';
   std::string text = out.str();
   if (!valid_utf8(text)) {

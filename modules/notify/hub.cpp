@@ -227,7 +227,9 @@ void Hub::catch_up() {
       if (after != INT64_MAX) wanted.emplace_back(user, after);
     }
   }
-  for (const auto& [user, after] : wanted) {
+  // Plain variables, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+  for (const auto& want : wanted) {
+    const std::int64_t user = want.first, after = want.second;
     try {
       const auto rows = db_.transact(
           [&](Tx& tx) { return store_.after(tx, user, after, settings_.replay_limit); },

@@ -111,7 +111,9 @@ SchemaStatus schema_status(Database& db) {
           file_name(m.version, m.name), it->second, m.checksum));
     }
   }
-  for (const auto& [version, checksum] : applied) {
+  // A plain variable, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+  for (const auto& entry : applied) {
+    const std::int64_t version = entry.first;
     const bool known = std::any_of(shipped.begin(), shipped.end(),
                                    [&](const Migration& m) { return m.version == version; });
     if (!known) {

@@ -18,6 +18,7 @@
 
 #include "carehub/config.hpp"
 #include "carehub/spool.hpp"
+#include "http/request_head.hpp"
 
 namespace carehub {
 
@@ -51,8 +52,6 @@ struct BodyOutcome {
   Kind kind = Kind::kComplete;
   std::string problem;  // for the answer; never quotes the body
 };
-
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
 // The rest of the body into parser's string body.
 boost::asio::awaitable<BodyOutcome> read_body(boost::beast::tcp_stream& stream,
