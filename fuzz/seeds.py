@@ -277,6 +277,23 @@ def dicom_seeds():
     # A private OB value above the bulk-data threshold (1 KiB): a BulkDataURI in the metadata.
     write("dicom", "private_bulk", instance(ExplicitVRLittleEndian, (0x00091001, "OB", bytes(1100)),
                                             **pixels, PixelData=bytes(16)))
+    # Sequences nested around the walk's cap (32): just under it, over it, in implicit VR (no VR
+    # to say SQ: the dictionary does) and deflated (the walk inflates first).
+    def nested(depth):
+        inner = Dataset()
+        inner.CodeValue = "X"
+        for _ in range(depth - 1):
+            outer = Dataset()
+            outer.ContentSequence = Sequence([inner])
+            inner = outer
+        return Sequence([inner])
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+    write("dicom", "nested_31", instance(ExplicitVRLittleEndian, ContentSequence=nested(31)))
+    write("dicom", "nested_40", instance(ExplicitVRLittleEndian, ContentSequence=nested(40)))
+    write("dicom", "nested_40_implicit", instance(ImplicitVRLittleEndian,
+                                                  ContentSequence=nested(40)))
+    write("dicom", "nested_40_deflated", instance(DeflatedExplicitVRLittleEndian,
+                                                  ContentSequence=nested(40)))
     write("dicom", "not_part10", b"\0" * 128 + b"DICX")
     write("dicom", "truncated", instance(ExplicitVRLittleEndian, **pixels,
                                          PixelData=bytes(16))[:300])

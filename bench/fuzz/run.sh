@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzing campaign: every libFuzzer harness in fuzz/ for MINUTES each (default 30), JOBS at a time
-# (default 2, one per core), then a table per harness: executions, executions/s, coverage
-# (libFuzzer's cov: edges, ft: features), corpus size and the crashes found.
+# (default 2, one per core), then a table per harness: CPU-minutes spent, executions,
+# executions/s, coverage (libFuzzer's cov: edges, ft: features), corpus size and the crashes found.
 #
 #   bash bench/fuzz/run.sh [MINUTES]
 #
@@ -59,6 +59,13 @@ fuzz_one() {
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$out/artifacts/$name/" "${dict[@]}" "${extra[@]}" \
     "$out/corpus/$name" "$root/fuzz/corpus/$name" >"$out/logs/$name.log" 2>&1 || true
+  # CPU time of the harness and its fork-mode jobs (waited for, so counted in the children's
+  # line of `times`): the budget is wall time, and on a busy machine the two differ.
+  # (`times` in a pipeline would report the pipeline's subshell, hence the file.)
+  times >"$out/logs/$name.times"
+  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+    printf "%.1f\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) / 60 }' \
+    "$out/logs/$name.times" >"$out/logs/$name.cpu"
 }
 
 echo "fuzz: ${#names[@]} harnesses, $minutes min each, $jobs at a time" \
@@ -95,7 +102,7 @@ signature() { # harness file
 #   #1234: cov: 567 ft: 890 corp: 12 exec/s 345 oom/timeout/crash: 0/0/0 time: 61s job: 3 ...
 # exec/s there is the last job's; the table's is the whole run's (executions / seconds).
 found=0
-printf '\n%-13s %11s %7s %6s %7s %7s %9s\n' harness execs exec/s cov ft corpus findings
+printf '\n%-13s %7s %11s %7s %6s %7s %7s %9s\n' harness cpu-min execs exec/s cov ft corpus findings
 for name in "${names[@]}"; do
   log=$out/logs/$name.log
   line=$(grep -E '^#[0-9]+: cov: ' "$log" | tail -n 1 || true)
@@ -108,7 +115,8 @@ for name in "${names[@]}"; do
     's/^#([0-9]+): cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+) .* time: ([0-9]+)s.*/\1 \2 \3 \4 \5/' \
     <<<"$line")"
   mapfile -t files < <(find "$out/artifacts/$name" -type f | sort)
-  printf '%-13s %11s %7s %6s %7s %7s %9s\n' "$name" "$execs" "$((execs / (secs > 0 ? secs : 1)))" \
+  printf '%-13s %7s %11s %7s %6s %7s %7s %9s\n' "$name" "$(cat "$out/logs/$name.cpu" 2>/dev/null || echo ?)" \
+    "$execs" "$((execs / (secs > 0 ? secs : 1)))" \
     "$cov" "$ft" "$corp" "${#files[@]}"
   ((${#files[@]} > 0)) || continue
   found=1
