@@ -1,13 +1,14 @@
 // Issue 17, findings 1 and 8: what a single request can do to the real binary. Deeply nested JSON
 // (it used to overflow the stack and kill the process), numbers beyond a double, a malformed
-// chunked body, an absolute-form request target, a frame number past 2^31 and /metrics without
-// credentials. Each answer is checked, and so is the server still serving afterwards with nothing
+// chunked body, an absolute-form request target, a frame number past 2^31, /metrics without
+// credentials, and DICOM sequences nested deep enough to overflow DCMTK's recursive parser. Each answer is checked, and so is the server still serving afterwards with nothing
 // stored.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iterator>
 
 #include "e2e/dicom_support.hpp"
+#include "support/dicom_bytes.hpp"
 #include "support/signed_in_server.hpp"
 
 using namespace carehub::test;
@@ -155,6 +156,53 @@ TEST_CASE("hardening: a frame number past 2^31 is 400, not a negative frame",
     CHECK(r.status == 400);
     CHECK(r.json()["error"]["message"].get<std::string>().find("2147483647") != std::string::npos);
   }
+}
+
+TEST_CASE("hardening: DICOM nested deeper than 32 sequences is refused before DCMTK reads it",
+          "[e2e][hardening][dicom]") {
+  namespace bytes = carehub::test::dicom_bytes;
+  auto server = dicom::dicom_server();
+  auto http = server->client(60s);
+  const auto admin = login(http, kAdmin);
+  add_user(http, admin, "rad@clinic.example", {"physician"});
+  const auto rad = login(http, "rad@clinic.example");
+  const auto study_count = [&] {
+    auto r = http.get("/dicom-web/studies", bearer(rad));
+    REQUIRE(r.status == 200);
+    return r.json().size();
+  };
+
+  // 100,000 levels (3.6 MB): DCMTK's parser recursed once per level and the process died.
+  for (const bool implicit : {false, true}) {
+    INFO((implicit ? "implicit VR" : "explicit VR"));
+    auto deep =
+        dicom::post_instance(http, rad, bytes::nested_instance("1.2.3.17.1", 100'000, implicit));
+    INFO(deep.summary());
+    CHECK(deep.status >= 400);
+    CHECK(deep.status < 500);
+    CHECK(deep.body.find("deeper than 32") != std::string::npos);
+    check_alive(http);
+  }
+  auto stowed = dicom::stow(http, rad, {bytes::nested_instance("1.2.3.17.2", 100'000, false)});
+  INFO(stowed.summary());
+  CHECK(stowed.status >= 400);
+  CHECK(stowed.status < 500);
+  check_alive(http);
+
+  // Over DIMSE: storescu itself can read 40 levels, the server refuses them.
+  const auto forty = server->dir() + "/forty.dcm";
+  write_file(forty, bytes::nested_instance("1.2.3.17.3", 40, false));
+  auto stored = dicom::storescu(*server, forty);
+  INFO(stored.err);
+  CHECK_FALSE(dicom::sent(stored));
+  check_alive(http);
+  CHECK(study_count() == 0);
+
+  // The same file 31 levels deep is an instance like any other: the refusal is the nesting's.
+  auto fine = dicom::post_instance(http, rad, bytes::nested_instance("1.2.3.17.4", 31, false));
+  INFO(fine.summary());
+  CHECK(fine.status < 300);
+  CHECK(study_count() == 1);
 }
 
 TEST_CASE("hardening: /metrics answers loopback scrapers, admins and metrics:read tokens only",

@@ -1,67 +1,17 @@
 // The walk that keeps deeply nested sequences away from DCMTK's recursive parser
 // (modules/dicom/nesting.hpp): every encoding of nesting counts, real files pass.
 #include <catch2/catch.hpp>
-#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "dicom/nesting.hpp"
+#include "support/dicom_bytes.hpp"
 
 using carehub::dicom::sequence_nesting_problem;
 using carehub::dicom::sequence_nesting_problem_of;
 
-namespace {
-
-std::string le16(std::uint16_t v) {
-  return {char(v & 0xff), char(v >> 8)};
-}
-std::string le32(std::uint32_t v) {
-  return {char(v & 0xff), char(v >> 8 & 0xff), char(v >> 16 & 0xff), char(v >> 24)};
-}
-std::string tag(std::uint16_t g, std::uint16_t e) {
-  return le16(g) + le16(e);
-}
-constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
-
-// Preamble, DICM and a file meta group naming the transfer syntax.
-std::string part10(const std::string& ts) {
-  std::string uid = ts;
-  if (uid.size() % 2) uid.push_back('\0');
-  std::string meta =
-      tag(0x0002, 0x0010) + "UI" + le16(static_cast<std::uint16_t>(uid.size())) + uid;
-  return std::string(128, '\0') + "DICM" + tag(0x0002, 0x0000) + "UL" + le16(4) +
-         le32(static_cast<std::uint32_t>(meta.size())) + meta;
-}
-
-const std::string kExplicit = "1.2.840.10008.1.2.1", kImplicit = "1.2.840.10008.1.2";
-
-// depth sequences of undefined length, each with one item of undefined length.
-std::string undefined_nesting(int depth, bool implicit) {
-  std::string open, close;
-  for (int i = 0; i < depth; ++i) {
-    open += tag(0x0040, 0xA730) + (implicit ? "" : std::string("SQ") + le16(0)) + le32(kUndefined);
-    open += tag(0xFFFE, 0xE000) + le32(kUndefined);
-    close += tag(0xFFFE, 0xE00D) + le32(0) + tag(0xFFFE, 0xE0DD) + le32(0);
-  }
-  return open + tag(0x0008, 0x0100) + (implicit ? le32(2) : std::string("SH") + le16(2)) + "X " +
-         close;
-}
-
-// The same with defined lengths everywhere (built inside out).
-std::string defined_nesting(int depth, bool implicit) {
-  std::string inner =
-      tag(0x0008, 0x0100) + (implicit ? le32(2) : std::string("SH") + le16(2)) + "X ";
-  for (int i = 0; i < depth; ++i) {
-    const std::string item =
-        tag(0xFFFE, 0xE000) + le32(static_cast<std::uint32_t>(inner.size())) + inner;
-    inner = tag(0x0040, 0xA730) + (implicit ? "" : std::string("SQ") + le16(0)) +
-            le32(static_cast<std::uint32_t>(item.size())) + item;
-  }
-  return inner;
-}
-
-}  // namespace
+using namespace carehub::test::dicom_bytes;
 
 TEST_CASE("dicom nesting: 32 levels pass, 33 are refused, in every encoding", "[dicom]") {
   for (const bool implicit : {false, true}) {
