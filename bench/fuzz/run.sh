@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Fuzzing campaign: every libFuzzer harness in fuzz/ for MINUTES each (default 30), JOBS at a time
-# (default 2, one per core), then a table per harness: CPU-minutes spent, executions,
-# executions/s, coverage (libFuzzer's cov: edges, ft: features), corpus size and the crashes found.
+# Fuzzing campaign: every libFuzzer harness in fuzz/ until it has used MINUTES of CPU (default 30),
+# JOBS at a time (default 2, one per core), then a table per harness: CPU-minutes and wall minutes
+# spent, executions, executions/s (per CPU second), coverage (libFuzzer's cov: edges, ft:
+# features), corpus size and the crashes found.
 #
 #   bash bench/fuzz/run.sh [MINUTES]
+#
+# The budget is CPU time, not wall time: on a busy machine a harness gets less than a core, so it
+# runs in rounds (libFuzzer's -max_total_time is wall time) until its processes, fork-mode jobs
+# included, have used MINUTES of CPU.
 #
 # Builds build-fuzz/ first (scripts/build.sh --fuzz: nothing to do when it is up to date). Each
 # harness runs in libFuzzer's fork mode with crashes, timeouts and out-of-memory ignored, so one
 # finding does not end its run; every finding is written to build-fuzz/fuzz/artifacts/<name>/
 # (crash-*, leak-*, timeout-*, oom-*), which this script empties first. Inputs that reach new
 # coverage accumulate in build-fuzz/fuzz/corpus/<name> across runs (the committed seeds in
-# fuzz/corpus/<name> are only read). Logs: build-fuzz/fuzz/logs/<name>.log.
+# fuzz/corpus/<name> are only read). Logs: build-fuzz/fuzz/logs/<name>.log (all rounds).
 #
-# Environment: JOBS (harnesses at once, default 2), HARNESSES ("json csv": a subset),
-# FUZZ_ARGS (more libFuzzer flags, e.g. "-max_len=65536").
+# Environment: JOBS (harnesses at once, default 2), HARNESSES ("json csv": a subset, in that
+# order), FUZZ_ARGS (more libFuzzer flags, e.g. "-max_len=65536").
 # Reproduce a finding: build-fuzz/fuzz/<name>_fuzz build-fuzz/fuzz/artifacts/<name>/crash-...
 # Exit code: 0 when no harness found anything, 1 when one did, 2 on a usage or build error.
 set -euo pipefail
@@ -27,7 +32,7 @@ minutes=${1:-30}
   exit 2
 }
 jobs=${JOBS:-2}
-seconds=$((minutes * 60))
+cpu_budget=$((minutes * 60))
 
 bash "$root/scripts/build.sh" --fuzz >&2 || exit 2
 
@@ -42,10 +47,18 @@ else
 fi
 mkdir -p "$out/logs"
 
-# One harness for the whole budget; its log is the parent's (the jobs' own logs are in its
-# temp dir). ASan's leak check runs in every job.
+# CPU seconds in a file written by `times`: its second line, the waited-for children (the harness
+# and its fork-mode jobs). `times` itself must run in fuzz_one's shell: in a pipeline or a
+# command substitution it would report that subshell's children, none.
+cpu_seconds() { # file
+  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+    printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
+}
+
+# One harness, in rounds until its CPU budget is spent. Each round's last status line goes to
+# <name>.rounds for the table. ASan's leak check runs in every job.
 fuzz_one() {
-  local name=$1 dict=() extra=()
+  local name=$1 dict=() extra=() used=0 before started=$SECONDS left
   [[ -x $out/${name}_fuzz ]] || {
     echo "no harness $out/${name}_fuzz" >"$out/logs/$name.log"
     return 0
@@ -55,21 +68,26 @@ fuzz_one() {
   [[ -n ${FUZZ_ARGS:-} ]] && extra=(${FUZZ_ARGS})
   rm -rf "$out/artifacts/$name"
   mkdir -p "$out/corpus/$name" "$out/artifacts/$name"
-  "$out/${name}_fuzz" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$out/artifacts/$name/" "${dict[@]}" "${extra[@]}" \
-    "$out/corpus/$name" "$root/fuzz/corpus/$name" >"$out/logs/$name.log" 2>&1 || true
-  # CPU time of the harness and its fork-mode jobs (waited for, so counted in the children's
-  # line of `times`): the budget is wall time, and on a busy machine the two differ.
-  # (`times` in a pipeline would report the pipeline's subshell, hence the file.)
-  times >"$out/logs/$name.times"
-  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
-    printf "%.1f\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) / 60 }' \
-    "$out/logs/$name.times" >"$out/logs/$name.cpu"
+  : >"$out/logs/$name.log"
+  : >"$out/logs/$name.rounds"
+  while ((used < cpu_budget)); do
+    # Wall time for the CPU left, at least a minute: a round on an idle core uses it all.
+    left=$((cpu_budget - used))
+    "$out/${name}_fuzz" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+      -max_total_time="$((left > 60 ? left : 60))" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$out/artifacts/$name/" "${dict[@]}" "${extra[@]}" \
+      "$out/corpus/$name" "$root/fuzz/corpus/$name" >>"$out/logs/$name.log" 2>&1 || true
+    grep -E '^#[0-9]+: cov: ' "$out/logs/$name.log" | tail -n 1 >>"$out/logs/$name.rounds" || true
+    before=$used
+    times >"$out/logs/$name.times"
+    used=$(cpu_seconds "$out/logs/$name.times")
+    ((used > before)) || break # the harness does not run at all: its log says why
+  done
+  echo "$used $((SECONDS - started))" >"$out/logs/$name.cpu"
 }
 
-echo "fuzz: ${#names[@]} harnesses, $minutes min each, $jobs at a time" \
-  "(about $(((${#names[@]} + jobs - 1) / jobs * minutes)) min)" >&2
+echo "fuzz: ${#names[@]} harnesses, $minutes CPU-minutes each, $jobs at a time" \
+  "(about $(((${#names[@]} + jobs - 1) / jobs * minutes)) min on $jobs idle cores)" >&2
 running=0
 for name in "${names[@]}"; do
   if ((running >= jobs)); then
@@ -98,26 +116,30 @@ signature() { # harness file
   echo "${kind#SUMMARY: }${detail:+ | $detail}"
 }
 
-# The last status line of a fork-mode run:
+# A fork-mode run's status lines end with
 #   #1234: cov: 567 ft: 890 corp: 12 exec/s 345 oom/timeout/crash: 0/0/0 time: 61s job: 3 ...
-# exec/s there is the last job's; the table's is the whole run's (executions / seconds).
+# (executions and time of that round). Executions are summed over the rounds; coverage, features
+# and corpus are the last round's (the corpus carries over, so they only grow).
+minutes_of() { awk -v s="$1" 'BEGIN { printf "%.1f", s / 60 }'; }
+
 found=0
-printf '\n%-13s %7s %11s %7s %6s %7s %7s %9s\n' harness cpu-min execs exec/s cov ft corpus findings
+printf '\n%-13s %7s %8s %11s %7s %6s %7s %7s %9s\n' harness cpu-min wall-min execs exec/s cov ft \
+  corpus findings
 for name in "${names[@]}"; do
-  log=$out/logs/$name.log
-  line=$(grep -E '^#[0-9]+: cov: ' "$log" | tail -n 1 || true)
-  if [[ -z $line ]]; then
-    printf '%-13s %s\n' "$name" "no statistics: see $log"
+  rounds=$out/logs/$name.rounds
+  if [[ ! -s $rounds ]]; then
+    printf '%-13s %s\n' "$name" "no statistics: see $out/logs/$name.log"
     found=1
     continue
   fi
-  read -r execs cov ft corp secs <<<"$(sed -E \
-    's/^#([0-9]+): cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+) .* time: ([0-9]+)s.*/\1 \2 \3 \4 \5/' \
-    <<<"$line")"
+  read -r execs cov ft corp <<<"$(sed -E \
+    's/^#([0-9]+): cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+) .*/\1 \2 \3 \4/' "$rounds" |
+    awk '{n += $1; c = $2; f = $3; k = $4} END {print n, c, f, k}')"
+  read -r cpu wall <"$out/logs/$name.cpu"
+  printf '%-13s %7s %8s %11s %7s %6s %7s %7s' "$name" "$(minutes_of "$cpu")" \
+    "$(minutes_of "$wall")" "$execs" "$((execs / (cpu > 0 ? cpu : 1)))" "$cov" "$ft" "$corp"
   mapfile -t files < <(find "$out/artifacts/$name" -type f | sort)
-  printf '%-13s %7s %11s %7s %6s %7s %7s %9s\n' "$name" "$(cat "$out/logs/$name.cpu" 2>/dev/null || echo ?)" \
-    "$execs" "$((execs / (secs > 0 ? secs : 1)))" \
-    "$cov" "$ft" "$corp" "${#files[@]}"
+  printf ' %9s\n' "${#files[@]}"
   ((${#files[@]} > 0)) || continue
   found=1
   # Up to 20 files replayed per harness; the rest are counted under "not replayed".
