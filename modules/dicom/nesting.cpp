@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <string>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,21 @@ class Source {
     at_ += n;
     pos_ += n;
     return true;
+  }
+  // Up to n bytes into out, as many as come; 0 at the end.
+  std::size_t read_up_to(void* out, std::size_t n) {
+    if (at_ == buffer_.size()) {
+      buffer_.clear();
+      at_ = 0;
+      const std::size_t got = more(static_cast<unsigned char*>(out), n);
+      pos_ += got;
+      return got;
+    }
+    const std::size_t got = std::min(n, buffer_.size() - at_);
+    std::memcpy(out, buffer_.data() + at_, got);
+    at_ += got;
+    pos_ += got;
+    return got;
   }
   // The next n bytes without consuming them; nullptr when the input ends first.
   const unsigned char* peek(std::size_t n) { return fill(n) ? buffer_.data() + at_ : nullptr; }
@@ -168,9 +185,7 @@ class InflateSource final : public Source {
 
  private:
   std::size_t read_some(unsigned char* out, std::size_t cap) {
-    std::size_t n = 0;
-    while (n < cap && in_.read(out + n, 1)) ++n;  // the compressed side is small and buffered
-    return n;
+    return in_.read_up_to(out, cap);
   }
 
   Source& in_;
@@ -203,42 +218,75 @@ bool long_length_vr(const char* vr) {
   return std::find(kLong.begin(), kLong.end(), std::string_view(vr, 2)) != kLong.end();
 }
 
-// Reads the file meta group (always explicit little endian) and returns the data set's syntax;
-// nullopt when this is not Part 10 (DCMTK decides what to do with it).
-std::optional<Syntax> read_meta(Source& in) {
+// What a walk concluded. kLost: the bytes did not have the structure the walk follows (truncated,
+// inconsistent lengths, delimiters out of place, a file meta group it cannot read for certain).
+// DCMTK may still read such a file, and read it differently, so a lost walk proves nothing about
+// nesting: the caller then bounds it another way (raw_bound).
+enum class Verdict { kFine, kTooDeep, kLost };
+
+struct Meta {
+  Verdict verdict = Verdict::kFine;
+  Syntax syntax = Syntax::kExplicitLittle;
+};
+
+// Reads the file meta group (always explicit little endian) and returns the data set's syntax.
+// Anything but the plain layout (group length first, then group 0002 elements of explicit VR and
+// defined length, ending exactly where the group length says, or where group 0002 ends when it
+// is absent) is kLost: DCMTK tolerates more, and where it tolerates it is its own business.
+Meta read_meta(Source& in) {
+  const Meta lost{Verdict::kLost, Syntax::kExplicitLittle};
   std::array<unsigned char, 132> preamble;
   if (!in.read(preamble.data(), preamble.size()) ||
       std::memcmp(preamble.data() + 128, "DICM", 4) != 0)
-    return std::nullopt;
+    return lost;
+  std::optional<std::uint64_t> end;  // from (0002,0000)
   std::string ts;
   for (;;) {
+    if (end && in.position() >= *end) {
+      if (in.position() > *end) return lost;
+      break;
+    }
     const unsigned char* head = in.peek(8);
-    if (!head || u16(head, false) != 0x0002) break;
+    if (!head) return lost;
+    const std::uint16_t group = u16(head, false);
+    if (!end && group != 0x0002) break;  // no group length: the group ends where 0002 does
+    if (group != 0x0002 || !is_vr(head + 4)) return lost;
     const std::uint16_t element = u16(head + 2, false);
     const char vr[2] = {static_cast<char>(head[4]), static_cast<char>(head[5])};
+    if (std::string_view(vr, 2) == "SQ") return lost;
     std::uint32_t length = 0;
     if (long_length_vr(vr)) {
       unsigned char h[12];
-      if (!in.read(h, 12)) return std::nullopt;
+      if (!in.read(h, 12)) return lost;
       length = u32(h + 8, false);
     } else {
       unsigned char h[8];
-      if (!in.read(h, 8)) return std::nullopt;
+      if (!in.read(h, 8)) return lost;
       length = u16(h + 6, false);
     }
-    if (length == kUndefined) return std::nullopt;
+    if (length == kUndefined) return lost;
+    if (element == 0x0000) {
+      unsigned char v[4];
+      if (length != 4 || end || in.position() != 140 || !in.read(v, 4)) return lost;
+      end = in.position() + u32(v, false);
+      continue;
+    }
+    if (end && in.position() + length > *end) return lost;
     if (element == 0x0010 && length <= 64) {
       ts.resize(length);
-      if (!in.read(ts.data(), length)) return std::nullopt;
+      if (!in.read(ts.data(), length)) return lost;
       while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
     } else if (!in.skip(length)) {
-      return std::nullopt;
+      return lost;
     }
   }
-  if (ts == "1.2.840.10008.1.2") return Syntax::kImplicitLittle;
-  if (ts == "1.2.840.10008.1.2.2") return Syntax::kExplicitBig;
-  if (ts == "1.2.840.10008.1.2.1.99") return Syntax::kDeflated;
-  return Syntax::kExplicitLittle;
+  // More of group 0002 past the group length: DCMTK may read it as meta or as data set.
+  if (const unsigned char* next = in.peek(2); next && u16(next, false) == 0x0002) return lost;
+  Meta meta;
+  if (ts == "1.2.840.10008.1.2") meta.syntax = Syntax::kImplicitLittle;
+  if (ts == "1.2.840.10008.1.2.2") meta.syntax = Syntax::kExplicitBig;
+  if (ts == "1.2.840.10008.1.2.1.99") meta.syntax = Syntax::kDeflated;
+  return meta;
 }
 
 struct Frame {
@@ -256,32 +304,36 @@ class Walker {
         implicit_(syntax == Syntax::kImplicitLittle),
         max_depth_(max_depth) {}
 
-  std::optional<std::string> run() {
+  Verdict run() {
     for (;;) {
-      while (!stack_.empty() && stack_.back().end != kNoEnd && in_.position() >= stack_.back().end)
+      while (!stack_.empty() && stack_.back().end != kNoEnd && in_.position() >= stack_.back().end) {
+        if (in_.position() > stack_.back().end) return Verdict::kLost;  // ran over its length
         pop();
+      }
       const bool implicit = in_frame_implicit();
       const bool big = big_ && !implicit;
+      // The data set may end only between elements, with nothing left open.
+      if (!in_.peek(1)) return stack_.empty() ? Verdict::kFine : Verdict::kLost;
       unsigned char tag[4];
-      if (!in_.read(tag, 4)) return std::nullopt;
+      if (!in_.read(tag, 4)) return Verdict::kLost;
       const std::uint16_t group = u16(tag, big);
       const std::uint16_t element = u16(tag + 2, big);
       if (group == 0xFFFE) {
         unsigned char len[4];
-        if (!in_.read(len, 4)) return std::nullopt;
-        if (!item_tag(element, u32(len, big))) return std::nullopt;
-        if (too_deep()) return problem();
+        if (!in_.read(len, 4)) return Verdict::kLost;
+        if (!item_tag(element, u32(len, big))) return Verdict::kLost;
+        if (too_deep()) return Verdict::kTooDeep;
         continue;
       }
       std::uint32_t length = 0;
       std::string vr = "??";  // unknown: implicit, or a VR that is not one
       unsigned char h[4];
-      if (!in_.read(h, 4)) return std::nullopt;
+      if (!in_.read(h, 4)) return Verdict::kLost;
       if (!implicit && is_vr(h)) {
         vr.assign(reinterpret_cast<const char*>(h), 2);
         if (long_length_vr(vr.data())) {
           unsigned char len[4];
-          if (!in_.read(len, 4)) return std::nullopt;
+          if (!in_.read(len, 4)) return Verdict::kLost;
           length = u32(len, big);
         } else {
           length = u16(h + 2, big);
@@ -298,9 +350,10 @@ class Walker {
       } else if (vr == "SQ" || ((implicit || unknown) && starts_with_item(length))) {
         push_sequence(in_.position() + length, false, implicit || unknown);
       } else if (!in_.skip(length)) {
-        return std::nullopt;
+        // A value past the end: DCMTK reads the same bytes as that value and finds the end.
+        return Verdict::kLost;
       }
-      if (too_deep()) return problem();
+      if (too_deep()) return Verdict::kTooDeep;
     }
   }
 
@@ -318,27 +371,23 @@ class Walker {
     return p && u16(p, false) == 0xFFFE && u16(p + 2, false) == 0xE000;
   }
 
-  // An item, item delimiter or sequence delimiter; false when the walk cannot go on.
+  // An item, item delimiter or sequence delimiter; false when it is out of place (an item
+  // outside a sequence, a delimiter that closes nothing of undefined length) or breaks off.
   bool item_tag(std::uint16_t element, std::uint32_t length) {
+    if (stack_.empty() || (element == 0xE000 && !stack_.back().sequence)) return false;
     if (element == 0xE000) {
-      const bool raw = !stack_.empty() && stack_.back().fragments;
-      if (raw) return length != kUndefined && in_.skip(length);
+      if (stack_.back().fragments) return length != kUndefined && in_.skip(length);
       Frame item;
       item.end = length == kUndefined ? kNoEnd : in_.position() + length;
-      stack_.push_back(item);  // counted by too_deep() even outside a sequence
+      stack_.push_back(item);
       return true;
     }
-    if (element == 0xE00D) {  // item delimiter: closes the innermost open item
-      while (!stack_.empty() && stack_.back().sequence) pop();
-      if (!stack_.empty()) pop();
-      return true;
-    }
-    if (element == 0xE0DD) {  // sequence delimiter: closes the innermost sequence
-      while (!stack_.empty() && !stack_.back().sequence) pop();
-      if (!stack_.empty()) pop();
-      return true;
-    }
-    return in_.skip(length == kUndefined ? 0 : length);
+    const bool closes_item = element == 0xE00D && !stack_.back().sequence;
+    const bool closes_sequence = element == 0xE0DD && stack_.back().sequence;
+    if ((!closes_item && !closes_sequence) || stack_.back().end != kNoEnd || length != 0)
+      return false;
+    pop();
+    return true;
   }
 
   void push_sequence(std::uint64_t end, bool fragments, bool implicit) {
@@ -357,13 +406,10 @@ class Walker {
   }
 
   // Sequences past the bound; or frames of any kind past twice that and some (an item holds one
-  // sequence level; items outside sequences are malformed, yet must not grow the stack freely).
+  // sequence level).
   bool too_deep() const {
     return depth_ > max_depth_ ||
            stack_.size() > 2 * static_cast<std::size_t>(std::max(max_depth_, 0)) + 8;
-  }
-  std::optional<std::string> problem() const {
-    return "DICOM sequences nested deeper than " + std::to_string(max_depth_) + " levels";
   }
 
   Source& in_;
@@ -374,26 +420,72 @@ class Walker {
   int depth_ = 0;
 };
 
-std::optional<std::string> walk(Source& in, int max_depth) {
-  const auto syntax = read_meta(in);
-  if (!syntax) return std::nullopt;
-  if (*syntax == Syntax::kDeflated) {
+Verdict walk(Source& in, int max_depth) {
+  const Meta meta = read_meta(in);
+  if (meta.verdict != Verdict::kFine) return meta.verdict;
+  if (meta.syntax == Syntax::kDeflated) {
     InflateSource inflated(in);
     return Walker(inflated, Syntax::kExplicitLittle, max_depth).run();
   }
-  return Walker(in, *syntax, max_depth).run();
+  return Walker(in, meta.syntax, max_depth).run();
+}
+
+// For a file the walk lost its way in, a bound that holds however DCMTK reads it: a sequence
+// holds the next level only inside an item, so nesting is at most the number of item tags in the
+// bytes (little or big endian). That holds unless DCMTK inflates the data set, which it does only
+// when the file names the deflated transfer syntax: such a file is refused.
+std::optional<std::string> raw_bound(Source& in, int max_depth) {
+  static constexpr std::string_view kItemLittle("\xFE\xFF\x00\xE0", 4);
+  static constexpr std::string_view kItemBig("\xFF\xFE\xE0\x00", 4);
+  static constexpr std::string_view kDeflated = "1.2.840.10008.1.2.1.99";
+  std::string window;  // the tail of the previous chunk, so no match straddles two chunks
+  std::array<char, 65536> chunk;
+  long items = 0;
+  for (;;) {
+    const std::size_t got = in.read_up_to(chunk.data(), chunk.size());
+    if (got == 0) break;
+    const std::size_t kept = window.size();
+    window.append(chunk.data(), got);
+    for (std::size_t at = 0; (at = window.find(kDeflated, at)) != std::string::npos; ++at)
+      return std::string("a deflated DICOM data set whose structure cannot be followed");
+    for (auto needle : {kItemLittle, kItemBig}) {
+      // Matches wholly inside the kept tail were counted with the previous chunk.
+      std::size_t at = kept >= 3 ? kept - 3 : 0;
+      while ((at = window.find(needle, at)) != std::string::npos) {
+        if (at + needle.size() > kept) ++items;
+        ++at;
+      }
+    }
+    if (items > max_depth)
+      return "a DICOM structure that cannot be followed, with items enough to nest more than " +
+             std::to_string(max_depth) + " levels";
+    window.erase(0, window.size() > kDeflated.size() ? window.size() - kDeflated.size() : 0);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> problem_of(Verdict verdict, int max_depth) {
+  if (verdict == Verdict::kTooDeep)
+    return "DICOM sequences nested deeper than " + std::to_string(max_depth) + " levels";
+  return std::nullopt;
 }
 
 }  // namespace
 
 std::optional<std::string> sequence_nesting_problem(const std::string& path, int max_depth) {
   FileSource in(path);
-  return walk(in, max_depth);
+  const Verdict verdict = walk(in, max_depth);
+  if (verdict != Verdict::kLost) return problem_of(verdict, max_depth);
+  FileSource again(path);
+  return raw_bound(again, max_depth);
 }
 
 std::optional<std::string> sequence_nesting_problem_of(std::string_view bytes, int max_depth) {
   MemorySource in(bytes);
-  return walk(in, max_depth);
+  const Verdict verdict = walk(in, max_depth);
+  if (verdict != Verdict::kLost) return problem_of(verdict, max_depth);
+  MemorySource again(bytes);
+  return raw_bound(again, max_depth);
 }
 
 }  // namespace carehub::dicom

@@ -183,6 +183,13 @@ TEST_CASE("hardening: DICOM nested deeper than 32 sequences is refused before DC
     CHECK(deep.body.find("deeper than 32") != std::string::npos);
     check_alive(http);
   }
+  // The same inside the file meta group (found after the walk was first written: it gave up on
+  // the meta group's sequence and left the file to DCMTK).
+  auto in_meta = dicom::post_instance(http, rad, bytes::nested_in_meta(100'000));
+  INFO(in_meta.summary());
+  CHECK(in_meta.status >= 400);
+  CHECK(in_meta.status < 500);
+  check_alive(http);
   auto stowed = dicom::stow(http, rad, {bytes::nested_instance("1.2.3.17.2", 100'000, false)});
   INFO(stowed.summary());
   CHECK(stowed.status >= 400);

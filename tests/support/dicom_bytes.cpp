@@ -71,4 +71,17 @@ std::string nested_instance(const std::string& study_uid, int depth, bool implic
          undefined_nesting(depth, implicit);
 }
 
+std::string nested_in_meta(int depth) {
+  std::string meta = element(0x0002, 0x0010, "UI", kExplicit, false);
+  std::string close;
+  for (int i = 0; i < depth; ++i) {
+    meta += tag(0x0002, 0x0100) + "SQ" + le16(0) + le32(kUndefined) + tag(0xFFFE, 0xE000) +
+            le32(kUndefined);
+    close += tag(0xFFFE, 0xE00D) + le32(0) + tag(0xFFFE, 0xE0DD) + le32(0);
+  }
+  meta += close;
+  return std::string(128, '\0') + "DICM" + tag(0x0002, 0x0000) + "UL" + le16(4) +
+         le32(static_cast<std::uint32_t>(meta.size())) + meta;
+}
+
 }  // namespace carehub::test::dicom_bytes

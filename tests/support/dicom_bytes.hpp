@@ -30,4 +30,8 @@ std::string defined_nesting(int depth, bool implicit);
 // lengths; the study is study_uid, the SOP instance study_uid + ".1".
 std::string nested_instance(const std::string& study_uid, int depth, bool implicit);
 
+// A Part 10 file whose file meta group holds a sequence nested depth levels deep (undefined
+// lengths, group 0002 throughout), then an explicit VR data set with nothing in it.
+std::string nested_in_meta(int depth);
+
 }  // namespace carehub::test::dicom_bytes
