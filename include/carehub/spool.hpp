@@ -10,6 +10,7 @@
 #include <string>
 
 #include "carehub/hash.hpp"
+#include "carehub/unique_fd.hpp"
 
 namespace carehub {
 
@@ -41,7 +42,7 @@ class SpooledBody {
  private:
   SpooledBody() = default;
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint64_t size_ = 0;
   bool released_ = false;
   bool scratch_ = false;

@@ -22,6 +22,7 @@
 #include "carehub/hash.hpp"
 #include "carehub/log.hpp"
 #include "carehub/private_dirs.hpp"
+#include "carehub/unique_fd.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -40,21 +41,6 @@ JwsAlgorithm parse_signing_algorithm(const std::string& name) {
 int no_passphrase(char*, int, int, void*) {
   return -1;
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -128,7 +114,7 @@ void write_private_key(const fs::path& path, EVP_PKEY* key) {
   const long pem_size = BIO_get_mem_data(bio.get(), &pem);
   const fs::path temp =
       path.parent_path() / ("." + path.filename().string() + "." + random_hex(4) + ".tmp");
-  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) throw_errno("cannot create " + temp.string());
   try {
     if (::fchmod(fd.get(), 0600) != 0) throw_errno("cannot chmod " + temp.string());
@@ -140,7 +126,7 @@ void write_private_key(const fs::path& path, EVP_PKEY* key) {
     ::unlink(temp.c_str());
     throw;
   }
-  Fd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0 || ::fsync(dir.get()) != 0)
     throw_errno("cannot fsync " + path.parent_path().string());
 }
@@ -242,7 +228,7 @@ bool KeyRing::remove_key_file(const std::string& keys_dir, const std::string& ki
     if (errno == ENOENT) return false;
     throw_errno("cannot remove " + path.string());
   }
-  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d.get() < 0 || ::fsync(d.get()) != 0) throw_errno("cannot fsync " + dir.string());
   log_info("auth_signing_key_removed", {{"kid", kid}, {"path", path.string()}});
   return true;

@@ -211,17 +211,14 @@ DcmElement* find_element(DcmDataset& ds, std::uint32_t tag) {
 }
 
 // Bytes [offset, offset + length) of an element's value, little endian.
-std::variant<std::string, std::string> value_range(DcmElement& element, Uint32 offset,
-                                                   Uint32 length) {
-  using Out = std::variant<std::string, std::string>;
+Result<std::string> value_range(DcmElement& element, Uint32 offset, Uint32 length) {
   std::string out(length, '\0');
-  if (length == 0) return Out(std::in_place_index<0>, std::move(out));
+  if (length == 0) return Result<std::string>::ok(std::move(out));
   DcmFileCache cache;
   const OFCondition c =
       element.getPartialValue(out.data(), offset, length, &cache, EBO_LittleEndian);
-  if (c.bad())
-    return Out(std::in_place_index<1>, std::string("cannot read the value: ") + c.text());
-  return Out(std::in_place_index<0>, std::move(out));
+  if (c.bad()) return Result<std::string>::fail(std::string("cannot read the value: ") + c.text());
+  return Result<std::string>::ok(std::move(out));
 }
 
 }  // namespace
@@ -317,9 +314,8 @@ std::variant<ParsedInstance, std::string> parse_instance(const std::string& path
   return p;
 }
 
-std::variant<std::string, std::string> read_frame(const std::string& path, int frame) {
-  using Out = std::variant<std::string, std::string>;
-  const auto refuse = [](std::string why) { return Out(std::in_place_index<1>, std::move(why)); };
+Result<std::string> read_frame(const std::string& path, int frame) {
+  const auto refuse = [](std::string why) { return Result<std::string>::fail(std::move(why)); };
   DcmFileFormat file;
   std::string why;
   if (!load(path, file, why)) return refuse(why);
@@ -348,17 +344,16 @@ std::variant<std::string, std::string> read_frame(const std::string& path, int f
   return value_range(*pixels, static_cast<Uint32>(offset), static_cast<Uint32>(frame_bytes));
 }
 
-std::variant<std::string, std::string> read_bulk_value(const std::string& path, std::uint32_t tag) {
-  using Out = std::variant<std::string, std::string>;
+Result<std::string> read_bulk_value(const std::string& path, std::uint32_t tag) {
+  const auto refuse = [](std::string why) { return Result<std::string>::fail(std::move(why)); };
   DcmFileFormat file;
   std::string why;
-  if (!load(path, file, why)) return Out(std::in_place_index<1>, why);
+  if (!load(path, file, why)) return refuse(why);
   DcmDataset& ds = *file.getDataset();
   DcmElement* element = find_element(ds, tag);
-  if (!element) return Out(std::in_place_index<1>, "the instance has no such element");
+  if (!element) return refuse("the instance has no such element");
   if (tag == 0x7fe00010 && DcmXfer(ds.getOriginalXfer()).isEncapsulated())
-    return Out(std::in_place_index<1>,
-               "compressed pixel data is not available as bulk data; retrieve the instance");
+    return refuse("compressed pixel data is not available as bulk data; retrieve the instance");
   return value_range(*element, 0, element->getLength());
 }
 

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <variant>
 
+#include "carehub/result.hpp"
+
 namespace carehub::dicom {
 
 struct ParsedInstance {
@@ -42,13 +44,13 @@ std::variant<ParsedInstance, std::string> parse_instance(const std::string& path
 // zero in a component of more than one digit.
 bool valid_uid(std::string_view s);
 
-// Frame n (1-based) of uncompressed pixel data, little endian; nullopt with why when there is no
-// such frame or it cannot be cut out (compressed, bit-packed across bytes).
-std::variant<std::string, std::string> read_frame(const std::string& path, int frame);
+// Frame n (1-based) of uncompressed pixel data, little endian; a failure saying why when there is
+// no such frame or it cannot be cut out (compressed, bit-packed across bytes).
+Result<std::string> read_frame(const std::string& path, int frame);
 
 // The value of the element with this tag (group << 16 | element), found at the top level or,
 // failing that, the first in a sequence: its bytes, little endian. Errors as read_frame.
-std::variant<std::string, std::string> read_bulk_value(const std::string& path, std::uint32_t tag);
+Result<std::string> read_bulk_value(const std::string& path, std::uint32_t tag);
 
 // Tag of a DICOM keyword ("PatientName") or of 8 hex digits ("00100010"); nullopt if neither.
 std::optional<std::uint32_t> tag_of(std::string_view keyword_or_hex);

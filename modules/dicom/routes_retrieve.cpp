@@ -233,8 +233,8 @@ Response frames(DicomContext& ctx, Request& req) {
   std::vector<std::string> out;
   for (int n : wanted) {
     auto frame = read_frame(path, n);
-    if (frame.index() == 1) throw ApiError(ErrorCode::kBadRequest, std::get<1>(frame));
-    out.push_back(std::get<0>(std::move(frame)));
+    if (!frame) throw ApiError(ErrorCode::kBadRequest, frame.error());
+    out.push_back(std::move(frame).value());
   }
   audit_read(ctx, req, "dicom.frames", scope.study, {{"frames", out.size()}});
   return octet_parts(req, out);
@@ -245,9 +245,9 @@ Response bulkdata(DicomContext& ctx, Request& req) {
   const auto tag = tag_of(req.param("tag"));
   if (!tag) throw ApiError(ErrorCode::kBadRequest, "the tag must be 8 hex digits or a keyword");
   auto value = read_bulk_value(local_file(ctx, scope), *tag);
-  if (value.index() == 1) throw ApiError(ErrorCode::kNotFound, std::get<1>(value));
-  audit_read(ctx, req, "dicom.bulkdata", scope.study, {{"bytes", std::get<0>(value).size()}});
-  return octet_parts(req, {std::get<0>(value)});
+  if (!value) throw ApiError(ErrorCode::kNotFound, value.error());
+  audit_read(ctx, req, "dicom.bulkdata", scope.study, {{"bytes", value->size()}});
+  return octet_parts(req, {std::move(value).value()});
 }
 
 }  // namespace

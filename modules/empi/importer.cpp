@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "carehub/log.hpp"
+#include "carehub/unique_fd.hpp"
 #include "empi/csv.hpp"
 #include "empi/matching.hpp"
 #include "empi/text_detail.hpp"
@@ -24,15 +25,14 @@ class FileRange {
  public:
   FileRange(const std::string& path, std::uint64_t offset, std::uint64_t length)
       : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), at_(offset), left_(length) {
-    if (fd_ < 0) throw PermanentJobError("the uploaded file is gone: " + path);
+    if (!fd_) throw PermanentJobError("the uploaded file is gone: " + path);
   }
-  ~FileRange() { ::close(fd_); }
   std::size_t read(char* buf, std::size_t cap) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap, left_));
     if (want == 0) return 0;
     ssize_t n;
     do {
-      n = ::pread(fd_, buf, want, static_cast<off_t>(at_));
+      n = ::pread(fd_.get(), buf, want, static_cast<off_t>(at_));
     } while (n < 0 && errno == EINTR);
     if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot read the upload");
     at_ += static_cast<std::uint64_t>(n);
@@ -41,7 +41,7 @@ class FileRange {
   }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::uint64_t at_, left_;
 };
 

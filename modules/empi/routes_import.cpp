@@ -8,6 +8,7 @@
 #include "carehub/hash.hpp"
 #include "carehub/jobs.hpp"
 #include "carehub/multipart.hpp"
+#include "carehub/unique_fd.hpp"
 #include "empi/importer.hpp"
 #include "empi/routes.hpp"
 #include "empi/text_detail.hpp"
@@ -33,10 +34,9 @@ std::string read_part(const std::string& path, const MultipartPart& part, std::s
   if (part.length > max)
     throw ApiError(ErrorCode::kValidationFailed, "'" + part.name + "' is too long");
   std::string out(static_cast<std::size_t>(part.length), '\0');
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   const ssize_t n =
-      fd < 0 ? -1 : ::pread(fd, out.data(), out.size(), static_cast<off_t>(part.offset));
-  if (fd >= 0) ::close(fd);
+      !fd ? -1 : ::pread(fd.get(), out.data(), out.size(), static_cast<off_t>(part.offset));
   if (n != static_cast<ssize_t>(out.size())) throw std::runtime_error("cannot read the upload");
   return out;
 }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string_view>
 
+#include "carehub/unique_fd.hpp"
+
 namespace carehub {
 namespace {
 
@@ -38,13 +40,6 @@ bool parse_url(std::string_view url, Url& out) {
   return !out.host.empty() && !out.port.empty();
 }
 
-struct FdCloser {
-  void operator()(const int* fd) const {
-    ::close(*fd);
-    delete fd;
-  }
-};
-
 }  // namespace
 
 int http_probe(const std::string& url, std::chrono::milliseconds timeout) {
@@ -58,9 +53,9 @@ int http_probe(const std::string& url, std::chrono::milliseconds timeout) {
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   for (auto* a = addrs.get(); a; a = a->ai_next) {
-    int raw = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (raw < 0) continue;
-    std::unique_ptr<int, FdCloser> fd(new int(raw));
+    const UniqueFd fd(::socket(a->ai_family, a->ai_socktype, a->ai_protocol));
+    if (!fd) continue;
+    const int raw = fd.get();
     setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(raw, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (::connect(raw, a->ai_addr, a->ai_addrlen) != 0) continue;

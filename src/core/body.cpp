@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "carehub/http.hpp"
+#include "carehub/unique_fd.hpp"
 
 namespace carehub {
 namespace {
@@ -16,27 +17,18 @@ class FileBody : public BodySource {
  public:
   FileBody(const std::string& path, std::uint64_t offset, std::optional<std::uint64_t> length,
            bool unlink_after_open)
-      : path_(path), next_(offset) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path);
+      : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), next_(offset) {
+    if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open " + path);
     if (unlink_after_open) ::unlink(path.c_str());
     if (length) {
       end_ = offset + *length;
     } else {
-      const off_t size = ::lseek(fd_, 0, SEEK_END);
-      if (size < 0) {
-        const int err = errno;
-        ::close(fd_);
-        throw std::system_error(err, std::generic_category(), "cannot size " + path);
-      }
+      const off_t size = ::lseek(fd_.get(), 0, SEEK_END);
+      if (size < 0) throw std::system_error(errno, std::generic_category(), "cannot size " + path);
       end_ = std::max<std::uint64_t>(offset, static_cast<std::uint64_t>(size));
     }
     size_ = end_ - offset;
   }
-  ~FileBody() override { ::close(fd_); }
-  FileBody(const FileBody&) = delete;
-  FileBody& operator=(const FileBody&) = delete;
-
   std::optional<std::uint64_t> size() const override { return size_; }
 
   std::size_t read(char* buffer, std::size_t capacity) override {
@@ -44,7 +36,7 @@ class FileBody : public BodySource {
     if (want == 0) return 0;
     ssize_t n;
     do {
-      n = ::pread(fd_, buffer, want, static_cast<off_t>(next_));
+      n = ::pread(fd_.get(), buffer, want, static_cast<off_t>(next_));
     } while (n < 0 && errno == EINTR);
     if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot read " + path_);
     // The file shrank under us: a short body is all that can be sent.
@@ -55,7 +47,7 @@ class FileBody : public BodySource {
 
  private:
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint64_t next_ = 0, end_ = 0, size_ = 0;
 };
 

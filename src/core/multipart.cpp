@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "carehub/text_check.hpp"
+#include "carehub/unique_fd.hpp"
 
 namespace carehub {
 
@@ -394,18 +395,6 @@ class Scanner {
   Horspool search_;
 };
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { ::close(fd_); }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 std::optional<std::string_view> MultipartPart::header(std::string_view lower_name) const {
@@ -445,12 +434,11 @@ void scan_multipart(int fd, std::string_view boundary,
 
 std::vector<MultipartPart> scan_multipart(const std::string& path, std::string_view boundary,
                                           std::size_t max_parts) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "opening " + path);
-  const FileDescriptor owner(fd);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw std::system_error(errno, std::generic_category(), "opening " + path);
   std::vector<MultipartPart> parts;
   scan_multipart(
-      fd, boundary, [&parts](MultipartPart&& part) { parts.push_back(std::move(part)); },
+      fd.get(), boundary, [&parts](MultipartPart&& part) { parts.push_back(std::move(part)); },
       max_parts);
   return parts;
 }

@@ -34,39 +34,30 @@ void ensure_dir(const std::string& dir) {
 std::shared_ptr<SpooledBody> SpooledBody::copy_of(const std::string& from, std::uint64_t offset,
                                                   std::uint64_t length, const std::string& dir) {
   auto copy = create(dir);
-  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot read the spooled upload");
+  const UniqueFd fd(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || offset + length > static_cast<std::uint64_t>(st.st_size)) {
-    ::close(fd);
+  if (!fd || ::fstat(fd.get(), &st) != 0 || offset + length > static_cast<std::uint64_t>(st.st_size))
     throw std::runtime_error("cannot read the spooled upload");
-  }
   // Mapped a window at a time: hashed and written from the page cache, with no copy in between.
   constexpr std::uint64_t kWindow = 16 << 20;
   const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-  try {
-    while (length > 0) {
-      const std::uint64_t start = offset / page * page;
-      const std::uint64_t skip = offset - start;
-      const std::uint64_t take = std::min(length, kWindow);
-      void* map =
-          ::mmap(nullptr, skip + take, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(start));
-      if (map == MAP_FAILED) throw std::runtime_error("cannot read the spooled upload");
-      try {
-        copy->append(static_cast<const char*>(map) + skip, static_cast<std::size_t>(take));
-      } catch (...) {
-        ::munmap(map, skip + take);
-        throw;
-      }
+  while (length > 0) {
+    const std::uint64_t start = offset / page * page;
+    const std::uint64_t skip = offset - start;
+    const std::uint64_t take = std::min(length, kWindow);
+    void* map =
+        ::mmap(nullptr, skip + take, PROT_READ, MAP_SHARED, fd.get(), static_cast<off_t>(start));
+    if (map == MAP_FAILED) throw std::runtime_error("cannot read the spooled upload");
+    try {
+      copy->append(static_cast<const char*>(map) + skip, static_cast<std::size_t>(take));
+    } catch (...) {
       ::munmap(map, skip + take);
-      offset += take;
-      length -= take;
+      throw;
     }
-  } catch (...) {
-    ::close(fd);
-    throw;
+    ::munmap(map, skip + take);
+    offset += take;
+    length -= take;
   }
-  ::close(fd);
   copy->finish();
   return copy;
 }
@@ -75,22 +66,22 @@ std::shared_ptr<SpooledBody> SpooledBody::create(const std::string& dir, bool sc
   ensure_dir(dir);
   std::shared_ptr<SpooledBody> body(new SpooledBody());
   body->path_ = (fs::path(dir) / ("upload-" + random_hex(12) + ".part")).string();
-  body->fd_ = ::open(body->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (body->fd_ < 0) throw_errno("cannot create " + body->path_);
+  body->fd_ = UniqueFd(::open(body->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!body->fd_) throw_errno("cannot create " + body->path_);
   body->scratch_ = scratch;
   if (!scratch) body->hash_ = std::make_unique<Sha256>();
   return body;
 }
 
 SpooledBody::~SpooledBody() {
-  if (fd_ >= 0) ::close(fd_);
+  fd_.reset();
   if (!released_ && !path_.empty()) ::unlink(path_.c_str());
 }
 
 void SpooledBody::append(const char* data, std::size_t size) {
   if (hash_) hash_->update(data, size);
   while (size > 0) {
-    const ssize_t n = ::write(fd_, data, size);
+    const ssize_t n = ::write(fd_.get(), data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno("cannot write " + path_);
@@ -106,13 +97,10 @@ void SpooledBody::finish() {
     sha256_ = hash_->hex();
     hash_.reset();
   }
-  if (fd_ >= 0 && !scratch_)
-    ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
-  if (fd_ >= 0 && ::close(fd_) != 0) {
-    fd_ = -1;
-    throw_errno("cannot close " + path_);
-  }
-  fd_ = -1;
+  if (fd_ && !scratch_)
+    ::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+  // Closed here, not by reset(): a failed close can mean lost writes (NFS, quota), so it is an error.
+  if (fd_ && ::close(fd_.release()) != 0) throw_errno("cannot close " + path_);
 }
 
 std::string SpooledBody::release() {

@@ -20,17 +20,14 @@ struct PgNotifyFreer {
 }  // namespace
 
 PgSubscription::PgSubscription(const PgPool& pool, std::string channel)
-    : pool_(pool), channel_(std::move(channel)) {
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) throw DbError(std::string("eventfd failed: ") + std::strerror(errno), false);
+    : pool_(pool), channel_(std::move(channel)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!wake_fd_) throw DbError(std::string("eventfd failed: ") + std::strerror(errno), false);
   // Listen before returning, so a notification committed right after subscribe() is seen.
   // A server that is down now is retried by wait().
   try_connect();
 }
 
-PgSubscription::~PgSubscription() {
-  ::close(wake_fd_);
-}
+PgSubscription::~PgSubscription() = default;
 
 bool PgSubscription::try_connect() {
   conn_.reset();
@@ -68,14 +65,14 @@ bool PgSubscription::wait(std::chrono::milliseconds timeout) {
 
     auto sleep = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     if (!conn_) sleep = std::min(sleep, kReconnectInterval);
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {conn_ ? PQsocket(conn_->get()) : -1, POLLIN, 0}};
+    pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {conn_ ? PQsocket(conn_->get()) : -1, POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(sleep.count()) + 1);
     if (n < 0 && errno != EINTR)
       throw DbError(std::string("poll failed: ") + std::strerror(errno), false);
     if (n <= 0) continue;
     if (fds[0].revents & POLLIN) {
       std::uint64_t count = 0;
-      [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
+      [[maybe_unused]] auto r = ::read(wake_fd_.get(), &count, sizeof count);
       return true;
     }
     if (conn_ && fds[1].revents != 0 && PQconsumeInput(conn_->get()) == 0) conn_.reset();
@@ -90,7 +87,7 @@ std::vector<std::string> PgSubscription::take_payloads() {
 
 void PgSubscription::wake() {
   const std::uint64_t one = 1;
-  [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
+  [[maybe_unused]] auto r = ::write(wake_fd_.get(), &one, sizeof one);
 }
 
 }  // namespace carehub::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "carehub/db.hpp"
+#include "carehub/unique_fd.hpp"
 #include "db/pg_pool.hpp"
 
 namespace carehub::detail {
@@ -31,7 +32,7 @@ class PgSubscription final : public Subscription {
   const PgPool& pool_;
   const std::string channel_;
   std::unique_ptr<PgConnection> conn_;
-  int wake_fd_ = -1;
+  UniqueFd wake_fd_;  // an eventfd that ends a wait() early
   std::chrono::steady_clock::time_point next_connect_attempt_{};
   std::vector<std::string> payloads_;
 };
