@@ -10,12 +10,19 @@
 # runs in rounds (libFuzzer's -max_total_time is wall time) until its processes, fork-mode jobs
 # included, have used MINUTES of CPU.
 #
+# A unit running past 25 s counts as a timeout (the CTest runs allow 10 s): the timeout is wall
+# time, and a starved harness on a busy machine would report false ones, or hang, as libFuzzer's
+# timeout handler can deadlock in the sanitizer's allocator it interrupted.
+#
 # Builds build-fuzz/ first (scripts/build.sh --fuzz: nothing to do when it is up to date). Each
 # harness runs in libFuzzer's fork mode with crashes, timeouts and out-of-memory ignored, so one
 # finding does not end its run; every finding is written to build-fuzz/fuzz/artifacts/<name>/
 # (crash-*, leak-*, timeout-*, oom-*), which this script empties first. Inputs that reach new
 # coverage accumulate in build-fuzz/fuzz/corpus/<name> across runs (the committed seeds in
 # fuzz/corpus/<name> are only read). Logs: build-fuzz/fuzz/logs/<name>.log (all rounds).
+#
+# Ctrl-C (or SIGTERM) ends the campaign early: each running harness ends its round, and the table
+# shows what was spent; harnesses not yet started are listed as such.
 #
 # Environment: JOBS (harnesses at once, default 2), HARNESSES ("json csv": a subset, in that
 # order), FUZZ_ARGS (more libFuzzer flags, e.g. "-max_len=65536").
@@ -34,7 +41,7 @@ minutes=${1:-30}
 jobs=${JOBS:-2}
 cpu_budget=$((minutes * 60))
 
-bash "$root/scripts/build.sh" --fuzz >&2 || exit 2
+env -u JOBS bash "$root/scripts/build.sh" --fuzz >&2 || exit 2  # JOBS here is harnesses, not ninja -j
 
 out=$root/build-fuzz/fuzz
 if [[ -n ${HARNESSES:-} ]]; then
@@ -58,7 +65,9 @@ cpu_seconds() { # file
 # One harness, in rounds until its CPU budget is spent. Each round's last status line goes to
 # <name>.rounds for the table. ASan's leak check runs in every job.
 fuzz_one() {
-  local name=$1 dict=() extra=() used=0 before started=$SECONDS left
+  local name=$1 dict=() extra=() used=0 before started=$SECONDS left fuzzer=0 stop=0
+  # The campaign is being stopped: end this round (fork-mode jobs first), count it, go no further.
+  trap 'stop=1; ((fuzzer > 0)) && { pkill -TERM -P "$fuzzer"; kill -TERM "$fuzzer"; } 2>/dev/null' TERM
   [[ -x $out/${name}_fuzz ]] || {
     echo "no harness $out/${name}_fuzz" >"$out/logs/$name.log"
     return 0
@@ -70,13 +79,19 @@ fuzz_one() {
   mkdir -p "$out/corpus/$name" "$out/artifacts/$name"
   : >"$out/logs/$name.log"
   : >"$out/logs/$name.rounds"
-  while ((used < cpu_budget)); do
+  while ((used < cpu_budget && !stop)); do
     # Wall time for the CPU left, at least a minute: a round on an idle core uses it all.
     left=$((cpu_budget - used))
     "$out/${name}_fuzz" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-      -max_total_time="$((left > 60 ? left : 60))" -timeout=10 -rss_limit_mb=2048 \
+      -max_total_time="$((left > 60 ? left : 60))" -timeout=25 -rss_limit_mb=2048 \
       -artifact_prefix="$out/artifacts/$name/" "${dict[@]}" "${extra[@]}" \
-      "$out/corpus/$name" "$root/fuzz/corpus/$name" >>"$out/logs/$name.log" 2>&1 || true
+      "$out/corpus/$name" "$root/fuzz/corpus/$name" >>"$out/logs/$name.log" 2>&1 &
+    fuzzer=$!
+    # A signal ends the first wait early (the trap then stops the round); the second waits for
+    # the round's end, so its CPU is counted.
+    wait "$fuzzer" || true
+    wait "$fuzzer" 2>/dev/null || true
+    fuzzer=0
     grep -E '^#[0-9]+: cov: ' "$out/logs/$name.log" | tail -n 1 >>"$out/logs/$name.rounds" || true
     before=$used
     times >"$out/logs/$name.times"
@@ -88,17 +103,22 @@ fuzz_one() {
 
 echo "fuzz: ${#names[@]} harnesses, $minutes CPU-minutes each, $jobs at a time" \
   "(about $(((${#names[@]} + jobs - 1) / jobs * minutes)) min on $jobs idle cores)" >&2
+for name in "${names[@]}"; do rm -f "$out/logs/$name.cpu"; done
+stopping=0
+trap 'stopping=1; echo "fuzz: stopping" >&2; for p in $(jobs -pr); do kill -TERM "$p"; done' INT TERM
 running=0
 for name in "${names[@]}"; do
   if ((running >= jobs)); then
-    wait -n
+    wait -n || true
     running=$((running - 1))
   fi
+  ((stopping)) && break
   echo "fuzz: $name started $(date +%H:%M:%S)" >&2
   fuzz_one "$name" &
   running=$((running + 1))
 done
-wait
+while [[ -n $(jobs -pr) ]]; do wait || true; done
+trap - INT TERM
 
 # What a finding is, from replaying it: the sanitizer's or libFuzzer's summary, plus an uncaught
 # exception's message or the innermost carehub frame (fuzz/, src/, modules/, include/). Fork mode
@@ -127,6 +147,10 @@ printf '\n%-13s %7s %8s %11s %7s %6s %7s %7s %9s\n' harness cpu-min wall-min exe
   corpus findings
 for name in "${names[@]}"; do
   rounds=$out/logs/$name.rounds
+  if [[ ! -f $out/logs/$name.cpu ]]; then
+    printf '%-13s %s\n' "$name" "not run: the campaign was stopped first"
+    continue
+  fi
   if [[ ! -s $rounds ]]; then
     printf '%-13s %s\n' "$name" "no statistics: see $out/logs/$name.log"
     found=1
