@@ -15,6 +15,8 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -122,48 +124,111 @@ std::set<DcmTagKey> bulk_tags(DcmDataset& ds) {
   return out;
 }
 
-// Whether every value of el can be a JSON number, as DICOM JSON writes FL, FD, DS and IS values:
-// DCMTK writes a NaN or an infinity as nan or inf (not JSON) and a DS or IS beyond a double as a
-// number no JSON reader here accepts (1e999).
-bool json_numbers(DcmElement& el) {
+// DICOM JSON writes FL, FD, DS and IS values as JSON numbers, and DCMTK writes a DS or IS value
+// as the text it holds. DICOM allows text JSON does not ("+5", "007", "1981010.", " 12 ") and a
+// sloppy writer puts anything there; DCMTK also writes a NaN or an infinity as nan or inf, and a
+// DS beyond a double as a number no JSON reader here accepts (1e999). So, in the in-memory copy
+// the metadata is written from (the stored file keeps its bytes): a DS or IS whose values are
+// finite numbers gets them in JSON's form; any other FL, FD, DS or IS loses its value, and the
+// metadata shows the attribute without one.
+
+// True when text is a JSON number (RFC 8259 section 6).
+bool json_number_text(std::string_view t) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// The values of a DS or IS element in JSON's form, joined with backslashes; nullopt when one is
+// not a finite number. Empty values stay empty (DICOM JSON writes them as null).
+std::optional<std::string> json_form_of_numbers(DcmElement& el) {
+  std::string out;
+  const unsigned long count = el.getVM();
+  for (unsigned long i = 0; i < count; ++i) {
+    OFString raw;
+    if (el.getOFString(raw, i).bad()) return std::nullopt;
+    std::string_view text(raw.c_str(), raw.size());
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    if (i > 0) out += '\\';
+    if (text.empty()) continue;
+    const std::string copy(text);
+    char* end = nullptr;
+    const double value = std::strtod(copy.c_str(), &end);
+    if (end != copy.c_str() + copy.size() || !std::isfinite(value)) return std::nullopt;
+    if (json_number_text(text)) {
+      out.append(text);
+    } else {
+      out += fmt::format("{}", value);  // shortest round-trip form: always a JSON number
+    }
+  }
+  return out;
+}
+
+bool finite_floats(DcmElement& el) {
   const unsigned long count = el.getVM();
   for (unsigned long i = 0; i < count; ++i) {
     double value = 0;
-    switch (el.ident()) {
-      case EVR_FL: {
-        Float32 f = 0;
-        if (el.getFloat32(f, i).bad()) return true;
-        value = f;
-        break;
-      }
-      case EVR_FD:
-        if (el.getFloat64(value, i).bad()) return true;
-        break;
-      case EVR_DS:
-      case EVR_IS: {
-        OFString text;
-        if (el.getOFString(text, i).bad()) return true;
-        value = std::strtod(text.c_str(), nullptr);
-        break;
-      }
-      default: return true;
+    if (el.ident() == EVR_FL) {
+      Float32 f = 0;
+      if (el.getFloat32(f, i).bad()) return true;
+      value = f;
+    } else if (el.getFloat64(value, i).bad()) {
+      return true;
     }
     if (!std::isfinite(value)) return false;
   }
   return true;
 }
 
-// Empties (in this in-memory copy only: the stored file keeps them) the values that cannot be
-// JSON numbers, so the metadata shows those attributes without a value instead of not being JSON.
-void drop_non_json_numbers(DcmDataset& ds) {
+void make_numbers_json(DcmDataset& ds) {
   std::vector<DcmElement*> drop;
+  std::vector<std::pair<DcmElement*, std::string>> rewrite;
   DcmStack stack;
   while (ds.nextObject(stack, OFTrue).good()) {
     DcmObject* obj = stack.top();
-    if (obj->isLeaf() && !json_numbers(*static_cast<DcmElement*>(obj)))
-      drop.push_back(static_cast<DcmElement*>(obj));
+    if (!obj->isLeaf()) continue;
+    auto* el = static_cast<DcmElement*>(obj);
+    switch (el->ident()) {
+      case EVR_FL:
+      case EVR_FD:
+        if (!finite_floats(*el)) drop.push_back(el);
+        break;
+      case EVR_DS:
+      case EVR_IS: {
+        OFString all;
+        if (el->getOFStringArray(all).bad()) break;
+        auto json = json_form_of_numbers(*el);
+        if (!json) {
+          drop.push_back(el);
+        } else if (*json != std::string_view(all.c_str(), all.size())) {
+          rewrite.emplace_back(el, std::move(*json));
+        }
+        break;
+      }
+      default: break;
+    }
   }
   for (DcmElement* el : drop) el->clear();
+  for (auto& [el, text] : rewrite) {
+    if (el->putString(text.c_str()).bad()) el->clear();
+  }
 }
 
 // DCMTK's JSON as one object, kept as text (parsing it again only to print it cost half a
@@ -171,7 +236,7 @@ void drop_non_json_numbers(DcmDataset& ds) {
 // only their ASCII (JSON must be UTF-8). Throws std::runtime_error when DCMTK stops half-way (a
 // value its VR cannot hold, such as a 2-byte SL): the text would be cut off, not JSON.
 std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
-  drop_non_json_numbers(ds);
+  make_numbers_json(ds);
   std::ostringstream out;
   out << '{';
   const OFCondition written = ds.writeJson(out, format);

@@ -389,3 +389,46 @@ TEST_CASE("dicom: a patient seen for the first time joins the master patient ind
   CHECK(record["last_name"] == "kowalski");
   CHECK(record["birth_date"] == "1980-04-02");
 }
+
+TEST_CASE("dicom: numbers DICOM allows and JSON does not are written as JSON numbers, or left out",
+          "[e2e][dicom]") {
+  // Found by fuzz/dicom_fuzz: a DS of "1981010." was written into the metadata as it stood, which
+  // is not JSON, so WADO-RS metadata and QIDO-RS includefield served or failed on broken JSON.
+  auto server = dicom_server();
+  auto http = server->client(std::chrono::seconds(30));
+  const auto admin = login(http, kAdmin);
+  const auto token = api_token(http, admin, {"dicom:write", "dicom:read"});
+  auto m = make(*server, {{{"file", "odd"},
+                           {"raw",
+                            {{"00200032", {"DS", "1981010.\\+5\\ 007"}},
+                             {"00180050", {"DS", "abc"}},
+                             {"00200013", {"IS", "+12"}},
+                             {"00281050", {"DS", "1e999"}}}}}});
+  const auto& odd = m["odd"];
+  auto stored = post_instance(http, token, odd.bytes);
+  INFO(stored.summary());
+  REQUIRE(stored.status < 300);
+  const std::string series = stored.json()["series_instance_uid"];
+  auto meta = http.get("/dicom-web/studies/" + odd.study + "/series/" + series + "/instances/" +
+                           odd.sop + "/metadata",
+                       bearer(token));
+  REQUIRE(meta.status == 200);
+  const auto instance = nlohmann::json::parse(meta.body)[0];  // throws if it is not JSON
+  CHECK(instance["00200032"]["Value"] == nlohmann::json::array({1981010, 5, 7}));
+  CHECK(instance["00200013"]["Value"] == nlohmann::json::array({12}));
+  // Not numbers at all, or beyond a double: the attribute without a value.
+  CHECK(instance["00180050"]["vr"] == "DS");
+  CHECK_FALSE(instance["00180050"].contains("Value"));
+  CHECK_FALSE(instance["00281050"].contains("Value"));
+  auto listed = http.get("/dicom-web/studies/" + odd.study + "/instances?includefield=all",
+                         bearer(token));
+  CHECK(listed.status == 200);
+  // The stored file keeps the bytes as they were sent.
+  auto back = http.get("/dicom-web/studies/" + odd.study + "/series/" + series + "/instances/" +
+                           odd.sop,
+                       bearer(token));
+  REQUIRE(back.status == 200);
+  const auto parts = multipart_parts(back);
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].body == odd.bytes);
+}

@@ -4,7 +4,9 @@
   dicom_tool.py make OUT_DIR SPEC.json   instances from a template (CT_small.dcm), one per spec
                                          entry: {"file", "patient_name", "patient_id",
                                          "study_uid", "series_uid", "sop_uid", "study_date",
-                                         "modality", "accession"} (missing UIDs: fresh ones)
+                                         "modality", "accession"} (missing UIDs: fresh ones);
+                                         "raw": {"ggggeeee": [VR, text]} writes those elements'
+                                         bytes as given, valid for their VR or not
   dicom_tool.py same-dataset A B         exit 0 when the data sets are equal (file meta and group
                                          lengths aside), else 1 with the first difference
   dicom_tool.py big OUT MEGABYTES          an uncompressed CT instance of about that size
@@ -17,6 +19,8 @@ import os
 import sys
 
 import pydicom
+from pydicom.dataelem import RawDataElement
+from pydicom.tag import Tag
 from pydicom.uid import generate_uid
 
 TEST_FILES = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
@@ -40,6 +44,12 @@ def make(out_dir, spec_path):
             ds.PatientBirthDate = entry["birth_date"]
         if "sex" in entry:
             ds.PatientSex = entry["sex"]
+        for key, (vr, text) in entry.get("raw", {}).items():
+            value = text.encode("latin-1")
+            if len(value) % 2:
+                value += b" "
+            tag = Tag(int(key, 16))
+            ds[tag] = RawDataElement(tag, vr, len(value), value, 0, False, True)
         ds.save_as(os.path.join(out_dir, entry["file"]), write_like_original=True)
 
 
