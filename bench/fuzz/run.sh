@@ -62,12 +62,19 @@ cpu_seconds() { # file
     printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
 }
 
+# SIGTERM to a process and all its descendants, deepest first (a fork-mode job runs under sh -c).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill -TERM "$1" 2>/dev/null || true
+}
+
 # One harness, in rounds until its CPU budget is spent. Each round's last status line goes to
 # <name>.rounds for the table. ASan's leak check runs in every job.
 fuzz_one() {
   local name=$1 dict=() extra=() used=0 before started=$SECONDS left fuzzer=0 stop=0
   # The campaign is being stopped: end this round (fork-mode jobs first), count it, go no further.
-  trap 'stop=1; ((fuzzer > 0)) && { pkill -TERM -P "$fuzzer"; kill -TERM "$fuzzer"; } 2>/dev/null' TERM
+  trap 'stop=1; ((fuzzer > 0)) && kill_tree "$fuzzer"' TERM
   [[ -x $out/${name}_fuzz ]] || {
     echo "no harness $out/${name}_fuzz" >"$out/logs/$name.log"
     return 0
