@@ -11,8 +11,8 @@
 #include <cstring>
 #include <limits>
 #include <optional>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -184,9 +184,7 @@ class InflateSource final : public Source {
   }
 
  private:
-  std::size_t read_some(unsigned char* out, std::size_t cap) {
-    return in_.read_up_to(out, cap);
-  }
+  std::size_t read_some(unsigned char* out, std::size_t cap) { return in_.read_up_to(out, cap); }
 
   Source& in_;
   z_stream z_{};
@@ -306,7 +304,8 @@ class Walker {
 
   Verdict run() {
     for (;;) {
-      while (!stack_.empty() && stack_.back().end != kNoEnd && in_.position() >= stack_.back().end) {
+      while (!stack_.empty() && stack_.back().end != kNoEnd &&
+             in_.position() >= stack_.back().end) {
         if (in_.position() > stack_.back().end) return Verdict::kLost;  // ran over its length
         pop();
       }

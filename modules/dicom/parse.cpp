@@ -14,7 +14,6 @@
 #include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>

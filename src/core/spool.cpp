@@ -36,7 +36,8 @@ std::shared_ptr<SpooledBody> SpooledBody::copy_of(const std::string& from, std::
   auto copy = create(dir);
   const UniqueFd fd(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0 || offset + length > static_cast<std::uint64_t>(st.st_size))
+  if (!fd || ::fstat(fd.get(), &st) != 0 ||
+      offset + length > static_cast<std::uint64_t>(st.st_size))
     throw std::runtime_error("cannot read the spooled upload");
   // Mapped a window at a time: hashed and written from the page cache, with no copy in between.
   constexpr std::uint64_t kWindow = 16 << 20;
@@ -99,7 +100,8 @@ void SpooledBody::finish() {
   }
   if (fd_ && !scratch_)
     ::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
-  // Closed here, not by reset(): a failed close can mean lost writes (NFS, quota), so it is an error.
+  // Closed here, not by reset(): a failed close can mean lost writes (NFS, quota), so it is an
+  // error.
   if (fd_ && ::close(fd_.release()) != 0) throw_errno("cannot close " + path_);
 }
 

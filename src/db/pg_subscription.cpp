@@ -20,7 +20,9 @@ struct PgNotifyFreer {
 }  // namespace
 
 PgSubscription::PgSubscription(const PgPool& pool, std::string channel)
-    : pool_(pool), channel_(std::move(channel)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    : pool_(pool),
+      channel_(std::move(channel)),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!wake_fd_) throw DbError(std::string("eventfd failed: ") + std::strerror(errno), false);
   // Listen before returning, so a notification committed right after subscribe() is seen.
   // A server that is down now is retried by wait().

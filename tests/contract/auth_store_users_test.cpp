@@ -305,6 +305,7 @@ TEST_CASE("auth store: concurrent failures are all counted", "[contract][auth]")
     return last;
   });
   CHECK(*std::max_element(counts.begin(), counts.end()) == 12);
-  CHECK(f.tx([&](Tx& tx) { return f.store.add_ceiling_failure(tx, "key", now, 60'000); })
-            .failures == 13);
+  CHECK(f.tx([&](Tx& tx) {
+           return f.store.add_ceiling_failure(tx, "key", now, 60'000);
+         }).failures == 13);
 }

@@ -420,13 +420,13 @@ TEST_CASE("dicom: numbers DICOM allows and JSON does not are written as JSON num
   CHECK(instance["00180050"]["vr"] == "DS");
   CHECK_FALSE(instance["00180050"].contains("Value"));
   CHECK_FALSE(instance["00281050"].contains("Value"));
-  auto listed = http.get("/dicom-web/studies/" + odd.study + "/instances?includefield=all",
-                         bearer(token));
+  auto listed =
+      http.get("/dicom-web/studies/" + odd.study + "/instances?includefield=all", bearer(token));
   CHECK(listed.status == 200);
   // The stored file keeps the bytes as they were sent.
-  auto back = http.get("/dicom-web/studies/" + odd.study + "/series/" + series + "/instances/" +
-                           odd.sop,
-                       bearer(token));
+  auto back =
+      http.get("/dicom-web/studies/" + odd.study + "/series/" + series + "/instances/" + odd.sop,
+               bearer(token));
   REQUIRE(back.status == 200);
   const auto parts = multipart_parts(back);
   REQUIRE(parts.size() == 1);

@@ -1,8 +1,8 @@
 // Issue 17, findings 1 and 8: what a single request can do to the real binary. Deeply nested JSON
 // (it used to overflow the stack and kill the process), numbers beyond a double, a malformed
 // chunked body, an absolute-form request target, a frame number past 2^31, /metrics without
-// credentials, and DICOM sequences nested deep enough to overflow DCMTK's recursive parser. Each answer is checked, and so is the server still serving afterwards with nothing
-// stored.
+// credentials, and DICOM sequences nested deep enough to overflow DCMTK's recursive parser. Each
+// answer is checked, and so is the server still serving afterwards with nothing stored.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iterator>

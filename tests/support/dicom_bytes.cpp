@@ -57,10 +57,10 @@ std::string defined_nesting(int depth, bool implicit) {
 std::string nested_instance(const std::string& study_uid, int depth, bool implicit) {
   const std::string sop = study_uid + ".1", ts = implicit ? kImplicit : kExplicit;
   // (0002,0001) is OB, whose explicit length has 4 bytes.
-  const std::string group = tag(0x0002, 0x0001) + "OB" + le16(0) + le32(2) + std::string("\0\1", 2) +
-                            element(0x0002, 0x0002, "UI", kSecondaryCapture, false) +
-                            element(0x0002, 0x0003, "UI", sop, false) +
-                            element(0x0002, 0x0010, "UI", ts, false);
+  const std::string group =
+      tag(0x0002, 0x0001) + "OB" + le16(0) + le32(2) + std::string("\0\1", 2) +
+      element(0x0002, 0x0002, "UI", kSecondaryCapture, false) +
+      element(0x0002, 0x0003, "UI", sop, false) + element(0x0002, 0x0010, "UI", ts, false);
   return std::string(128, '\0') + "DICM" + tag(0x0002, 0x0000) + "UL" + le16(4) +
          le32(static_cast<std::uint32_t>(group.size())) + group +
          element(0x0008, 0x0016, "UI", kSecondaryCapture, implicit) +

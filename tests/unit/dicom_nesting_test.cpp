@@ -30,15 +30,15 @@ TEST_CASE("dicom nesting: 32 levels pass, 33 are refused, in every encoding", "[
 
 TEST_CASE("dicom nesting: UN of undefined length nests as an implicit sequence", "[dicom]") {
   // The first level is explicit (UN); inside it everything is implicit little endian (CP-246).
-  std::string body = tag(0x0009, 0x1010) + "UN" + le16(0) + le32(kUndefined) +
-                     tag(0xFFFE, 0xE000) + le32(kUndefined);
+  std::string body = tag(0x0009, 0x1010) + "UN" + le16(0) + le32(kUndefined) + tag(0xFFFE, 0xE000) +
+                     le32(kUndefined);
   for (int i = 0; i < 40; ++i)
     body += tag(0x0009, 0x1010) + le32(kUndefined) + tag(0xFFFE, 0xE000) + le32(kUndefined);
   CHECK(sequence_nesting_problem_of(part10(kExplicit) + body));
   // The same bytes read explicitly would be short elements: a real nesting of 1 is fine.
-  std::string one = tag(0x0009, 0x1010) + "UN" + le16(0) + le32(kUndefined) +
-                    tag(0xFFFE, 0xE000) + le32(kUndefined) + tag(0xFFFE, 0xE00D) + le32(0) +
-                    tag(0xFFFE, 0xE0DD) + le32(0);
+  std::string one = tag(0x0009, 0x1010) + "UN" + le16(0) + le32(kUndefined) + tag(0xFFFE, 0xE000) +
+                    le32(kUndefined) + tag(0xFFFE, 0xE00D) + le32(0) + tag(0xFFFE, 0xE0DD) +
+                    le32(0);
   CHECK_FALSE(sequence_nesting_problem_of(part10(kExplicit) + one));
 }
 
@@ -55,8 +55,9 @@ TEST_CASE("dicom nesting: encapsulated pixel data's fragments are not nesting", 
   CHECK_FALSE(sequence_nesting_problem_of(part10("1.2.840.10008.1.2.4.50") + pixels));
 }
 
-TEST_CASE("dicom nesting: a file meta group read any other way than plainly is bounded by its items",
-          "[dicom]") {
+TEST_CASE(
+    "dicom nesting: a file meta group read any other way than plainly is bounded by its items",
+    "[dicom]") {
   // Found by fuzz/dicom_fuzz: an element of another group inside the meta group's length. DCMTK
   // keeps it in the meta group; the walk stopped there and inflated the data set from the wrong
   // byte, lost its way, and let DCMTK read 40 levels (it would have read 100,000 and crashed).
@@ -96,8 +97,8 @@ TEST_CASE("dicom nesting: lengths that overrun their item, or delimiters out of 
   // there, so only the count of items can bound the nesting.
   std::string overrun;
   for (int i = 0; i < 40; ++i)
-    overrun += tag(0x0040, 0xA730) + "SQ" + le16(0) + le32(kUndefined) + tag(0xFFFE, 0xE000) +
-               le32(2);
+    overrun +=
+        tag(0x0040, 0xA730) + "SQ" + le16(0) + le32(kUndefined) + tag(0xFFFE, 0xE000) + le32(2);
   CHECK(sequence_nesting_problem_of(part10(kExplicit) + overrun));
   // A sequence delimiter where an item is open, 40 times over.
   std::string misplaced;
