@@ -7,8 +7,11 @@
 
 FROM debian:bookworm AS build
 WORKDIR /src
-# The package layer only depends on the install script, so code changes do not reinstall.
+# The package layer only depends on the install script and the console's lock file, so code
+# changes do not reinstall. install-deps.sh installs Node.js and runs `npm ci` in web/: the
+# console is bundled (esbuild) into the binary by the build below.
 COPY scripts/install-deps.sh scripts/install-deps.sh
+COPY web/package.json web/package-lock.json web/
 RUN bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN bash scripts/build.sh carehub && strip build/carehub

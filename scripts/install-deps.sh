@@ -43,20 +43,27 @@ else
   packages=("${BUILD_PACKAGES[@]}")
 fi
 
-# node: test peers ------------------------------------------------------------------------
-# Tests run real npm peers, each pinned by its committed package-lock.json: an OpenID provider
-# (tests/oidc: oidc-provider) and a DICOMweb client (tests/dicomweb: dicomweb-client). Build mode
+# node: the console and test peers ---------------------------------------------------------
+# The web console (web/: Preact, bundled by esbuild when the binary is built) and the tests' real
+# npm peers, each pinned by its committed package-lock.json: an OpenID provider (tests/oidc:
+# oidc-provider), a DICOMweb client (tests/dicomweb: dicomweb-client) and the browser tests'
+# driver (tests/browser: playwright-core driving Debian's chromium, and axe-core). Build mode
 # only: Debian's nodejs and npm when no node is on PATH, then `npm ci` in each folder once the
 # packages are in (skipped while its node_modules is newer than its lock file, except in CI or
-# with CAREHUB_FORCE_DEPS=1). Nothing when the folders are absent (the Docker build stage copies
-# only this script).
-tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests
+# with CAREHUB_FORCE_DEPS=1). Folders that are absent are skipped (the Docker build stage copies
+# web/ and this script only).
+root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tests_dir=$root_dir/tests
 node_package_dirs=()
-for dir in "$tests_dir/oidc" "$tests_dir/dicomweb"; do
+for dir in "$root_dir/web" "$tests_dir/oidc" "$tests_dir/dicomweb" "$tests_dir/browser"; do
   [[ -f $dir/package-lock.json ]] && node_package_dirs+=("$dir")
 done
 if [[ $mode == build && ${#node_package_dirs[@]} -gt 0 ]] && ! command -v node >/dev/null; then
   packages+=(nodejs npm)
+fi
+# The browser tests' Chromium: Debian's, never a download by the test tool.
+if [[ $mode == build && -f $tests_dir/browser/package-lock.json ]]; then
+  packages+=(chromium)
 fi
 install_node_packages() {
   [[ $mode == build ]] || return 0
@@ -64,14 +71,14 @@ install_node_packages() {
   for dir in "${node_package_dirs[@]}"; do
     installed=$dir/node_modules/.package-lock.json
     if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 && $installed -nt $dir/package-lock.json ]]; then
-      echo "install-deps: ${dir#"$tests_dir"/} node packages already installed"
+      echo "install-deps: ${dir#"$root_dir"/} node packages already installed"
       continue
     fi
-    echo "install-deps: npm ci --prefix tests/${dir#"$tests_dir"/}"
+    echo "install-deps: npm ci --prefix ${dir#"$root_dir"/}"
     npm ci --prefix "$dir" --no-audit --no-fund
   done
 }
-# end node: test peers --------------------------------------------------------------------
+# end node: the console and test peers --------------------------------------------------------------------
 
 if ((list_only)); then
   printf '%s\n' "${packages[@]}"
@@ -96,7 +103,7 @@ all_installed() {
 
 if ((!in_ci)) && [[ ${CAREHUB_FORCE_DEPS:-} != 1 ]] && all_installed "${packages[@]}"; then
   echo "install-deps: all ${#packages[@]} $mode packages already installed"
-  install_node_packages # node: test peers
+  install_node_packages # node: the console and test peers
   exit 0
 fi
 
@@ -127,5 +134,5 @@ echo "install-deps: apt-get update"
 apt_get update
 echo "install-deps: apt-get install ${packages[*]}"
 apt_get install -y --no-install-recommends "${packages[@]}"
-install_node_packages # node: test peers
+install_node_packages # node: the console and test peers
 echo "install-deps: done"

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "carehub/blob.hpp"
 #include "carehub/http.hpp"
@@ -24,6 +25,9 @@ struct Download {
 // Throws ApiError(kNotFound) when the object is missing from the store, kRangeNotSatisfiable for
 // a range that starts past the end, kBadRequest for a malformed Range.
 Response download_response(const Request& request, BlobStore& blobs, const Download& download);
+
+// Whether an If-None-Match header names this entity tag (or is "*"); weak tags compare equal.
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
 // attachment; filename="..."; filename*=UTF-8''...
 std::string content_disposition(const std::string& filename);

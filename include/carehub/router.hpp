@@ -63,6 +63,13 @@ struct RouteOptions {
 
 using Handler = std::function<Response(Request&)>;
 
+// A handler that calls fn(service, request), so a route table can name free functions of its
+// module's service in one line each.
+template <typename Service>
+Handler bind_handler(Service& service, Response (*fn)(Service&, Request&)) {
+  return [&service, fn](Request& request) { return fn(service, request); };
+}
+
 struct Route {
   Method method;
   std::string pattern;
@@ -92,8 +99,15 @@ class Router {
                              std::size_t server_default) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
+  // The web console's pages: a GET (or HEAD) that no route matches, on a path whose first segment
+  // no route uses (so /signin or /admin/users, never /api/v1/nope or /dicom-web/x), goes to this
+  // route, so a deep link or a reload of a console page is answered by the console.
+  void set_page_fallback(Access access, Handler handler);
+
  private:
+  bool fallback_applies(const std::vector<std::string>& segments) const;
   std::vector<std::unique_ptr<Route>> routes_;
+  std::unique_ptr<Route> page_fallback_;
 };
 
 }  // namespace carehub

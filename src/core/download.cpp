@@ -45,7 +45,9 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> range_of(std::string_view
   return std::pair{*first, std::min(*last, size - 1)};
 }
 
-bool etag_matches(std::string_view header, const std::string& etag) {
+}  // namespace
+
+bool etag_matches(std::string_view header, std::string_view etag) {
   if (header == "*") return true;
   std::size_t at = 0;
   while (at < header.size()) {
@@ -61,8 +63,6 @@ bool etag_matches(std::string_view header, const std::string& etag) {
   }
   return false;
 }
-
-}  // namespace
 
 std::string content_disposition(const std::string& filename) {
   std::string ascii, encoded;

@@ -144,9 +144,29 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     match_segments(*best, segments, &result.params);
     return result;
   }
+  if (result.allowed.empty() && (method == Method::kGet || method == Method::kHead) &&
+      fallback_applies(segments)) {
+    result.kind = RouteMatch::Kind::kFound;
+    result.route = page_fallback_.get();
+    return result;
+  }
   result.kind =
       result.allowed.empty() ? RouteMatch::Kind::kNotFound : RouteMatch::Kind::kMethodNotAllowed;
   return result;
+}
+
+void Router::set_page_fallback(Access access, Handler handler) {
+  page_fallback_ = std::make_unique<Route>(
+      Route{Method::kGet, "(console page)", std::move(access), std::move(handler), {}, {}});
+}
+
+bool Router::fallback_applies(const std::vector<std::string>& segments) const {
+  if (!page_fallback_) return false;
+  if (segments.empty()) return true;  // "/"
+  // The API's own prefixes stay JSON 404s: a mistyped API path must not answer HTML.
+  return std::none_of(routes_.begin(), routes_.end(), [&](const auto& route) {
+    return !route->segments.empty() && route->segments.front() == segments.front();
+  });
 }
 
 std::size_t Router::body_limit_for(Method method, std::string_view path,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 #include <ctime>
 
@@ -53,11 +54,17 @@ void format_response_head(std::string& out, const Response& response, const Requ
     fmt::format_to(it, "Content-Type: {}\r\n", response.content_type);
   }
   fmt::format_to(it, "X-Request-Id: {}\r\n", request.request_id);
+  bool cache_control = false;
   for (const auto& [name, value] : response.headers) {
     if (!safe_header_text(name) || !safe_header_text(value) || name.find(':') != std::string::npos)
       continue;
     fmt::format_to(it, "{}: {}\r\n", name, value);
+    cache_control = cache_control || boost::beast::iequals(name, "cache-control");
   }
+  // Answers carry patient data unless a route says they may be kept (the console's files, the
+  // public keys): no browser, proxy or shared cache may store them.
+  if (!cache_control) out.append("Cache-Control: no-store\r\n");
+  out.append("X-Content-Type-Options: nosniff\r\n");
   const bool no_length = response.status < 200 || response.status == 204 ||
                          response.status == 304 || response.live != nullptr;
   if (!no_length) {

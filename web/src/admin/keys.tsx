@@ -1,0 +1,103 @@
+// Administration: the keys that sign access tokens. Rotating makes a new key sign from now on while
+// the older ones keep verifying; retiring an old key ends every token it signed.
+import { api } from '../api';
+import { useConfirm } from '../components/confirm';
+import { Actions } from '../components/fields';
+import { Loading, Messages } from '../components/messages';
+import { Page } from '../components/page';
+import { TableBox } from '../components/table-box';
+import { useAction, useApi } from '../hooks';
+import { t } from '../i18n';
+
+interface SigningKey {
+  kid: string;
+  alg: string;
+  active: boolean;
+}
+
+interface KeyList {
+  keys: SigningKey[]; // oldest first; the active key signs
+  active_kid?: string;
+}
+
+export default function Keys() {
+  const list = useApi<KeyList>('/api/v1/auth/keys');
+  const action = useAction();
+  const [dialog, ask] = useConfirm();
+  const rotate = () =>
+    action.run(async () => {
+      const answer = await api<KeyList>('POST', '/api/v1/auth/keys/rotate');
+      list.replace(answer);
+      return t('keys.rotated', { kid: answer.active_kid ?? '' });
+    });
+  const retire = async (key: SigningKey) => {
+    const sure = await ask({
+      message: t('keys.retire_confirm', { kid: key.kid }),
+      confirmLabel: t('keys.retire'),
+    });
+    if (!sure) return;
+    await action.run(async () => {
+      await api<void>('DELETE', `/api/v1/auth/keys/${encodeURIComponent(key.kid)}`);
+      list.reload();
+      return t('keys.retired', { kid: key.kid });
+    });
+  };
+  return (
+    <Page title={t('keys.title')}>
+      <p class="lead">{t('keys.intro')}</p>
+      <Messages error={action.error ?? list.error} status={action.status} />
+      <Actions>
+        <button type="button" class="button button-primary" onClick={rotate} aria-disabled={action.busy}>
+          {t('keys.rotate')}
+        </button>
+      </Actions>
+      {list.loading && !list.data && <Loading />}
+      {list.data && (
+        <TableBox label={t('keys.title')}>
+          <table class="table">
+            <caption class="visually-hidden">{t('keys.title')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('keys.kid')}</th>
+                <th scope="col">{t('keys.alg')}</th>
+                <th scope="col">{t('keys.state')}</th>
+                <th scope="col">
+                  <span class="visually-hidden">{t('common.actions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...list.data.keys].reverse().map((key) => (
+                <tr key={key.kid}>
+                  <th scope="row" class="mono">
+                    {key.kid}
+                  </th>
+                  <td>{key.alg}</td>
+                  <td>
+                    <span class={`badge badge-${key.active ? 'ok' : 'info'}`}>
+                      {key.active ? t('keys.signing') : t('keys.verifying')}
+                    </span>
+                  </td>
+                  <td>
+                    {!key.active && (
+                      <button
+                        type="button"
+                        class="button button-small button-danger"
+                        aria-label={t('keys.retire_named', { kid: key.kid })}
+                        onClick={() => void retire(key)}
+                        aria-disabled={action.busy}
+                      >
+                        {t('keys.retire')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
+      {dialog}
+    </Page>
+  );
+}

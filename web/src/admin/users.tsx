@@ -1,0 +1,236 @@
+// Administration: finding users (search, role, status, pages) and creating one. The filters live
+// in the address (?q=&role=&status=&offset=), so Back, reload and a shared link show the same list.
+import { useState } from 'preact/hooks';
+import { api, type User } from '../api';
+import { Actions, Checkboxes, Field, Select } from '../components/fields';
+import { Loading, Messages } from '../components/messages';
+import { Page } from '../components/page';
+import { hrefWith, offsetOf, Pager } from '../components/pager';
+import { TableBox } from '../components/table-box';
+import { useAction, useApi } from '../hooks';
+import { formatDateTime, t } from '../i18n';
+import { navigate, useQuery } from '../router';
+import { roleLabel, roles } from '../roles';
+import { displayName } from '../session';
+import { roleChoices, StatusBadge } from './common';
+
+const pageSize = 25;
+
+interface UserPage {
+  users: User[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+function listPath(query: URLSearchParams): string {
+  const params = new URLSearchParams();
+  for (const key of ['q', 'role', 'status']) {
+    const value = query.get(key);
+    if (value) params.set(key, value);
+  }
+  params.set('limit', String(pageSize));
+  params.set('offset', String(offsetOf(query)));
+  return `/api/v1/users?${params}`;
+}
+
+// The console address of the list with some filters changed.
+function listHref(query: URLSearchParams, changes: Record<string, string>): string {
+  return hrefWith('/admin/users', query, changes);
+}
+
+export default function Users() {
+  const query = useQuery();
+  const list = useApi<UserPage>(listPath(query));
+  return (
+    <Page title={t('users.title')}>
+      <Filters key={query.toString()} query={query} />
+      {list.error && <Messages error={list.error} />}
+      {list.loading && !list.data && <Loading />}
+      {list.data && <UserTable page={list.data} query={query} />}
+      <CreateUser onCreated={list.reload} />
+    </Page>
+  );
+}
+
+function Filters(props: { query: URLSearchParams }) {
+  const [q, setQ] = useState(props.query.get('q') ?? '');
+  const [role, setRole] = useState(props.query.get('role') ?? '');
+  const [status, setStatus] = useState(props.query.get('status') ?? '');
+  const submit = (e: Event) => {
+    e.preventDefault();
+    navigate(listHref(props.query, { q: q.trim(), role, status, offset: '' }));
+  };
+  return (
+    <form class="filters" role="search" onSubmit={submit}>
+      <Field
+        label={t('users.search')}
+        type="search"
+        value={q}
+        onInput={setQ}
+        name="q"
+      />
+      <Select
+        label={t('users.role')}
+        value={role}
+        onChange={setRole}
+        choices={[{ value: '', label: t('users.any_role') }, ...roleChoices()]}
+      />
+      <Select
+        label={t('users.status')}
+        value={status}
+        onChange={setStatus}
+        choices={[
+          { value: '', label: t('users.any_status') },
+          { value: 'active', label: t('status.active') },
+          { value: 'disabled', label: t('status.disabled') },
+        ]}
+      />
+      <Actions>
+        <button type="submit" class="button">
+          {t('users.apply')}
+        </button>
+      </Actions>
+    </form>
+  );
+}
+
+function UserTable(props: { page: UserPage; query: URLSearchParams }) {
+  const { page, query } = props;
+  if (page.users.length === 0) {
+    return (
+      <p role="status" class="empty">
+        {t('users.none')}
+      </p>
+    );
+  }
+  return (
+    <>
+      <TableBox label={t('users.title')}>
+        <table class="table">
+          <caption class="visually-hidden">{t('users.title')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('user.name')}</th>
+              <th scope="col">{t('user.email')}</th>
+              <th scope="col">{t('user.roles')}</th>
+              <th scope="col">{t('user.status')}</th>
+              <th scope="col">{t('user.last_login')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.users.map((u) => (
+              <tr key={u.id}>
+                <th scope="row">
+                  <a href={`/admin/users/${encodeURIComponent(u.id)}`}>{displayName(u)}</a>
+                </th>
+                <td>{u.email ?? u.username}</td>
+                <td>{u.roles.map(roleLabel).join(', ')}</td>
+                <td>
+                  <StatusBadge status={u.status} />
+                </td>
+                <td>{u.last_login ? formatDateTime(u.last_login) : t('user.never')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableBox>
+      <Pager
+        offset={page.offset}
+        limit={page.limit}
+        shown={page.users.length}
+        total={page.total}
+        href={(offset) => listHref(query, { offset: offset ? String(offset) : '' })}
+      />
+    </>
+  );
+}
+
+function CreateUser(props: { onCreated(): void }) {
+  const [email, setEmail] = useState('');
+  const [firstName, setFirstName] = useState('');
+  const [lastName, setLastName] = useState('');
+  const [language, setLanguage] = useState('en');
+  const [chosenRoles, setChosenRoles] = useState<string[]>(['member']);
+  const [password, setPassword] = useState('');
+  const [created, setCreated] = useState<User | null>(null);
+  const action = useAction();
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setCreated(null);
+    void action.run(async () => {
+      const user = await api<User>('POST', '/api/v1/users', {
+        body: {
+          email: email.trim(),
+          first_name: firstName.trim(),
+          last_name: lastName.trim(),
+          language,
+          roles: roles.filter((r) => chosenRoles.includes(r)),
+          ...(password ? { password } : {}),
+        },
+      });
+      setEmail('');
+      setFirstName('');
+      setLastName('');
+      setPassword('');
+      setCreated(user);
+      props.onCreated();
+      return t('users.created', { name: displayName(user) });
+    });
+  };
+  return (
+    <section class="panel" aria-labelledby="new-user">
+      <h2 id="new-user">{t('users.new')}</h2>
+      <form class="form form-grid" onSubmit={submit}>
+        <Field
+          label={t('user.email')}
+          type="email"
+          required
+          autocomplete="off"
+          value={email}
+          onInput={setEmail}
+        />
+        <Field label={t('user.first_name')} autocomplete="off" value={firstName} onInput={setFirstName} />
+        <Field label={t('user.last_name')} autocomplete="off" value={lastName} onInput={setLastName} />
+        <Select
+          label={t('common.language')}
+          value={language}
+          onChange={setLanguage}
+          choices={[
+            { value: 'en', label: 'English' },
+            { value: 'es', label: 'Español' },
+          ]}
+        />
+        <Checkboxes
+          legend={t('user.roles')}
+          choices={roleChoices()}
+          selected={chosenRoles}
+          onChange={setChosenRoles}
+        />
+        <Field
+          label={t('users.initial_password')}
+          type="password"
+          autocomplete="new-password"
+          hint={t('users.initial_password_hint')}
+          value={password}
+          onInput={setPassword}
+        />
+        <div class="form-wide">
+          <Messages error={action.error} status={action.status} />
+          {created && (
+            <p>
+              <a href={`/admin/users/${encodeURIComponent(created.id)}`}>
+                {t('users.open_created', { name: displayName(created) })}
+              </a>
+            </p>
+          )}
+          <Actions>
+            <button type="submit" class="button button-primary" aria-disabled={action.busy}>
+              {t('users.create')}
+            </button>
+          </Actions>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,173 @@
+// The console: which page the path names, inside the signed-in shell or the plain frame of the
+// open pages (sign-in, first-run setup, set-password).
+import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
+import type { User } from './api';
+import { lazy } from './components/lazy';
+import { Loading } from './components/messages';
+import { Page } from './components/page';
+import { Shell } from './components/shell';
+import logo from './favicon.svg';
+import { language, languages, setLanguage, t, useLanguage } from './i18n';
+import { Home } from './pages/home';
+import { NotFound } from './pages/not-found';
+import { Profile } from './pages/profile';
+import { ResetPassword } from './pages/reset-password';
+import { Setup } from './pages/setup';
+import { SignIn } from './pages/signin';
+import {
+  matchRoute,
+  navigate,
+  openRoutes,
+  type Route,
+  safeNext,
+  signInPath,
+  useQuery,
+  usePlace,
+} from './router';
+import { hasRole, startSession, useSession } from './session';
+
+// Administration is for few people: its code loads when one of its pages is opened.
+const AdminUsers = lazy(() => import('./admin/users'));
+const AdminUser = lazy(() => import('./admin/user'));
+const AdminTokens = lazy(() => import('./admin/tokens'));
+const AdminKeys = lazy(() => import('./admin/keys'));
+const AdminJobs = lazy(() => import('./admin/jobs'));
+const AdminAudit = lazy(() => import('./admin/audit'));
+const AdminStatus = lazy(() => import('./admin/status'));
+const AdminConfig = lazy(() => import('./admin/config'));
+
+export function App() {
+  useLanguage(); // every string below follows a language change
+  const state = useSession();
+  const place = usePlace();
+  const query = useQuery();
+  const route = matchRoute(place.path);
+
+  if (state.status === 'starting') {
+    return (
+      <OpenFrame>
+        <Loading />
+      </OpenFrame>
+    );
+  }
+  if (state.status === 'unreachable') return <Unreachable />;
+  if (state.status === 'signed-in' && route.name === 'signin') {
+    return <Redirect to={safeNext(query.get('next'))} />;
+  }
+  if (openRoutes.has(route.name)) {
+    return <OpenFrame key={place.path}>{openPage(route)}</OpenFrame>;
+  }
+  if (state.status === 'signed-out') {
+    if (route.name === 'not-found') {
+      return (
+        <OpenFrame>
+          <NotFound />
+        </OpenFrame>
+      );
+    }
+    return <Redirect to={signInPath(place)} />;
+  }
+  return (
+    <Shell user={state.user}>
+      <SignedInPage key={place.path} route={route} user={state.user} />
+    </Shell>
+  );
+}
+
+function openPage(route: Route) {
+  switch (route.name) {
+    case 'setup':
+      return <Setup />;
+    case 'reset-password':
+      return <ResetPassword />;
+    default:
+      return <SignIn />;
+  }
+}
+
+function SignedInPage(props: { route: Route; user: User }) {
+  const { route, user } = props;
+  if (route.name.startsWith('admin-') && !hasRole(user, 'admin')) {
+    return (
+      <Page title={t('forbidden.title')}>
+        <p>{t('forbidden.text')}</p>
+      </Page>
+    );
+  }
+  switch (route.name) {
+    case 'home':
+      return <Home user={user} />;
+    case 'profile':
+      return <Profile user={user} />;
+    case 'admin-users':
+      return <AdminUsers />;
+    case 'admin-user':
+      return <AdminUser id={route.params.id} />;
+    case 'admin-tokens':
+      return <AdminTokens />;
+    case 'admin-keys':
+      return <AdminKeys />;
+    case 'admin-jobs':
+      return <AdminJobs />;
+    case 'admin-audit':
+      return <AdminAudit />;
+    case 'admin-status':
+      return <AdminStatus />;
+    case 'admin-config':
+      return <AdminConfig />;
+    default:
+      return <NotFound />;
+  }
+}
+
+function Redirect(props: { to: string }) {
+  useEffect(() => navigate(props.to, { replace: true }), [props.to]);
+  return null;
+}
+
+// The frame of the pages a person sees before signing in.
+function OpenFrame(props: { children: ComponentChildren }) {
+  const current = language.get();
+  return (
+    <div class="open-frame">
+      <header class="open-header">
+        <img src={logo} alt="" width={32} height={32} />
+        <span class="brand-name">carehub</span>
+      </header>
+      <main id="main" tabIndex={-1} class="open-main">
+        {props.children}
+      </main>
+      <footer class="open-footer">
+        <ul class="language-switch" aria-label={t('common.language')}>
+          {languages.map((lang) => (
+            <li key={lang}>
+              <button
+                type="button"
+                class="link-button"
+                lang={lang}
+                aria-pressed={lang === current}
+                onClick={() => setLanguage(lang)}
+              >
+                {lang === 'en' ? 'English' : 'Español'}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </footer>
+    </div>
+  );
+}
+
+function Unreachable() {
+  return (
+    <OpenFrame>
+      <Page title={t('unreachable.title')} narrow>
+        <p role="alert">{t('unreachable.text')}</p>
+        <button type="button" class="button button-primary" onClick={() => void startSession()}>
+          {t('unreachable.retry')}
+        </button>
+      </Page>
+    </OpenFrame>
+  );
+}

@@ -1,0 +1,173 @@
+// The frame around every signed-in page: the product bar with the notification bell and the
+// person's menu, the navigation (by role) and the <main> region a skip link jumps to.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { asApiError, type ApiError, type User } from '../api';
+import logo from '../favicon.svg';
+import { t } from '../i18n';
+import { usePlace } from '../router';
+import { displayName, hasRole, signOut } from '../session';
+import { Bell } from './bell';
+import { Messages } from './messages';
+
+export function Shell(props: { user: User; children: ComponentChildren }) {
+  const { user } = props;
+  const [signOutError, setSignOutError] = useState<ApiError | null>(null);
+  const skipToMain = (e: MouseEvent) => {
+    e.preventDefault(); // focus, rather than a #main in the address bar
+    document.getElementById('main')?.focus();
+  };
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main" onClick={skipToMain}>
+        {t('shell.skip')}
+      </a>
+      <header class="topbar">
+        <a class="brand" href="/">
+          <img src={logo} alt="" width={28} height={28} />
+          <span>carehub</span>
+        </a>
+        <div class="topbar-tools">
+          <Bell key={user.id} />
+          <UserMenu user={user} onSignOutError={setSignOutError} />
+        </div>
+      </header>
+      <div class="layout">
+        <Navigation user={user} />
+        <main id="main" tabIndex={-1}>
+          {signOutError && <Messages error={signOutError} />}
+          {props.children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function NavLink(props: { href: string; exact?: boolean; children: ComponentChildren }) {
+  const { path } = usePlace();
+  const current = props.exact
+    ? path === props.href
+    : path === props.href || path.startsWith(`${props.href}/`);
+  return (
+    <a href={props.href} aria-current={current ? 'page' : undefined}>
+      {props.children}
+    </a>
+  );
+}
+
+function Navigation(props: { user: User }) {
+  const adminHeading = useId();
+  return (
+    <nav class="sidebar" aria-label={t('nav.label')}>
+      <ul>
+        <li>
+          <NavLink href="/" exact>
+            {t('nav.home')}
+          </NavLink>
+        </li>
+        <li>
+          <NavLink href="/profile">{t('nav.profile')}</NavLink>
+        </li>
+      </ul>
+      {hasRole(props.user, 'admin') && (
+        <>
+          <h2 id={adminHeading} class="nav-heading">
+            {t('nav.administration')}
+          </h2>
+          <ul aria-labelledby={adminHeading}>
+            <li>
+              <NavLink href="/admin/users">{t('nav.users')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/admin/tokens">{t('nav.tokens')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/admin/keys">{t('nav.keys')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/admin/jobs">{t('nav.jobs')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/admin/audit">{t('nav.audit')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/admin/status">{t('nav.status')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/admin/config">{t('nav.config')}</NavLink>
+            </li>
+          </ul>
+        </>
+      )}
+    </nav>
+  );
+}
+
+// A disclosure (button + list), not an ARIA menu: plain links and buttons that Tab reaches.
+function UserMenu(props: { user: User; onSignOutError(e: ApiError | null): void }) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const listId = useId();
+  const root = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const { path } = usePlace();
+
+  useEffect(() => setOpen(false), [path]);
+  useEffect(() => {
+    if (!open) return undefined;
+    const outside = (e: Event) => {
+      if (!root.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', outside);
+    document.addEventListener('focusin', outside);
+    return () => {
+      document.removeEventListener('pointerdown', outside);
+      document.removeEventListener('focusin', outside);
+    };
+  }, [open]);
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Escape' && open) {
+      setOpen(false);
+      button.current?.focus();
+    }
+  };
+  const doSignOut = async () => {
+    if (busy) return;
+    setBusy(true);
+    props.onSignOutError(null);
+    try {
+      await signOut();
+    } catch (e) {
+      props.onSignOutError(asApiError(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="user-menu" ref={root} onKeyDown={onKeyDown}>
+      <button
+        ref={button}
+        type="button"
+        class="user-menu-button"
+        aria-expanded={open}
+        aria-controls={listId}
+        onClick={() => setOpen(!open)}
+      >
+        <span class="visually-hidden">{t('shell.account_menu')} </span>
+        {displayName(props.user)}
+        <span class="caret" aria-hidden="true" />
+      </button>
+      <ul id={listId} class="user-menu-list" hidden={!open}>
+        <li>
+          <a href="/profile">{t('nav.profile')}</a>
+        </li>
+        <li>
+          <button type="button" onClick={doSignOut} aria-disabled={busy}>
+            {t('shell.sign_out')}
+          </button>
+        </li>
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+// The console's words in English and Spanish. t('key', {name}) looks a key up in the current
+// language; `{name}` in the text is replaced by the parameter. The language is the signed-in
+// person's profile language, else the browser's first of ours, else English. Messages the server
+// writes (errors) are shown as the server wrote them, untranslated.
+import { createStore, useStore } from '../store';
+import { en, type MessageKey } from './en';
+import { es } from './es';
+
+export type { MessageKey } from './en';
+export type Language = 'en' | 'es';
+
+export const languages: readonly Language[] = ['en', 'es'];
+const dictionaries = { en, es };
+
+export function isLanguage(value: string): value is Language {
+  return (languages as readonly string[]).includes(value);
+}
+
+export function browserLanguage(): Language {
+  const tags = navigator.languages?.length ? navigator.languages : [navigator.language];
+  for (const tag of tags) {
+    const base = (tag ?? '').toLowerCase().split('-')[0];
+    if (isLanguage(base)) return base;
+  }
+  return 'en';
+}
+
+export const language = createStore<Language>(browserLanguage());
+
+export function setLanguage(next: Language): void {
+  document.documentElement.lang = next;
+  language.set(next);
+}
+
+// Components that call t() render through this so a language change re-renders them.
+export function useLanguage(): Language {
+  return useStore(language);
+}
+
+export type Params = Record<string, string | number>;
+
+export function t(key: MessageKey, params?: Params): string {
+  const text: string = dictionaries[language.get()][key] ?? en[key];
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+export function formatDateTime(iso: string | null): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(language.get(), { dateStyle: 'medium', timeStyle: 'short' }).format(
+    date,
+  );
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(language.get()).format(n);
+}

@@ -1,0 +1,103 @@
+// Sign-in: email and password, and "Sign in with <provider>" when the server has OpenID Connect.
+// After it the person goes where they were headed (?next=).
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
+import { Field, Actions } from '../components/fields';
+import { Messages } from '../components/messages';
+import { Page } from '../components/page';
+import { useAction } from '../hooks';
+import { t } from '../i18n';
+import { navigate, safeNext, useQuery } from '../router';
+import { signIn } from '../session';
+
+interface Providers {
+  local_passwords: boolean;
+  oidc: { name: string; start_url: string } | null;
+}
+
+export function SignIn() {
+  const query = useQuery();
+  const next = safeNext(query.get('next'));
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [providers, setProviders] = useState<Providers | null>(null);
+  const action = useAction();
+
+  const [setupNeeded, setSetupNeeded] = useState(false);
+  useEffect(() => {
+    // Without the answer the password form is shown: the usual case, and what works offline.
+    api<Providers>('GET', '/api/v1/auth/providers', { auth: false }).then(setProviders, () => {});
+    // A server with no administrator yet: nobody can sign in, so say where to start.
+    api<{ needed: boolean }>('GET', '/api/v1/setup', { auth: false }).then(
+      (s) => setSetupNeeded(s.needed),
+      () => {},
+    );
+  }, []);
+
+  // The identity provider sends the person back with ?signin_error=<text> when it went wrong.
+  const [providerError] = useState(() => query.get('signin_error'));
+  useEffect(() => {
+    if (!providerError) return;
+    const params = new URLSearchParams(window.location.search);
+    params.delete('signin_error');
+    const rest = params.toString();
+    window.history.replaceState(null, '', `/signin${rest ? `?${rest}` : ''}`);
+  }, [providerError]);
+
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await signIn(email, password);
+      navigate(next, { replace: true });
+    });
+  };
+  const startOidc = () => {
+    if (!providers?.oidc) return;
+    // A full page load: the server runs the authorization-code flow (PKCE) and comes back here
+    // with the refresh cookie set, and the start-up refresh then signs the person in.
+    window.location.assign(`${providers.oidc.start_url}?return_to=${encodeURIComponent(next)}`);
+  };
+
+  const showPasswords = providers?.local_passwords ?? true;
+  return (
+    <Page title={t('signin.title')} narrow>
+      <Messages error={action.error ?? providerError} status={action.busy ? t('signin.busy') : ''} />
+      {setupNeeded && <p class="hint setup-needed">{t('signin.setup_needed')}</p>}
+      {showPasswords && (
+        <form class="form" onSubmit={submit}>
+          <Field
+            label={t('signin.email')}
+            type="email"
+            name="email"
+            autocomplete="username"
+            required
+            value={email}
+            onInput={setEmail}
+          />
+          <Field
+            label={t('signin.password')}
+            type="password"
+            name="password"
+            autocomplete="current-password"
+            required
+            value={password}
+            onInput={setPassword}
+          />
+          <Actions>
+            <button type="submit" class="button button-primary" aria-disabled={action.busy}>
+              {t('signin.submit')}
+            </button>
+          </Actions>
+        </form>
+      )}
+      {providers?.oidc && (
+        <div class="provider">
+          {showPasswords && <p class="divider">{t('signin.or')}</p>}
+          <button type="button" class="button button-wide" onClick={startOidc}>
+            {t('signin.with_provider', { name: providers.oidc.name })}
+          </button>
+        </div>
+      )}
+    </Page>
+  );
+}

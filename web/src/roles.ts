@@ -1,0 +1,34 @@
+// The roles and API-token scopes the server knows (modules/auth/user.hpp known_roles(); the
+// or_scopes(...) rules of the route tables), with their names in the current language.
+import { t, type MessageKey } from './i18n';
+
+export const roles = ['admin', 'member', 'physician', 'medical', 'patient', 'user'] as const;
+
+const roleKeys: Record<string, MessageKey> = {
+  admin: 'role.admin',
+  member: 'role.member',
+  physician: 'role.physician',
+  medical: 'role.medical',
+  patient: 'role.patient',
+  user: 'role.user',
+};
+
+export function roleLabel(role: string): string {
+  const key = roleKeys[role];
+  return key ? t(key) : role;
+}
+
+export const scopes = ['empi:read', 'empi:write', 'dicom:read', 'dicom:write', 'metrics:read'] as const;
+
+const scopeKeys: Record<string, MessageKey> = {
+  'empi:read': 'scope.empi_read',
+  'empi:write': 'scope.empi_write',
+  'dicom:read': 'scope.dicom_read',
+  'dicom:write': 'scope.dicom_write',
+  'metrics:read': 'scope.metrics_read',
+};
+
+export function scopeLabel(scope: string): string {
+  const key = scopeKeys[scope];
+  return key ? t(key) : scope;
+}
