@@ -107,16 +107,6 @@ std::string lower_ascii(std::string_view text) {
   return out;
 }
 
-std::string escape_like(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\\' || c == '%' || c == '_') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 std::optional<std::string> patch_problem(const UserPatch& patch) {
   if (patch.first_name) {
     if (auto p = name_problem("first_name", *patch.first_name)) return p;

@@ -22,6 +22,7 @@
 #include "auth/user.hpp"
 #include "carehub/clock.hpp"
 #include "carehub/db.hpp"
+#include "carehub/sql_filter.hpp"
 
 namespace carehub::auth {
 
@@ -131,6 +132,11 @@ class AuthStore {
   // The user the token was for, once: a second use, an expired or unknown token gives nothing.
   std::optional<std::int64_t> consume_reset_token(Tx& tx, std::string_view secret);
 
+  // First-run setup links (store_setup.cpp): a new one's secret; whether a secret is one that is
+  // unused and unexpired, claiming it (and every other) when it is.
+  std::string create_setup_token(Tx& tx, std::int64_t ttl_ms);
+  bool consume_setup_token(Tx& tx, std::string_view secret);
+
  private:
   const Clock& clock_;
 };
@@ -140,8 +146,5 @@ std::optional<std::string> patch_problem(const UserPatch& patch);
 
 // ASCII lower-case: the form email_lower and username_lower hold.
 std::string lower_ascii(std::string_view text);
-
-// text with \, % and _ escaped for LIKE ... ESCAPE '\'.
-std::string escape_like(std::string_view text);
 
 }  // namespace carehub::auth

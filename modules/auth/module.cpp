@@ -1,9 +1,12 @@
 #include "auth/module.hpp"
 
+#include <fmt/format.h>
+
 #include "auth/auth_config.hpp"
 #include "auth/routes.hpp"
 #include "auth/service.hpp"
 #include "carehub/jobs.hpp"
+#include "carehub/log.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -41,6 +44,23 @@ void AuthModule::start(ModuleContext& ctx) {
   purge.type = "auth.purge_tokens";
   ctx.jobs.schedule("auth.purge_tokens", purge, kPurgeIntervalMs);
   service_->start_background();
+}
+
+void AuthModule::serve(ModuleContext& ctx) {
+  const auto token = service_->issue_setup_token();
+  if (!token) return;
+  const auto& server = ctx.config.server();
+  // A wildcard address is no place to browse to: this machine's loopback is (or the server's
+  // name, which the person opening it knows and the server may not).
+  const std::string host = server.host == "0.0.0.0"                     ? "127.0.0.1"
+                           : server.host == "::"                        ? "[::1]"
+                           : server.host.find(':') != std::string::npos ? "[" + server.host + "]"
+                                                                        : server.host;
+  // The one secret ever logged, on purpose: single-use, valid for an hour, only while no admin
+  // exists, and only its hash is stored. `carehub bootstrap` is the way that logs nothing.
+  log_info("setup_link",
+           {{"url", fmt::format("http://{}:{}/setup#token={}", host, server.port, *token)},
+            {"message", "no administrator yet: open this link within an hour to set one up"}});
 }
 
 std::vector<std::string> AuthModule::bootstrap(ModuleContext& /*context*/,

@@ -17,6 +17,8 @@ class AuthModule final : public Module {
   void add_config_schema(ConfigSchema& schema) const override;
   void check_config(const Config& config) const override;
   void start(ModuleContext& context) override;
+  // While no admin exists: logs the single-use first-run setup link.
+  void serve(ModuleContext& context) override;
   std::vector<std::string> bootstrap(ModuleContext& context,
                                      const BootstrapOptions& options) override;
 

@@ -89,6 +89,15 @@ class AuthService final : public PrincipalValidator, public Accounts {
   std::vector<std::string> bootstrap(const std::string& email,
                                      const std::optional<std::string>& password);
 
+  // First run from the browser (setup.cpp). While no admin exists, `serve` logs a link with a
+  // single-use secret (valid for an hour); whoever opens it sets the first admin's email and
+  // password and is signed in. Both throw ApiError: kConflict once an admin exists, kBadRequest
+  // for a secret that is unknown, used or expired, kValidationFailed for a weak password.
+  bool setup_needed();
+  std::optional<std::string> issue_setup_token();  // nothing when an admin exists
+  Session complete_setup(const Request& request, const std::string& token, const std::string& email,
+                         const std::string& password);
+
   // Administration (admin.cpp). actor: the request doing it, for the audit trail.
   User create_user(const Request& request, NewUser user,
                    const std::optional<std::string>& password);
