@@ -30,10 +30,21 @@ struct AuditEvent {
 
 struct AuditQuery {
   std::optional<std::string> actor;
+  std::optional<std::string> action;
   std::optional<std::string> resource_type;
   std::optional<std::string> resource_id;
-  std::int64_t after_id = 0;
+  std::optional<std::int64_t> from_ms;  // at_ms >= from_ms
+  std::optional<std::int64_t> to_ms;    // at_ms < to_ms
+  std::int64_t after_id = 0;            // find(): oldest first, from here
+  std::int64_t before_id = 0;           // search(): newest first, below this id (0: from the top)
   int limit = 100;
+  int offset = 0;           // search() only
+  bool count_total = true;  // search() only: false leaves AuditPage::total at 0 (an export's pages)
+};
+
+struct AuditPage {
+  std::vector<struct AuditRecord> events;  // newest first
+  std::int64_t total = 0;                  // matching events, all pages
 };
 
 struct AuditRecord {
@@ -44,9 +55,10 @@ struct AuditRecord {
 class AuditLog {
  public:
   AuditLog(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
-  void record(Tx& tx, AuditEvent event);  // in the caller's unit of work
-  void record(AuditEvent event);          // its own unit of work
-  std::vector<AuditRecord> find(const AuditQuery& query);
+  void record(Tx& tx, AuditEvent event);                   // in the caller's unit of work
+  void record(AuditEvent event);                           // its own unit of work
+  std::vector<AuditRecord> find(const AuditQuery& query);  // oldest first, after after_id
+  AuditPage search(const AuditQuery& query);               // newest first, with the total
   // An event pre-filled with the request's actor, request id and client address.
   static AuditEvent from_request(const Request& request, std::string action,
                                  std::string resource_type, std::string resource_id);

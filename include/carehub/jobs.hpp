@@ -87,6 +87,18 @@ class JobContext {
 
 using JobHandler = std::function<nlohmann::json(JobContext&)>;
 
+// A page of jobs for the administration screens, newest first.
+struct JobFilter {
+  std::optional<std::string> type;
+  std::optional<JobState> state;
+  int limit = 50;
+  int offset = 0;
+};
+struct JobPage {
+  std::vector<JobInfo> jobs;
+  std::int64_t total = 0;  // matching jobs, all pages
+};
+
 class JobQueue {
  public:
   JobQueue(Database& db, const Clock& clock, JobsConfig config);
@@ -98,6 +110,10 @@ class JobQueue {
   // Queued: cancelled at once. Running: cancel is requested, the handler sees it. Returns false for
   // an unknown or already finished job.
   bool cancel(std::int64_t id);
+  JobPage list(const JobFilter& filter);
+  // A dead job runs again from its first attempt (its last error kept until then). Returns false
+  // unless the job is dead.
+  bool retry(std::int64_t id);
   // A recurring job: enqueued every interval_ms (first run now). Re-declaring updates it.
   void schedule(const std::string& name, const JobSpec& spec, std::int64_t interval_ms);
   // Enqueues the due runs of recurring jobs (each run once, whichever worker gets there first).

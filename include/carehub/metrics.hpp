@@ -23,6 +23,14 @@ class Metrics {
   // A function that appends lines in Prometheus text format at scrape time.
   void add_collector(std::function<void(std::string&)> collector);
   std::string render() const;  // text/plain; version=0.0.4
+  // Requests answered since start, by status class, and those in flight (the status screen).
+  struct Totals {
+    std::uint64_t requests = 0;
+    std::uint64_t client_errors = 0;  // 4xx
+    std::uint64_t server_errors = 0;  // 5xx
+    long in_flight = 0;
+  };
+  Totals totals() const;
 
  private:
   struct RouteStats {

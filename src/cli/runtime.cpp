@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "carehub/console.hpp"
 #include "carehub/core_routes.hpp"
 #include "carehub/log.hpp"
 #include "carehub/migrations.hpp"
@@ -51,6 +52,9 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
       });
   register_core_routes(router, *db, *jobs, metrics,
                        {.metrics_from_loopback = config.server().metrics_from_loopback});
+  register_console_routes(router);
+  operations = std::make_unique<Operations>(config, *db, *jobs, *audit, metrics);
+  register_operations_routes(router, *operations);
   context = std::make_unique<ModuleContext>(ModuleContext{
       config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
       [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, services, *tickets});

@@ -15,6 +15,7 @@
 #include "carehub/jobs.hpp"
 #include "carehub/metrics.hpp"
 #include "carehub/module.hpp"
+#include "carehub/operations.hpp"
 #include "carehub/router.hpp"
 #include "http/pipeline.hpp"
 
@@ -54,6 +55,7 @@ class Runtime {
   Pipeline pipeline{router};
   Services services;
   std::unique_ptr<TicketStore> tickets;
+  std::unique_ptr<Operations> operations;
   std::unique_ptr<ModuleContext> context;
 };
 

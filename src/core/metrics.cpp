@@ -26,6 +26,23 @@ void Metrics::request_finished(const std::string& route, const char* method, int
   ++stats.count;
 }
 
+Metrics::Totals Metrics::totals() const {
+  Totals t;
+  t.in_flight = in_flight_.load(std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  for (const auto& [route, stats] : routes_) {
+    for (const auto& [method_status, count] : stats.by_method_status) {
+      t.requests += count;
+      if (method_status.second >= 500) {
+        t.server_errors += count;
+      } else if (method_status.second >= 400) {
+        t.client_errors += count;
+      }
+    }
+  }
+  return t;
+}
+
 void Metrics::add_collector(std::function<void(std::string&)> collector) {
   std::lock_guard lock(mutex_);
   collectors_.push_back(std::move(collector));

@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "carehub/console.hpp"
 #include "carehub/core_routes.hpp"
 #include "carehub/migrations.hpp"
+#include "carehub/operations.hpp"
 #include "http/pipeline.hpp"
 #include "modules.hpp"
 #include "support/test_database.hpp"
@@ -20,6 +22,16 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /metrics", "role admin or API token scope metrics:read or a loopback client"},
     {"GET /api/v1/health-check", "public"},
     {"GET /api/v1/jobs/{id}", "any signed-in user or API token scope empi:write, dicom:write"},
+    {"GET /api/v1/jobs", "role admin"},
+    {"POST /api/v1/jobs/{id}/cancel", "role admin"},
+    {"POST /api/v1/jobs/{id}/retry", "role admin"},
+    {"GET /api/v1/audit", "role admin"},
+    {"GET /api/v1/system/status", "role admin"},
+    {"GET /api/v1/system/config", "role admin"},
+    {"GET /assets/{name}", "public"},
+    {"GET /api/v1/auth/providers", "public"},
+    {"GET /api/v1/setup", "public"},
+    {"POST /api/v1/setup", "public"},
     {"GET /.well-known/jwks.json", "public"},
     {"POST /api/v1/auth/login", "public"},
     {"POST /api/v1/auth/refresh", "public"},
@@ -205,6 +217,9 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
     Services services;
     TicketStore tickets(tdb.db(), clock);
     register_core_routes(router, tdb.db(), jobs, metrics);
+    register_console_routes(router);
+    Operations operations(config, tdb.db(), jobs, audit, metrics);
+    register_operations_routes(router, operations);
     ModuleContext ctx{
         config,   tdb.db(), *blobs,
         jobs,     handlers, audit,
