@@ -46,7 +46,13 @@ void add_auth_config_schema(ConfigSchema& s) {
       .string("email_claim", "email", "claim holding the user's email")
       .string("header", "Authorization",
               "header carrying the token (e.g. X-Forwarded-Access-Token)")
-      .integer("min_refresh_interval_s", 60, 1, kDay, "least time between JWKS fetches");
+      .integer("min_refresh_interval_s", 60, 1, kDay, "least time between JWKS fetches")
+      .string("client_id", "", "the console's client at the provider; empty: no browser sign-in")
+      .secret("client_secret", "", "the console client's secret; empty: a public client (PKCE)")
+      .string("display_name", "your identity provider", "the sign-in button: Sign in with <this>")
+      .string("scopes", "openid email profile", "scopes the console asks for")
+      .string("redirect_url", "",
+              "the callback registered at the provider; empty: derived from the request's host");
 }
 
 AuthConfig read_auth_config(const Config& config) {
@@ -72,8 +78,15 @@ AuthConfig read_auth_config(const Config& config) {
   c.registration_rate_per_hour = a["registration_rate_per_hour"];
   c.registration_roles = a["registration_roles"].get<std::vector<std::string>>();
   c.reset_token_ttl_s = a["reset_token_ttl_s"];
-  c.oidc = {o["issuer"],      o["audience"], o["jwks_url"],
-            o["email_claim"], o["header"],   o["min_refresh_interval_s"]};
+  c.oidc = {o["issuer"],       o["audience"],
+            o["jwks_url"],     o["email_claim"],
+            o["header"],       o["min_refresh_interval_s"],
+            o["client_id"],    o.value("client_secret", ""),
+            o["display_name"], o["scopes"],
+            o["redirect_url"]};
+  if (!c.oidc.client_id.empty() && c.oidc.issuer.empty()) {
+    throw ConfigError("config: 'auth.oidc.client_id' needs 'auth.oidc.issuer'");
+  }
   if (!c.oidc.issuer.empty() && c.oidc.audience.empty()) {
     throw ConfigError("config: 'auth.oidc.audience' is required when 'auth.oidc.issuer' is set");
   }

@@ -38,6 +38,14 @@ struct AuthConfig {
     std::string email_claim;
     std::string header;
     std::int64_t min_refresh_interval_s;
+    // The console's "Sign in with <display_name>" (authorization code with PKCE); off while
+    // client_id is empty.
+    std::string client_id;
+    std::string client_secret;  // empty: a public client (PKCE alone)
+    std::string display_name;
+    std::string scopes;
+    std::string
+        redirect_url;  // empty: <this server as the browser named it>/api/v1/auth/oidc/callback
   } oidc;
 
   bool local_passwords() const { return oidc.issuer.empty(); }

@@ -132,6 +132,17 @@ class AuthStore {
   // The user the token was for, once: a second use, an expired or unknown token gives nothing.
   std::optional<std::int64_t> consume_reset_token(Tx& tx, std::string_view secret);
 
+  // Browser sign-ins through the OpenID provider under way (store_setup.cpp): started with a
+  // state, claimed once by the callback that brings it back (nothing once used or expired).
+  struct PendingOidcLogin {
+    std::string code_verifier;
+    std::string nonce;
+    std::string return_to;
+  };
+  void create_oidc_login(Tx& tx, std::string_view state, const PendingOidcLogin& login,
+                         std::int64_t ttl_ms);
+  std::optional<PendingOidcLogin> consume_oidc_login(Tx& tx, std::string_view state);
+
   // First-run setup links (store_setup.cpp): a new one's secret; whether a secret is one that is
   // unused and unexpired, claiming it (and every other) when it is.
   std::string create_setup_token(Tx& tx, std::int64_t ttl_ms);

@@ -31,11 +31,6 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string discovery_url(std::string_view issuer) {
-  while (!issuer.empty() && issuer.back() == '/') issuer.remove_suffix(1);
-  return std::string(issuer) + "/.well-known/openid-configuration";
-}
-
 void require_fetchable(const std::string& url, const char* what) {
   const auto parsed = parse_url(url);
   if (!parsed) throw std::invalid_argument(std::string("auth.oidc: ") + what + " is not a URL");
@@ -50,6 +45,13 @@ OidcResult failure(OidcFailure kind, std::string reason) {
   result.failure = kind;
   result.reason = std::move(reason);
   return result;
+}
+
+}  // namespace
+
+std::string discovery_url(std::string_view issuer) {
+  while (!issuer.empty() && issuer.back() == '/') issuer.remove_suffix(1);
+  return std::string(issuer) + "/.well-known/openid-configuration";
 }
 
 // The JSON object at url with status 200, or why not.
@@ -72,8 +74,6 @@ std::optional<nlohmann::json> fetch_json(const std::string& url, std::int64_t ti
   }
   return json;
 }
-
-}  // namespace
 
 OidcVerifier::OidcVerifier(OidcConfig config, const Clock& clock)
     : config_(std::move(config)), clock_(clock) {
@@ -225,6 +225,8 @@ OidcResult OidcVerifier::identity_from(const nlohmann::json& claims) const {
   result.email = email->get<std::string>();
   const auto subject = claims.find("sub");
   if (subject != claims.end() && subject->is_string()) result.subject = subject->get<std::string>();
+  const auto nonce = claims.find("nonce");
+  if (nonce != claims.end() && nonce->is_string()) result.nonce = nonce->get<std::string>();
   return result;
 }
 

@@ -42,11 +42,18 @@ enum class OidcFailure {
 struct OidcResult {
   std::string email;    // from the configured email claim, as the provider wrote it
   std::string subject;  // "sub"
+  std::string nonce;    // "nonce" (ID tokens of a browser sign-in), empty when absent
   std::optional<OidcFailure> failure;
   std::string reason;  // why not, for logs (never for the client: it may name keys or URLs)
 
   bool ok() const { return !failure.has_value(); }
 };
+
+// <issuer>/.well-known/openid-configuration (a trailing '/' of the issuer dropped).
+std::string discovery_url(std::string_view issuer);
+// The JSON object at url with status 200, or nothing and why not in error.
+std::optional<nlohmann::json> fetch_json(const std::string& url, std::int64_t timeout_ms,
+                                         std::string& error);
 
 class OidcVerifier {
  public:

@@ -1,7 +1,10 @@
 // The auth module's routes: sign-in and sessions, the caller's own account, the public keys.
 #include "auth/routes.hpp"
 
+#include <fmt/format.h>
+
 #include "auth/browser_session.hpp"
+#include "auth/oidc_login.hpp"
 #include "auth/route_helpers.hpp"
 #include "carehub/error.hpp"
 
@@ -62,9 +65,87 @@ Response logout(AuthService& auth, Request& req) {
 }
 
 Response providers(AuthService& auth, Request&) {
-  // How a person can sign in from the console. The browser's OpenID Connect flow is not served
-  // yet: an identity provider's users sign in with its tokens through the API until it is.
-  return Response::json({{"local_passwords", auth.config().local_passwords()}, {"oidc", nullptr}});
+  // How a person can sign in from the console.
+  nlohmann::json oidc = nullptr;
+  if (const auto name = auth.oidc_display_name()) {
+    oidc = {{"name", *name}, {"start_url", "/api/v1/auth/oidc/start"}};
+  }
+  return Response::json({{"local_passwords", auth.config().local_passwords()}, {"oidc", oidc}});
+}
+
+// --- "Sign in with <provider>": every answer is a redirect, the caller is a browser ---
+
+constexpr std::string_view kStateCookie = "carehub_oidc_state";
+
+// This server as the browser named it, for the callback URL the provider must know.
+std::string request_origin(const Request& req) {
+  const bool https = req.header("x-forwarded-proto") == "https";
+  return std::string(https ? "https://" : "http://") +
+         std::string(req.header("host").value_or("127.0.0.1"));
+}
+
+// A path of this console, never another site ("//evil.example", "/\\evil.example").
+std::string console_path(const std::optional<std::string>& wanted) {
+  if (!wanted || !wanted->starts_with('/') || wanted->starts_with("//") ||
+      wanted->starts_with("/\\") || wanted->find_first_of("\r\n") != std::string::npos) {
+    return "/";
+  }
+  return *wanted;
+}
+
+// The state cookie goes back to the callback on the provider's top-level redirect, a cross-site
+// navigation: SameSite=Lax (Strict would hold it back). It names this login in this browser.
+std::string state_cookie(const Request& req, std::string_view value, int max_age_s) {
+  const bool https = req.header("x-forwarded-proto") == "https";
+  return fmt::format("{}={}; Path=/api/v1/auth/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
+                     kStateCookie, value, max_age_s, https ? "; Secure" : "");
+}
+
+Response redirect(std::string location) {
+  Response r;
+  r.status = 302;
+  r.content_type.clear();
+  return r.with_header("Location", std::move(location));
+}
+
+Response oidc_start(AuthService& auth, Request& req) {
+  const auto start =
+      auth.begin_oidc_login(request_origin(req), console_path(req.query_param("return_to")));
+  return redirect(start.url).with_header("Set-Cookie", state_cookie(req, start.state, 600));
+}
+
+Response oidc_callback(AuthService& auth, Request& req) {
+  auto to_signin = [&req](const std::string& message) {
+    return redirect("/signin?signin_error=" + form_encode(message))
+        .with_header("Set-Cookie", state_cookie(req, "", 0));
+  };
+  if (const auto error = req.query_param("error")) {
+    // Only the provider's error code, and only when it looks like one: the query is anyone's.
+    const bool code_like =
+        !error->empty() && error->size() <= 64 &&
+        error->find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+    return to_signin("the identity provider did not sign you in" +
+                     (code_like ? " (" + *error + ")" : std::string()));
+  }
+  const auto state = req.query_param("state");
+  const auto code = req.query_param("code");
+  const auto cookie = request_cookie(req, kStateCookie);
+  if (!state || !code || state->empty() || code->empty()) {
+    return to_signin("the identity provider's answer is incomplete; sign in again");
+  }
+  if (!cookie || *cookie != *state) {
+    // Login CSRF: a callback this browser did not start.
+    return to_signin("this sign-in was started in another browser; sign in again");
+  }
+  try {
+    const auto done = auth.finish_oidc_login(req, request_origin(req), *state, *code);
+    return redirect(done.return_to)
+        .with_header("Set-Cookie", state_cookie(req, "", 0))
+        .with_header("Set-Cookie", refresh_cookie(req, done.session.refresh_token,
+                                                  auth.config().refresh_token_ttl_s));
+  } catch (const ApiError& e) {
+    return to_signin(e.what());
+  }
 }
 
 Response setup_state(AuthService& auth, Request&) {
@@ -86,6 +167,9 @@ void register_session_routes(Router& r, AuthService& auth) {
   r.add(Method::kPost, "/api/v1/auth/refresh", Access::open(), bind_handler(auth, refresh));
   r.add(Method::kPost, "/api/v1/auth/logout", Access::open(), bind_handler(auth, logout));
   r.add(Method::kGet, "/api/v1/auth/providers", Access::open(), bind_handler(auth, providers));
+  r.add(Method::kGet, "/api/v1/auth/oidc/start", Access::open(), bind_handler(auth, oidc_start));
+  r.add(Method::kGet, "/api/v1/auth/oidc/callback", Access::open(),
+        bind_handler(auth, oidc_callback));
   r.add(Method::kGet, "/api/v1/setup", Access::open(), bind_handler(auth, setup_state));
   r.add(Method::kPost, "/api/v1/setup", Access::open(), bind_handler(auth, complete_setup));
   r.add(Method::kGet, "/api/v1/auth/me", Access::signed_in(),

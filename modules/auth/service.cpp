@@ -81,6 +81,9 @@ AuthService::AuthService(AuthConfig config, Database& db, AuditLog& audit, const
     oc.header = config_.oidc.header;
     oc.min_refresh_interval_s = config_.oidc.min_refresh_interval_s;
     oidc_ = std::make_unique<OidcVerifier>(oc, clock_);
+    if (!config_.oidc.client_id.empty()) {
+      oidc_login_ = std::make_unique<OidcLogin>(config_.oidc, clock_);
+    }
   }
 }
 

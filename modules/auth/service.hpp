@@ -17,6 +17,7 @@
 #include "auth/keys.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/oidc.hpp"
+#include "auth/oidc_login.hpp"
 #include "auth/password.hpp"
 #include "auth/token_cache.hpp"
 #include "carehub/accounts.hpp"
@@ -88,6 +89,24 @@ class AuthService final : public PrincipalValidator, public Accounts {
   // `carehub bootstrap`: the first admin, once. Returns what it did, for the operator.
   std::vector<std::string> bootstrap(const std::string& email,
                                      const std::optional<std::string>& password);
+
+  // The console's "Sign in with <provider>" (service_oidc_login.cpp), when auth.oidc.client_id
+  // is set. origin: this server as the browser named it ("http://host:port"), for the callback
+  // URL. begin gives the provider's URL to send the browser to and the state for its cookie;
+  // finish takes what the provider sent back and the state from the cookie. Both throw ApiError
+  // with a message for the person.
+  std::optional<std::string> oidc_display_name() const;  // nothing: no browser sign-in
+  struct OidcStart {
+    std::string url;
+    std::string state;
+  };
+  OidcStart begin_oidc_login(const std::string& origin, const std::string& return_to);
+  struct OidcFinish {
+    Session session;
+    std::string return_to;
+  };
+  OidcFinish finish_oidc_login(const Request& request, const std::string& origin,
+                               const std::string& state, const std::string& code);
 
   // First run from the browser (setup.cpp). While no admin exists, `serve` logs a link with a
   // single-use secret (valid for an hour); whoever opens it sets the first admin's email and
@@ -171,6 +190,7 @@ class AuthService final : public PrincipalValidator, public Accounts {
   Services* services_ = nullptr;  // the notification publisher, for alerts to the admins
   std::map<std::string, nlohmann::json> texts_;  // config/texts/auth, by language
   std::unique_ptr<OidcVerifier> oidc_;           // when auth.oidc.issuer is set
+  std::unique_ptr<OidcLogin> oidc_login_;        // when auth.oidc.client_id is set too
   VerifiedTokenCache verified_;                  // our own access tokens, by exact token string
   std::unique_ptr<Subscription> revocation_events_;
   std::jthread background_;

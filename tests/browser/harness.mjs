@@ -23,7 +23,7 @@ const binary = process.env.CAREHUB_BINARY;
 if (!binary) throw new Error('CAREHUB_BINARY must name the carehub binary under test');
 const screenshotDir = process.env.CAREHUB_SCREENSHOT_DIR ?? join(tmpdir(), 'carehub-screens');
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
@@ -47,9 +47,9 @@ function merge(base, extra) {
 
 // Starts `carehub serve` after `migrate` (and, with admin, `bootstrap` of adminEmail/password).
 // config is merged over the defaults. Returns { url, port, dir, log(), waitForLog(), stop() }.
-export async function startCarehub({ admin = true, config = {} } = {}) {
+export async function startCarehub({ admin = true, config = {}, port: wantedPort } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'carehub-browser-'));
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   const configPath = join(dir, 'carehub.json');
   const settings = merge(
     {

@@ -30,6 +30,8 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /api/v1/system/config", "role admin"},
     {"GET /assets/{name}", "public"},
     {"GET /api/v1/auth/providers", "public"},
+    {"GET /api/v1/auth/oidc/start", "public"},
+    {"GET /api/v1/auth/oidc/callback", "public"},
     {"GET /api/v1/setup", "public"},
     {"POST /api/v1/setup", "public"},
     {"GET /.well-known/jwks.json", "public"},

@@ -8,6 +8,7 @@
 // resource indicator picks the token's audience and signing algorithm:
 //   urn:carehub:rs256 -> aud carehub-test, RS256     urn:carehub:es256 -> aud carehub-test, ES256
 //   urn:other:api     -> aud other-api, RS256
+// With OIDC_CONSOLE_REDIRECT set, client "console" signs people in through the browser (see below).
 // Test-only admin routes (loopback, no auth):
 //   POST /admin/rotate         new RSA and EC signing keys with new kids, used from now on; the old
 //                              keys stay published. Answers {"kids": [...]} (the new kids).
@@ -47,21 +48,47 @@ function newSigningKeys() {
 let signingKeys = newSigningKeys();
 let jwksRequests = 0;
 
+// The console's browser sign-in (authorization code with PKCE, a public client) when
+// OIDC_CONSOLE_REDIRECT names carehub's callback URL. People sign in on the provider's development
+// login page with any name: the account "<name>" has the email "<name>@clinic.example" (verified).
+const consoleRedirect = process.env.OIDC_CONSOLE_REDIRECT;
+const consoleClients = consoleRedirect
+  ? [
+      {
+        client_id: 'console',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [consoleRedirect],
+        token_endpoint_auth_method: 'none',
+      },
+    ]
+  : [];
+
 function buildProvider() {
   const provider = new Provider(issuer, {
-    clients: clientIds.map((id) => ({
-      client_id: id,
-      client_secret: `${id}-secret`,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_post',
-    })),
+    clients: [
+      ...clientIds.map((id) => ({
+        client_id: id,
+        client_secret: `${id}-secret`,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post',
+      })),
+      ...consoleClients,
+    ],
+    findAccount: (ctx, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, email: `${id}@${emailDomain}`, email_verified: true }),
+    }),
+    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    // The email in the ID token itself, not only at the userinfo endpoint.
+    conformIdTokenClaims: false,
     jwks: { keys: signingKeys },
     ttl: { ClientCredentials: 300 },
     cookies: { keys: [randomUUID()] },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: Boolean(consoleRedirect) },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,

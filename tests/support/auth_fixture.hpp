@@ -43,7 +43,7 @@ inline auth::AuthConfig test_auth_config(const std::string& keys_dir) {
   c.login_rate_per_minute = 1000;
   c.registration_roles = {};
   c.reset_token_ttl_s = 86400;
-  c.oidc = {"", "", "", "email", "Authorization", 60};
+  c.oidc = {"", "", "", "email", "Authorization", 60, "", "", "", "openid email profile", ""};
   return c;
 }
 
