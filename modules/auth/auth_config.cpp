@@ -9,6 +9,9 @@ void add_auth_config_schema(ConfigSchema& s) {
       .string("audience", "carehub", "aud of the access tokens this server signs")
       .integer("access_token_ttl_s", 900, 60, kDay, "access token lifetime")
       .integer("refresh_token_ttl_s", 30 * kDay, 300, 365 * kDay, "refresh token lifetime")
+      .integer("refresh_reuse_grace_ms", 10'000, 0, 60'000,
+               "a browser's refresh cookie presented again this soon after its rotation, from the "
+               "same address, is two tabs refreshing at once, not theft (0: never)")
       .key({"signing_algorithm",
             ConfigType::kString,
             "EdDSA",
@@ -63,6 +66,7 @@ AuthConfig read_auth_config(const Config& config) {
   c.audience = a["audience"];
   c.access_token_ttl_s = a["access_token_ttl_s"];
   c.refresh_token_ttl_s = a["refresh_token_ttl_s"];
+  c.refresh_reuse_grace_ms = a["refresh_reuse_grace_ms"];
   c.signing_algorithm = a["signing_algorithm"];
   c.signing_key = a.value("signing_key", "");
   c.keys_dir = a["keys_dir"];

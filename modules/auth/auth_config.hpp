@@ -15,8 +15,9 @@ struct AuthConfig {
   std::string audience;
   std::int64_t access_token_ttl_s;
   std::int64_t refresh_token_ttl_s;
-  std::string signing_algorithm;  // EdDSA or ES256
-  std::string signing_key;        // PEM; empty: keys from keys_dir (generated on first run)
+  std::int64_t refresh_reuse_grace_ms = 10'000;  // browser cookies: two tabs refreshing at once
+  std::string signing_algorithm;                 // EdDSA or ES256
+  std::string signing_key;  // PEM; empty: keys from keys_dir (generated on first run)
   std::string keys_dir;
   std::uint32_t password_memory_kib;
   std::uint32_t password_iterations;

@@ -87,9 +87,13 @@ class AuthStore {
                                           const std::string& family_id, std::int64_t ttl_ms,
                                           const std::string& client_address);
   // Marks the presented token used and issues its successor, atomically: of two concurrent
-  // rotations of one token, one gets kRotated and the other kReused.
+  // rotations of one token, one gets kRotated and the other kReused. With reuse_grace_ms (browser
+  // cookies, shared by a browser's tabs), a token presented again that soon after its rotation,
+  // from the address its successor went to, while that successor is the family's newest and
+  // live, gets another token of the family instead (within_grace).
   RotateResult rotate_refresh_token(Tx& tx, std::string_view presented_secret, std::int64_t ttl_ms,
-                                    const std::string& client_address);
+                                    const std::string& client_address,
+                                    std::int64_t reuse_grace_ms = 0);
   // Logout: revokes the family the secret belongs to. Returns the owner, or nothing when unknown.
   std::optional<std::int64_t> revoke_refresh_family_of(Tx& tx, std::string_view secret);
   // Ends every session of the user (its live refresh tokens) except the except_family one.

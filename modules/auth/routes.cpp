@@ -47,7 +47,7 @@ Response refresh(AuthService& auth, Request& req) {
   const auto token = presented_refresh_token(req);
   if (!token) throw ApiError(ErrorCode::kUnauthorized, "no session cookie; sign in");
   try {
-    return session_response(req, auth, auth.refresh(req, *token));
+    return session_response(req, auth, auth.refresh(req, *token, wants_cookie_session(req)));
   } catch (const ApiError& e) {
     // A refused cookie (expired, revoked, tampered with) is removed, so the browser stops
     // sending it.

@@ -222,14 +222,21 @@ void AuthService::count_failure(Tx& tx, const Request& request, const std::strin
   }
 }
 
-Session AuthService::refresh(const Request& request, const std::string& refresh_token) {
+Session AuthService::refresh(const Request& request, const std::string& refresh_token,
+                             bool shared_cookie) {
   struct Outcome {
     std::optional<Session> session;
     RotateResult::Outcome result;
   };
   auto out = db_.transact([&](Tx& tx) {
     auto r = store_.rotate_refresh_token(tx, refresh_token, config_.refresh_token_ttl_s * 1000,
-                                         request.client_address);
+                                         request.client_address,
+                                         shared_cookie ? config_.refresh_reuse_grace_ms : 0);
+    if (r.within_grace) {
+      AuditEvent e = AuditLog::from_request(request, "auth.refresh_within_grace", "user",
+                                            std::to_string(r.user_id));
+      audit_.record(tx, e);
+    }
     if (r.outcome == RotateResult::Outcome::kReused) {
       AuditEvent e =
           AuditLog::from_request(request, "auth.refresh_reuse", "user", std::to_string(r.user_id));

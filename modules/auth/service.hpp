@@ -72,7 +72,10 @@ class AuthService final : public PrincipalValidator, public Accounts {
   bool grant_role(Tx& tx, std::int64_t user_id, const std::string& role) override;
 
   Session login(const Request& request, const std::string& login, const std::string& password);
-  Session refresh(const Request& request, const std::string& refresh_token);
+  // shared_cookie: the token came in the browser's cookie, which its tabs share (a token rotated
+  // moments ago by another tab is then no theft: see rotate_refresh_token).
+  Session refresh(const Request& request, const std::string& refresh_token,
+                  bool shared_cookie = false);
   void logout(const Request& request, const std::string& refresh_token);
   User current_user(const Request& request);
   User update_me(const Request& request, const UserPatch& patch);

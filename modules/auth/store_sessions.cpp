@@ -39,8 +39,8 @@ IssuedRefreshToken AuthStore::create_refresh_token(Tx& tx, std::int64_t user_id,
 }
 
 RotateResult AuthStore::rotate_refresh_token(Tx& tx, std::string_view presented_secret,
-                                             std::int64_t ttl_ms,
-                                             const std::string& client_address) {
+                                             std::int64_t ttl_ms, const std::string& client_address,
+                                             std::int64_t reuse_grace_ms) {
   using O = RotateResult::Outcome;
   const std::string hash = sha256_hex(presented_secret);
   const std::int64_t now = clock_.now_ms();
@@ -67,6 +67,27 @@ RotateResult AuthStore::rotate_refresh_token(Tx& tx, std::string_view presented_
   if (!row) return r;  // kUnknown
   r.user_id = row->integer(0);
   r.family_id = row->text(1);
+  if (!row->is_null(2) && row->is_null(3) && reuse_grace_ms > 0 &&
+      now - row->integer(2) <= reuse_grace_ms) {
+    // Two tabs of one browser refreshing with the one cookie they share, at once: the second
+    // presents the token the first just rotated. When its successor is the family's newest
+    // token, still live, made by that rotation for the same address, this is that race, not a
+    // copy in other hands: the second tab gets a token of the family too.
+    auto newest = tx.query_one(
+        "SELECT created_at_ms, client_address FROM refresh_tokens WHERE family_id = $1 AND "
+        "used_at_ms IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > $2 ORDER BY id DESC "
+        "LIMIT 1",
+        {r.family_id, now});
+    if (newest && newest->integer(0) >= row->integer(2) &&
+        newest->integer(0) - row->integer(2) < 1000 && newest->text(1) == client_address) {
+      auto next = create_refresh_token(tx, r.user_id, r.family_id, ttl_ms, client_address);
+      r.outcome = O::kRotated;
+      r.within_grace = true;
+      r.secret = std::move(next.secret);
+      r.expires_at_ms = next.expires_at_ms;
+      return r;
+    }
+  }
   if (!row->is_null(2)) {
     // Only a copy of the token can be presented after its rotation: whoever holds the family's
     // current token (the rightful client or the thief) must sign in again.

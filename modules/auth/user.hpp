@@ -126,6 +126,7 @@ struct RotateResult {
   std::string family_id{};         // all but kUnknown
   std::string secret{};            // kRotated only
   std::int64_t expires_at_ms = 0;  // kRotated only
+  bool within_grace = false;       // kRotated of a token rotated moments ago (two tabs)
 };
 
 struct ApiToken {

@@ -27,6 +27,12 @@ struct Sessions : AuthFixture {
     return tx([&](Tx& t) { return store.rotate_refresh_token(t, secret, kTtl, "127.0.0.2"); });
   }
 
+  // As a browser's cookie: tabs may present a token again moments after another tab rotated it.
+  RotateResult rotate_cookie(const std::string& secret, const std::string& address = "127.0.0.2",
+                             std::int64_t grace = 10'000) {
+    return tx([&](Tx& t) { return store.rotate_refresh_token(t, secret, kTtl, address, grace); });
+  }
+
   User owner;
 };
 
@@ -74,6 +80,59 @@ TEST_CASE("auth store: two concurrent rotations of one token cannot both succeed
     auto outcomes = race<Outcome>(2, [&] { return f.rotate(token.secret).outcome; });
     std::sort(outcomes.begin(), outcomes.end());
     CHECK(outcomes == std::vector<Outcome>{Outcome::kRotated, Outcome::kReused});
+  }
+}
+
+TEST_CASE(
+    "auth store: two tabs refreshing one cookie at once both stay signed in; a copy "
+    "presented later, elsewhere, or after a further rotation is still reuse",
+    "[contract][auth]") {
+  const Backend backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
+  INFO("backend: " << backend_name(backend));
+  Sessions f(backend);
+  {  // Both tabs at once, one after the other within the grace: both get a live token.
+    const auto cookie = f.sign_in(f.owner.id);
+    const auto tab_a = f.rotate_cookie(cookie.secret);
+    REQUIRE(tab_a.outcome == Outcome::kRotated);
+    CHECK_FALSE(tab_a.within_grace);
+    f.clock.advance(300);
+    const auto tab_b = f.rotate_cookie(cookie.secret);
+    REQUIRE(tab_b.outcome == Outcome::kRotated);
+    CHECK(tab_b.within_grace);
+    CHECK(tab_b.family_id == cookie.family_id);
+    CHECK(tab_b.secret != tab_a.secret);
+    // Whichever Set-Cookie the browser kept last goes on working.
+    CHECK(f.rotate_cookie(tab_a.secret).outcome == Outcome::kRotated);
+  }
+  {  // Racing for real: both succeed.
+    const auto cookie = f.sign_in(f.owner.id);
+    auto outcomes = race<Outcome>(2, [&] { return f.rotate_cookie(cookie.secret).outcome; });
+    CHECK(outcomes == std::vector<Outcome>{Outcome::kRotated, Outcome::kRotated});
+  }
+  {  // After the grace: reuse, the family revoked.
+    const auto cookie = f.sign_in(f.owner.id);
+    const auto next = f.rotate_cookie(cookie.secret);
+    REQUIRE(next.outcome == Outcome::kRotated);
+    f.clock.advance(10'001);
+    CHECK(f.rotate_cookie(cookie.secret).outcome == Outcome::kReused);
+    CHECK(f.rotate_cookie(next.secret).outcome == Outcome::kRevoked);
+  }
+  {  // From another address: reuse.
+    const auto cookie = f.sign_in(f.owner.id);
+    REQUIRE(f.rotate_cookie(cookie.secret).outcome == Outcome::kRotated);
+    CHECK(f.rotate_cookie(cookie.secret, "127.0.0.9").outcome == Outcome::kReused);
+  }
+  {  // After its successor was rotated too: an old copy, reuse.
+    const auto cookie = f.sign_in(f.owner.id);
+    const auto next = f.rotate_cookie(cookie.secret);
+    f.clock.advance(2000);
+    REQUIRE(f.rotate_cookie(next.secret).outcome == Outcome::kRotated);
+    CHECK(f.rotate_cookie(cookie.secret).outcome == Outcome::kReused);
+  }
+  {  // Without a grace (API clients hold their own token): reuse at once.
+    const auto token = f.sign_in(f.owner.id);
+    REQUIRE(f.rotate(token.secret).outcome == Outcome::kRotated);
+    CHECK(f.rotate(token.secret).outcome == Outcome::kReused);
   }
 }
 
