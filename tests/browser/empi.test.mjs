@@ -100,7 +100,7 @@ async function waitForInteractive(p) {
 test('match settings: a wrong pair of thresholds is refused, a right one is listed', async () => {
   await nav(page, 'Match settings').click();
   await waitForHeading(page, 'Match settings');
-  const list = page.getByRole('table', { name: 'Match settings' });
+  const list = page.getByRole('table', { name: 'All match settings' });
   const seeded = rowOf(list, configId);
   await waitForText(seeded.getByRole('cell').nth(0), '50.0%');
   await waitForText(seeded.getByRole('cell').nth(1), '99.0%');
@@ -158,7 +158,7 @@ test('import: the FEBRL file dropped on the drop zone, its progress, result and 
       if (document.querySelector('progress[aria-label="Upload progress"]')) seen.upload = true;
       const bar = document.querySelector('progress[aria-label="Import progress"]');
       if (bar && seen.job.at(-1) !== bar.value) seen.job.push(bar.value);
-    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   await form.getByRole('button', { name: 'Import', exact: true }).click();
   const status = await waitForText(
@@ -467,7 +467,7 @@ test('persons: found by name, a record split out, the split undone from the hist
   await nav(page, 'Persons').click();
   await waitForHeading(page, 'Persons');
   const search = page.getByRole('search', { name: 'Search persons' });
-  await search.getByLabel('Person id').fill(id);
+  await search.getByLabel('Person id', { exact: true }).fill(id);
   await search.getByRole('button', { name: 'Search', exact: true }).click();
   const found = page.getByRole('table', { name: 'Persons found' });
   const row = found.getByRole('row').filter({ hasText: id });

@@ -214,7 +214,7 @@ export const empiEn = {
   'empi.configs_title': 'Match settings',
   'empi.configs_intro':
     'Pairs of records at or above the automatic threshold become one person; pairs between the two thresholds go to the match queue. The first import with new settings learns their model. Settings never change: make new ones instead.',
-  'empi.configs_list': 'Match settings',
+  'empi.configs_list': 'All match settings',
   'empi.configs_none': 'There are no match settings yet.',
   'empi.config': 'Settings',
   'empi.config_choice': 'Settings {id}: review from {potential}, automatic from {auto}',

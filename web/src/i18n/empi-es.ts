@@ -215,7 +215,7 @@ export const empiEs: Record<keyof typeof empiEn, string> = {
   'empi.configs_title': 'Ajustes de emparejamiento',
   'empi.configs_intro':
     'Los pares de registros en el umbral automático o por encima pasan a ser una persona; los pares entre los dos umbrales van a la cola de revisión. La primera importación con ajustes nuevos aprende su modelo. Los ajustes no cambian nunca: cree otros.',
-  'empi.configs_list': 'Ajustes de emparejamiento',
+  'empi.configs_list': 'Todos los ajustes',
   'empi.configs_none': 'Aún no hay ajustes de emparejamiento.',
   'empi.config': 'Ajustes',
   'empi.config_choice': 'Ajustes {id}: revisión desde {potential}, automático desde {auto}',
