@@ -76,26 +76,38 @@ async function sizes(server) {
   print(
     target(js.gzip <= jsTargetKiB * 1024, `console JS gzip <= ${jsTargetKiB} KiB`, `${kib(js.gzip)} KiB`),
   );
-  return { js, css, html: { raw: page.html.raw, gzip: page.html.gzip }, react };
+  const paths = [...page.js, ...page.css].map((f) => f.path);
+  return { js, css, html: { raw: page.html.raw, gzip: page.html.gzip }, react, paths };
 }
 
 function reactVersion() {
   return JSON.parse(readFileSync(join(here, 'node_modules/react/package.json'), 'utf8')).version;
 }
 
-// The rows for one series of review loads.
-function reviewRows(series, reviewPath) {
+// When the last of the JS and CSS files that test picks arrived (responseEnd), before ready.
+function assetsLoaded(t, test) {
+  return max(t.assets.filter((a) => test(a.path) && a.end < t.ready).map((a) => a.end));
+}
+
+// The rows for one series of review loads: the chain from the document to the mark.
+function reviewRows(series, reviewPath, firstPage) {
   const apiCall = (t, test) => t.api.find((c) => test(c.path));
   const review = (t) => apiCall(t, (p) => p.split('?')[0] === reviewPath);
   const refresh = (t) => apiCall(t, (p) => p.startsWith('/api/v1/auth/refresh'));
+  const firstPageIn = (t) => assetsLoaded(t, (p) => firstPage.has(p));
+  const lazyIn = (t) => assetsLoaded(t, (p) => !firstPage.has(p));
+  const after = (t, at) => (typeof at === 'number' ? t.ready - at : null);
   return [
     [`navigationStart -> ${reviewMark}`, series.map((t) => t.ready)],
-    ['navigationStart -> domInteractive', series.map((t) => t.domInteractive)],
-    ['cookie refresh POST /api/v1/auth/refresh: starts at', series.map((t) => refresh(t)?.start)],
-    ['cookie refresh: duration', series.map((t) => refresh(t)?.duration)],
-    [`review call GET ${reviewPath}: starts at`, series.map((t) => review(t)?.start)],
-    ['review call: duration (PerformanceResourceTiming)', series.map((t) => review(t)?.duration)],
-    ['review call: ends at', series.map((t) => review(t)?.end)],
+    ['  domInteractive', series.map((t) => t.domInteractive)],
+    ["  first page's JS and CSS in (the last responseEnd)", series.map(firstPageIn)],
+    ['  cookie refresh POST /api/v1/auth/refresh starts', series.map((t) => refresh(t)?.start)],
+    ['  cookie refresh: its duration', series.map((t) => refresh(t)?.duration)],
+    ['  lazy JS chunks in (the last responseEnd before the mark)', series.map(lazyIn)],
+    [`  review call GET ${reviewPath} starts`, series.map((t) => review(t)?.start)],
+    ['  review call: its duration (PerformanceResourceTiming)', series.map((t) => review(t)?.duration)],
+    ['  review call: its answer in (responseEnd)', series.map((t) => review(t)?.end)],
+    ['  from the answer in to the mark (parse and render)', series.map((t) => after(t, review(t)?.end))],
   ];
 }
 
@@ -109,7 +121,7 @@ function describeCalls(series) {
 }
 
 const sum = (items, key) => items.reduce((n, item) => n + item[key], 0).toLocaleString('en-US');
-const floorRow = (path, floor) => [[`GET ${path}: request to last byte`, floor.map((f) => f.ms)]];
+const floorRow = (floor) => [['request to last byte', floor.map((f) => f.ms)]];
 const worst = (series) => max(series.map((t) => t.ready));
 
 function printCalls(what, warm, cold) {
@@ -136,7 +148,7 @@ function keep(series) {
   }));
 }
 
-async function review(browser, server, token, id) {
+async function review(browser, server, token, id, firstPage) {
   const reviewPath = `/api/v1/potential-matches/${id}`;
   const url = `${server.url}/empi/matches/${id}`;
   const series = (cold) =>
@@ -144,14 +156,24 @@ async function review(browser, server, token, id) {
   const warm = await series(false);
   const cold = await series(true);
   const floor = await directFetches(server, token, reviewPath, loads);
-  print(timeTable(`warm: ${loads} loads, a new page each, console cached`, reviewRows(warm, reviewPath)));
-  print(timeTable(`cold: ${loads} loads, a new context each, empty cache`, reviewRows(cold, reviewPath)));
+  print(
+    timeTable(
+      `warm: ${loads} loads, a new page each, console cached`,
+      reviewRows(warm, reviewPath, firstPage),
+    ),
+  );
+  print(
+    timeTable(
+      `cold: ${loads} loads, a new context each, empty cache`,
+      reviewRows(cold, reviewPath, firstPage),
+    ),
+  );
   const assets = cold[0].assets;
   print(
     `  JS+CSS a cold load fetched (first page and lazy chunks): ${assets.length} files, ` +
       `${sum(assets, 'encoded')} B encoded, ${sum(assets, 'decoded')} B decoded`,
   );
-  print(timeTable(`peer: the same JSON, node fetch with a bearer token`, floorRow(reviewPath, floor)));
+  print(timeTable('peer: the same JSON, node fetch with a bearer token', floorRow(floor)));
   print(`  its answer: ${floor[0].bytes.toLocaleString('en-US')} B of JSON`);
   const calls = printCalls('interactive (the cookie refresh included)', warm, cold);
   const limit = `review interactive <= ${interactiveTargetMs} ms`;
@@ -180,8 +202,10 @@ async function queue(browser, server, token) {
     ]),
   );
   const floor = listCall ? await directFetches(server, token, listCall, loads) : null;
-  if (floor)
-    print(timeTable('peer: the list call, node fetch with a bearer token', floorRow(listCall, floor)));
+  if (floor) {
+    print(timeTable("peer: the queue's list call, node fetch with a bearer token", floorRow(floor)));
+    print(`  the list call: GET ${listCall}`);
+  }
   print(`  rows shown: ${rows}`);
   printCalls('the first rows', warm, cold);
   const perRoute = new Map();
@@ -225,7 +249,7 @@ function printSeed(seeded, pick) {
   );
   print(
     `  potential match ${pick.id}: number ${pick.position + 1} of ${seeded.total} in the queue's order, ` +
-      `p ${pick.probability.toFixed(3)}, ${pick.persons} persons, ${pick.records} records, ${pick.pairs} pairs, ` +
+      `max probability ${pick.probability.toFixed(4)}, ${pick.persons} persons, ${pick.records} records, ${pick.pairs} pairs, ` +
       `from ${pick.dataSources.join(', ')}`,
   );
 }
@@ -251,7 +275,8 @@ async function main() {
     printSeed(seeded, pick);
     log(`loading the review of potential match ${pick.id}, then the queue`);
     browser = await launchBrowser();
-    results.review = await review(browser, server, await server.token(), pick.id);
+    const firstPage = new Set(results.sizes.paths);
+    results.review = await review(browser, server, await server.token(), pick.id, firstPage);
     results.queue = await queue(browser, server, await server.token());
     out.unshift(
       `web console benchmark (bench/web): ${version()}, SQLite, loopback, Chromium ${browser.version()} headless`,

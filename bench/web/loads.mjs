@@ -45,6 +45,8 @@ function readTimings({ mark, rowSelector }) {
     .filter((e) => /\.(js|css)$/.test(new URL(e.name).pathname))
     .map((e) => ({
       path: new URL(e.name).pathname,
+      start: e.startTime,
+      end: e.responseEnd,
       transfer: e.transferSize,
       encoded: e.encodedBodySize,
       decoded: e.decodedBodySize,
