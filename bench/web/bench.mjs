@@ -156,18 +156,9 @@ async function review(browser, server, token, id, firstPage) {
   const warm = await series(false);
   const cold = await series(true);
   const floor = await directFetches(server, token, reviewPath, loads);
-  print(
-    timeTable(
-      `warm: ${loads} loads, a new page each, console cached`,
-      reviewRows(warm, reviewPath, firstPage),
-    ),
-  );
-  print(
-    timeTable(
-      `cold: ${loads} loads, a new context each, empty cache`,
-      reviewRows(cold, reviewPath, firstPage),
-    ),
-  );
+  print('  times in ms from navigationStart (the time origin), except the durations and the last row');
+  print(timeTable(`warm: ${loads} loads, a new page each`, reviewRows(warm, reviewPath, firstPage)));
+  print(timeTable(`cold: ${loads} loads, a new context each`, reviewRows(cold, reviewPath, firstPage)));
   const assets = cold[0].assets;
   print(
     `  JS+CSS a cold load fetched (first page and lazy chunks): ${assets.length} files, ` +
