@@ -68,7 +68,10 @@ export function CrosswalkButton() {
       <p id="crosswalk-hint" class="hint">
         {t('empi.crosswalk_hint')}
       </p>
-      <Messages error={action.error} status={action.busy ? t('empi.crosswalk_busy') : action.status} />
+      <Messages
+        error={action.error}
+        status={action.busy ? t('empi.crosswalk_busy') : action.status}
+      />
     </div>
   );
 }

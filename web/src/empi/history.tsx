@@ -115,7 +115,9 @@ export function History(props: {
                           {t('empi.undone_by', { id: e.undone_by_event_id })}
                         </span>
                       ) : e.undoes_event_id ? (
-                        <span class="badge badge-info">{t('empi.undoes', { id: e.undoes_event_id })}</span>
+                        <span class="badge badge-info">
+                          {t('empi.undoes', { id: e.undoes_event_id })}
+                        </span>
                       ) : (
                         <span class="badge badge-ok">{t('empi.standing')}</span>
                       )}

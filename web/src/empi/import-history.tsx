@@ -75,7 +75,9 @@ export function ImportHistory(props: { query: URLSearchParams; finished: number 
                     </th>
                     <td>
                       <StateBadge state={job.state} />
-                      {!isFinished(job.state) && <span class="subtle">{percent(job.progress)}</span>}
+                      {!isFinished(job.state) && (
+                        <span class="subtle">{percent(job.progress)}</span>
+                      )}
                     </td>
                     <td class="mono nowrap">{actorOf(job)}</td>
                     <td>

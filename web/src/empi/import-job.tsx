@@ -38,9 +38,11 @@ export function StateBadge(props: { state: JobState }) {
 
 export function percent(progress: number): string {
   const share = Math.max(0, Math.min(100, progress)) / 100;
-  return new Intl.NumberFormat(language.get(), { style: 'percent', maximumFractionDigits: 0 }).format(
-    share,
-  );
+  const format = new Intl.NumberFormat(language.get(), {
+    style: 'percent',
+    maximumFractionDigits: 0,
+  });
+  return format.format(share);
 }
 
 export function ImportJobView(props: { id: string; onFinished(): void }) {
@@ -131,7 +133,10 @@ function ImportResultView(props: { result: ImportResult }) {
           </TableBox>
           {r.errors_truncated && (
             <p class="hint">
-              {t('empi.errors_truncated', { shown: formatNumber(r.errors.length), total: formatNumber(r.bad_rows) })}
+              {t('empi.errors_truncated', {
+                shown: formatNumber(r.errors.length),
+                total: formatNumber(r.bad_rows),
+              })}
             </p>
           )}
         </>

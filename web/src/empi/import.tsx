@@ -61,8 +61,10 @@ function ImportForm() {
       form.append('file', file, file.name);
       setSent({ sent: 0, total: file.size });
       try {
-        const answer = await upload<{ job_id: string }>('/api/v1/person-records/import', form, (s, total) =>
-          setSent({ sent: s, total: total || file.size }),
+        const answer = await upload<{ job_id: string }>(
+          '/api/v1/person-records/import',
+          form,
+          (s, total) => setSent({ sent: s, total: total || file.size }),
         );
         setFile(null);
         navigate(`/empi/import?job=${encodeURIComponent(answer.job_id)}`);
@@ -109,7 +111,7 @@ function ImportForm() {
         )}
         <Messages
           error={action.error}
-          status={sent ? t('empi.uploading', { sent: formatBytes(sent.sent), total: formatBytes(sent.total) }) : action.status}
+          status={sent ? uploading(sent.sent, sent.total) : action.status}
         />
         <Actions>
           <button type="submit" class="button button-primary" aria-disabled={action.busy}>
@@ -119,6 +121,10 @@ function ImportForm() {
       </form>
     </section>
   );
+}
+
+function uploading(sent: number, total: number): string {
+  return t('empi.uploading', { sent: formatBytes(sent), total: formatBytes(total) });
 }
 
 // Where a file can be dropped; the labelled file input inside does the same from the keyboard.

@@ -162,7 +162,11 @@ export interface HistoryEvent {
   potential_match_id: string | null;
   undoes_event_id: string | null;
   undone_by_event_id: string | null;
-  actions: Array<{ person_record_id: string; from_person_id: string | null; to_person_id: string | null }>;
+  actions: Array<{
+    person_record_id: string;
+    from_person_id: string | null;
+    to_person_id: string | null;
+  }>;
   comments: Array<{ person_record_id: string; comment: string }>;
 }
 

@@ -163,7 +163,12 @@ function Records(props: { person: Person; onChanged(): void }) {
       <div class="panel">
         <h3>{t('empi.split')}</h3>
         <p class="hint">{t('empi.split_hint')}</p>
-        <TextArea label={t('empi.split_comment')} value={comment} onInput={setComment} maxLength={4000} />
+        <TextArea
+          label={t('empi.split_comment')}
+          value={comment}
+          onInput={setComment}
+          maxLength={4000}
+        />
         <Messages error={action.error} status={action.status} />
         {created && (
           <p>
@@ -198,7 +203,8 @@ function MergeForm(props: { person: Person; onChanged(): void }) {
       return;
     }
     void action.run(async () => {
-      const them = await api<{ person: Person }>('GET', `/api/v1/persons/${encodeURIComponent(id)}`);
+      const path = `/api/v1/persons/${encodeURIComponent(id)}`;
+      const them = await api<{ person: Person }>('GET', path);
       try {
         await api<unknown>('POST', '/api/v1/persons/merge', {
           body: {
@@ -230,7 +236,12 @@ function MergeForm(props: { person: Person; onChanged(): void }) {
           hint={t('empi.merge_id_hint')}
           name="merge_person_id"
         />
-        <TextArea label={t('empi.merge_comment')} value={comment} onInput={setComment} maxLength={4000} />
+        <TextArea
+          label={t('empi.merge_comment')}
+          value={comment}
+          onInput={setComment}
+          maxLength={4000}
+        />
         <Messages error={action.error} status={action.status} />
         <Actions>
           <button type="submit" class="button" aria-disabled={action.busy}>

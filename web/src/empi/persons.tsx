@@ -8,10 +8,10 @@ import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
 import { TableBox } from '../components/table-box';
 import { useApi } from '../hooks';
-import { formatNumber, t } from '../i18n';
+import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
 import { CrosswalkButton, useDataSourceChoices, Value } from './common';
-import { fullName, type PersonRow } from './model';
+import { count, fullName, type PersonRow } from './model';
 import './messages'; // this workspace's words, before any screen renders
 
 const pageSize = 25;
@@ -84,7 +84,12 @@ function Filters(props: { query: URLSearchParams }) {
     );
   };
   return (
-    <form class="panel form-grid" role="search" aria-label={t('empi.persons_search')} onSubmit={submit}>
+    <form
+      class="panel form-grid"
+      role="search"
+      aria-label={t('empi.persons_search')}
+      onSubmit={submit}
+    >
       <Field label={t('empi.col_first_name')} value={first} onInput={setFirst} name="first_name" />
       <Field label={t('empi.col_last_name')} value={last} onInput={setLast} name="last_name" />
       <Field
@@ -100,7 +105,12 @@ function Filters(props: { query: URLSearchParams }) {
         onInput={setSourceId}
         name="source_person_id"
       />
-      <Select label={t('empi.col_data_source')} value={source} onChange={setSource} choices={sources} />
+      <Select
+        label={t('empi.col_data_source')}
+        value={source}
+        onChange={setSource}
+        choices={sources}
+      />
       <Field label={t('empi.person_id')} value={personId} onInput={setPersonId} name="person_id" />
       <div class="form-wide">
         <Actions>
@@ -155,7 +165,7 @@ function PersonTable(props: { page: PersonPage; query: URLSearchParams; offset: 
                   <Value value={p.birth_date} />
                 </td>
                 <td>{p.data_sources.join(', ')}</td>
-                <td class="number">{p.record_count === undefined ? '' : formatNumber(p.record_count)}</td>
+                <td class="number">{count(p.record_count)}</td>
                 <td class="mono">{p.id}</td>
               </tr>
             ))}

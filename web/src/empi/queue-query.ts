@@ -17,7 +17,11 @@ export function sortOf(query: URLSearchParams): Sort {
   return (sorts as readonly string[]).includes(value ?? '') ? (value as Sort) : 'probability_desc';
 }
 
-export function queueApiQuery(query: URLSearchParams, offset: number, limit: number): URLSearchParams {
+export function queueApiQuery(
+  query: URLSearchParams,
+  offset: number,
+  limit: number,
+): URLSearchParams {
   const params = new URLSearchParams();
   for (const key of queueFilterKeys) {
     const value = query.get(key)?.trim();

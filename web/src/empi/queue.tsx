@@ -10,10 +10,10 @@ import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
 import { TableBox } from '../components/table-box';
 import { useApi } from '../hooks';
-import { formatNumber, t } from '../i18n';
+import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
 import { useDataSourceChoices, Value } from './common';
-import { formatProbability, fullName, type PotentialMatchRow } from './model';
+import { count, formatProbability, fullName, type PotentialMatchRow } from './model';
 import { queueApiQuery, sortOf } from './queue-query';
 import './messages'; // this workspace's words, before any screen renders
 
@@ -27,7 +27,9 @@ interface QueuePage {
 export default function Queue() {
   const query = useQuery();
   const offset = offsetOf(query);
-  const list = useApi<QueuePage>(`/api/v1/potential-matches?${queueApiQuery(query, offset, pageSize)}`);
+  const list = useApi<QueuePage>(
+    `/api/v1/potential-matches?${queueApiQuery(query, offset, pageSize)}`,
+  );
   // For the benchmark (bench/web): the first page of the queue is on the screen.
   const marked = useRef(false);
   useEffect(() => {
@@ -92,7 +94,12 @@ function Filters(props: { query: URLSearchParams }) {
     );
   };
   return (
-    <form class="panel form-grid queue-filters" role="search" aria-label={t('empi.queue_filters')} onSubmit={submit}>
+    <form
+      class="panel form-grid queue-filters"
+      role="search"
+      aria-label={t('empi.queue_filters')}
+      onSubmit={submit}
+    >
       <Field label={t('empi.col_first_name')} value={first} onInput={setFirst} name="first_name" />
       <Field label={t('empi.col_last_name')} value={last} onInput={setLast} name="last_name" />
       <Field
@@ -102,7 +109,12 @@ function Filters(props: { query: URLSearchParams }) {
         name="birth_date"
         hint={t('empi.birth_date_hint')}
       />
-      <Select label={t('empi.col_data_source')} value={source} onChange={setSource} choices={sources} />
+      <Select
+        label={t('empi.col_data_source')}
+        value={source}
+        onChange={setSource}
+        choices={sources}
+      />
       <Field
         label={t('empi.min_probability')}
         type="number"
@@ -155,6 +167,7 @@ function QueueTable(props: { page: QueuePage; query: URLSearchParams; offset: nu
   // An older server without `total`: at least one more page while this one is full.
   const total = page.total ?? offset + rows.length + (rows.length === pageSize ? 1 : 0);
   const search = query.toString();
+  const suffix = search ? `?${search}` : ''; // the review carries the queue's filters
   if (rows.length === 0) {
     return (
       <p role="status" class="empty">
@@ -190,7 +203,7 @@ function QueueTable(props: { page: QueuePage; query: URLSearchParams; offset: nu
                 <tr key={m.id}>
                   <th scope="row">
                     <a
-                      href={`/empi/matches/${encodeURIComponent(m.id)}${search ? `?${search}` : ''}`}
+                      href={`/empi/matches/${encodeURIComponent(m.id)}${suffix}`}
                       aria-label={t('empi.review_named', { name, id: m.id })}
                     >
                       {name}
@@ -200,8 +213,8 @@ function QueueTable(props: { page: QueuePage; query: URLSearchParams; offset: nu
                     <Value value={m.birth_date} />
                   </td>
                   <td>{m.data_sources.join(', ')}</td>
-                  <td class="number">{m.person_count === undefined ? '' : formatNumber(m.person_count)}</td>
-                  <td class="number">{m.record_count === undefined ? '' : formatNumber(m.record_count)}</td>
+                  <td class="number">{count(m.person_count)}</td>
+                  <td class="number">{count(m.record_count)}</td>
                   <td class="number">{formatProbability(m.max_match_probability)}</td>
                 </tr>
               );

@@ -58,7 +58,9 @@ export default function Review(props: { id: string }) {
             potential_match_id: match.id,
             potential_match_version: match.version,
             person_updates: updates,
-            ...(text ? { comments: commentOn.map((id) => ({ person_record_id: id, comment: text })) } : {}),
+            ...(text
+              ? { comments: commentOn.map((id) => ({ person_record_id: id, comment: text })) }
+              : {}),
           },
         });
       } catch (e) {
@@ -223,7 +225,12 @@ function NextInQueue(props: { current: string; search: string }) {
   return (
     <div class="next-in-queue">
       <Actions>
-        <button type="button" class="button button-primary" onClick={() => void next()} aria-disabled={action.busy}>
+        <button
+          type="button"
+          class="button button-primary"
+          onClick={() => void next()}
+          aria-disabled={action.busy}
+        >
           {t('empi.next_in_queue')}
         </button>
       </Actions>
