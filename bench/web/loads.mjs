@@ -13,13 +13,17 @@ const settleMs = 1000;
 // the API sets with X-Carehub-Session, as the sign-in page would. The console's start-up refresh
 // then turns it into an access token in the page's memory.
 export async function signedInContext(browser, server, credentials) {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({
+    locale: 'en-US',
+    viewport: { width: 1280, height: 860 },
+  });
   context.setDefaultTimeout(30000);
   const r = await context.request.post(`${server.url}/api/v1/auth/login`, {
     headers: { 'X-Carehub-Session': 'cookie', 'Content-Type': 'application/json' },
     data: credentials,
   });
-  if (r.status() !== 200) throw new Error(`cookie sign-in answered ${r.status()}: ${await r.text()}`);
+  if (r.status() !== 200)
+    throw new Error(`cookie sign-in answered ${r.status()}: ${await r.text()}`);
   const cookies = await context.cookies(`${server.url}/api/v1/auth/refresh`);
   if (!cookies.some((c) => c.httpOnly)) throw new Error('cookie sign-in set no httpOnly cookie');
   return context;
@@ -78,7 +82,8 @@ export async function timedLoad(
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
   page.on('request', (r) => {
     const u = new URL(r.url());
-    if (u.pathname.startsWith('/api/')) requests.push({ method: r.method(), path: u.pathname + u.search });
+    if (u.pathname.startsWith('/api/'))
+      requests.push({ method: r.method(), path: u.pathname + u.search });
   });
   page.on('response', (r) => {
     if (r.status() >= 500) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
@@ -107,7 +112,9 @@ export async function timedLoad(
     const where = await page
       .evaluate(() => `${location.pathname}: ${document.body?.innerText.slice(0, 300)}`)
       .catch(() => '?');
-    throw new Error(`${url}: ${e.message}\npage at ${where}\nproblems: ${problems.join('; ') || 'none'}`);
+    throw new Error(
+      `${url}: ${e.message}\npage at ${where}\nproblems: ${problems.join('; ') || 'none'}`,
+    );
   } finally {
     await page.close();
   }
@@ -155,7 +162,9 @@ export async function loadSeries(browser, server, credentials, url, { n, cold, .
 export async function directFetches(server, token, path, n) {
   const get = async () => {
     const started = performance.now();
-    const r = await fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    const r = await fetch(`${server.url}${path}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const body = await r.arrayBuffer();
     if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
     return { ms: performance.now() - started, bytes: body.byteLength };

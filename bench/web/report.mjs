@@ -1,6 +1,7 @@
 // Figures to text: the tables bench/web prints.
 export const kib = (bytes) => (bytes / 1024).toFixed(1);
-const thousands = (n) => (n === null || n === undefined ? '-' : Math.round(n).toLocaleString('en-US'));
+const thousands = (n) =>
+  n === null || n === undefined ? '-' : Math.round(n).toLocaleString('en-US');
 const ms = (n) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1));
 
 export function median(values) {
@@ -40,7 +41,8 @@ export function timeTable(title, rows) {
   const widths = [10, 9];
   const header = line(title, ['median ms', 'max ms'], widths);
   const lines = [header, `  ${'-'.repeat(header.length - 2)}`];
-  for (const [label, values] of rows) lines.push(line(label, [ms(median(values)), ms(max(values))], widths));
+  for (const [label, values] of rows)
+    lines.push(line(label, [ms(median(values)), ms(max(values))], widths));
   return lines.join('\n');
 }
 

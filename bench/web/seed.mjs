@@ -43,7 +43,9 @@ async function importCsv(server, token, configId, name, bytes) {
 export async function openPotentialMatches(server, token) {
   const page = await call(server, token, 'GET', '/api/v1/potential-matches?limit=1');
   if (typeof page.total !== 'number') {
-    throw new Error(`GET /api/v1/potential-matches has no 'total' (a binary without the workspace API?)`);
+    throw new Error(
+      `GET /api/v1/potential-matches has no 'total' (a binary without the workspace API?)`,
+    );
   }
   return page.total;
 }
@@ -70,7 +72,8 @@ function prng(seed) {
 function oneEdit(value, random) {
   if (value.length < 2) return `${value}a`;
   const i = Math.floor(random() * (value.length - 1));
-  if (/\d/.test(value[i])) return value.slice(0, i) + ((Number(value[i]) + 1) % 10) + value.slice(i + 1);
+  if (/\d/.test(value[i]))
+    return value.slice(0, i) + ((Number(value[i]) + 1) % 10) + value.slice(i + 1);
   return value.slice(0, i) + value[i + 1] + value[i] + value.slice(i + 2);
 }
 
@@ -115,13 +118,18 @@ export async function seed(server, token, { febrlPath, wanted, potential, automa
   log(`importing ${febrlPath} (config ${configId}: potential ${potential}, auto ${automatic})`);
   const first = await importCsv(server, token, configId, 'febrl_clean.csv', febrlBytes);
   let total = await openPotentialMatches(server, token);
-  imports.push({ name: 'febrl_clean.csv', rows: first.job.result?.rows, seconds: first.seconds, total });
-  log(
-    `febrl_clean.csv: ${first.job.result?.rows} rows in ${first.seconds.toFixed(1)} s; ${total} open potential matches`,
-  );
+  imports.push({
+    name: 'febrl_clean.csv',
+    rows: first.job.result?.rows,
+    seconds: first.seconds,
+    total,
+  });
+  const took = (job) => `${job.job.result?.rows} rows in ${job.seconds.toFixed(1)} s`;
+  log(`febrl_clean.csv: ${took(first)}; ${total} open potential matches`);
   const febrl = parseCsv(febrlBytes.toString('utf8'));
   for (let round = 1; total < wanted; round++) {
-    if (round > 4) throw new Error(`still ${total} open potential matches after ${round - 1} extra imports`);
+    if (round > 4)
+      throw new Error(`still ${total} open potential matches after ${round - 1} extra imports`);
     const pairs = Math.ceil((wanted - total) * 1.2) + 100;
     const name = `bench-extra-${round}.csv`;
     log(`${total} < ${wanted}: importing ${name}, ${pairs} new people of two records each`);
@@ -135,9 +143,34 @@ export async function seed(server, token, { febrlPath, wanted, potential, automa
     const before = total;
     total = await openPotentialMatches(server, token);
     imports.push({ name, rows: done.job.result?.rows, seconds: done.seconds, total });
-    log(
-      `${name}: ${done.job.result?.rows} rows in ${done.seconds.toFixed(1)} s; ${total - before} more, ${total} open`,
-    );
+    log(`${name}: ${took(done)}; ${total - before} more, ${total} open`);
   }
   return { configId, total, imports };
+}
+
+// The potential match in the middle of the queue (its default order), with its size.
+export async function middleOfQueue(server, token, total) {
+  const position = Math.floor(total / 2);
+  const page = await call(
+    server,
+    token,
+    'GET',
+    `/api/v1/potential-matches?limit=1&offset=${position}`,
+  );
+  const row = page.potential_matches[0];
+  const { potential_match: match } = await call(
+    server,
+    token,
+    'GET',
+    `/api/v1/potential-matches/${row.id}`,
+  );
+  return {
+    id: row.id,
+    position,
+    probability: row.max_match_probability,
+    dataSources: row.data_sources,
+    persons: match.persons.length,
+    records: match.persons.reduce((n, p) => n + p.records.length, 0),
+    pairs: match.results.length,
+  };
 }

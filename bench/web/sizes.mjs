@@ -63,7 +63,9 @@ function staticImports(source) {
 
 function linkedFromHtml(html) {
   const attr = (tag, name) => tag.match(new RegExp(`\\b${name}="([^"]+)"`))?.[1];
-  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => attr(m[0], 'src')).filter(Boolean);
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)]
+    .map((m) => attr(m[0], 'src'))
+    .filter(Boolean);
   const links = [...html.matchAll(/<link\b[^>]*>/g)].map((m) => m[0]);
   const styles = links.filter((l) => /rel="stylesheet"/.test(l)).map((l) => attr(l, 'href'));
   const preloads = links.filter((l) => /rel="modulepreload"/.test(l)).map((l) => attr(l, 'href'));
@@ -87,7 +89,8 @@ export async function firstPageFromServer(base) {
     seen.add(path);
     const file = await servedFile(base, path, '*/*');
     js.push(file);
-    for (const spec of staticImports(file.text)) queue.push(new URL(spec, new URL(path, base)).pathname);
+    for (const spec of staticImports(file.text))
+      queue.push(new URL(spec, new URL(path, base)).pathname);
   }
   const css = [];
   for (const s of styles) css.push(await servedFile(base, new URL(s, base).pathname, 'text/css'));
@@ -125,7 +128,8 @@ export function crossCheck(firstPage, sizesPath) {
       `sizes differ [${differing.map((f) => f.path).join(' ')}] (a binary older than the build?)`
     );
   }
-  return `sizes.json agrees (${listed.size} files; ${sizes.first_page.raw} B raw, ${sizes.first_page.gzip} B gzip)`;
+  const { raw, gzip } = sizes.first_page;
+  return `sizes.json agrees (${listed.size} files; ${raw} B raw, ${gzip} B gzip)`;
 }
 
 // The peer: createRoot(...).render(<h1>) bundled, minified, for production, with the options
@@ -154,7 +158,8 @@ export async function reactHelloWorld() {
 
 export function esbuildVersionOf(packageDir) {
   try {
-    return JSON.parse(readFileSync(join(packageDir, 'node_modules/esbuild/package.json'), 'utf8')).version;
+    return JSON.parse(readFileSync(join(packageDir, 'node_modules/esbuild/package.json'), 'utf8'))
+      .version;
   } catch {
     return null;
   }
