@@ -5,8 +5,9 @@
 namespace carehub::empi {
 
 std::optional<std::int64_t> add_record(Tx& tx, EmpiStore& store, const PersonRecord& record,
-                                       std::int64_t job_id, std::int64_t now_ms) {
-  const auto id = store.insert_record(tx, record, record_hash(record), job_id, now_ms);
+                                       std::int64_t job_id, std::int64_t now_ms,
+                                       const std::string& original) {
+  const auto id = store.insert_record(tx, record, record_hash(record), job_id, now_ms, original);
   if (!id) return std::nullopt;
   const auto features = features_of(*id, record);
   store.insert_blocking_keys(tx, *id, blocking_keys(features));
@@ -17,20 +18,22 @@ std::optional<std::int64_t> add_record(Tx& tx, EmpiStore& store, const PersonRec
 }
 
 void EmpiPatientIndex::submit(Tx& tx, const PatientDemographics& patient) {
-  PersonRecord record;
-  const std::pair<std::size_t, const std::string*> given[] = {
+  PersonRecord record, as_given;
+  const std::pair<std::size_t, const std::string*> fields[] = {
       {0, &patient.data_source}, {1, &patient.source_person_id},
       {2, &patient.first_name},  {3, &patient.last_name},
       {4, &patient.sex},         {6, &patient.birth_date}};
-  for (const auto& [column, value] : given) {
+  for (const auto& [column, value] : fields) {
     auto normal = normalize_value(column, *value);
     if (!normal) {
       if (column <= 1) return;  // no source or id: nothing to index it by
       continue;                 // a value that does not normalise is left out, not fatal
     }
     record[column] = std::move(normal).value();
+    as_given[column] = *value;
   }
-  const auto id = add_record(tx, store_, record, 0, clock_.now_ms());
+  const auto id =
+      add_record(tx, store_, record, 0, clock_.now_ms(), original_delta(as_given, record));
   if (!id) return;
   JobSpec spec;
   spec.type = kMatchArrivalsJobType;

@@ -16,9 +16,10 @@ namespace carehub::empi {
 inline constexpr const char* kMatchArrivalsJobType = "empi.match_arrivals";
 
 // A record stored with its blocking keys and term frequencies, ready to be matched: its id, or
-// nullopt when a record with the same values is stored already.
+// nullopt when a record with the same values is stored already. original: original_delta's text.
 std::optional<std::int64_t> add_record(Tx& tx, EmpiStore& store, const PersonRecord& record,
-                                       std::int64_t job_id, std::int64_t now_ms);
+                                       std::int64_t job_id, std::int64_t now_ms,
+                                       const std::string& original = {});
 
 class EmpiPatientIndex final : public PatientIndex {
  public:

@@ -112,15 +112,15 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
     if (errors.size() < kMaxReportedErrors) errors.push_back({{"line", line}, {"error", what}});
   };
   std::vector<NewRecord> fresh;
-  std::vector<PersonRecord> batch;
+  std::vector<std::pair<PersonRecord, std::string>> batch;  // normalised, original_delta
   auto flush = [&] {
     if (batch.empty()) return;
     const std::int64_t now = clock.now_ms();
     db.transact([&](Tx& tx) {
       TermFrequencies delta;
       std::vector<NewRecord> added;
-      for (const auto& record : batch) {
-        const auto id = store.insert_record(tx, record, record_hash(record), job_id, now);
+      for (const auto& [record, original] : batch) {
+        const auto id = store.insert_record(tx, record, record_hash(record), job_id, now, original);
         if (!id) {
           ++already;
           continue;
@@ -155,11 +155,13 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
     }
     PersonRecord record;
     for (std::size_t c = 0; c < column_at.size(); ++c) record[c] = row.fields[column_at[c]];
+    const PersonRecord given = record;
     if (auto problem = normalize_record(record)) {
       report_bad(row.line, *problem);
       continue;
     }
-    batch.push_back(std::move(record));
+    auto original = original_delta(given, record);
+    batch.emplace_back(std::move(record), std::move(original));
     if (batch.size() >= kBatchRows) {
       flush();
       if (job.cancelled()) break;

@@ -190,18 +190,18 @@ double ModelParams::level_weight(int field, int level) const {
 
 double ModelParams::weight(const Gamma& g, const RecordFeatures& a,
                            const TermFrequencies* tf) const {
-  const auto& specs = field_specs();
   double w = prior_weight();
-  for (int f = 0; f < kFieldCount; ++f) {
-    w += level_weight(f, g[f]);
-    if (tf && g[f] == 1 && specs[f].term_frequency && tf->total() > 0) {
-      // Splink's adjustment: the exact level's u is replaced by this value's own frequency.
-      const double freq =
-          std::max(tf->frequency(static_cast<Field>(f), tf_value(a, f)), kMinProbability);
-      w += std::log2(std::max(u[f][1], kMinProbability) / freq);
-    }
-  }
+  for (int f = 0; f < kFieldCount; ++f) w += level_weight(f, g[f]) + tf_weight(g, f, a, tf);
   return w;
+}
+
+double ModelParams::tf_weight(const Gamma& g, int f, const RecordFeatures& a,
+                              const TermFrequencies* tf) const {
+  if (!tf || g[f] != 1 || !field_specs()[f].term_frequency || tf->total() <= 0) return 0.0;
+  // Splink's adjustment: the exact level's u is replaced by this value's own frequency.
+  const double freq =
+      std::max(tf->frequency(static_cast<Field>(f), tf_value(a, f)), kMinProbability);
+  return std::log2(std::max(u[f][1], kMinProbability) / freq);
 }
 
 double probability_of(double weight) {

@@ -91,6 +91,9 @@ struct ModelParams {
   double level_weight(int field, int level) const;  // log2(m/u); 0 for "missing"
   // Match weight of a pair; with tf, exact agreements on term-frequency fields are adjusted.
   double weight(const Gamma& g, const RecordFeatures& a, const TermFrequencies* tf) const;
+  // What an exact agreement on a rare value adds to field f's level weight (term-frequency
+  // fields at level 1 only; else 0).
+  double tf_weight(const Gamma& g, int f, const RecordFeatures& a, const TermFrequencies* tf) const;
   nlohmann::json to_json() const;
   static ModelParams from_json(const nlohmann::json& j);  // throws std::invalid_argument
 };

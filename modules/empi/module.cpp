@@ -17,24 +17,20 @@ void EmpiModule::add_config_schema(ConfigSchema& schema) const {
 
 void EmpiModule::start(ModuleContext& ctx) {
   store_ = std::make_unique<EmpiStore>();
-  context_ = std::make_unique<EmpiContext>(
-      EmpiContext{ctx.db, ctx.jobs, ctx.audit, ctx.clock, *store_,
-                  ctx.config.section("empi")["max_import_bytes"].get<std::uint64_t>(),
-                  ctx.config.server().upload_dir});
-  EmpiContext* context = context_.get();
-  ctx.job_handlers.add(kImportJobType, [context](JobContext& job) {
-    return run_import_job(job, context->db, context->clock, context->store);
-  });
-  ctx.job_handlers.add(kMatchArrivalsJobType, [context](JobContext& job) {
-    return run_match_arrivals_job(job, context->db, context->clock, context->store);
+  service_ = std::make_unique<EmpiService>(ctx.db, ctx.jobs, ctx.audit, ctx.clock, *store_,
+                                           ctx.config.server().upload_dir);
+  EmpiStore* store = store_.get();
+  Database* db = &ctx.db;
+  const Clock* clock = &ctx.clock;
+  ctx.job_handlers.add(kImportJobType,
+                       [=](JobContext& job) { return run_import_job(job, *db, *clock, *store); });
+  ctx.job_handlers.add(kMatchArrivalsJobType, [=](JobContext& job) {
+    return run_match_arrivals_job(job, *db, *clock, *store);
   });
   patient_index_ = std::make_unique<EmpiPatientIndex>(*store_, ctx.jobs, ctx.clock);
   ctx.services.patient_index.install(patient_index_.get());
-  register_import_routes(ctx.router, *context);
-  register_person_routes(ctx.router, *context);
-  register_review_routes(ctx.router, *context);
-  register_realtime_routes(ctx.router, *context);
-  register_edit_routes(ctx.router, *context);
+  register_routes(ctx.router, *service_,
+                  ctx.config.section("empi")["max_import_bytes"].get<std::uint64_t>());
 }
 
 }  // namespace carehub::empi

@@ -10,7 +10,7 @@ namespace carehub::empi {
 
 class EmpiStore;
 class EmpiPatientIndex;
-struct EmpiContext;
+class EmpiService;
 
 class EmpiModule final : public Module {
  public:
@@ -22,7 +22,7 @@ class EmpiModule final : public Module {
 
  private:
   std::unique_ptr<EmpiStore> store_;
-  std::unique_ptr<EmpiContext> context_;
+  std::unique_ptr<EmpiService> service_;
   std::unique_ptr<EmpiPatientIndex> patient_index_;
 };
 

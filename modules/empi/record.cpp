@@ -1,6 +1,7 @@
 #include "empi/record.hpp"
 
 #include "carehub/hash.hpp"
+#include "carehub/json.hpp"
 #include "empi/text.hpp"
 #include "empi/text_detail.hpp"
 
@@ -82,6 +83,27 @@ std::optional<std::string> normalize_record(PersonRecord& r) {
     r[i] = std::move(v).value();
   }
   return std::nullopt;
+}
+
+std::string original_delta(const PersonRecord& given, const PersonRecord& normalized) {
+  nlohmann::json delta = nlohmann::json::object();
+  for (std::size_t i = 0; i < given.values.size(); ++i) {
+    const auto value = detail::trim(given[i]);
+    if (value != normalized[i]) delta[std::string(kRecordColumns[i])] = std::string(value);
+  }
+  return delta.empty() ? std::string() : delta.dump();
+}
+
+PersonRecord with_originals(const PersonRecord& normalized, std::string_view delta) {
+  PersonRecord out = normalized;
+  if (delta.empty()) return out;
+  const auto j = parse_stored_json(std::string(delta), "EMPI record originals");
+  if (!j.is_object()) throw std::runtime_error("EMPI record originals: not an object");
+  for (const auto& [key, value] : j.items()) {
+    const auto at = column_index(key);
+    if (at && value.is_string()) out[*at] = value.get<std::string>();
+  }
+  return out;
 }
 
 std::string record_hash(const PersonRecord& r) {

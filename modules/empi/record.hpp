@@ -68,6 +68,15 @@ std::optional<std::string> normalize_record(PersonRecord& record);
 // column, never quoting the value), e.g. for a search filter.
 Result<std::string> normalize_value(std::size_t column, std::string_view value);
 
+// The values as given, trimmed of surrounding blanks, where they differ from the normalised ones:
+// a JSON object's text ({"first_name":"John"}), or "" when none differs. Kept beside the record
+// so it is shown as imported while matching uses the normalised values.
+std::string original_delta(const PersonRecord& given, const PersonRecord& normalized);
+
+// The record as imported: normalized with the values of original_delta's text laid over it.
+// Throws std::runtime_error when the stored text is not such an object (a damaged row).
+PersonRecord with_originals(const PersonRecord& normalized, std::string_view delta);
+
 // SHA-256 (hex) of the normalised values: equal records, equal hash.
 std::string record_hash(const PersonRecord& record);
 

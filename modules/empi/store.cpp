@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kRecordColumnsSql =
     "id, person_id, data_source, source_person_id, first_name, last_name, sex, race, birth_date, "
     "death_date, social_security_number, address, city, state, zip_code, county, phone, "
-    "matched_or_reviewed, created_at_ms, person_updated_at_ms";
+    "matched_or_reviewed, created_at_ms, person_updated_at_ms, original";
 
 // `head (...), (...) tail` over `rows` rows of `width` values each (row(k, out) appends row k's
 // values): an INSERT's VALUES, or an UPDATE ... FROM (VALUES ...). Many rows a statement: a
@@ -54,6 +54,31 @@ void exec_many_rows(Tx& tx, std::string_view head, std::size_t width, std::size_
   }
 }
 
+constexpr const char* kConfigColumnsSql =
+    "id, potential_match_threshold, auto_match_threshold, settings, parameters, created_at_ms, "
+    "trained_at_ms, created_by";
+
+ConfigRow config_from_row(const Row& row) {
+  ConfigRow c;
+  c.id = row.integer(0);
+  c.potential_match_threshold = row.real(1);
+  c.auto_match_threshold = row.real(2);
+  c.settings = parse_stored_json(row.text(3), "EMPI config settings");
+  if (auto p = row.opt_text(4)) c.parameters = parse_stored_json(*p, "EMPI config parameters");
+  c.created_at_ms = row.integer(5);
+  c.trained_at_ms = row.opt_integer(6);
+  c.created_by = row.text(7);
+  return c;
+}
+
+}  // namespace
+
+const char* const kRecordSelect =
+    "r.id, r.person_id, r.data_source, r.source_person_id, r.first_name, r.last_name, r.sex, "
+    "r.race, r.birth_date, r.death_date, r.social_security_number, r.address, r.city, r.state, "
+    "r.zip_code, r.county, r.phone, r.matched_or_reviewed, r.created_at_ms, "
+    "r.person_updated_at_ms, r.original";
+
 StoredRecord record_from_row(const Row& row) {
   StoredRecord r;
   r.id = row.integer(0);
@@ -62,8 +87,11 @@ StoredRecord record_from_row(const Row& row) {
   r.matched_or_reviewed = row.integer(17) != 0;
   r.created_at_ms = row.integer(18);
   r.person_updated_at_ms = row.integer(19);
+  r.original = row.opt_text(20).value_or("");
   return r;
 }
+
+namespace {
 
 // A random (version 4) UUID.
 std::string new_uuid() {
@@ -98,18 +126,17 @@ std::int64_t EmpiStore::create_config(Tx& tx, double potential, double automatic
 
 std::optional<ConfigRow> EmpiStore::find_config(Tx& tx, std::int64_t id) {
   auto row = tx.query_one(
-      "SELECT id, potential_match_threshold, auto_match_threshold, settings, parameters, "
-      "created_at_ms FROM empi_configs WHERE id = $1",
-      {id});
+      std::string("SELECT ") + kConfigColumnsSql + " FROM empi_configs WHERE id = $1", {id});
   if (!row) return std::nullopt;
-  ConfigRow c;
-  c.id = row->integer(0);
-  c.potential_match_threshold = row->real(1);
-  c.auto_match_threshold = row->real(2);
-  c.settings = parse_stored_json(row->text(3), "EMPI config settings");
-  if (auto p = row->opt_text(4)) c.parameters = parse_stored_json(*p, "EMPI config parameters");
-  c.created_at_ms = row->integer(5);
-  return c;
+  return config_from_row(*row);
+}
+
+std::vector<ConfigRow> EmpiStore::list_configs(Tx& tx) {
+  std::vector<ConfigRow> out;
+  for (const auto& row :
+       tx.query(std::string("SELECT ") + kConfigColumnsSql + " FROM empi_configs ORDER BY id DESC"))
+    out.push_back(config_from_row(row));
+  return out;
 }
 
 std::optional<ConfigRow> EmpiStore::latest_trained_config(Tx& tx) {
@@ -137,17 +164,23 @@ nlohmann::json EmpiStore::set_parameters_once(Tx& tx, std::int64_t id,
 
 std::optional<std::int64_t> EmpiStore::insert_record(Tx& tx, const PersonRecord& r,
                                                      const std::string& hash, std::int64_t job_id,
-                                                     std::int64_t now_ms) {
+                                                     std::int64_t now_ms,
+                                                     const std::string& original) {
   Params p{hash};
   for (const auto& v : r.values) p.emplace_back(v);
   p.emplace_back(job_id);
   p.emplace_back(now_ms);
+  if (original.empty()) {
+    p.emplace_back(nullptr);
+  } else {
+    p.emplace_back(original);
+  }
   auto row = tx.query_one(
       "INSERT INTO empi_records (record_hash, data_source, source_person_id, first_name, "
       "last_name, sex, race, birth_date, death_date, social_security_number, address, city, "
-      "state, zip_code, county, phone, job_id, created_at_ms, person_updated_at_ms) VALUES ($1, "
-      "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) "
-      "ON CONFLICT (record_hash) DO NOTHING RETURNING id",
+      "state, zip_code, county, phone, job_id, created_at_ms, person_updated_at_ms, original) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+      "$18, $19) ON CONFLICT (record_hash) DO NOTHING RETURNING id",
       p);
   if (!row) return std::nullopt;
   return row->integer(0);
@@ -221,11 +254,11 @@ std::vector<std::pair<std::string, StoredRecord>> EmpiStore::crosswalk_page(Tx& 
       "SELECT r.id, r.person_id, r.data_source, r.source_person_id, r.first_name, r.last_name, "
       "r.sex, r.race, r.birth_date, r.death_date, r.social_security_number, r.address, r.city, "
       "r.state, r.zip_code, r.county, r.phone, r.matched_or_reviewed, r.created_at_ms, "
-      "r.person_updated_at_ms, p.uuid FROM empi_records r JOIN empi_persons p ON p.id = "
-      "r.person_id WHERE r.id > $1 ORDER BY r.id LIMIT $2";  // record_from_row's columns, then uuid
+      "r.person_updated_at_ms, r.original, p.uuid FROM empi_records r JOIN empi_persons p ON "
+      "p.id = r.person_id WHERE r.id > $1 ORDER BY r.id LIMIT $2";  // record_from_row's, then uuid
   std::vector<std::pair<std::string, StoredRecord>> out;
   for (const auto& row : tx.query(sql, {after_id, std::int64_t{limit}}))
-    out.emplace_back(row.text(20), record_from_row(row));
+    out.emplace_back(row.text(21), record_from_row(row));
   return out;
 }
 
@@ -485,14 +518,15 @@ std::vector<EmpiStore::PairRow> EmpiStore::pairs_among(
   std::vector<PairRow> out;
   const std::set<std::int64_t> ids(record_ids.begin(), record_ids.end());
   for (auto id : record_ids) {
-    for (const auto& row : tx.query(
-             "SELECT id, record_l, record_r, match_probability, match_weight, created_at_ms FROM "
-             "empi_match_results WHERE record_l = $1 ORDER BY id",
-             {id})) {
+    for (const auto& row :
+         tx.query("SELECT id, record_l, record_r, match_probability, match_weight, config_id, "
+                  "created_at_ms FROM empi_match_results WHERE record_l = $1 ORDER BY id",
+                  {id})) {
       if (!ids.contains(row.integer(2))) continue;
       out.push_back({row.integer(0),
                      {row.integer(1), row.integer(2), row.real(3), row.real(4)},
-                     row.integer(5)});
+                     row.integer(5),
+                     row.integer(6)});
     }
   }
   return out;

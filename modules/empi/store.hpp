@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,17 +26,24 @@ struct ConfigRow {
   double auto_match_threshold = 0;
   nlohmann::json settings;
   std::optional<nlohmann::json> parameters;
+  std::optional<std::int64_t> trained_at_ms;
+  std::string created_by;
   std::int64_t created_at_ms = 0;
 };
 
 struct StoredRecord {
   std::int64_t id = 0;
   std::optional<std::int64_t> person_id;
-  PersonRecord record;
+  PersonRecord record;   // normalised: what matching compares
+  std::string original;  // original_delta's text: how it was imported, where that differs
   bool matched_or_reviewed = false;
   std::int64_t created_at_ms = 0;
   std::int64_t person_updated_at_ms = 0;
 };
+
+inline PersonRecord as_imported(const StoredRecord& r) {
+  return with_originals(r.record, r.original);
+}
 
 struct PersonRow {
   std::int64_t id = 0;
@@ -47,12 +55,34 @@ struct PersonRow {
 };
 
 // Tuva's search filters: each a record column (of kRecordColumns) and its normalised value; a
-// person or potential match is found when one of its records has them all.
-using RecordFilters = std::vector<std::pair<std::string, std::string>>;
+// person or potential match is found when one of its records has them all. A value that could not
+// be normalised (a half-typed date) is matched as the start of the stored text instead.
+struct RecordFilter {
+  std::string column;
+  std::string value;
+  bool prefix = false;
+};
+using RecordFilters = std::vector<RecordFilter>;
 
 struct PotentialMatchHit {
   std::int64_t id = 0;
   double max_probability = 0;
+};
+
+// The review queue: open potential matches, by probability (highest first unless ascending).
+struct PotentialMatchQuery {
+  RecordFilters filters;
+  std::optional<double> min_probability, max_probability;
+  bool ascending = false;
+  int limit = 50;
+  int offset = 0;
+};
+
+// A page and the number of rows on all pages.
+template <typename T>
+struct Page {
+  std::vector<T> rows;
+  std::int64_t total = 0;
 };
 
 struct ScoredPair {
@@ -75,10 +105,11 @@ class EmpiStore {
                                      std::int64_t now_ms);
 
   // --- records ---
-  // The new record's id, or nullopt when a record with the same hash is already stored.
+  // The new record's id, or nullopt when a record with the same hash is already stored. original:
+  // original_delta's text ("" when the record was given as normalised).
   std::optional<std::int64_t> insert_record(Tx& tx, const PersonRecord& record,
                                             const std::string& hash, std::int64_t job_id,
-                                            std::int64_t now_ms);
+                                            std::int64_t now_ms, const std::string& original = {});
   void insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys);
   // Many records' keys under one rule, in key order (sorted here): a B-tree takes sorted keys as
   // appends to a few pages, where the same keys in arrival order dirty pages all over the index.
@@ -115,14 +146,18 @@ class EmpiStore {
 
   // Persons with records, in id order. Throws std::invalid_argument for a filter column that is
   // not a record column (a programmer error: filter names come from code).
-  std::vector<PersonRow> search_persons(Tx& tx, const RecordFilters& filters,
-                                        const std::optional<std::string>& person_uuid, int limit,
-                                        int offset);
-  // Open potential matches, in id order, at most max_probability when given.
-  std::vector<PotentialMatchHit> search_potential_matches(Tx& tx, const RecordFilters& filters,
-                                                          std::optional<double> max_probability,
-                                                          int limit, int offset);
-  std::vector<std::int64_t> potential_match_person_ids(Tx& tx, std::int64_t potential_match_id);
+  Page<PersonRow> search_persons(Tx& tx, const RecordFilters& filters,
+                                 const std::optional<std::string>& person_uuid, int limit,
+                                 int offset);
+  Page<PotentialMatchHit> search_potential_matches(Tx& tx, const PotentialMatchQuery& query);
+  // Every record of every person of these potential matches, in one query (a page of the queue
+  // without a query per row): potential match id -> (person id, record), by record id.
+  std::map<std::int64_t, std::vector<std::pair<std::int64_t, StoredRecord>>>
+  records_of_potential_matches(Tx& tx, const std::vector<std::int64_t>& ids);
+  // The same for persons: person id -> records, by record id.
+  std::map<std::int64_t, std::vector<StoredRecord>> records_of_persons(
+      Tx& tx, const std::vector<std::int64_t>& person_ids);
+  std::vector<ConfigRow> list_configs(Tx& tx);
   // Records no person holds yet (stored by a run that died before matching them).
   std::vector<std::int64_t> unassigned_record_ids(Tx& tx);
   // Whether any record belongs to a person (false: the first import into an empty index).
@@ -159,6 +194,7 @@ class EmpiStore {
   struct PairRow {
     std::int64_t id = 0;
     ScoredPair pair;
+    std::int64_t config_id = 0;
     std::int64_t created_at_ms = 0;
   };
   // Scored pairs whose both records are among record_ids.

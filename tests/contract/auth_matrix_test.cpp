@@ -57,6 +57,8 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /api/v1/person-records/export",
      "role admin, member or API token scope empi:read, empi:write"},
     {"GET /api/v1/data-sources", "role admin, member or API token scope empi:read, empi:write"},
+    {"GET /api/v1/configs", "role admin, member or API token scope empi:read, empi:write"},
+    {"GET /api/v1/imports", "role admin, member or API token scope empi:read, empi:write"},
     {"GET /api/v1/persons", "role admin, member or API token scope empi:read, empi:write"},
     {"GET /api/v1/persons/{id}", "role admin, member or API token scope empi:read, empi:write"},
     {"GET /api/v1/potential-matches",

@@ -31,6 +31,15 @@ class Planter {
   HttpClient& http() { return http_; }
   const std::string& marker() const { return marker_; }
 
+  // Sends a search that is answered (a filter that does not normalise is matched as text, not
+  // refused): found nothing, and its answer must not quote the marker.
+  void searched(const std::string& target, const HttpHeaders& headers) {
+    auto r = http_.request("GET", target, headers, {});
+    INFO("GET " << target << " -> " << r.summary());
+    CHECK(r.status == 200);
+    CHECK(r.json()["total"] == 0);
+    CHECK(r.body.find(marker_) == std::string::npos);
+  }
   // Sends a request that must be refused; its answer must not quote the marker.
   HttpResponse refused(const std::string& method, const std::string& target,
                        const HttpHeaders& headers, const std::string& body = {}) {
@@ -135,11 +144,12 @@ void plant_in_empi(Planter& p, const std::string& admin) {
   p.json("POST", "/api/v1/do-not-link", member,
          nlohmann::json{{"person_record_ids", {m, "2"}}, {"comment", m}});
   // Query strings and path parameters.
-  for (const std::string& q :
-       {"birth_date=" + m, "limit=" + m, "offset=" + m, "first_name=" + m + "&limit=0"}) {
+  for (const std::string& q : {"limit=" + m, "offset=" + m, "first_name=" + m + "&limit=0"}) {
     p.refused("GET", "/api/v1/persons?" + q, bearer(member));
     p.refused("GET", "/api/v1/potential-matches?" + q, bearer(member));
   }
+  p.searched("/api/v1/persons?birth_date=" + m, bearer(member));
+  p.searched("/api/v1/potential-matches?birth_date=" + m, bearer(member));
   p.refused("GET", "/api/v1/potential-matches?max_match_probability=" + m, bearer(member));
   p.refused("GET", "/api/v1/persons/" + m, bearer(member));
   p.refused("GET", "/api/v1/persons/" + m + "/history", bearer(member));
