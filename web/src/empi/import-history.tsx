@@ -65,7 +65,7 @@ export function ImportHistory(props: { query: URLSearchParams; finished: number 
               <tbody>
                 {page.imports.map((job) => (
                   <tr key={job.id}>
-                    <th scope="row">
+                    <th scope="row" class="nowrap">
                       <a
                         href={hrefWith('/empi/import', query, { job: String(job.id) })}
                         aria-label={t('empi.import_open', { id: job.id })}

@@ -38,6 +38,8 @@ function ImportForm() {
   const [configId, setConfigId] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [sent, setSent] = useState<{ sent: number; total: number } | null>(null);
+  const [uploads, setUploads] = useState(0); // a new file input after each upload: it forgets
+
   const action = useAction();
   const list = configs.data?.configs ?? [];
   // The newest config, until the person picks another.
@@ -67,6 +69,7 @@ function ImportForm() {
           (s, total) => setSent({ sent: s, total: total || file.size }),
         );
         setFile(null);
+        setUploads((n) => n + 1);
         navigate(`/empi/import?job=${encodeURIComponent(answer.job_id)}`);
         return t('empi.uploaded', { name: file.name, id: answer.job_id });
       } finally {
@@ -94,7 +97,7 @@ function ImportForm() {
             choices={list.map((c) => ({ value: c.id, label: configLabel(c) }))}
           />
         )}
-        <DropZone file={file} onFile={setFile} />
+        <DropZone key={uploads} file={file} onFile={setFile} />
         {sent && (
           <div class="progress-row upload-progress">
             <progress

@@ -1,7 +1,7 @@
 // The patient index's answers as the console reads them (modules/empi routes; the workspace
 // additions are described in the EMPI API notes: configs, imports, explanations, totals), and
 // the small pure functions the screens share.
-import { formatNumber, language } from '../i18n';
+import { formatNumber, language, t } from '../i18n';
 
 // Tuva EMPI's 15 record columns (modules/empi/record.hpp kRecordColumns).
 export const recordColumns = [
@@ -213,7 +213,7 @@ export function formatBytes(n: number): string {
       }).format(n / size);
     }
   }
-  return new Intl.NumberFormat(language.get(), { style: 'unit', unit: 'byte' }).format(n);
+  return t('empi.bytes', { n: formatNumber(n) }); // Intl's "byte" unit is singular in English
 }
 
 export function count(n: number | undefined): string {

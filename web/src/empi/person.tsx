@@ -2,7 +2,7 @@
 // new person; merge another person into this one; and the history with Undo. Every change sends
 // the version of the person as this page read it: a 409 (someone changed them meanwhile) is shown
 // as the server wrote it and the person is read again.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { Actions, Field, TextArea } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
@@ -30,6 +30,12 @@ export default function PersonPage(props: { id: string }) {
   const reload = () => {
     loaded.reload();
     history.reload();
+  };
+  // An undo in the history changes the person under the forms: their old messages no longer hold.
+  const [undos, setUndos] = useState(0);
+  const undone = () => {
+    setUndos((n) => n + 1);
+    reload();
   };
   const first = person?.records[0];
   const name = first ? fullName(first.first_name, first.last_name) : '';
@@ -60,25 +66,36 @@ export default function PersonPage(props: { id: string }) {
               <dd>{formatDateTime(person.created)}</dd>
             </div>
           </dl>
-          <Records person={person} onChanged={reload} />
-          <MergeForm person={person} onChanged={reload} />
+          <Records person={person} onChanged={reload} undos={undos} />
+          <MergeForm person={person} onChanged={reload} undos={undos} />
         </>
       )}
       {history.error && <Messages error={history.error} />}
       {history.data && (
-        <History personId={props.id} events={history.data.events} onChanged={reload} />
+        <History personId={props.id} events={history.data.events} onChanged={undone} />
       )}
     </Page>
   );
 }
 
+// Runs forget when an undo happened (not on the first render).
+function useForgetOnUndo(undos: number, forget: () => void): void {
+  useEffect(() => {
+    if (undos > 0) forget();
+  }, [undos]);
+}
+
 // The records, each with a checkbox; the chosen ones can be split out into a new person.
-function Records(props: { person: Person; onChanged(): void }) {
+function Records(props: { person: Person; onChanged(): void; undos: number }) {
   const { person } = props;
   const [chosen, setChosen] = useState<string[]>([]);
   const [comment, setComment] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const action = useAction();
+  useForgetOnUndo(props.undos, () => {
+    action.clear();
+    setCreated(null);
+  });
   const toggle = (id: string, on: boolean) =>
     setChosen((now) => (on ? [...now.filter((x) => x !== id), id] : now.filter((x) => x !== id)));
   const split = () => {
@@ -187,10 +204,11 @@ function Records(props: { person: Person; onChanged(): void }) {
 
 // Another person, by id, merged into this one (this one is kept). Their version is read first:
 // the merge must name the version of each person it changes.
-function MergeForm(props: { person: Person; onChanged(): void }) {
+function MergeForm(props: { person: Person; onChanged(): void; undos: number }) {
   const [other, setOther] = useState('');
   const [comment, setComment] = useState('');
   const action = useAction();
+  useForgetOnUndo(props.undos, action.clear);
   const submit = (e: Event) => {
     e.preventDefault();
     const id = other.trim();
