@@ -4,7 +4,8 @@
 // queue filtered (the filters survive a reload); a potential match reviewed (agreement colours
 // and markers, the waterfall) and merged; the next one kept apart; two reviewers on one potential
 // match (the second gets the 409 and the fresh state); a person found, split, and the split
-// undone from the history; the crosswalk downloaded.
+// undone from the history; a merge across a keep-apart refused (409), another merged and undone;
+// the crosswalk downloaded.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -409,6 +410,7 @@ test('review: another match from the queue is kept apart; then the next in the q
   await waitForInteractive(page);
   const before = (await server.api('GET', `/api/v1/potential-matches/${id}`, admin)).body
     .potential_match;
+  state.apart = before.persons.filter((p) => p.records.length > 0).map((p) => p.id);
   await page.getByRole('button', { name: 'Keep apart' }).click();
   await waitForText(page.getByRole('status').first(), 'Kept apart: the persons stay separate.');
   await page.getByText(/^This potential match is no longer open \(Decided\)/).waitFor();
@@ -522,6 +524,47 @@ test('persons: found by name, a record split out, the split undone from the hist
   // Undoing it again: the server's 409, shown as it wrote it.
   assert.equal(await history.getByRole('button', { name: `Undo event ${splitId} (Split)` }).count(), 0);
   await checkPage(page, 'empi-person-undone');
+  assert.deepEqual(page.problems, []);
+});
+
+test('persons: a merge across a keep-apart is refused (409); another merge is made and undone', async () => {
+  assert.ok(state.apart?.length >= 2, 'the keep-apart ran first');
+  const [kept, apart] = state.apart;
+  const held = async (id) =>
+    (await server.api('GET', `/api/v1/persons/${id}`, admin)).body.person.records.length;
+  const records = await held(kept);
+  await page.goto(`${server.url}/empi/persons/${kept}`);
+  await waitForHeading(page, /^Person: /);
+  const main = page.locator('main');
+  await waitForText(definitionOf(main, 'Records'), String(records));
+  const merge = page.getByRole('region', { name: 'Merge another person into this one' });
+  await merge.getByLabel('Person id to merge in').fill(apart);
+  await merge.getByRole('button', { name: 'Merge into this person' }).click();
+  await waitForText(
+    merge.getByRole('alert'),
+    /^records \d+ and \d+ are kept apart \(do-not-link\); undo that first$/,
+  );
+  await waitForText(definitionOf(main, 'Records'), String(records));
+
+  // Someone no decision has touched: merged in, then the merge undone.
+  const touched = new Set([...state.apart, state.person.id]);
+  const list = await server.api('GET', '/api/v1/persons?limit=100', admin);
+  const other = list.body.persons.find((p) => !touched.has(p.id) && p.record_count === 1);
+  assert.ok(other, 'no untouched person with one record');
+  await merge.getByLabel('Person id to merge in').fill(other.id);
+  await merge.getByLabel('Comment on the merge (optional)').fill('Same household, same person.');
+  await merge.getByRole('button', { name: 'Merge into this person' }).click();
+  await waitForText(merge.getByRole('status'), 'Merged: 1 record(s) joined this person.');
+  await waitForText(definitionOf(main, 'Records'), String(records + 1));
+  assert.equal(await held(kept), records + 1);
+  const history = page.getByRole('table', { name: 'History' });
+  const merged = history.getByRole('row').filter({ hasText: /^Merge/ });
+  await waitForText(merged.getByRole('cell').nth(3), 'Same household, same person.');
+  await checkPage(page, 'empi-person-merged');
+  const eventId = (await merged.getByRole('rowheader').innerText()).match(/event (\d+)/)[1];
+  await history.getByRole('button', { name: `Undo event ${eventId} (Merge)` }).click();
+  await waitForText(definitionOf(main, 'Records'), String(records));
+  assert.equal(await held(other.id), 1);
   assert.deepEqual(page.problems, []);
 });
 
