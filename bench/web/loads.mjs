@@ -174,3 +174,29 @@ export async function directFetches(server, token, path, n) {
   for (let i = 0; i < n; i++) out.push(await get());
   return out;
 }
+
+// n loads of a page with no script (the server's /healthz), each in a new page of one context:
+// what opening a page costs this browser on this machine before any console code runs. A loaded
+// machine shows here first.
+export async function blankLoads(browser, server, n) {
+  const context = await browser.newContext();
+  try {
+    const once = async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(`${server.url}/healthz`, { waitUntil: 'load' });
+        return await page.evaluate(
+          () => performance.getEntriesByType('navigation')[0].loadEventEnd,
+        );
+      } finally {
+        await page.close();
+      }
+    };
+    await once();
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(await once());
+    return out;
+  } finally {
+    await context.close();
+  }
+}

@@ -4,6 +4,7 @@
 //
 // ctx: { browser, server, token, credentials, loads, print }
 import {
+  blankLoads,
   callsBeforeReady,
   directFetches,
   loadSeries,
@@ -89,6 +90,7 @@ export async function reviewSection(ctx, id, firstPage) {
   const warm = await series(false);
   const cold = await series(true);
   const floor = await directFetches(server, token, reviewPath, loads);
+  const blank = await blankLoads(browser, server, loads);
   print('  ms from navigationStart (the time origin), except durations and the last row');
   print(
     timeTable(`warm: ${loads} loads, a new page each`, reviewRows(warm, reviewPath, firstPage)),
@@ -103,6 +105,11 @@ export async function reviewSection(ctx, id, firstPage) {
   );
   print(timeTable('peer: the same JSON, node fetch with a bearer token', floorRow(floor)));
   print(`  its answer: ${floor[0].bytes.toLocaleString('en-US')} B of JSON`);
+  print(
+    timeTable('peer: the browser alone, a page with no script (GET /healthz)', [
+      ['navigationStart -> loadEventEnd', blank],
+    ]),
+  );
   const calls = printCalls(print, 'interactive (the cookie refresh included)', warm, cold);
   const limit = `review interactive <= ${interactiveTargetMs} ms`;
   for (const [name, series] of [
@@ -112,7 +119,8 @@ export async function reviewSection(ctx, id, firstPage) {
     const ms = worst(series);
     print(target(ms <= interactiveTargetMs, `${limit} (${name}, max)`, `${ms.toFixed(0)} ms`));
   }
-  return { warm: keep(warm), cold: keep(cold), floorMs: floor.map((f) => f.ms), calls };
+  const floorMs = floor.map((f) => f.ms);
+  return { warm: keep(warm), cold: keep(cold), floorMs, blankMs: blank, calls };
 }
 
 export async function queueSection(ctx) {
