@@ -90,10 +90,58 @@ export async function api<T>(method: string, path: string, options: RequestOptio
 
 // A file the API answers (a CSV export) as a Blob: the same token, refresh and errors as api().
 // The console saves it through an object URL, so the token never goes into a link.
-export async function download(path: string): Promise<Blob> {
+export async function download(path: string, method: 'GET' | 'POST' = 'GET'): Promise<Blob> {
   return withSession(true, async (auth) => {
-    const response = await send('GET', path, undefined, auth, '*/*');
+    const response = await send(method, path, undefined, auth, '*/*');
     return response.blob();
+  });
+}
+
+// Sends a multipart form (a file upload) and returns the JSON answer, with the same token,
+// refresh and errors as api(). XMLHttpRequest rather than fetch: only it reports how much of the
+// body has gone (fetch has no upload progress). onProgress(sent, total); total 0 when unknown.
+export async function upload<T>(
+  path: string,
+  form: FormData,
+  onProgress: (sent: number, total: number) => void,
+): Promise<T> {
+  return withSession(true, (auth) => sendForm<T>(path, form, auth, onProgress));
+}
+
+function sendForm<T>(
+  path: string,
+  form: FormData,
+  auth: boolean,
+  onProgress: (sent: number, total: number) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    for (const [name, value] of Object.entries(sessionHeader)) xhr.setRequestHeader(name, value);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (auth && accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onerror = () => reject(new ApiError(0, t('error.unreachable'), 'unreachable'));
+    xhr.onabort = xhr.onerror;
+    xhr.onload = () => {
+      // The answer as a Response, so errors read the same as fetch's (errorFrom).
+      const headers = new Headers();
+      for (const name of ['Content-Type', 'X-Request-Id', 'Retry-After']) {
+        const value = xhr.getResponseHeader(name);
+        if (value) headers.set(name, value);
+      }
+      const body = xhr.status === 204 ? null : xhr.responseText;
+      const response = new Response(body, { status: xhr.status, headers });
+      if (!response.ok) {
+        errorFrom(response).then(reject, reject);
+        return;
+      }
+      response.json().then(
+        (json) => resolve(json as T),
+        () => reject(new ApiError(xhr.status, t('error.http', { status: xhr.status }), 'bad_json')),
+      );
+    };
+    xhr.send(form);
   });
 }
 

@@ -25,6 +25,7 @@ import {
   useQuery,
   usePlace,
 } from './router';
+import { usesEmpi } from './roles';
 import { hasRole, startSession, useSession } from './session';
 
 // Administration is for few people: its code loads when one of its pages is opened.
@@ -36,6 +37,13 @@ const AdminJobs = lazy(() => import('./admin/jobs'));
 const AdminAudit = lazy(() => import('./admin/audit'));
 const AdminStatus = lazy(() => import('./admin/status'));
 const AdminConfig = lazy(() => import('./admin/config'));
+// The patient index's workspace (admins and members): each screen a chunk of its own too.
+const EmpiQueue = lazy(() => import('./empi/queue'));
+const EmpiReview = lazy(() => import('./empi/review'));
+const EmpiPersons = lazy(() => import('./empi/persons'));
+const EmpiPerson = lazy(() => import('./empi/person'));
+const EmpiImport = lazy(() => import('./empi/import'));
+const EmpiConfigs = lazy(() => import('./empi/configs'));
 
 export function App() {
   useLanguage(); // every string below follows a language change
@@ -88,7 +96,10 @@ function openPage(route: Route) {
 
 function SignedInPage(props: { route: Route; user: User }) {
   const { route, user } = props;
-  if (route.name.startsWith('admin-') && !hasRole(user, 'admin')) {
+  const refused =
+    (route.name.startsWith('admin-') && !hasRole(user, 'admin')) ||
+    (route.name.startsWith('empi') && !usesEmpi(user));
+  if (refused) {
     return (
       <Page title={t('forbidden.title')}>
         <p>{t('forbidden.text')}</p>
@@ -116,6 +127,20 @@ function SignedInPage(props: { route: Route; user: User }) {
       return <AdminStatus />;
     case 'admin-config':
       return <AdminConfig />;
+    case 'empi':
+      return <Redirect to="/empi/matches" />;
+    case 'empi-matches':
+      return <EmpiQueue />;
+    case 'empi-match':
+      return <EmpiReview id={route.params.id} />;
+    case 'empi-persons':
+      return <EmpiPersons />;
+    case 'empi-person':
+      return <EmpiPerson id={route.params.id} />;
+    case 'empi-import':
+      return <EmpiImport />;
+    case 'empi-configs':
+      return <EmpiConfigs />;
     default:
       return <NotFound />;
   }

@@ -1,5 +1,6 @@
 // The roles and API-token scopes the server knows (modules/auth/user.hpp known_roles(); the
 // or_scopes(...) rules of the route tables), with their names in the current language.
+import type { User } from './api';
 import { t, type MessageKey } from './i18n';
 
 export const roles = ['admin', 'member', 'physician', 'medical', 'patient', 'user'] as const;
@@ -31,4 +32,12 @@ const scopeKeys: Record<string, MessageKey> = {
 export function scopeLabel(scope: string): string {
   const key = scopeKeys[scope];
   return key ? t(key) : scope;
+}
+
+// The roles the patient index's workspace is for (modules/empi: empi_read_access and
+// empi_write_access take these roles, or an API token's empi scopes).
+export const empiRoles = ['admin', 'member'] as const;
+
+export function usesEmpi(user: User | null): boolean {
+  return !!user && empiRoles.some((r) => user.roles.includes(r));
 }

@@ -17,6 +17,13 @@ export type RouteName =
   | 'admin-audit'
   | 'admin-status'
   | 'admin-config'
+  | 'empi'
+  | 'empi-matches'
+  | 'empi-match'
+  | 'empi-persons'
+  | 'empi-person'
+  | 'empi-import'
+  | 'empi-configs'
   | 'not-found';
 
 export interface Route {
@@ -39,6 +46,13 @@ const table: Array<[RouteName, string]> = [
   ['admin-audit', '/admin/audit'],
   ['admin-status', '/admin/status'],
   ['admin-config', '/admin/config'],
+  ['empi', '/empi'],
+  ['empi-matches', '/empi/matches'],
+  ['empi-match', '/empi/matches/:id'],
+  ['empi-persons', '/empi/persons'],
+  ['empi-person', '/empi/persons/:id'],
+  ['empi-import', '/empi/import'],
+  ['empi-configs', '/empi/configs'],
 ];
 
 // Routes a person who is not signed in may see.

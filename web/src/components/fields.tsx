@@ -6,12 +6,14 @@ interface FieldProps {
   label: string;
   value: string;
   onInput(value: string): void;
-  type?: 'text' | 'email' | 'password' | 'search' | 'date' | 'datetime-local';
+  type?: 'text' | 'email' | 'password' | 'search' | 'date' | 'datetime-local' | 'number';
   name?: string;
   autocomplete?: string;
   required?: boolean;
   hint?: string;
   min?: string;
+  max?: string;
+  step?: string;
   minLength?: number;
   maxLength?: number;
   disabled?: boolean;
@@ -34,9 +36,42 @@ export function Field(props: FieldProps) {
         autocomplete={props.autocomplete}
         required={props.required}
         min={props.min}
+        max={props.max}
+        step={props.step}
         minLength={props.minLength}
         maxLength={props.maxLength}
         disabled={props.disabled}
+        aria-describedby={props.hint ? hintId : undefined}
+      />
+      {props.hint && (
+        <p id={hintId} class="hint">
+          {props.hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
+// A few lines of free text (a comment), labelled like Field.
+export function TextArea(props: {
+  label: string;
+  value: string;
+  onInput(value: string): void;
+  hint?: string;
+  maxLength?: number;
+  rows?: number;
+}) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <textarea
+        id={id}
+        value={props.value}
+        rows={props.rows ?? 2}
+        maxLength={props.maxLength}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
         aria-describedby={props.hint ? hintId : undefined}
       />
       {props.hint && (

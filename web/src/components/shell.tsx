@@ -6,6 +6,7 @@ import { asApiError, type ApiError, type User } from '../api';
 import logo from '../favicon.svg';
 import { t } from '../i18n';
 import { usePlace } from '../router';
+import { usesEmpi } from '../roles';
 import { displayName, hasRole, signOut } from '../session';
 import { Bell } from './bell';
 import { Messages } from './messages';
@@ -57,6 +58,7 @@ function NavLink(props: { href: string; exact?: boolean; children: ComponentChil
 
 function Navigation(props: { user: User }) {
   const adminHeading = useId();
+  const empiHeading = useId();
   return (
     <nav class="sidebar" aria-label={t('nav.label')}>
       <ul>
@@ -69,6 +71,27 @@ function Navigation(props: { user: User }) {
           <NavLink href="/profile">{t('nav.profile')}</NavLink>
         </li>
       </ul>
+      {usesEmpi(props.user) && (
+        <>
+          <h2 id={empiHeading} class="nav-heading">
+            {t('nav.empi')}
+          </h2>
+          <ul aria-labelledby={empiHeading}>
+            <li>
+              <NavLink href="/empi/matches">{t('nav.empi_matches')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/empi/persons">{t('nav.empi_persons')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/empi/import">{t('nav.empi_import')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/empi/configs">{t('nav.empi_configs')}</NavLink>
+            </li>
+          </ul>
+        </>
+      )}
       {hasRole(props.user, 'admin') && (
         <>
           <h2 id={adminHeading} class="nav-heading">

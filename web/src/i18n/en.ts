@@ -1,4 +1,6 @@
 // English: the reference. Every key here must be in es.ts too (its type makes tsc check that).
+import type { empiEn } from './empi-en';
+
 export const en = {
   'common.actions': 'Actions',
   'common.cancel': 'Cancel',
@@ -50,6 +52,11 @@ export const en = {
   'nav.audit': 'Audit log',
   'nav.status': 'System status',
   'nav.config': 'Configuration',
+  'nav.empi': 'Patient index',
+  'nav.empi_matches': 'Match queue',
+  'nav.empi_persons': 'Persons',
+  'nav.empi_import': 'Import records',
+  'nav.empi_configs': 'Match settings',
 
   'signin.title': 'Sign in',
   'signin.email': 'Email',
@@ -103,6 +110,10 @@ export const en = {
   'home.audit': 'Who did what and when: search the audit trail and export it as CSV.',
   'home.status': 'Health, readiness, uptime, request and error rates, job counts.',
   'home.config': 'The settings the server runs with, secrets redacted.',
+  'home.empi_matches': 'Potential matches waiting for a person to decide: review, merge, keep apart.',
+  'home.empi_persons': 'Find a person, see their records and history, split, merge, undo; the crosswalk.',
+  'home.empi_import': 'Import person records from a CSV file and follow the matching.',
+  'home.empi_configs': 'The thresholds imports match with, and whether their model is learnt.',
 
   'profile.title': 'Profile',
   'profile.details': 'Your details',
@@ -351,5 +362,8 @@ export const en = {
   'config.empty_object': '(no settings)',
 } as const;
 
-export type MessageKey = keyof typeof en;
-export type Messages = Record<MessageKey, string>;
+// The words every page may need are here; a workspace's own (empi-en.ts) arrive with its chunk
+// (addMessages), so the first page does not carry them. MessageKey names both.
+export type CoreKey = keyof typeof en;
+export type MessageKey = CoreKey | keyof typeof empiEn;
+export type Messages = Record<CoreKey, string>;

@@ -52,6 +52,11 @@ export const es: Messages = {
   'nav.audit': 'Registro de auditoría',
   'nav.status': 'Estado del sistema',
   'nav.config': 'Configuración',
+  'nav.empi': 'Índice de pacientes',
+  'nav.empi_matches': 'Cola de revisión',
+  'nav.empi_persons': 'Personas',
+  'nav.empi_import': 'Importar registros',
+  'nav.empi_configs': 'Ajustes de emparejamiento',
 
   'signin.title': 'Iniciar sesión',
   'signin.email': 'Correo electrónico',
@@ -106,6 +111,10 @@ export const es: Messages = {
   'home.audit': 'Quién hizo qué y cuándo: busque en el registro de auditoría y expórtelo en CSV.',
   'home.status': 'Salud, disponibilidad, tiempo en marcha, tasas de peticiones y errores, tareas.',
   'home.config': 'Los ajustes con los que funciona el servidor, con los secretos ocultos.',
+  'home.empi_matches': 'Posibles coincidencias que esperan una decisión: revisar, unir, mantener separadas.',
+  'home.empi_persons': 'Buscar una persona, ver sus registros e historial, dividir, unir, deshacer; la tabla de correspondencias.',
+  'home.empi_import': 'Importar registros de personas desde un archivo CSV y seguir el emparejamiento.',
+  'home.empi_configs': 'Los umbrales con los que se emparejan las importaciones, y si su modelo está aprendido.',
 
   'profile.title': 'Perfil',
   'profile.details': 'Sus datos',

@@ -10,7 +10,13 @@ export type { MessageKey } from './en';
 export type Language = 'en' | 'es';
 
 export const languages: readonly Language[] = ['en', 'es'];
-const dictionaries = { en, es };
+const dictionaries: Record<Language, Record<string, string>> = { en: { ...en }, es: { ...es } };
+
+// A lazily loaded workspace brings its own words (its chunk calls this when it loads, before
+// any of its screens renders), so the first page carries only the words every page needs.
+export function addMessages(more: Record<Language, Record<string, string>>): void {
+  for (const lang of languages) Object.assign(dictionaries[lang], more[lang]);
+}
 
 export function isLanguage(value: string): value is Language {
   return (languages as readonly string[]).includes(value);
@@ -40,7 +46,7 @@ export function useLanguage(): Language {
 export type Params = Record<string, string | number>;
 
 export function t(key: MessageKey, params?: Params): string {
-  const text: string = dictionaries[language.get()][key] ?? en[key];
+  const text: string = dictionaries[language.get()][key] ?? dictionaries.en[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in params ? String(params[name]) : whole,

@@ -3,7 +3,7 @@ import type { User } from '../api';
 import { Page } from '../components/page';
 import { t, type MessageKey } from '../i18n';
 import { displayName, hasRole } from '../session';
-import { roleLabel } from '../roles';
+import { roleLabel, usesEmpi } from '../roles';
 
 interface Destination {
   href: string;
@@ -12,6 +12,12 @@ interface Destination {
 }
 
 const everyone: Destination[] = [{ href: '/profile', title: 'nav.profile', text: 'home.profile' }];
+const reviewers: Destination[] = [
+  { href: '/empi/matches', title: 'nav.empi_matches', text: 'home.empi_matches' },
+  { href: '/empi/persons', title: 'nav.empi_persons', text: 'home.empi_persons' },
+  { href: '/empi/import', title: 'nav.empi_import', text: 'home.empi_import' },
+  { href: '/empi/configs', title: 'nav.empi_configs', text: 'home.empi_configs' },
+];
 const admins: Destination[] = [
   { href: '/admin/users', title: 'nav.users', text: 'home.users' },
   { href: '/admin/tokens', title: 'nav.tokens', text: 'home.tokens' },
@@ -24,7 +30,11 @@ const admins: Destination[] = [
 
 export function Home(props: { user: User }) {
   const { user } = props;
-  const destinations = [...(hasRole(user, 'admin') ? admins : []), ...everyone];
+  const destinations = [
+    ...(usesEmpi(user) ? reviewers : []),
+    ...(hasRole(user, 'admin') ? admins : []),
+    ...everyone,
+  ];
   return (
     <Page title={t('home.title', { name: displayName(user) })}>
       <p class="lead">

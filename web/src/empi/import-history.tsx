@@ -1,0 +1,107 @@
+// Every import, by anyone, newest first (GET /api/v1/imports), a page at a time (?offset= in the
+// address): state, who, when, the file's size and the counts. Read again every second while one
+// of the listed imports is queued or running.
+import { useEffect } from 'preact/hooks';
+import { Messages } from '../components/messages';
+import { hrefWith, offsetOf, Pager } from '../components/pager';
+import { TableBox } from '../components/table-box';
+import { useApi, useRefresh } from '../hooks';
+import { formatDateTime, t } from '../i18n';
+import { percent, StateBadge } from './import-job';
+import { actorOf, count, formatBytes, type ImportJob, isFinished } from './model';
+
+const pageSize = 10;
+const refreshMs = 1_000;
+
+interface ImportPage {
+  imports: ImportJob[];
+  total?: number;
+}
+
+export function ImportHistory(props: { query: URLSearchParams; finished: number }) {
+  const { query } = props;
+  const offset = offsetOf(query);
+  const list = useApi<ImportPage>(`/api/v1/imports?limit=${pageSize}&offset=${offset}`);
+  // An import that just ended (on this page) is read again at once.
+  useEffect(() => {
+    if (props.finished) list.reload();
+  }, [props.finished]);
+  const active = !!list.data?.imports.some((j) => !isFinished(j.state));
+  useRefresh(list, refreshMs, active);
+  const page = list.data;
+  return (
+    <section aria-labelledby="import-history">
+      <h2 id="import-history">{t('empi.imports')}</h2>
+      {list.error && <Messages error={list.error} />}
+      {page && page.imports.length === 0 && <p class="empty">{t('empi.imports_none')}</p>}
+      {page && page.imports.length > 0 && (
+        <>
+          <TableBox label={t('empi.imports')}>
+            <table class="table table-compact">
+              <caption class="visually-hidden">{t('empi.imports')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('empi.import')}</th>
+                  <th scope="col">{t('jobs.state')}</th>
+                  <th scope="col">{t('empi.who')}</th>
+                  <th scope="col">{t('empi.when')}</th>
+                  <th scope="col" class="number">
+                    {t('empi.file_size')}
+                  </th>
+                  <th scope="col" class="number">
+                    {t('empi.result_rows')}
+                  </th>
+                  <th scope="col" class="number">
+                    {t('empi.result_stored')}
+                  </th>
+                  <th scope="col" class="number">
+                    {t('empi.result_already')}
+                  </th>
+                  <th scope="col" class="number">
+                    {t('empi.result_bad')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.imports.map((job) => (
+                  <tr key={job.id}>
+                    <th scope="row" class="nowrap">
+                      <a
+                        href={hrefWith('/empi/import', query, { job: String(job.id) })}
+                        aria-label={t('empi.import_open', { id: job.id })}
+                      >
+                        {t('empi.import_n', { id: job.id })}
+                      </a>
+                    </th>
+                    <td>
+                      <StateBadge state={job.state} />
+                      {!isFinished(job.state) && (
+                        <span class="subtle">{percent(job.progress)}</span>
+                      )}
+                    </td>
+                    <td class="mono nowrap">{actorOf(job)}</td>
+                    <td>
+                      <time dateTime={job.created_at}>{formatDateTime(job.created_at)}</time>
+                    </td>
+                    <td class="number">{job.bytes === undefined ? '' : formatBytes(job.bytes)}</td>
+                    <td class="number">{count(job.result?.rows)}</td>
+                    <td class="number">{count(job.result?.records_stored)}</td>
+                    <td class="number">{count(job.result?.records_already_stored)}</td>
+                    <td class="number">{count(job.result?.bad_rows)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableBox>
+          <Pager
+            offset={offset}
+            limit={pageSize}
+            shown={page.imports.length}
+            total={page.total ?? offset + page.imports.length}
+            href={(o) => hrefWith('/empi/import', query, { offset: o ? String(o) : '' })}
+          />
+        </>
+      )}
+    </section>
+  );
+}

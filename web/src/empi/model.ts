@@ -1,0 +1,221 @@
+// The patient index's answers as the console reads them (modules/empi routes; the workspace
+// additions are described in the EMPI API notes: configs, imports, explanations, totals), and
+// the small pure functions the screens share.
+import { formatNumber, language, t } from '../i18n';
+
+// Tuva EMPI's 15 record columns (modules/empi/record.hpp kRecordColumns).
+export const recordColumns = [
+  'data_source',
+  'source_person_id',
+  'first_name',
+  'last_name',
+  'sex',
+  'race',
+  'birth_date',
+  'death_date',
+  'social_security_number',
+  'address',
+  'city',
+  'state',
+  'zip_code',
+  'county',
+  'phone',
+] as const;
+export type RecordColumn = (typeof recordColumns)[number];
+
+export type PersonRecord = Record<RecordColumn, string> & {
+  id: string;
+  person_id: string;
+  created: string;
+  person_updated: string;
+  matched_or_reviewed: boolean;
+  // Each column as stored and compared (lower case, dates as YYYY-MM-DD, digits only...).
+  normalized?: Partial<Record<RecordColumn, string>>;
+};
+
+export interface Person {
+  id: string;
+  version: number;
+  created: string;
+  records: PersonRecord[];
+}
+
+export type Agreement = 'same' | 'similar' | 'different' | 'missing';
+
+export interface ComparisonStep {
+  comparison: string; // first_name, last_name, birth_date, household, social_security_number, sex
+  columns: RecordColumn[];
+  level: number;
+  label: string;
+  agreement: Agreement;
+  m_probability: number;
+  u_probability: number;
+  match_weight: number;
+  term_frequency_weight: number;
+}
+
+export interface Explanation {
+  prior_match_weight: number;
+  match_weight: number;
+  match_probability: number;
+  config_id: string;
+  comparisons: ComparisonStep[];
+}
+
+export interface PairResult {
+  id: string;
+  match_probability: number;
+  person_record_l_id: string;
+  person_record_r_id: string;
+  created: string;
+  explanation?: Explanation;
+}
+
+export interface PotentialMatch {
+  id: string;
+  version: number;
+  status: string; // open, or what a decision made it
+  first_name: string;
+  last_name: string;
+  data_sources: string[];
+  max_match_probability: number;
+  results: PairResult[];
+  persons: Person[];
+}
+
+export interface PotentialMatchRow {
+  id: string;
+  first_name: string;
+  last_name: string;
+  birth_date?: string;
+  data_sources: string[];
+  max_match_probability: number;
+  person_count?: number;
+  record_count?: number;
+}
+
+export interface PersonRow {
+  id: string;
+  first_name: string;
+  last_name: string;
+  birth_date?: string;
+  data_sources: string[];
+  record_count?: number;
+  version?: number;
+}
+
+export interface MatchConfig {
+  id: string;
+  potential_match_threshold: number;
+  auto_match_threshold: number;
+  trained: boolean;
+  trained_at: string | null;
+  created_by: string;
+  created: string;
+}
+
+export interface ImportResult {
+  rows: number;
+  records_stored: number;
+  records_already_stored: number;
+  bad_rows: number;
+  errors: Array<{ line: number; error: string }>;
+  errors_truncated: boolean;
+  config_id: string;
+  matching?: {
+    candidate_pairs?: number;
+    auto_matched_pairs?: number;
+    persons_created?: number;
+    persons_merged?: number;
+    potential_matches?: number;
+  };
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'dead' | 'cancelled';
+
+// JobInfo::to_json; an import's list entry adds config_id and bytes (and, where the server
+// names it, who started it).
+export interface ImportJob {
+  id: number | string;
+  type: string;
+  state: JobState;
+  progress: number;
+  progress_message: string;
+  last_error: string | null;
+  result: ImportResult | null;
+  created_at: string;
+  finished_at: string | null;
+  config_id?: string;
+  bytes?: number;
+  actor?: string;
+  created_by?: string;
+}
+
+export const isFinished = (state: JobState) =>
+  state === 'succeeded' || state === 'dead' || state === 'cancelled';
+
+export interface HistoryEvent {
+  id: string;
+  type: string; // manual-match, auto-match, split, merge, do-not-link, undo
+  actor: string;
+  created: string;
+  potential_match_id: string | null;
+  undoes_event_id: string | null;
+  undone_by_event_id: string | null;
+  actions: Array<{
+    person_record_id: string;
+    from_person_id: string | null;
+    to_person_id: string | null;
+  }>;
+  comments: Array<{ person_record_id: string; comment: string }>;
+}
+
+// 0.973 -> "97.3 %" (in the person's language).
+export function formatProbability(p: number): string {
+  return new Intl.NumberFormat(language.get(), {
+    style: 'percent',
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  }).format(p);
+}
+
+// A match weight (bits of evidence), signed: "+3.21", "−1.50".
+export function formatWeight(w: number): string {
+  return new Intl.NumberFormat(language.get(), {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+    signDisplay: 'exceptZero',
+  }).format(w);
+}
+
+export function fullName(first: string, last: string): string {
+  return `${first} ${last}`.trim();
+}
+
+// Whoever the server recorded (user:12, token:3): as it is, or a dash when it did not say.
+export function actorOf(job: ImportJob): string {
+  return job.actor ?? job.created_by ?? '—';
+}
+
+// A file's size in the units a file browser shows (decimal: 1 kB = 1,000 bytes).
+export function formatBytes(n: number): string {
+  const units: Array<[number, string]> = [
+    [1e9, 'gigabyte'],
+    [1e6, 'megabyte'],
+    [1e3, 'kilobyte'],
+  ];
+  for (const [size, unit] of units) {
+    if (n >= size) {
+      return new Intl.NumberFormat(language.get(), {
+        style: 'unit',
+        unit,
+        maximumFractionDigits: 1,
+      }).format(n / size);
+    }
+  }
+  return t('empi.bytes', { n: formatNumber(n) }); // Intl's "byte" unit is singular in English
+}
+
+export function count(n: number | undefined): string {
+  return n === undefined ? '' : formatNumber(n);
+}

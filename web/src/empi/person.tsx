@@ -1,0 +1,272 @@
+// One person of the patient index: their records as imported; split chosen records out into a
+// new person; merge another person into this one; and the history with Undo. Every change sends
+// the version of the person as this page read it: a 409 (someone changed them meanwhile) is shown
+// as the server wrote it and the person is read again.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError } from '../api';
+import { Actions, Field, TextArea } from '../components/fields';
+import { Loading, Messages } from '../components/messages';
+import { Page } from '../components/page';
+import { TableBox } from '../components/table-box';
+import { useAction, useApi } from '../hooks';
+import { formatDateTime, formatNumber, t } from '../i18n';
+import { reviewFields } from './agreement';
+import { Value } from './common';
+import { History } from './history';
+import { fullName, type HistoryEvent, type Person } from './model';
+import './messages'; // this workspace's words, before any screen renders
+
+interface HistoryAnswer {
+  person_id: string;
+  version: number;
+  events: HistoryEvent[];
+}
+
+export default function PersonPage(props: { id: string }) {
+  const base = `/api/v1/persons/${encodeURIComponent(props.id)}`;
+  const loaded = useApi<{ person: Person }>(base);
+  const history = useApi<HistoryAnswer>(`${base}/history`);
+  const person = loaded.data?.person ?? null;
+  const reload = () => {
+    loaded.reload();
+    history.reload();
+  };
+  // An undo in the history changes the person under the forms: their old messages no longer hold.
+  const [undos, setUndos] = useState(0);
+  const undone = () => {
+    setUndos((n) => n + 1);
+    reload();
+  };
+  const first = person?.records[0];
+  const name = first ? fullName(first.first_name, first.last_name) : '';
+  return (
+    <Page title={name ? t('empi.person_title', { name }) : t('empi.person_title_plain')}>
+      <p>
+        <a href="/empi/persons">{t('empi.back_to_persons')}</a>
+      </p>
+      {loaded.error && <Messages error={loaded.error} />}
+      {loaded.loading && !person && <Loading />}
+      {person && (
+        <>
+          <dl class="details">
+            <div>
+              <dt>{t('empi.person_id')}</dt>
+              <dd class="mono">{person.id}</dd>
+            </div>
+            <div>
+              <dt>{t('empi.records_count')}</dt>
+              <dd>{formatNumber(person.records.length)}</dd>
+            </div>
+            <div>
+              <dt>{t('empi.version')}</dt>
+              <dd>{formatNumber(person.version)}</dd>
+            </div>
+            <div>
+              <dt>{t('empi.created')}</dt>
+              <dd>{formatDateTime(person.created)}</dd>
+            </div>
+          </dl>
+          <Records person={person} onChanged={reload} undos={undos} />
+          <MergeForm person={person} onChanged={reload} undos={undos} />
+        </>
+      )}
+      {history.error && <Messages error={history.error} />}
+      {history.data && (
+        <History personId={props.id} events={history.data.events} onChanged={undone} />
+      )}
+    </Page>
+  );
+}
+
+// Runs forget when an undo happened (not on the first render).
+function useForgetOnUndo(undos: number, forget: () => void): void {
+  useEffect(() => {
+    if (undos > 0) forget();
+  }, [undos]);
+}
+
+// The records, each with a checkbox; the chosen ones can be split out into a new person.
+function Records(props: { person: Person; onChanged(): void; undos: number }) {
+  const { person } = props;
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [comment, setComment] = useState('');
+  const [created, setCreated] = useState<string | null>(null);
+  const action = useAction();
+  useForgetOnUndo(props.undos, () => {
+    action.clear();
+    setCreated(null);
+  });
+  const toggle = (id: string, on: boolean) =>
+    setChosen((now) => (on ? [...now.filter((x) => x !== id), id] : now.filter((x) => x !== id)));
+  const split = () => {
+    const moving = chosen.filter((id) => person.records.some((r) => r.id === id));
+    if (moving.length === 0) {
+      action.fail(t('empi.split_none'));
+      return;
+    }
+    if (moving.length === person.records.length) {
+      action.fail(t('empi.split_all'));
+      return;
+    }
+    setCreated(null);
+    void action.run(async () => {
+      try {
+        const answer = await api<{ person: Person; event_id: string }>(
+          'POST',
+          `/api/v1/persons/${encodeURIComponent(person.id)}/split`,
+          {
+            body: {
+              version: person.version,
+              person_record_ids: moving,
+              ...(comment.trim() ? { comment: comment.trim() } : {}),
+            },
+          },
+        );
+        setCreated(answer.person.id);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409) props.onChanged();
+        throw e;
+      }
+      setChosen([]);
+      setComment('');
+      props.onChanged();
+      return t('empi.split_done', { n: moving.length });
+    });
+  };
+  return (
+    <section aria-labelledby="person-records">
+      <h2 id="person-records">{t('empi.records')}</h2>
+      <TableBox label={t('empi.records')}>
+        <table class="table table-compact">
+          <caption class="visually-hidden">{t('empi.records')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">
+                <span class="visually-hidden">{t('empi.select')}</span>
+              </th>
+              <th scope="col">{t('empi.record')}</th>
+              {reviewFields.map((f) => (
+                <th key={f.column} scope="col">
+                  {t(f.label)}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {person.records.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    class="row-check"
+                    aria-label={t('empi.select_record', { id: r.id })}
+                    checked={chosen.includes(r.id)}
+                    onChange={(e) => toggle(r.id, e.currentTarget.checked)}
+                  />
+                </td>
+                <th scope="row" class="mono">
+                  {r.id}
+                </th>
+                {reviewFields.map((f) => (
+                  <td key={f.column}>
+                    <Value value={r[f.column]} />
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableBox>
+      <div class="panel">
+        <h3>{t('empi.split')}</h3>
+        <p class="hint">{t('empi.split_hint')}</p>
+        <TextArea
+          label={t('empi.split_comment')}
+          value={comment}
+          onInput={setComment}
+          maxLength={4000}
+        />
+        <Messages error={action.error} status={action.status} />
+        {created && (
+          <p>
+            <a href={`/empi/persons/${encodeURIComponent(created)}`}>{t('empi.open_new_person')}</a>
+          </p>
+        )}
+        <Actions>
+          <button type="button" class="button" aria-disabled={action.busy} onClick={split}>
+            {t('empi.split_button', { n: chosen.length })}
+          </button>
+        </Actions>
+      </div>
+    </section>
+  );
+}
+
+// Another person, by id, merged into this one (this one is kept). Their version is read first:
+// the merge must name the version of each person it changes.
+function MergeForm(props: { person: Person; onChanged(): void; undos: number }) {
+  const [other, setOther] = useState('');
+  const [comment, setComment] = useState('');
+  const action = useAction();
+  useForgetOnUndo(props.undos, action.clear);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const id = other.trim();
+    if (!id) {
+      action.fail(t('empi.merge_id_needed'));
+      return;
+    }
+    if (id === props.person.id) {
+      action.fail(t('empi.merge_self'));
+      return;
+    }
+    void action.run(async () => {
+      const path = `/api/v1/persons/${encodeURIComponent(id)}`;
+      const them = await api<{ person: Person }>('GET', path);
+      try {
+        await api<unknown>('POST', '/api/v1/persons/merge', {
+          body: {
+            persons: [
+              { id: props.person.id, version: props.person.version },
+              { id: them.person.id, version: them.person.version },
+            ],
+            ...(comment.trim() ? { comment: comment.trim() } : {}),
+          },
+        });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 409) props.onChanged();
+        throw err;
+      }
+      setOther('');
+      setComment('');
+      props.onChanged();
+      return t('empi.merge_done', { n: them.person.records.length });
+    });
+  };
+  return (
+    <section class="panel" aria-labelledby="person-merge">
+      <h2 id="person-merge">{t('empi.merge_title')}</h2>
+      <form class="form" onSubmit={submit}>
+        <Field
+          label={t('empi.merge_id')}
+          value={other}
+          onInput={setOther}
+          hint={t('empi.merge_id_hint')}
+          name="merge_person_id"
+        />
+        <TextArea
+          label={t('empi.merge_comment')}
+          value={comment}
+          onInput={setComment}
+          maxLength={4000}
+        />
+        <Messages error={action.error} status={action.status} />
+        <Actions>
+          <button type="submit" class="button" aria-disabled={action.busy}>
+            {t('empi.merge_person')}
+          </button>
+        </Actions>
+      </form>
+    </section>
+  );
+}

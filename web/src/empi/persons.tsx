@@ -1,0 +1,184 @@
+// Persons of the patient index: search by name, birth date, source person id, data source or
+// person id, a page at a time (the filters and page live in the address), each row a link to the
+// person. The crosswalk download is here too: every record with the person it belongs to.
+import { useState } from 'preact/hooks';
+import { Actions, Field, Select } from '../components/fields';
+import { Loading, Messages } from '../components/messages';
+import { Page } from '../components/page';
+import { hrefWith, offsetOf, Pager } from '../components/pager';
+import { TableBox } from '../components/table-box';
+import { useApi } from '../hooks';
+import { t } from '../i18n';
+import { navigate, useQuery } from '../router';
+import { CrosswalkButton, useDataSourceChoices, Value } from './common';
+import { count, fullName, type PersonRow } from './model';
+import './messages'; // this workspace's words, before any screen renders
+
+const pageSize = 25;
+const filterKeys = [
+  'first_name',
+  'last_name',
+  'birth_date',
+  'source_person_id',
+  'data_source',
+  'person_id',
+] as const;
+
+interface PersonPage {
+  persons: PersonRow[];
+  total?: number;
+}
+
+function listPath(query: URLSearchParams, offset: number): string {
+  const params = new URLSearchParams();
+  for (const key of filterKeys) {
+    const value = query.get(key)?.trim();
+    if (value) params.set(key, value);
+  }
+  params.set('limit', String(pageSize));
+  params.set('offset', String(offset));
+  return `/api/v1/persons?${params}`;
+}
+
+export default function Persons() {
+  const query = useQuery();
+  const offset = offsetOf(query);
+  const list = useApi<PersonPage>(listPath(query, offset));
+  return (
+    <Page title={t('empi.persons_title')}>
+      <p class="lead">{t('empi.persons_intro')}</p>
+      <Filters key={query.toString()} query={query} />
+      {list.error && <Messages error={list.error} />}
+      {list.loading && !list.data && <Loading />}
+      {list.data && <PersonTable page={list.data} query={query} offset={offset} />}
+      <section class="panel" aria-labelledby="crosswalk-title">
+        <h2 id="crosswalk-title">{t('empi.crosswalk_title')}</h2>
+        <CrosswalkButton />
+      </section>
+    </Page>
+  );
+}
+
+function Filters(props: { query: URLSearchParams }) {
+  const { query } = props;
+  const initial = (key: string) => query.get(key) ?? '';
+  const [first, setFirst] = useState(initial('first_name'));
+  const [last, setLast] = useState(initial('last_name'));
+  const [birth, setBirth] = useState(initial('birth_date'));
+  const [sourceId, setSourceId] = useState(initial('source_person_id'));
+  const [source, setSource] = useState(initial('data_source'));
+  const [personId, setPersonId] = useState(initial('person_id'));
+  const sources = useDataSourceChoices(t('empi.any_source'));
+  const submit = (e: Event) => {
+    e.preventDefault();
+    navigate(
+      hrefWith('/empi/persons', query, {
+        first_name: first.trim(),
+        last_name: last.trim(),
+        birth_date: birth.trim(),
+        source_person_id: sourceId.trim(),
+        data_source: source,
+        person_id: personId.trim(),
+        offset: '',
+      }),
+    );
+  };
+  return (
+    <form
+      class="panel form-grid"
+      role="search"
+      aria-label={t('empi.persons_search')}
+      onSubmit={submit}
+    >
+      <Field label={t('empi.col_first_name')} value={first} onInput={setFirst} name="first_name" />
+      <Field label={t('empi.col_last_name')} value={last} onInput={setLast} name="last_name" />
+      <Field
+        label={t('empi.col_birth_date')}
+        value={birth}
+        onInput={setBirth}
+        name="birth_date"
+        hint={t('empi.birth_date_hint')}
+      />
+      <Field
+        label={t('empi.col_source_person_id')}
+        value={sourceId}
+        onInput={setSourceId}
+        name="source_person_id"
+      />
+      <Select
+        label={t('empi.col_data_source')}
+        value={source}
+        onChange={setSource}
+        choices={sources}
+      />
+      <Field label={t('empi.person_id')} value={personId} onInput={setPersonId} name="person_id" />
+      <div class="form-wide">
+        <Actions>
+          <button type="submit" class="button button-primary">
+            {t('empi.search')}
+          </button>
+          <button type="button" class="button" onClick={() => navigate('/empi/persons')}>
+            {t('empi.clear')}
+          </button>
+        </Actions>
+      </div>
+    </form>
+  );
+}
+
+function PersonTable(props: { page: PersonPage; query: URLSearchParams; offset: number }) {
+  const { page, query, offset } = props;
+  const rows = page.persons;
+  const total = page.total ?? offset + rows.length + (rows.length === pageSize ? 1 : 0);
+  if (rows.length === 0) {
+    return (
+      <p role="status" class="empty">
+        {t('empi.persons_none')}
+      </p>
+    );
+  }
+  return (
+    <>
+      <TableBox label={t('empi.persons_list')}>
+        <table class="table">
+          <caption class="visually-hidden">{t('empi.persons_list')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('empi.name')}</th>
+              <th scope="col">{t('empi.col_birth_date')}</th>
+              <th scope="col">{t('empi.data_sources')}</th>
+              <th scope="col" class="number">
+                {t('empi.records_count')}
+              </th>
+              <th scope="col">{t('empi.person_id')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">
+                  <a href={`/empi/persons/${encodeURIComponent(p.id)}`}>
+                    {fullName(p.first_name, p.last_name) || t('empi.no_name')}
+                  </a>
+                </th>
+                <td>
+                  <Value value={p.birth_date} />
+                </td>
+                <td>{p.data_sources.join(', ')}</td>
+                <td class="number">{count(p.record_count)}</td>
+                <td class="mono">{p.id}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableBox>
+      <Pager
+        offset={offset}
+        limit={pageSize}
+        shown={rows.length}
+        total={total}
+        href={(o) => hrefWith('/empi/persons', query, { offset: o ? String(o) : '' })}
+      />
+    </>
+  );
+}

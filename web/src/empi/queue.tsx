@@ -1,0 +1,234 @@
+// The match queue: open potential matches, filtered by name, birth date, data source and
+// probability, sorted by probability, a page at a time. One call per page or filter change
+// (GET /api/v1/potential-matches answers each row whole, and `total` for the pager). The filters
+// live in the address, so a reload or a shared link shows the same queue, and each row's link
+// carries them to the review screen.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Actions, Field, Select } from '../components/fields';
+import { Loading, Messages } from '../components/messages';
+import { Page } from '../components/page';
+import { hrefWith, offsetOf, Pager } from '../components/pager';
+import { TableBox } from '../components/table-box';
+import { useApi } from '../hooks';
+import { t } from '../i18n';
+import { navigate, useQuery } from '../router';
+import { useDataSourceChoices, Value } from './common';
+import { count, formatProbability, fullName, type PotentialMatchRow } from './model';
+import { queueApiQuery, sortOf } from './queue-query';
+import './messages'; // this workspace's words, before any screen renders
+
+const pageSize = 25;
+
+interface QueuePage {
+  potential_matches: PotentialMatchRow[];
+  total?: number;
+}
+
+export default function Queue() {
+  const query = useQuery();
+  const offset = offsetOf(query);
+  const list = useApi<QueuePage>(
+    `/api/v1/potential-matches?${queueApiQuery(query, offset, pageSize)}`,
+  );
+  // For the benchmark (bench/web): the first page of the queue is on the screen.
+  const marked = useRef(false);
+  useEffect(() => {
+    if (!list.data || marked.current) return;
+    marked.current = true;
+    performance.mark('carehub:queue-interactive');
+  }, [list.data]);
+  return (
+    <Page title={t('empi.queue_title')}>
+      <p class="lead">{t('empi.queue_intro')}</p>
+      <Filters key={query.toString()} query={query} />
+      {list.error && <Messages error={list.error} />}
+      {list.loading && !list.data && <Loading />}
+      {list.data && <QueueTable page={list.data} query={query} offset={offset} />}
+    </Page>
+  );
+}
+
+// A probability typed as 0..1; '' when empty, null when it is not one.
+function probability(text: string): number | '' | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return '';
+  const n = Number(trimmed);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
+}
+
+function Filters(props: { query: URLSearchParams }) {
+  const { query } = props;
+  const [first, setFirst] = useState(query.get('first_name') ?? '');
+  const [last, setLast] = useState(query.get('last_name') ?? '');
+  const [birth, setBirth] = useState(query.get('birth_date') ?? '');
+  const [source, setSource] = useState(query.get('data_source') ?? '');
+  const [min, setMin] = useState(query.get('min_match_probability') ?? '');
+  const [max, setMax] = useState(query.get('max_match_probability') ?? '');
+  const [sort, setSort] = useState<string>(sortOf(query));
+  const [error, setError] = useState('');
+  const sources = useDataSourceChoices(t('empi.any_source'));
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const low = probability(min);
+    const high = probability(max);
+    if (low === null || high === null) {
+      setError(t('empi.probability_range'));
+      return;
+    }
+    if (low !== '' && high !== '' && low > high) {
+      setError(t('empi.probability_order'));
+      return;
+    }
+    setError('');
+    navigate(
+      hrefWith('/empi/matches', query, {
+        first_name: first.trim(),
+        last_name: last.trim(),
+        birth_date: birth.trim(),
+        data_source: source,
+        min_match_probability: min.trim(),
+        max_match_probability: max.trim(),
+        sort: sort === 'probability_desc' ? '' : sort,
+        offset: '',
+      }),
+    );
+  };
+  return (
+    <form
+      class="panel form-grid queue-filters"
+      role="search"
+      aria-label={t('empi.queue_filters')}
+      onSubmit={submit}
+    >
+      <Field label={t('empi.col_first_name')} value={first} onInput={setFirst} name="first_name" />
+      <Field label={t('empi.col_last_name')} value={last} onInput={setLast} name="last_name" />
+      <Field
+        label={t('empi.col_birth_date')}
+        value={birth}
+        onInput={setBirth}
+        name="birth_date"
+        hint={t('empi.birth_date_hint')}
+      />
+      <Select
+        label={t('empi.col_data_source')}
+        value={source}
+        onChange={setSource}
+        choices={sources}
+      />
+      <Field
+        label={t('empi.min_probability')}
+        type="number"
+        min="0"
+        max="1"
+        step="any"
+        value={min}
+        onInput={setMin}
+        name="min_match_probability"
+        hint={t('empi.probability_hint')}
+      />
+      <Field
+        label={t('empi.max_probability_filter')}
+        type="number"
+        min="0"
+        max="1"
+        step="any"
+        value={max}
+        onInput={setMax}
+        name="max_match_probability"
+        hint={t('empi.probability_hint')}
+      />
+      <Select
+        label={t('empi.sort')}
+        value={sort}
+        onChange={setSort}
+        choices={[
+          { value: 'probability_desc', label: t('empi.sort_desc') },
+          { value: 'probability_asc', label: t('empi.sort_asc') },
+        ]}
+      />
+      <div class="form-wide">
+        <Messages error={error} />
+        <Actions>
+          <button type="submit" class="button button-primary">
+            {t('empi.apply')}
+          </button>
+          <button type="button" class="button" onClick={() => navigate('/empi/matches')}>
+            {t('empi.clear')}
+          </button>
+        </Actions>
+      </div>
+    </form>
+  );
+}
+
+function QueueTable(props: { page: QueuePage; query: URLSearchParams; offset: number }) {
+  const { page, query, offset } = props;
+  const rows = page.potential_matches;
+  // An older server without `total`: at least one more page while this one is full.
+  const total = page.total ?? offset + rows.length + (rows.length === pageSize ? 1 : 0);
+  const search = query.toString();
+  const suffix = search ? `?${search}` : ''; // the review carries the queue's filters
+  if (rows.length === 0) {
+    return (
+      <p role="status" class="empty">
+        {t('empi.queue_none')}
+      </p>
+    );
+  }
+  return (
+    <>
+      <TableBox label={t('empi.queue_list')}>
+        <table class="table">
+          <caption class="visually-hidden">{t('empi.queue_list')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('empi.name')}</th>
+              <th scope="col">{t('empi.col_birth_date')}</th>
+              <th scope="col">{t('empi.data_sources')}</th>
+              <th scope="col" class="number">
+                {t('empi.persons_count')}
+              </th>
+              <th scope="col" class="number">
+                {t('empi.records_count')}
+              </th>
+              <th scope="col" class="number">
+                {t('empi.max_probability')}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((m) => {
+              const name = fullName(m.first_name, m.last_name) || t('empi.no_name');
+              return (
+                <tr key={m.id}>
+                  <th scope="row">
+                    <a
+                      href={`/empi/matches/${encodeURIComponent(m.id)}${suffix}`}
+                      aria-label={t('empi.review_named', { name, id: m.id })}
+                    >
+                      {name}
+                    </a>
+                  </th>
+                  <td>
+                    <Value value={m.birth_date} />
+                  </td>
+                  <td>{m.data_sources.join(', ')}</td>
+                  <td class="number">{count(m.person_count)}</td>
+                  <td class="number">{count(m.record_count)}</td>
+                  <td class="number">{formatProbability(m.max_match_probability)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </TableBox>
+      <Pager
+        offset={offset}
+        limit={pageSize}
+        shown={rows.length}
+        total={total}
+        href={(o) => hrefWith('/empi/matches', query, { offset: o ? String(o) : '' })}
+      />
+    </>
+  );
+}
