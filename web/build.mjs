@@ -142,8 +142,10 @@ function checkNoChunkCss(metafile, entryKey) {
   }
 }
 
-function indexHtml({ script, stylesheet, icon }) {
+function indexHtml({ script, stylesheet, icon, preloads }) {
   const iconLink = icon ? `<link rel="icon" href="${icon}" type="image/svg+xml">\n` : '';
+  // The entry's static imports, asked for with the entry rather than after it has arrived.
+  const preloadLinks = preloads.map((href) => `<link rel="modulepreload" href="${href}">\n`);
   // No inline script or style: the server's Content-Security-Policy allows neither.
   return (
     '<!doctype html>\n' +
@@ -155,6 +157,7 @@ function indexHtml({ script, stylesheet, icon }) {
     iconLink +
     `<link rel="stylesheet" href="${stylesheet}">\n` +
     `<script type="module" src="${script}"></script>\n` +
+    preloadLinks.join('') +
     '</head>\n' +
     '<body><div id="app"></div><noscript>carehub\'s console needs JavaScript.</noscript></body>\n' +
     '</html>\n'
@@ -178,10 +181,14 @@ function collectFiles(result) {
   const entry = findEntry(metafile);
   checkNoChunkCss(metafile, entry.key);
   const icon = Object.keys(metafile.outputs).find((k) => /^out\/favicon-[^/]+\.svg$/.test(k));
+  const firstPage = firstPageFiles(metafile, entry.key, entry.output.cssBundle);
+  const script = urlOf(entry.key);
+  const stylesheet = urlOf(entry.output.cssBundle);
   const html = indexHtml({
-    script: urlOf(entry.key),
-    stylesheet: urlOf(entry.output.cssBundle),
+    script,
+    stylesheet,
     icon: icon ? urlOf(icon) : null,
+    preloads: firstPage.filter((url) => url !== script && url !== stylesheet),
   });
   const assets = outputFiles
     .filter((f) => !f.path.endsWith('.map'))
@@ -189,7 +196,7 @@ function collectFiles(result) {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     files: [describe('/index.html', Buffer.from(html, 'utf8')), ...assets],
-    firstPage: firstPageFiles(metafile, entry.key, entry.output.cssBundle),
+    firstPage,
   };
 }
 

@@ -20,6 +20,7 @@ import {
   navigate,
   openRoutes,
   type Route,
+  type RouteName,
   safeNext,
   signInPath,
   useQuery,
@@ -44,6 +45,30 @@ const EmpiPersons = lazy(() => import('./empi/persons'));
 const EmpiPerson = lazy(() => import('./empi/person'));
 const EmpiImport = lazy(() => import('./empi/import'));
 const EmpiConfigs = lazy(() => import('./empi/configs'));
+
+const lazyScreens: Partial<Record<RouteName, { preload(): Promise<unknown> }>> = {
+  'admin-users': AdminUsers,
+  'admin-user': AdminUser,
+  'admin-tokens': AdminTokens,
+  'admin-keys': AdminKeys,
+  'admin-jobs': AdminJobs,
+  'admin-audit': AdminAudit,
+  'admin-status': AdminStatus,
+  'admin-config': AdminConfig,
+  'empi-matches': EmpiQueue,
+  'empi-match': EmpiReview,
+  'empi-persons': EmpiPersons,
+  'empi-person': EmpiPerson,
+  'empi-import': EmpiImport,
+  'empi-configs': EmpiConfigs,
+};
+
+// At start-up, the opened page's code is fetched while the session is checked rather than after:
+// a deep link (a bookmark, a reload) does not wait for the refresh and then for its chunks. A
+// failure is left for the screen itself to show and retry.
+export function preloadScreen(route: Route): void {
+  lazyScreens[route.name]?.preload().catch(() => undefined);
+}
 
 export function App() {
   useLanguage(); // every string below follows a language change

@@ -1,6 +1,7 @@
 // Hooks for the two things every screen does: load something, and run an action a person asked for.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, asApiError } from './api';
+import { takePrefetched } from './prefetch';
 
 export interface Loaded<T> {
   data: T | null;
@@ -20,7 +21,7 @@ export function useApi<T>(path: string | null): Loaded<T> {
     if (path === null) return undefined;
     let current = true; // an older answer arriving late must not overwrite a newer one
     setLoading(true);
-    api<T>('GET', path).then(
+    (takePrefetched<T>(path) ?? api<T>('GET', path)).then(
       (answer) => {
         if (!current) return;
         setData(answer);

@@ -172,7 +172,7 @@ export interface HistoryEvent {
 
 // 0.973 -> "97.3 %" (in the person's language).
 export function formatProbability(p: number): string {
-  return new Intl.NumberFormat(language.get(), {
+  return numberFormat('probability', {
     style: 'percent',
     minimumFractionDigits: 1,
     maximumFractionDigits: 1,
@@ -181,11 +181,25 @@ export function formatProbability(p: number): string {
 
 // A match weight (bits of evidence), signed: "+3.21", "−1.50".
 export function formatWeight(w: number): string {
-  return new Intl.NumberFormat(language.get(), {
+  return numberFormat('weight', {
     minimumFractionDigits: 2,
     maximumFractionDigits: 2,
     signDisplay: 'exceptZero',
   }).format(w);
+}
+
+// Building an Intl.NumberFormat costs far more than formatting with one (the review screen
+// formats a hundred numbers): one per kind and language, kept.
+const formats = new Map<string, Intl.NumberFormat>();
+
+function numberFormat(kind: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${kind} ${language.get()}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(language.get(), options);
+    formats.set(key, format);
+  }
+  return format;
 }
 
 export function fullName(first: string, last: string): string {

@@ -14,6 +14,7 @@ import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { useAction, useApi } from '../hooks';
 import { formatNumber, t } from '../i18n';
+import { reviewCallPath } from '../prefetch';
 import { navigate, usePlace } from '../router';
 import { AgreementLegend } from './common';
 import { formatProbability, type PotentialMatch, type PotentialMatchRow } from './model';
@@ -32,7 +33,7 @@ const interactiveMark = 'carehub:review-interactive';
 
 export default function Review(props: { id: string }) {
   const { search } = usePlace();
-  const path = `/api/v1/potential-matches/${encodeURIComponent(props.id)}`;
+  const path = reviewCallPath(props.id); // the same path main.tsx may have started (prefetch.ts)
   const loaded = useApi<{ potential_match: PotentialMatch }>(path);
   const match = loaded.data?.potential_match ?? null;
   const decision = useAction();

@@ -62,6 +62,15 @@ export function formatDateTime(iso: string | null): string {
   );
 }
 
+// One formatter per language: building one costs far more than using it.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(language.get()).format(n);
+  const lang = language.get();
+  let format = numberFormats.get(lang);
+  if (!format) {
+    format = new Intl.NumberFormat(lang);
+    numberFormats.set(lang, format);
+  }
+  return format.format(n);
 }
