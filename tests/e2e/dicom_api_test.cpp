@@ -385,9 +385,13 @@ TEST_CASE("dicom: a patient seen for the first time joins the master patient ind
   REQUIRE(detail["records"].size() == 1);
   const auto record = detail["records"][0];
   CHECK(record["data_source"].get<std::string>().rfind("dicom:token:", 0) == 0);
-  CHECK(record["first_name"] == "anna");
-  CHECK(record["last_name"] == "kowalski");
-  CHECK(record["birth_date"] == "1980-04-02");
+  // Shown as the image gave them, matched on the normalised values beside them.
+  CHECK(record["first_name"] == "Anna");
+  CHECK(record["last_name"] == "Kowalski");
+  CHECK(record["birth_date"] == "19800402");
+  CHECK(record["normalized"]["first_name"] == "anna");
+  CHECK(record["normalized"]["last_name"] == "kowalski");
+  CHECK(record["normalized"]["birth_date"] == "1980-04-02");
 }
 
 TEST_CASE("dicom: numbers DICOM allows and JSON does not are written as JSON numbers, or left out",
