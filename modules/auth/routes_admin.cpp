@@ -4,6 +4,7 @@
 #include "auth/route_helpers.hpp"
 #include "auth/routes.hpp"
 #include "carehub/error.hpp"
+#include "carehub/json_time.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -24,16 +25,13 @@ NewUser new_user_from(const nlohmann::json& body) {
 }
 
 nlohmann::json token_json(const ApiToken& t) {
-  auto time = [](const std::optional<std::int64_t>& ms) {
-    return ms ? nlohmann::json(format_rfc3339_ms(*ms)) : nlohmann::json();
-  };
   return {{"id", std::to_string(t.id)},
           {"name", t.name},
           {"scopes", t.scopes},
           {"created_at", format_rfc3339_ms(t.created_at_ms)},
-          {"expires_at", time(t.expires_at_ms)},
-          {"revoked_at", time(t.revoked_at_ms)},
-          {"last_used", time(t.last_used_ms)}};
+          {"expires_at", rfc3339_or_null(t.expires_at_ms)},
+          {"revoked_at", rfc3339_or_null(t.revoked_at_ms)},
+          {"last_used", rfc3339_or_null(t.last_used_ms)}};
 }
 
 }  // namespace

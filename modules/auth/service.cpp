@@ -5,6 +5,7 @@
 #include "auth/jwt.hpp"
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
+#include "carehub/json_time.hpp"
 #include "carehub/log.hpp"
 #include "carehub/notifications.hpp"
 #include "carehub/texts.hpp"
@@ -37,9 +38,6 @@ std::string format_api_token(std::int64_t id, const std::string& secret) {
 }
 
 nlohmann::json user_json(const User& u) {
-  auto opt_time = [](const std::optional<std::int64_t>& ms) {
-    return ms ? nlohmann::json(format_rfc3339_ms(*ms)) : nlohmann::json();
-  };
   // Tuva EMPI's user shape: a string id and one "role" (admin or member); carehub adds the rest.
   const char* tuva_role = u.has_role("admin") ? "admin" : u.has_role("member") ? "member" : nullptr;
   return {{"id", std::to_string(u.id)},
@@ -54,7 +52,7 @@ nlohmann::json user_json(const User& u) {
           {"has_password", u.password_hash.has_value()},
           {"created_at", format_rfc3339_ms(u.created_at_ms)},
           {"updated_at", format_rfc3339_ms(u.updated_at_ms)},
-          {"last_login", opt_time(u.last_login_ms)}};
+          {"last_login", rfc3339_or_null(u.last_login_ms)}};
 }
 
 AuthService::AuthService(AuthConfig config, Database& db, AuditLog& audit, const Clock& clock)

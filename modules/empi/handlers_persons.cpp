@@ -2,54 +2,20 @@
 #include <set>
 
 #include "carehub/error.hpp"
-#include "carehub/text_check.hpp"
 #include "empi/routes.hpp"
 
 namespace carehub::empi {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
-int version_of(const nlohmann::json& body, const char* key = "version") {
-  auto it = body.find(key);
-  if (it == body.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0 ||
-      it->get<std::int64_t>() > INT32_MAX)
-    throw ApiError(ErrorCode::kValidationFailed,
-                   std::string("'") + key + "' (the version you saw) is required");
-  return it->get<int>();
+int version_of(const nlohmann::json& body) {
+  return json_version(body.value("version", nlohmann::json()), "version");
 }
 
 std::optional<std::string> comment_of(const nlohmann::json& body) {
-  auto it = body.find("comment");
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string() || it->get<std::string>().size() > 4000)
-    throw ApiError(ErrorCode::kValidationFailed,
-                   "'comment' must be a string of at most 4000 bytes");
-  require_text("comment", it->get_ref<const std::string&>(), TextKind::kLines);  // a note: lines
-  return it->get<std::string>();
+  return json_comment(body.value("comment", nlohmann::json()), "comment");
 }
 
 }  // namespace
-
-RecordFilters record_filters(const Request& req) {
-  RecordFilters filters;
-  for (const char* name :
-       {"first_name", "last_name", "birth_date", "source_person_id", "data_source"}) {
-    auto v = req.query_param(name);
-    if (!v || v->empty()) continue;
-    require_text(name, *v, TextKind::kLine);
-    auto value = normalize_value(*column_index(name), *v);
-    // A value that does not normalise (a birth date half typed: "1987-0") is looked for as the
-    // start of the stored text, not refused: a search box is typed into.
-    if (value) {
-      filters.push_back({name, std::move(value).value(), false});
-    } else {
-      filters.push_back({name, std::string(*v), true});
-    }
-  }
-  return filters;
-}
 
 Response search_persons(EmpiService& svc, Request& req) {
   PersonQuery q;

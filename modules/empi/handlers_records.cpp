@@ -18,8 +18,7 @@ namespace carehub::empi {
 namespace {
 
 constexpr std::size_t kMaxConfigIdBytes = 64;
-constexpr int kDefaultPageSize = 20;
-constexpr int kMaxPageSize = 200;
+constexpr int kImportsPageSize = 20;
 
 double threshold(const nlohmann::json& body, const char* name) {
   auto it = body.find(name);
@@ -139,7 +138,7 @@ Response start_import(EmpiService& svc, Request& req) {
 
 Response list_imports(EmpiService& svc, Request& req) {
   return Response::json(svc.imports(Actor::of(req),
-                                    req.int_query("limit", kDefaultPageSize, 1, kMaxPageSize),
+                                    req.int_query("limit", kImportsPageSize, 1, kMaxPageSize),
                                     req.int_query("offset", 0, 0, 1 << 30)));
 }
 

@@ -1,20 +1,10 @@
 // Handlers of the review queue: the queue, one potential match, and a reviewer's decision (Tuva's
 // POST /api/v1/matches: each person update names the records that person holds afterwards).
 #include "carehub/error.hpp"
-#include "carehub/text_check.hpp"
 #include "empi/routes.hpp"
 
 namespace carehub::empi {
 namespace {
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
-int version_from(const nlohmann::json& v, const char* what) {
-  if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > INT32_MAX)
-    throw ApiError(ErrorCode::kValidationFailed, std::string(what) + " must be an integer version");
-  return v.get<int>();
-}
 
 std::optional<double> probability_query(const Request& req, const char* name) {
   auto v = req.query_param(name);
@@ -48,7 +38,7 @@ std::vector<PersonUpdate> parse_updates(const nlohmann::json& body) {
       auto v = u.find("version");
       if (v == u.end())
         throw ApiError(ErrorCode::kValidationFailed, "an update of a person needs its version");
-      pu.version = version_from(*v, "version");
+      pu.version = json_version(*v, "version");
     }
     auto recs = u.find("new_person_record_ids");
     if (recs == u.end() || !recs->is_array())
@@ -65,16 +55,14 @@ std::vector<std::pair<std::int64_t, std::string>> parse_comments(const nlohmann:
   if (c == body.end()) return out;
   if (!c->is_array()) throw ApiError(ErrorCode::kValidationFailed, "'comments' must be an array");
   for (const auto& item : *c) {
-    if (!item.is_object() || !item.contains("comment") || !item["comment"].is_string() ||
-        item["comment"].get<std::string>().size() > 4000) {
+    if (!item.is_object())
       throw ApiError(ErrorCode::kValidationFailed,
-                     "each comment needs person_record_id and a comment of at most 4000 bytes");
-    }
-    require_text("each comment", item["comment"].get_ref<const std::string&>(),
-                 TextKind::kLines);  // a note: lines
+                     "each comment needs person_record_id and comment");
+    auto text = json_comment(item.value("comment", nlohmann::json()), "each comment");
+    if (!text) throw ApiError(ErrorCode::kValidationFailed, "each comment needs a comment");
     out.emplace_back(
         json_positive_id(item.value("person_record_id", nlohmann::json()), "person_record_id"),
-        item["comment"].get<std::string>());
+        std::move(*text));
   }
   return out;
 }
@@ -109,7 +97,7 @@ Response decide_match(EmpiService& svc, Request& req) {
   if (!body.contains("potential_match_version"))
     throw ApiError(ErrorCode::kValidationFailed, "'potential_match_version' is required");
   d.potential_match_version =
-      version_from(body["potential_match_version"], "potential_match_version");
+      json_version(body["potential_match_version"], "potential_match_version");
   d.updates = parse_updates(body);
   d.comments = parse_comments(body);
   svc.decide(Actor::of(req), d);

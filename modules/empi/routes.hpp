@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "carehub/module.hpp"
 #include "empi/service.hpp"
@@ -37,6 +40,16 @@ Response undo_event(EmpiService& svc, Request& req);
 Response search_potential_matches(EmpiService& svc, Request& req);
 Response get_potential_match(EmpiService& svc, Request& req);
 Response decide_match(EmpiService& svc, Request& req);
+
+// --- what the handlers share (handlers_common.cpp) ---
+// Pages of persons and of the queue: 50 by default, at most 500.
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
+// A version the caller saw: a non-negative 32-bit integer, else 422 naming what.
+int json_version(const nlohmann::json& value, std::string_view what);
+// A note kept with a decision: a string of at most 4000 bytes of lines; absent or null: none.
+// 422 naming what otherwise.
+std::optional<std::string> json_comment(const nlohmann::json& value, std::string_view what);
 
 // Tuva's record filters from the query (first_name, last_name, birth_date, source_person_id,
 // data_source): normalised as stored values are; one that cannot be is matched as text.

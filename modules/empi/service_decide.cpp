@@ -224,15 +224,21 @@ nlohmann::json EmpiService::undo(const Actor& actor, std::int64_t undone_id) {
     store_.set_undoes(tx, undo, undone_id);
     auto actions = store_.actions_of_event(tx, undone_id);
     std::reverse(actions.begin(), actions.end());
+    std::vector<std::int64_t> moved;
+    for (const auto& a : actions) moved.push_back(a.record_id);
+    std::map<std::int64_t, std::optional<std::int64_t>> person_now;  // record -> its person now
+    for (const auto& r : store_.records_by_ids(tx, moved)) person_now[r.id] = r.person_id;
     for (const auto& a : actions) {
-      const auto now_in = store_.records_by_ids(tx, {a.record_id});
-      if (now_in.empty() || now_in[0].person_id != a.to_person_id) {
+      const auto now_in = person_now.find(a.record_id);
+      if (now_in == person_now.end() || now_in->second != a.to_person_id) {
         throw ApiError(ErrorCode::kConflict, "record " + std::to_string(a.record_id) +
                                                  " has moved since; undo the later events first");
       }
       // A record that was new in that event has nowhere to go back to: it keeps its person.
-      if (a.from_person_id && a.to_person_id)
+      if (a.from_person_id && a.to_person_id) {
         store_.move_record(tx, undo, a.record_id, a.to_person_id, *a.from_person_id, now);
+        now_in->second = a.from_person_id;  // an event may have moved a record more than once
+      }
     }
     store_.remove_do_not_link_of_event(tx, undone_id);
     AuditEvent e = actor.event("empi.undo", "empi_match_event", id_text);

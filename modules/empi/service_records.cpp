@@ -1,5 +1,6 @@
 // The service's configs, imports, data sources and crosswalk export.
 #include "carehub/error.hpp"
+#include "carehub/json_time.hpp"
 #include "empi/csv.hpp"
 #include "empi/importer.hpp"
 #include "empi/service.hpp"
@@ -9,10 +10,6 @@ namespace {
 
 constexpr std::size_t kExportPageRows = 5000;
 constexpr std::size_t kExportFlushBytes = 1 << 20;
-
-nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
-  return ms ? nlohmann::json(format_rfc3339_ms(*ms)) : nlohmann::json();
-}
 
 }  // namespace
 
@@ -48,7 +45,7 @@ nlohmann::json EmpiService::configs(const Actor&) {
                    {"potential_match_threshold", c.potential_match_threshold},
                    {"auto_match_threshold", c.auto_match_threshold},
                    {"trained", c.parameters.has_value()},
-                   {"trained_at", optional_time(c.trained_at_ms)},
+                   {"trained_at", rfc3339_or_null(c.trained_at_ms)},
                    {"created_by", c.created_by},
                    {"created", format_rfc3339_ms(c.created_at_ms)}});
   }

@@ -14,11 +14,6 @@
 namespace carehub::empi {
 namespace {
 
-constexpr const char* kRecordColumnsSql =
-    "id, person_id, data_source, source_person_id, first_name, last_name, sex, race, birth_date, "
-    "death_date, social_security_number, address, city, state, zip_code, county, phone, "
-    "matched_or_reviewed, created_at_ms, person_updated_at_ms, original";
-
 // `head (...), (...) tail` over `rows` rows of `width` values each (row(k, out) appends row k's
 // values): an INSERT's VALUES, or an UPDATE ... FROM (VALUES ...). Many rows a statement: a
 // statement per row was most of a million-record import's time in the database. Every full chunk
@@ -228,20 +223,9 @@ std::vector<std::int64_t> EmpiStore::candidates_for(Tx& tx, const BlockingKeys& 
   return out;
 }
 
-std::vector<StoredRecord> EmpiStore::records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids) {
-  static const std::string sql =
-      std::string("SELECT ") + kRecordColumnsSql + " FROM empi_records WHERE id = $1";
-  std::vector<StoredRecord> out;
-  out.reserve(ids.size());
-  for (auto id : ids) {
-    if (auto row = tx.query_one(sql, {id})) out.push_back(record_from_row(*row));
-  }
-  return out;
-}
-
 std::vector<StoredRecord> EmpiStore::records_of_person(Tx& tx, std::int64_t person_id) {
-  static const std::string sql = std::string("SELECT ") + kRecordColumnsSql +
-                                 " FROM empi_records WHERE person_id = $1 ORDER BY id";
+  static const std::string sql = std::string("SELECT ") + kRecordSelect +
+                                 " FROM empi_records r WHERE r.person_id = $1 ORDER BY r.id";
   std::vector<StoredRecord> out;
   for (const auto& row : tx.query(sql, {person_id})) out.push_back(record_from_row(row));
   return out;
@@ -250,12 +234,9 @@ std::vector<StoredRecord> EmpiStore::records_of_person(Tx& tx, std::int64_t pers
 std::vector<std::pair<std::string, StoredRecord>> EmpiStore::crosswalk_page(Tx& tx,
                                                                             std::int64_t after_id,
                                                                             int limit) {
-  static const std::string sql =
-      "SELECT r.id, r.person_id, r.data_source, r.source_person_id, r.first_name, r.last_name, "
-      "r.sex, r.race, r.birth_date, r.death_date, r.social_security_number, r.address, r.city, "
-      "r.state, r.zip_code, r.county, r.phone, r.matched_or_reviewed, r.created_at_ms, "
-      "r.person_updated_at_ms, r.original, p.uuid FROM empi_records r JOIN empi_persons p ON "
-      "p.id = r.person_id WHERE r.id > $1 ORDER BY r.id LIMIT $2";  // record_from_row's, then uuid
+  static const std::string sql = std::string("SELECT ") + kRecordSelect +
+                                 ", p.uuid FROM empi_records r JOIN empi_persons p ON p.id = "
+                                 "r.person_id WHERE r.id > $1 ORDER BY r.id LIMIT $2";
   std::vector<std::pair<std::string, StoredRecord>> out;
   for (const auto& row : tx.query(sql, {after_id, std::int64_t{limit}}))
     out.emplace_back(row.text(21), record_from_row(row));

@@ -117,6 +117,7 @@ class EmpiStore {
                                    std::vector<std::pair<std::string_view, std::int64_t>> keys);
   // Records sharing at least one blocking key with keys.
   std::vector<std::int64_t> candidates_for(Tx& tx, const BlockingKeys& keys);
+  // In the order of ids (an id asked twice is there twice); absent ids are left out.
   std::vector<StoredRecord> records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids);
   std::vector<StoredRecord> records_of_person(Tx& tx, std::int64_t person_id);
   // Up to limit records with a person, ids above after_id in id order, each with its person's

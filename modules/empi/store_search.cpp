@@ -1,7 +1,9 @@
 // The store's searches: Tuva's person and potential-match filters, and the two questions the
 // importer and the matcher ask of the whole index. Filters become parameters; their column names
 // are checked against the record's own columns, so no text from a request reaches the SQL.
+#include <algorithm>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "carehub/sql_filter.hpp"
 #include "empi/record.hpp"
@@ -104,6 +106,31 @@ EmpiStore::records_of_potential_matches(Tx& tx, const std::vector<std::int64_t>&
     auto record = record_from_row(row);
     const auto person = record.person_id.value_or(0);
     out[row.integer(21)].emplace_back(person, std::move(record));
+  }
+  return out;
+}
+
+std::vector<StoredRecord> EmpiStore::records_by_ids(Tx& tx, const std::vector<std::int64_t>& ids) {
+  // A statement per few hundred ids, not per id: a round trip each on PostgreSQL.
+  constexpr std::size_t kIdsPerStatement = 500;
+  std::unordered_map<std::int64_t, StoredRecord> found;
+  for (std::size_t at = 0; at < ids.size(); at += kIdsPerStatement) {
+    const std::vector<std::int64_t> chunk(
+        ids.begin() + static_cast<std::ptrdiff_t>(at),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kIdsPerStatement)));
+    Params params;
+    const std::string sql = std::string("SELECT ") + kRecordSelect +
+                            " FROM empi_records r WHERE r.id IN (" + placeholders(chunk, params) +
+                            ")";
+    for (const auto& row : tx.query(sql, params)) {
+      auto record = record_from_row(row);
+      found.emplace(record.id, std::move(record));
+    }
+  }
+  std::vector<StoredRecord> out;  // in the order asked, absent ids left out
+  out.reserve(found.size());
+  for (auto id : ids) {
+    if (auto it = found.find(id); it != found.end()) out.push_back(it->second);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The inbox: a user's own notifications, never anyone else's (another user's id is a 404).
 #include "carehub/error.hpp"
+#include "carehub/json_time.hpp"
 #include "notify/routes.hpp"
 
 namespace carehub::notify {
@@ -12,8 +13,7 @@ nlohmann::json notification_json(const NotificationRow& r) {
           {"body", r.n.body},
           {"data", r.n.data},
           {"created_at", format_rfc3339_ms(r.created_at_ms)},
-          {"read_at",
-           r.read_at_ms ? nlohmann::json(format_rfc3339_ms(*r.read_at_ms)) : nlohmann::json()}};
+          {"read_at", rfc3339_or_null(r.read_at_ms)}};
 }
 
 std::int64_t since_of(const Request& req) {

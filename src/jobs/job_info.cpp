@@ -6,6 +6,7 @@
 
 #include "carehub/jobs.hpp"
 #include "carehub/json.hpp"
+#include "carehub/json_time.hpp"
 #include "jobs/job_rows.hpp"
 
 namespace carehub {
@@ -15,11 +16,6 @@ namespace {
 nlohmann::json stored_or_null(const std::optional<std::string>& text, std::string_view what) {
   if (!text) return nullptr;
   return parse_stored_json(*text, what);
-}
-
-nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
-  if (!ms) return nullptr;
-  return format_rfc3339_ms(*ms);
 }
 
 }  // namespace
@@ -60,7 +56,7 @@ nlohmann::json JobInfo::to_json() const {
       {"run_at", format_rfc3339_ms(run_at_ms)},
       {"created_at", format_rfc3339_ms(created_at_ms)},
       {"updated_at", format_rfc3339_ms(updated_at_ms)},
-      {"finished_at", optional_time(finished_at_ms)},
+      {"finished_at", rfc3339_or_null(finished_at_ms)},
   };
 }
 
