@@ -500,6 +500,22 @@ test('persons: found by name, a record split out, the split undone from the hist
   await checkPage(page, 'empi-person');
 
   const recordTable = page.getByRole('table', { name: 'Records' });
+  // Twelve fields in seven columns: the table fits the page's width, with no sideways scrolling.
+  assert.deepEqual(await recordTable.getByRole('columnheader').allInnerTexts(), [
+    'Select',
+    'Record',
+    'Name',
+    'Sex',
+    'Birth date',
+    'SSN',
+    'Address',
+    'Phone',
+    'Source',
+  ]);
+  const overflow = await recordTable.evaluate((t) => t.scrollWidth - t.parentElement.clientWidth);
+  assert.ok(overflow <= 0, `the records table is ${overflow}px wider than its box`);
+  const firstRow = recordTable.getByRole('row').nth(1);
+  assert.match(await firstRow.getByRole('cell').nth(7).innerText(), /^febrl\nrec-\d+-(org|dup-\d+)$/);
   const moving = (await recordTable.getByRole('rowheader').allInnerTexts()).at(-1);
   await page.getByLabel(`Select record ${moving}`).check();
   await page.getByRole('button', { name: 'Split the selected records out (1)' }).click();
@@ -537,7 +553,8 @@ test('persons: a merge across a keep-apart is refused (409); another merge is ma
   await waitForHeading(page, /^Person: /);
   const main = page.locator('main');
   await waitForText(definitionOf(main, 'Records'), String(records));
-  const merge = page.getByRole('region', { name: 'Merge another person into this one' });
+  const region = page.getByRole('region', { name: 'Merge another person into this one' });
+  const merge = region.getByRole('form', { name: 'Merge another person into this one' });
   await merge.getByLabel('Person id to merge in').fill(apart);
   await merge.getByRole('button', { name: 'Merge into this person' }).click();
   await waitForText(
@@ -547,11 +564,26 @@ test('persons: a merge across a keep-apart is refused (409); another merge is ma
   await waitForText(definitionOf(main, 'Records'), String(records));
 
   // Someone no decision has touched: merged in, then the merge undone.
+  // Found by last name through the form's finder: someone with a last name nobody else has.
   const touched = new Set([...state.apart, state.person.id]);
   const list = await server.api('GET', '/api/v1/persons?limit=100', admin);
-  const other = list.body.persons.find((p) => !touched.has(p.id) && p.record_count === 1);
-  assert.ok(other, 'no untouched person with one record');
-  await merge.getByLabel('Person id to merge in').fill(other.id);
+  let other;
+  for (const p of list.body.persons) {
+    if (touched.has(p.id) || p.record_count !== 1 || !p.last_name) continue;
+    const query = new URLSearchParams({ last_name: p.last_name, limit: '2' });
+    const namesakes = await server.api('GET', `/api/v1/persons?${query}`, admin);
+    if (namesakes.body.total === 1) {
+      other = p;
+      break;
+    }
+  }
+  assert.ok(other, 'no untouched person with one record and a last name of their own');
+  const finder = region.getByRole('search', { name: 'Find a person' });
+  await finder.getByLabel('Last name of the person to merge in').fill(other.last_name);
+  await finder.getByRole('button', { name: 'Find a person' }).click();
+  const candidates = finder.getByRole('list', { name: 'People found' });
+  await candidates.getByRole('button', { name: `Choose ${`${other.first_name} ${other.last_name}`.trim()}` }).click();
+  assert.equal(await merge.getByLabel('Person id to merge in').inputValue(), other.id);
   await merge.getByLabel('Comment on the merge (optional)').fill('Same household, same person.');
   await merge.getByRole('button', { name: 'Merge into this person' }).click();
   await waitForText(merge.getByRole('status'), 'Merged: 1 record(s) joined this person.');
@@ -589,4 +621,59 @@ test('crosswalk: downloaded as crosswalk.csv through a blob, every record with i
   );
   assert.equal(lines.length, 40001);
   assert.deepEqual(page.problems, []);
+});
+
+test('the workspace in Spanish: queue, review, persons, a person, import and match settings', async () => {
+  assert.ok(state.person, 'the merge ran first');
+  const reviewer = 'revisora@clinic.example';
+  const made = await server.api('POST', '/api/v1/users', admin, {
+    email: reviewer,
+    roles: ['member'],
+    password,
+    language: 'es',
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const es = await openPage(browser);
+  await signInThroughPage(es, server, reviewer);
+  await waitForHeading(es, /^Bienvenido\/a, /); // the profile's language, once signed in
+  assert.equal(await es.evaluate(() => document.documentElement.lang), 'es');
+  const menu = es.getByRole('navigation', { name: 'Principal' });
+
+  await menu.getByRole('link', { name: 'Cola de revisión', exact: true }).click();
+  await waitForHeading(es, 'Cola de revisión');
+  const list = es.getByRole('table', { name: 'Posibles coincidencias' });
+  await list.getByRole('link').first().waitFor();
+  await es.getByLabel('Probabilidad mínima').waitFor();
+  await checkPage(es, 'empi-queue-es');
+
+  const link = list.getByRole('link').first();
+  const id = (await link.getAttribute('href')).match(/\/empi\/matches\/(\d+)/)[1];
+  await link.click();
+  await waitForHeading(es, `Posible coincidencia ${id}`);
+  await es.getByRole('heading', { name: 'Cómo se comparan los campos con el primer registro' }).waitFor();
+  await es.getByRole('heading', { name: 'Por qué estas probabilidades' }).waitFor();
+  await es.getByRole('button', { name: 'Unir en una sola persona' }).waitFor();
+  await es.getByRole('button', { name: 'Mantener separadas' }).waitFor();
+  await es.getByRole('rowheader', { name: 'Previo (antes de comparar)' }).first().waitFor();
+  await checkPage(es, 'empi-review-es');
+
+  await menu.getByRole('link', { name: 'Personas', exact: true }).click();
+  await waitForHeading(es, 'Personas');
+  await es.getByRole('button', { name: 'Descargar la tabla de correspondencias (CSV)' }).waitFor();
+  await checkPage(es, 'empi-persons-es');
+  await es.goto(`${server.url}/empi/persons/${state.person.id}`);
+  await waitForHeading(es, /^Persona: /);
+  await es.getByRole('table', { name: 'Historial' }).waitFor();
+  await es.getByRole('search', { name: 'Buscar una persona' }).waitFor();
+  await checkPage(es, 'empi-person-es');
+
+  await menu.getByRole('link', { name: 'Importar registros', exact: true }).click();
+  await waitForHeading(es, 'Importar registros');
+  await es.getByRole('table', { name: 'Importaciones' }).getByRole('row').nth(1).waitFor();
+  await checkPage(es, 'empi-import-es');
+  await menu.getByRole('link', { name: 'Ajustes de emparejamiento', exact: true }).click();
+  await waitForHeading(es, 'Ajustes de emparejamiento');
+  await checkPage(es, 'empi-configs-es');
+  assert.deepEqual(es.problems, []);
+  await es.context().close();
 });

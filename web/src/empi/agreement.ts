@@ -67,7 +67,12 @@ export function cellAgreement(
     (c) => c.columns.includes(column) || c.comparison === column,
   );
   if (!step) return null;
-  if (!household.has(column)) return step.agreement;
+  if (!household.has(column)) {
+    // "Missing" is the model's level for no evidence. With a value on both sides that means it
+    // could not read one (a birth date that is no calendar date): not compared, not "empty".
+    if (step.agreement === 'missing' && a && b) return null;
+    return step.agreement;
+  }
   // Household: one comparison over five columns. Each column says whether its own values agree;
   // where they differ, the household's level says how close the rest made it.
   if (!a || !b) return 'missing';

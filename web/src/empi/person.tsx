@@ -9,11 +9,16 @@ import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { TableBox } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
-import { formatDateTime, formatNumber, t } from '../i18n';
-import { reviewFields } from './agreement';
+import { formatDateTime, formatNumber, type MessageKey, t } from '../i18n';
 import { Value } from './common';
 import { History } from './history';
-import { fullName, type HistoryEvent, type Person } from './model';
+import {
+  fullName,
+  type HistoryEvent,
+  type Person,
+  type PersonRow,
+  type RecordColumn,
+} from './model';
 import './messages'; // this workspace's words, before any screen renders
 
 interface HistoryAnswer {
@@ -21,6 +26,21 @@ interface HistoryAnswer {
   version: number;
   events: HistoryEvent[];
 }
+
+// The records table's columns: twelve fields in seven columns, so that the table fits a laptop's
+// width. Each cell holds lines of fields: the filled fields of a line, separated by a space.
+const recordCells: Array<{ label: MessageKey; lines: RecordColumn[][]; nowrap?: boolean }> = [
+  { label: 'empi.name', lines: [['first_name', 'last_name']] },
+  { label: 'empi.col_sex', lines: [['sex']] },
+  { label: 'empi.col_birth_date', lines: [['birth_date']], nowrap: true },
+  { label: 'empi.col_ssn', lines: [['social_security_number']], nowrap: true },
+  { label: 'empi.col_address', lines: [['address'], ['city', 'state', 'zip_code']] },
+  { label: 'empi.col_phone', lines: [['phone']], nowrap: true },
+  { label: 'empi.col_source', lines: [['data_source'], ['source_person_id']], nowrap: true },
+];
+
+const joinFilled = (values: Array<string | null | undefined>) =>
+  values.filter((v) => v != null && v !== '').join(' ');
 
 export default function PersonPage(props: { id: string }) {
   const base = `/api/v1/persons/${encodeURIComponent(props.id)}`;
@@ -145,9 +165,9 @@ function Records(props: { person: Person; onChanged(): void; undos: number }) {
                 <span class="visually-hidden">{t('empi.select')}</span>
               </th>
               <th scope="col">{t('empi.record')}</th>
-              {reviewFields.map((f) => (
-                <th key={f.column} scope="col">
-                  {t(f.label)}
+              {recordCells.map((c) => (
+                <th key={c.label} scope="col">
+                  {t(c.label)}
                 </th>
               ))}
             </tr>
@@ -167,9 +187,13 @@ function Records(props: { person: Person; onChanged(): void; undos: number }) {
                 <th scope="row" class="mono">
                   {r.id}
                 </th>
-                {reviewFields.map((f) => (
-                  <td key={f.column}>
-                    <Value value={r[f.column]} />
+                {recordCells.map((c) => (
+                  <td key={c.label} class={c.nowrap ? 'nowrap' : undefined}>
+                    {c.lines.map((line, i) => (
+                      <span key={i} class="cell-line">
+                        <Value value={joinFilled(line.map((column) => r[column]))} />
+                      </span>
+                    ))}
                   </td>
                 ))}
               </tr>
@@ -202,8 +226,9 @@ function Records(props: { person: Person; onChanged(): void; undos: number }) {
   );
 }
 
-// Another person, by id, merged into this one (this one is kept). Their version is read first:
-// the merge must name the version of each person it changes.
+// Another person merged into this one (this one is kept): found by name here, or their id pasted
+// from elsewhere. Their version is read first: the merge must name the version of each person it
+// changes.
 function MergeForm(props: { person: Person; onChanged(): void; undos: number }) {
   const [other, setOther] = useState('');
   const [comment, setComment] = useState('');
@@ -246,7 +271,8 @@ function MergeForm(props: { person: Person; onChanged(): void; undos: number }) 
   return (
     <section class="panel" aria-labelledby="person-merge">
       <h2 id="person-merge">{t('empi.merge_title')}</h2>
-      <form class="form" onSubmit={submit}>
+      <MergeFinder self={props.person.id} onChoose={setOther} />
+      <form class="form" aria-labelledby="person-merge" onSubmit={submit}>
         <Field
           label={t('empi.merge_id')}
           value={other}
@@ -268,5 +294,68 @@ function MergeForm(props: { person: Person; onChanged(): void; undos: number }) 
         </Actions>
       </form>
     </section>
+  );
+}
+
+// Candidates for a merge by name: one search (GET /api/v1/persons, ten at most), each found
+// person with a button that puts their id in the merge form.
+function MergeFinder(props: { self: string; onChoose(id: string): void }) {
+  const [name, setName] = useState('');
+  const [found, setFound] = useState<PersonRow[] | null>(null);
+  const action = useAction();
+  const search = (e: Event) => {
+    e.preventDefault();
+    const last = name.trim();
+    if (!last) {
+      action.fail(t('empi.merge_find_needed'));
+      return;
+    }
+    void action.run(async () => {
+      const query = new URLSearchParams({ last_name: last, limit: '10' });
+      const answer = await api<{ persons: PersonRow[] }>('GET', `/api/v1/persons?${query}`);
+      setFound(answer.persons.filter((p) => p.id !== props.self));
+      return undefined;
+    });
+  };
+  return (
+    <form
+      class="form merge-finder"
+      role="search"
+      aria-label={t('empi.merge_find')}
+      onSubmit={search}
+    >
+      <Field label={t('empi.merge_find_name')} value={name} onInput={setName} name="merge_find" />
+      <Messages error={action.error} />
+      <Actions>
+        <button type="submit" class="button" aria-disabled={action.busy}>
+          {t('empi.merge_find')}
+        </button>
+      </Actions>
+      {found && found.length === 0 && (
+        <p role="status" class="empty">
+          {t('empi.merge_find_none')}
+        </p>
+      )}
+      {found && found.length > 0 && (
+        <ul class="merge-candidates" aria-label={t('empi.merge_candidates')}>
+          {found.map((p) => (
+            <li key={p.id}>
+              <span>
+                {fullName(p.first_name, p.last_name)} · <Value value={p.birth_date} /> ·{' '}
+                {t('empi.records_n', { n: formatNumber(p.record_count ?? 0) })}
+              </span>
+              <button
+                type="button"
+                class="button button-small"
+                aria-label={t('empi.merge_choose', { name: fullName(p.first_name, p.last_name) })}
+                onClick={() => props.onChoose(p.id)}
+              >
+                {t('empi.merge_choose_short')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </form>
   );
 }

@@ -1,8 +1,7 @@
 // Persons of the patient index: search by name, birth date, source person id, data source or
 // person id, a page at a time (the filters and page live in the address), each row a link to the
 // person. The crosswalk download is here too: every record with the person it belongs to.
-import { useState } from 'preact/hooks';
-import { Actions, Field, Select } from '../components/fields';
+import { Field } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
@@ -10,19 +9,14 @@ import { TableBox } from '../components/table-box';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
-import { CrosswalkButton, useDataSourceChoices, Value } from './common';
+import { CrosswalkButton, Value } from './common';
+import { pageQuery, recordFilterKeys } from './filter-query';
+import { FilterActions, filteredHref, RecordFilterFields, useFilterValues } from './filters';
 import { count, fullName, type PersonRow } from './model';
 import './messages'; // this workspace's words, before any screen renders
 
 const pageSize = 25;
-const filterKeys = [
-  'first_name',
-  'last_name',
-  'birth_date',
-  'source_person_id',
-  'data_source',
-  'person_id',
-] as const;
+const filterKeys = [...recordFilterKeys, 'source_person_id', 'person_id'] as const;
 
 interface PersonPage {
   persons: PersonRow[];
@@ -30,14 +24,7 @@ interface PersonPage {
 }
 
 function listPath(query: URLSearchParams, offset: number): string {
-  const params = new URLSearchParams();
-  for (const key of filterKeys) {
-    const value = query.get(key)?.trim();
-    if (value) params.set(key, value);
-  }
-  params.set('limit', String(pageSize));
-  params.set('offset', String(offset));
-  return `/api/v1/persons?${params}`;
+  return `/api/v1/persons?${pageQuery(query, filterKeys, offset, pageSize)}`;
 }
 
 export default function Persons() {
@@ -61,27 +48,10 @@ export default function Persons() {
 
 function Filters(props: { query: URLSearchParams }) {
   const { query } = props;
-  const initial = (key: string) => query.get(key) ?? '';
-  const [first, setFirst] = useState(initial('first_name'));
-  const [last, setLast] = useState(initial('last_name'));
-  const [birth, setBirth] = useState(initial('birth_date'));
-  const [sourceId, setSourceId] = useState(initial('source_person_id'));
-  const [source, setSource] = useState(initial('data_source'));
-  const [personId, setPersonId] = useState(initial('person_id'));
-  const sources = useDataSourceChoices(t('empi.any_source'));
+  const [values, set] = useFilterValues(query, filterKeys);
   const submit = (e: Event) => {
     e.preventDefault();
-    navigate(
-      hrefWith('/empi/persons', query, {
-        first_name: first.trim(),
-        last_name: last.trim(),
-        birth_date: birth.trim(),
-        source_person_id: sourceId.trim(),
-        data_source: source,
-        person_id: personId.trim(),
-        offset: '',
-      }),
-    );
+    navigate(filteredHref('/empi/persons', query, values));
   };
   return (
     <form
@@ -90,38 +60,20 @@ function Filters(props: { query: URLSearchParams }) {
       aria-label={t('empi.persons_search')}
       onSubmit={submit}
     >
-      <Field label={t('empi.col_first_name')} value={first} onInput={setFirst} name="first_name" />
-      <Field label={t('empi.col_last_name')} value={last} onInput={setLast} name="last_name" />
-      <Field
-        label={t('empi.col_birth_date')}
-        value={birth}
-        onInput={setBirth}
-        name="birth_date"
-        hint={t('empi.birth_date_hint')}
-      />
+      <RecordFilterFields values={values} set={set} />
       <Field
         label={t('empi.col_source_person_id')}
-        value={sourceId}
-        onInput={setSourceId}
+        value={values.source_person_id}
+        onInput={set('source_person_id')}
         name="source_person_id"
       />
-      <Select
-        label={t('empi.col_data_source')}
-        value={source}
-        onChange={setSource}
-        choices={sources}
+      <Field
+        label={t('empi.person_id')}
+        value={values.person_id}
+        onInput={set('person_id')}
+        name="person_id"
       />
-      <Field label={t('empi.person_id')} value={personId} onInput={setPersonId} name="person_id" />
-      <div class="form-wide">
-        <Actions>
-          <button type="submit" class="button button-primary">
-            {t('empi.search')}
-          </button>
-          <button type="button" class="button" onClick={() => navigate('/empi/persons')}>
-            {t('empi.clear')}
-          </button>
-        </Actions>
-      </div>
+      <FilterActions submit={t('empi.search')} clearTo="/empi/persons" />
     </form>
   );
 }

@@ -1,10 +1,9 @@
 // The match queue's filters as they live in the console's address (the API's own names), and the
 // API query for a page of it. The review screen carries the same query, to go back or to the next.
+import { pageQuery, recordFilterKeys } from './filter-query';
+
 export const queueFilterKeys = [
-  'first_name',
-  'last_name',
-  'birth_date',
-  'data_source',
+  ...recordFilterKeys,
   'min_match_probability',
   'max_match_probability',
 ] as const;
@@ -22,13 +21,7 @@ export function queueApiQuery(
   offset: number,
   limit: number,
 ): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const key of queueFilterKeys) {
-    const value = query.get(key)?.trim();
-    if (value) params.set(key, value);
-  }
+  const params = pageQuery(query, queueFilterKeys, offset, limit);
   params.set('sort', sortOf(query));
-  params.set('limit', String(limit));
-  params.set('offset', String(offset));
   return params;
 }

@@ -4,7 +4,7 @@
 // live in the address, so a reload or a shared link shows the same queue, and each row's link
 // carries them to the review screen.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Actions, Field, Select } from '../components/fields';
+import { Field, Select } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
@@ -12,9 +12,10 @@ import { TableBox } from '../components/table-box';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
-import { useDataSourceChoices, Value } from './common';
+import { Value } from './common';
+import { FilterActions, filteredHref, RecordFilterFields, useFilterValues } from './filters';
 import { count, formatProbability, fullName, type PotentialMatchRow } from './model';
-import { queueApiQuery, sortOf } from './queue-query';
+import { queueApiQuery, queueFilterKeys, sortOf } from './queue-query';
 import './messages'; // this workspace's words, before any screen renders
 
 const pageSize = 25;
@@ -58,19 +59,13 @@ function probability(text: string): number | '' | null {
 
 function Filters(props: { query: URLSearchParams }) {
   const { query } = props;
-  const [first, setFirst] = useState(query.get('first_name') ?? '');
-  const [last, setLast] = useState(query.get('last_name') ?? '');
-  const [birth, setBirth] = useState(query.get('birth_date') ?? '');
-  const [source, setSource] = useState(query.get('data_source') ?? '');
-  const [min, setMin] = useState(query.get('min_match_probability') ?? '');
-  const [max, setMax] = useState(query.get('max_match_probability') ?? '');
+  const [values, set] = useFilterValues(query, queueFilterKeys);
   const [sort, setSort] = useState<string>(sortOf(query));
   const [error, setError] = useState('');
-  const sources = useDataSourceChoices(t('empi.any_source'));
   const submit = (e: Event) => {
     e.preventDefault();
-    const low = probability(min);
-    const high = probability(max);
+    const low = probability(values.min_match_probability);
+    const high = probability(values.max_match_probability);
     if (low === null || high === null) {
       setError(t('empi.probability_range'));
       return;
@@ -81,15 +76,9 @@ function Filters(props: { query: URLSearchParams }) {
     }
     setError('');
     navigate(
-      hrefWith('/empi/matches', query, {
-        first_name: first.trim(),
-        last_name: last.trim(),
-        birth_date: birth.trim(),
-        data_source: source,
-        min_match_probability: min.trim(),
-        max_match_probability: max.trim(),
+      filteredHref('/empi/matches', query, {
+        ...values,
         sort: sort === 'probability_desc' ? '' : sort,
-        offset: '',
       }),
     );
   };
@@ -100,29 +89,15 @@ function Filters(props: { query: URLSearchParams }) {
       aria-label={t('empi.queue_filters')}
       onSubmit={submit}
     >
-      <Field label={t('empi.col_first_name')} value={first} onInput={setFirst} name="first_name" />
-      <Field label={t('empi.col_last_name')} value={last} onInput={setLast} name="last_name" />
-      <Field
-        label={t('empi.col_birth_date')}
-        value={birth}
-        onInput={setBirth}
-        name="birth_date"
-        hint={t('empi.birth_date_hint')}
-      />
-      <Select
-        label={t('empi.col_data_source')}
-        value={source}
-        onChange={setSource}
-        choices={sources}
-      />
+      <RecordFilterFields values={values} set={set} />
       <Field
         label={t('empi.min_probability')}
         type="number"
         min="0"
         max="1"
         step="any"
-        value={min}
-        onInput={setMin}
+        value={values.min_match_probability}
+        onInput={set('min_match_probability')}
         name="min_match_probability"
         hint={t('empi.probability_hint')}
       />
@@ -132,8 +107,8 @@ function Filters(props: { query: URLSearchParams }) {
         min="0"
         max="1"
         step="any"
-        value={max}
-        onInput={setMax}
+        value={values.max_match_probability}
+        onInput={set('max_match_probability')}
         name="max_match_probability"
         hint={t('empi.probability_hint')}
       />
@@ -146,17 +121,9 @@ function Filters(props: { query: URLSearchParams }) {
           { value: 'probability_asc', label: t('empi.sort_asc') },
         ]}
       />
-      <div class="form-wide">
+      <FilterActions submit={t('empi.apply')} clearTo="/empi/matches">
         <Messages error={error} />
-        <Actions>
-          <button type="submit" class="button button-primary">
-            {t('empi.apply')}
-          </button>
-          <button type="button" class="button" onClick={() => navigate('/empi/matches')}>
-            {t('empi.clear')}
-          </button>
-        </Actions>
-      </div>
+      </FilterActions>
     </form>
   );
 }
