@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,21 @@ class Accounts {
   // tokens issued before are revoked once tx commits, as for any role change: the next refresh
   // carries the new role. Throws std::invalid_argument for an unknown role or account.
   virtual bool grant_role(Tx& tx, std::int64_t user_id, const std::string& role) = 0;
+};
+
+// The names to show for the actors a history records ("user:12"), each account read once per
+// answer. A user's name is their email, else their username. Other subjects (token:3, system), an
+// account since deleted, or accounts being unavailable (the auth module off) have no name, and
+// the subject is shown as it is.
+class ActorNames {
+ public:
+  ActorNames(Accounts* accounts, Tx& tx) : accounts_(accounts), tx_(tx) {}
+  std::optional<std::string> operator()(const std::string& subject);
+
+ private:
+  Accounts* accounts_;
+  Tx& tx_;
+  std::map<std::string, std::optional<std::string>, std::less<>> known_;
 };
 
 }  // namespace carehub

@@ -18,7 +18,7 @@ void EmpiModule::add_config_schema(ConfigSchema& schema) const {
 void EmpiModule::start(ModuleContext& ctx) {
   store_ = std::make_unique<EmpiStore>();
   service_ = std::make_unique<EmpiService>(ctx.db, ctx.jobs, ctx.audit, ctx.clock, *store_,
-                                           ctx.config.server().upload_dir);
+                                           ctx.config.server().upload_dir, ctx.services.accounts);
   EmpiStore* store = store_.get();
   Database* db = &ctx.db;
   const Clock* clock = &ctx.clock;

@@ -14,10 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "carehub/accounts.hpp"
 #include "carehub/actor.hpp"
 #include "carehub/clock.hpp"
 #include "carehub/db.hpp"
 #include "carehub/jobs.hpp"
+#include "carehub/services.hpp"
 #include "carehub/spool.hpp"
 #include "empi/store.hpp"
 
@@ -57,8 +59,9 @@ struct Crosswalk {
 
 class EmpiService {
  public:
+  // accounts names the actors of histories (the auth module's, when it is on).
   EmpiService(Database& db, JobQueue& jobs, AuditLog& audit, const Clock& clock, EmpiStore& store,
-              std::string scratch_dir);
+              std::string scratch_dir, const Slot<Accounts>& accounts);
 
   // --- configs, imports, sources (service_records.cpp) ---
   std::int64_t create_config(const Actor& actor, double potential, double automatic,
@@ -108,6 +111,7 @@ class EmpiService {
   const Clock& clock_;
   EmpiStore& store_;
   std::string scratch_dir_;
+  const Slot<Accounts>& accounts_;
 };
 
 }  // namespace carehub::empi

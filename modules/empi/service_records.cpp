@@ -14,13 +14,14 @@ constexpr std::size_t kExportFlushBytes = 1 << 20;
 }  // namespace
 
 EmpiService::EmpiService(Database& db, JobQueue& jobs, AuditLog& audit, const Clock& clock,
-                         EmpiStore& store, std::string scratch_dir)
+                         EmpiStore& store, std::string scratch_dir, const Slot<Accounts>& accounts)
     : db_(db),
       jobs_(jobs),
       audit_(audit),
       clock_(clock),
       store_(store),
-      scratch_dir_(std::move(scratch_dir)) {}
+      scratch_dir_(std::move(scratch_dir)),
+      accounts_(accounts) {}
 
 std::int64_t EmpiService::create_config(const Actor& actor, double potential, double automatic,
                                         const nlohmann::json& settings) {
@@ -86,16 +87,22 @@ nlohmann::json EmpiService::imports(const Actor&, int limit, int offset) {
   filter.offset = offset;
   const auto page = jobs_.list(filter);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& job : page.jobs) {
-    auto j = job.to_json();
-    const auto& p = job.payload;
-    j["actor"] = p.is_object() ? p.value("actor", std::string()) : std::string();
-    j["config_id"] = p.is_object() && p.contains("config_id")
-                         ? nlohmann::json(std::to_string(p["config_id"].get<std::int64_t>()))
-                         : nlohmann::json();
-    j["bytes"] = p.is_object() ? p.value("length", std::uint64_t{0}) : 0;
-    out.push_back(std::move(j));
-  }
+  db_.transact([&](Tx& tx) {
+    ActorNames names(accounts_.get(), tx);
+    for (const auto& job : page.jobs) {
+      auto j = job.to_json();
+      const auto& p = job.payload;
+      const std::string who = p.is_object() ? p.value("actor", std::string()) : std::string();
+      j["actor"] = who;
+      const auto name = names(who);
+      j["actor_name"] = name ? nlohmann::json(*name) : nlohmann::json();
+      j["config_id"] = p.is_object() && p.contains("config_id")
+                           ? nlohmann::json(std::to_string(p["config_id"].get<std::int64_t>()))
+                           : nlohmann::json();
+      j["bytes"] = p.is_object() ? p.value("length", std::uint64_t{0}) : 0;
+      out.push_back(std::move(j));
+    }
+  });
   return {{"imports", out}, {"total", page.total}};
 }
 

@@ -191,7 +191,8 @@ test('import: the FEBRL file dropped on the drop zone, its progress, result and 
   const history = page.getByRole('table', { name: 'Imports' });
   const row = rowOf(history, `Show import ${jobId}`);
   await waitForText(row.getByRole('cell').nth(0), 'Succeeded');
-  await waitForText(row.getByRole('cell').nth(1), `user:1`);
+  // Who: the account's email, with the subject the audit log records under it.
+  await waitForText(row.getByRole('cell').nth(1), 'admin@clinic.example\nuser:1');
   await waitForText(row.getByRole('cell').nth(3), /^3\.9\sMB$/);
   await waitForText(row.getByRole('cell').nth(4), '40,000');
   await waitForText(row.getByRole('cell').nth(5), '40,000');
@@ -495,6 +496,7 @@ test('persons: found by name, a record split out, the split undone from the hist
 
   const history = page.getByRole('table', { name: 'History' });
   const decision = history.getByRole('row').filter({ hasText: 'Review decision' });
+  await waitForText(decision.getByRole('cell').nth(1), 'admin@clinic.example\nuser:1');
   await waitForText(decision.getByRole('cell').nth(3), 'Same patient: typo in the first name.');
   await waitForText(decision.getByRole('cell').nth(4), 'In effect');
   await checkPage(page, 'empi-person');

@@ -357,6 +357,8 @@ void run_review_flow(ServerOptions options) {
   const auto history_body = history.json();
   const auto& last = history_body["events"].back();
   CHECK(last["type"] == "manual-match");
+  CHECK(last["actor"].get<std::string>().starts_with("user:"));
+  CHECK(last["actor_name"] == kAdmin);
   CHECK(last["comments"][0]["comment"] == "same patient, checked the chart");
   CHECK_FALSE(last["actions"].empty());
 

@@ -76,6 +76,19 @@ export function CrosswalkButton() {
   );
 }
 
+// Who did it: their name (an email) where the server knows it, with the subject it recorded
+// (user:12) under it, as the audit log shows it; a token, or the system, as recorded.
+export function Who(props: { subject?: string | null; name?: string | null }) {
+  const subject = props.subject || '—';
+  if (!props.name) return <span class="mono">{subject}</span>;
+  return (
+    <>
+      {props.name}
+      <span class="subtle mono">{subject}</span>
+    </>
+  );
+}
+
 // A value as imported; an empty one says so (in the muted style) rather than leave a blank.
 export function Value(props: { value: string | null | undefined }) {
   const value = props.value ?? '';

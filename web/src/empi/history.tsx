@@ -6,6 +6,7 @@ import { Messages } from '../components/messages';
 import { TableBox } from '../components/table-box';
 import { useAction } from '../hooks';
 import { formatDateTime, t, type MessageKey } from '../i18n';
+import { Who } from './common';
 import type { HistoryEvent } from './model';
 
 const typeKeys: Record<string, MessageKey> = {
@@ -86,7 +87,9 @@ export function History(props: {
                     <td>
                       <time dateTime={e.created}>{formatDateTime(e.created)}</time>
                     </td>
-                    <td class="mono nowrap">{e.actor}</td>
+                    <td>
+                      <Who subject={e.actor} name={e.actor_name} />
+                    </td>
                     <td>
                       {e.actions.length === 0 ? (
                         <span class="subtle-inline">{t('empi.no_moves')}</span>

@@ -7,8 +7,9 @@ import { hrefWith, offsetOf, Pager } from '../components/pager';
 import { TableBox } from '../components/table-box';
 import { useApi, useRefresh } from '../hooks';
 import { formatDateTime, t } from '../i18n';
+import { Who } from './common';
 import { percent, StateBadge } from './import-job';
-import { actorOf, count, formatBytes, type ImportJob, isFinished } from './model';
+import { count, formatBytes, type ImportJob, isFinished } from './model';
 
 const pageSize = 10;
 const refreshMs = 1_000;
@@ -79,7 +80,9 @@ export function ImportHistory(props: { query: URLSearchParams; finished: number 
                         <span class="subtle">{percent(job.progress)}</span>
                       )}
                     </td>
-                    <td class="mono nowrap">{actorOf(job)}</td>
+                    <td>
+                      <Who subject={job.actor ?? job.created_by} name={job.actor_name} />
+                    </td>
                     <td>
                       <time dateTime={job.created_at}>{formatDateTime(job.created_at)}</time>
                     </td>

@@ -148,6 +148,7 @@ export interface ImportJob {
   config_id?: string;
   bytes?: number;
   actor?: string;
+  actor_name?: string | null;
   created_by?: string;
 }
 
@@ -158,6 +159,7 @@ export interface HistoryEvent {
   id: string;
   type: string; // manual-match, auto-match, split, merge, do-not-link, undo
   actor: string;
+  actor_name?: string | null;
   created: string;
   potential_match_id: string | null;
   undoes_event_id: string | null;
@@ -206,10 +208,6 @@ export function fullName(first: string, last: string): string {
   return `${first} ${last}`.trim();
 }
 
-// Whoever the server recorded (user:12, token:3): as it is, or a dash when it did not say.
-export function actorOf(job: ImportJob): string {
-  return job.actor ?? job.created_by ?? '—';
-}
 
 // A file's size in the units a file browser shows (decimal: 1 kB = 1,000 bytes).
 export function formatBytes(n: number): string {
