@@ -113,6 +113,9 @@ test('jobs: a bar moves live; cancel; a dead job shows its error and is retried'
   assert.equal(await slow.getByRole('button', { name: `Cancel job ${jobs.slow}` }).count(), 0);
   const stoppedAt = await progressOf(jobs.slow);
   assert.ok(stoppedAt < 100, `a cancelled job's bar is full: ${stoppedAt}`);
+  // The bar says it stopped there, and a cancel is not reported as an error.
+  await waitForText(slow.getByRole('cell').nth(2), /^stopped at \d+\s?%/);
+  assert.doesNotMatch(await slow.getByRole('cell').nth(2).innerText(), /Last error/);
 
   const quick = rowOf(list, jobs.quick);
   await waitForText(quick.getByRole('cell').nth(1), 'Succeeded');
@@ -120,7 +123,7 @@ test('jobs: a bar moves live; cancel; a dead job shows its error and is retried'
   await waitForText(dead.getByRole('cell').nth(1), 'Dead');
   await waitForText(
     dead.getByRole('cell').nth(2),
-    /Last error:\s*diag\.sleep planned failure on attempt 1/,
+    /^stopped at \d+\s?%[\s\S]*Last error:\s*diag\.sleep planned failure on attempt 1/,
   );
   await waitForText(dead.getByRole('cell').nth(3), '1 of 1');
   // The list holds nothing live any more, and says it stopped reading.

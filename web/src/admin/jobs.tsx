@@ -133,6 +133,9 @@ function Filters(props: { query: URLSearchParams }) {
   );
 }
 
+// A job that ended without finishing its work: its bar stays where it stopped, and says so.
+const stopped = (job: Job) => job.state === 'dead' || job.state === 'cancelled';
+
 function percent(progress: number): string {
   const share = Math.max(0, Math.min(100, progress)) / 100;
   return new Intl.NumberFormat(language.get(), { style: 'percent', maximumFractionDigits: 0 }).format(
@@ -213,18 +216,23 @@ function JobTable(props: { list: Loaded<JobPage>; query: URLSearchParams; live: 
                   )}
                 </td>
                 <td class="progress-cell">
-                  <div class="progress-row">
+                  <div class={stopped(job) ? 'progress-row progress-stopped' : 'progress-row'}>
                     <progress
                       max={100}
                       value={job.progress}
                       aria-label={t('jobs.progress_of', { id: job.id })}
                     />
-                    <span class="progress-figure">{percent(job.progress)}</span>
+                    <span class="progress-figure">
+                      {stopped(job)
+                        ? t('jobs.stopped_at', { percent: percent(job.progress) })
+                        : percent(job.progress)}
+                    </span>
                   </div>
                   {job.progress_message && <span class="subtle">{job.progress_message}</span>}
                   {job.last_error && (
-                    <span class="job-error">
-                      {t('jobs.last_error')} <span class="mono">{job.last_error}</span>
+                    <span class={job.state === 'cancelled' ? 'job-error job-stop' : 'job-error'}>
+                      {t(job.state === 'cancelled' ? 'jobs.stop_reason' : 'jobs.last_error')}{' '}
+                      <span class="mono">{job.last_error}</span>
                     </span>
                   )}
                 </td>

@@ -259,6 +259,8 @@ export const en = {
   'jobs.updated': 'Updated',
   'jobs.queue': 'queue {queue}',
   'jobs.runs_at': 'runs at {at}',
+  'jobs.stopped_at': 'stopped at {percent}',
+  'jobs.stop_reason': 'Why it stopped:',
   'jobs.last_error': 'Last error:',
   'jobs.state_queued': 'Queued',
   'jobs.state_running': 'Running',

@@ -260,6 +260,8 @@ export const es: Messages = {
   'jobs.updated': 'Actualizada',
   'jobs.queue': 'cola {queue}',
   'jobs.runs_at': 'se ejecuta a las {at}',
+  'jobs.stopped_at': 'detenida en el {percent}',
+  'jobs.stop_reason': 'Motivo de la parada:',
   'jobs.last_error': 'Último error:',
   'jobs.state_queued': 'En cola',
   'jobs.state_running': 'En curso',
