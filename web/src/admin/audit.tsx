@@ -8,7 +8,7 @@ import { Actions, Field } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, t, type MessageKey } from '../i18n';
 import { navigate, useQuery } from '../router';
@@ -256,7 +256,8 @@ function Results(props: { page: AuditPage; query: URLSearchParams }) {
             limit={page.limit}
             shown={page.events.length}
             total={page.total}
-            href={(offset) => listHref(query, { offset: offset ? String(offset) : '' })}
+            base="/admin/audit"
+            query={query}
           />
         </>
       )}
@@ -272,61 +273,57 @@ function detailText(detail: unknown): string {
 
 function EventTable(props: { events: AuditEvent[] }) {
   return (
-    <TableBox label={t('audit.results')}>
-      <table class="table table-compact">
-        <caption class="visually-hidden">{t('audit.results')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('audit.at')}</th>
-            <th scope="col">{t('audit.actor')}</th>
-            <th scope="col">{t('audit.action')}</th>
-            <th scope="col">{t('audit.resource')}</th>
-            <th scope="col">{t('audit.outcome')}</th>
-            <th scope="col">{t('audit.origin')}</th>
-            <th scope="col">{t('audit.detail')}</th>
+    <DataTable
+      label={t('audit.results')}
+      compact
+      columns={[
+        { label: t('audit.at') },
+        { label: t('audit.actor') },
+        { label: t('audit.action') },
+        { label: t('audit.resource') },
+        { label: t('audit.outcome') },
+        { label: t('audit.origin') },
+        { label: t('audit.detail') },
+      ]}
+    >
+      {props.events.map((e) => {
+        const outcome = outcomeKeys[e.outcome];
+        return (
+          <tr key={e.id}>
+            <th scope="row">
+              <time dateTime={e.at}>{formatDateTime(e.at)}</time>
+            </th>
+            <td>
+              <a
+                class="mono"
+                href={listHref(new URLSearchParams(), { actor: e.actor })}
+                aria-label={t('audit.by_actor', { actor: e.actor })}
+              >
+                {e.actor}
+              </a>
+            </td>
+            <td class="mono">{e.action}</td>
+            <td class="mono">
+              {e.resource_type}
+              {e.resource_id && ` ${e.resource_id}`}
+            </td>
+            <td>
+              <span class={`badge ${e.outcome === 'success' ? 'badge-ok' : 'badge-danger'}`}>
+                {outcome ? t(outcome) : e.outcome}
+              </span>
+            </td>
+            <td>
+              <span class="mono">{e.client_address}</span>
+              {e.request_id && (
+                <span class="subtle mono">{t('audit.request', { id: e.request_id })}</span>
+              )}
+            </td>
+            <td>
+              <code class="mono detail">{detailText(e.detail)}</code>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.events.map((e) => {
-            const outcome = outcomeKeys[e.outcome];
-            return (
-              <tr key={e.id}>
-                <th scope="row">
-                  <time dateTime={e.at}>{formatDateTime(e.at)}</time>
-                </th>
-                <td>
-                  <a
-                    class="mono"
-                    href={listHref(new URLSearchParams(), { actor: e.actor })}
-                    aria-label={t('audit.by_actor', { actor: e.actor })}
-                  >
-                    {e.actor}
-                  </a>
-                </td>
-                <td class="mono">{e.action}</td>
-                <td class="mono">
-                  {e.resource_type}
-                  {e.resource_id && ` ${e.resource_id}`}
-                </td>
-                <td>
-                  <span class={`badge ${e.outcome === 'success' ? 'badge-ok' : 'badge-danger'}`}>
-                    {outcome ? t(outcome) : e.outcome}
-                  </span>
-                </td>
-                <td>
-                  <span class="mono">{e.client_address}</span>
-                  {e.request_id && (
-                    <span class="subtle mono">{t('audit.request', { id: e.request_id })}</span>
-                  )}
-                </td>
-                <td>
-                  <code class="mono detail">{detailText(e.detail)}</code>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </TableBox>
+        );
+      })}
+    </DataTable>
   );
 }

@@ -6,7 +6,7 @@ import { useId, useState } from 'preact/hooks';
 import { Field } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useApi } from '../hooks';
 import { formatNumber, t } from '../i18n';
 
@@ -110,29 +110,23 @@ function SectionTable(props: { section: Section }) {
       <h2 id={headingId} class="mono-heading">
         {section.name}
       </h2>
-      <TableBox label={t('config.section', { name: section.name })}>
-        <table class="table table-compact config-table">
-          <caption class="visually-hidden">{t('config.section', { name: section.name })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('config.key')}</th>
-              <th scope="col">{t('config.value')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {section.settings.map(([key, value]) => (
-              <tr key={key}>
-                <th scope="row" class="mono">
-                  {key}
-                </th>
-                <td>
-                  <Value value={value} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+      <DataTable
+        label={t('config.section', { name: section.name })}
+        compact
+        class="config-table"
+        columns={[{ label: t('config.key') }, { label: t('config.value') }]}
+      >
+        {section.settings.map(([key, value]) => (
+          <tr key={key}>
+            <th scope="row" class="mono">
+              {key}
+            </th>
+            <td>
+              <Value value={value} />
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

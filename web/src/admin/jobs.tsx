@@ -8,7 +8,7 @@ import { Actions, Field, Select } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { type Loaded, useAction, useApi, useRefresh } from '../hooks';
 import { formatDateTime, formatNumber, language, t, type MessageKey } from '../i18n';
 import { navigate, useQuery } from '../router';
@@ -181,110 +181,102 @@ function JobTable(props: { list: Loaded<JobPage>; query: URLSearchParams; live: 
     <>
       <Messages error={action.error} status={action.status} />
       <p class="hint">{props.live ? t('jobs.live') : t('jobs.still')}</p>
-      <TableBox label={t('jobs.list')}>
-        <table class="table">
-          <caption class="visually-hidden">{t('jobs.list')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('jobs.id')}</th>
-              <th scope="col">{t('jobs.type')}</th>
-              <th scope="col">{t('jobs.state')}</th>
-              <th scope="col">{t('jobs.progress')}</th>
-              <th scope="col">{t('jobs.attempts')}</th>
-              <th scope="col">{t('jobs.updated')}</th>
-              <th scope="col">
-                <span class="visually-hidden">{t('common.actions')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.jobs.map((job) => (
-              <tr key={job.id}>
-                <th scope="row" class="mono">
-                  {job.id}
-                </th>
-                <td>
-                  <span class="mono job-type">{job.type}</span>
-                  <span class="subtle">{t('jobs.queue', { queue: job.queue })}</span>
-                </td>
-                <td>
-                  <span class={`badge ${stateBadges[job.state] ?? 'badge-off'}`}>
-                    {stateKeys[job.state] ? t(stateKeys[job.state]) : job.state}
-                  </span>
-                  {job.cancel_requested && isActive(job) && (
-                    <span class="subtle">{t('jobs.cancel_requested')}</span>
-                  )}
-                </td>
-                <td class="progress-cell">
-                  <div class={stopped(job) ? 'progress-row progress-stopped' : 'progress-row'}>
-                    <progress
-                      max={100}
-                      value={job.progress}
-                      aria-label={t('jobs.progress_of', { id: job.id })}
-                    />
-                    <span class="progress-figure">
-                      {stopped(job)
-                        ? t('jobs.stopped_at', { percent: percent(job.progress) })
-                        : percent(job.progress)}
-                    </span>
-                  </div>
-                  {job.progress_message && <span class="subtle">{job.progress_message}</span>}
-                  {job.last_error && (
-                    <span class={job.state === 'cancelled' ? 'job-error job-stop' : 'job-error'}>
-                      {t(job.state === 'cancelled' ? 'jobs.stop_reason' : 'jobs.last_error')}{' '}
-                      <span class="mono">{job.last_error}</span>
-                    </span>
-                  )}
-                </td>
-                <td>
-                  {t('jobs.attempts_of', {
-                    attempts: formatNumber(job.attempts),
-                    max: formatNumber(job.max_attempts),
-                  })}
-                </td>
-                <td>
-                  <time dateTime={job.updated_at}>{formatDateTime(job.updated_at)}</time>
-                  {job.state === 'queued' && Date.parse(job.run_at) > Date.now() && (
-                    <span class="subtle">
-                      {t('jobs.runs_at', { at: formatDateTime(job.run_at) })}
-                    </span>
-                  )}
-                </td>
-                <td>
-                  {isActive(job) && !job.cancel_requested && (
-                    <button
-                      type="button"
-                      class="button button-small button-danger"
-                      aria-label={t('jobs.cancel_named', { id: job.id })}
-                      onClick={() => void cancel(job)}
-                      aria-disabled={action.busy}
-                    >
-                      {t('jobs.cancel')}
-                    </button>
-                  )}
-                  {job.state === 'dead' && (
-                    <button
-                      type="button"
-                      class="button button-small"
-                      aria-label={t('jobs.retry_named', { id: job.id })}
-                      onClick={() => void retry(job)}
-                      aria-disabled={action.busy}
-                    >
-                      {t('jobs.retry')}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+      <DataTable
+        label={t('jobs.list')}
+        columns={[
+          { label: t('jobs.id') },
+          { label: t('jobs.type') },
+          { label: t('jobs.state') },
+          { label: t('jobs.progress') },
+          { label: t('jobs.attempts') },
+          { label: t('jobs.updated') },
+          { label: <span class="visually-hidden">{t('common.actions')}</span> },
+        ]}
+      >
+        {page.jobs.map((job) => (
+          <tr key={job.id}>
+            <th scope="row" class="mono">
+              {job.id}
+            </th>
+            <td>
+              <span class="mono job-type">{job.type}</span>
+              <span class="subtle">{t('jobs.queue', { queue: job.queue })}</span>
+            </td>
+            <td>
+              <span class={`badge ${stateBadges[job.state] ?? 'badge-off'}`}>
+                {stateKeys[job.state] ? t(stateKeys[job.state]) : job.state}
+              </span>
+              {job.cancel_requested && isActive(job) && (
+                <span class="subtle">{t('jobs.cancel_requested')}</span>
+              )}
+            </td>
+            <td class="progress-cell">
+              <div class={stopped(job) ? 'progress-row progress-stopped' : 'progress-row'}>
+                <progress
+                  max={100}
+                  value={job.progress}
+                  aria-label={t('jobs.progress_of', { id: job.id })}
+                />
+                <span class="progress-figure">
+                  {stopped(job)
+                    ? t('jobs.stopped_at', { percent: percent(job.progress) })
+                    : percent(job.progress)}
+                </span>
+              </div>
+              {job.progress_message && <span class="subtle">{job.progress_message}</span>}
+              {job.last_error && (
+                <span class={job.state === 'cancelled' ? 'job-error job-stop' : 'job-error'}>
+                  {t(job.state === 'cancelled' ? 'jobs.stop_reason' : 'jobs.last_error')}{' '}
+                  <span class="mono">{job.last_error}</span>
+                </span>
+              )}
+            </td>
+            <td>
+              {t('jobs.attempts_of', {
+                attempts: formatNumber(job.attempts),
+                max: formatNumber(job.max_attempts),
+              })}
+            </td>
+            <td>
+              <time dateTime={job.updated_at}>{formatDateTime(job.updated_at)}</time>
+              {job.state === 'queued' && Date.parse(job.run_at) > Date.now() && (
+                <span class="subtle">{t('jobs.runs_at', { at: formatDateTime(job.run_at) })}</span>
+              )}
+            </td>
+            <td>
+              {isActive(job) && !job.cancel_requested && (
+                <button
+                  type="button"
+                  class="button button-small button-danger"
+                  aria-label={t('jobs.cancel_named', { id: job.id })}
+                  onClick={() => void cancel(job)}
+                  aria-disabled={action.busy}
+                >
+                  {t('jobs.cancel')}
+                </button>
+              )}
+              {job.state === 'dead' && (
+                <button
+                  type="button"
+                  class="button button-small"
+                  aria-label={t('jobs.retry_named', { id: job.id })}
+                  onClick={() => void retry(job)}
+                  aria-disabled={action.busy}
+                >
+                  {t('jobs.retry')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       <Pager
         offset={page.offset}
         limit={page.limit}
         shown={page.jobs.length}
         total={page.total}
-        href={(offset) => listHref(query, { offset: offset ? String(offset) : '' })}
+        base="/admin/jobs"
+        query={query}
       />
     </>
   );

@@ -5,7 +5,7 @@ import { useConfirm } from '../components/confirm';
 import { Actions } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
 import { t } from '../i18n';
 
@@ -53,49 +53,42 @@ export default function Keys() {
       </Actions>
       {list.loading && !list.data && <Loading />}
       {list.data && (
-        <TableBox label={t('keys.title')}>
-          <table class="table">
-            <caption class="visually-hidden">{t('keys.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('keys.kid')}</th>
-                <th scope="col">{t('keys.alg')}</th>
-                <th scope="col">{t('keys.state')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('common.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...list.data.keys].reverse().map((key) => (
-                <tr key={key.kid}>
-                  <th scope="row" class="mono">
-                    {key.kid}
-                  </th>
-                  <td>{key.alg}</td>
-                  <td>
-                    <span class={`badge badge-${key.active ? 'ok' : 'info'}`}>
-                      {key.active ? t('keys.signing') : t('keys.verifying')}
-                    </span>
-                  </td>
-                  <td>
-                    {!key.active && (
-                      <button
-                        type="button"
-                        class="button button-small button-danger"
-                        aria-label={t('keys.retire_named', { kid: key.kid })}
-                        onClick={() => void retire(key)}
-                        aria-disabled={action.busy}
-                      >
-                        {t('keys.retire')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable
+          label={t('keys.title')}
+          columns={[
+            { label: t('keys.kid') },
+            { label: t('keys.alg') },
+            { label: t('keys.state') },
+            { label: <span class="visually-hidden">{t('common.actions')}</span> },
+          ]}
+        >
+          {[...list.data.keys].reverse().map((key) => (
+            <tr key={key.kid}>
+              <th scope="row" class="mono">
+                {key.kid}
+              </th>
+              <td>{key.alg}</td>
+              <td>
+                <span class={`badge badge-${key.active ? 'ok' : 'info'}`}>
+                  {key.active ? t('keys.signing') : t('keys.verifying')}
+                </span>
+              </td>
+              <td>
+                {!key.active && (
+                  <button
+                    type="button"
+                    class="button button-small button-danger"
+                    aria-label={t('keys.retire_named', { kid: key.kid })}
+                    onClick={() => void retire(key)}
+                    aria-disabled={action.busy}
+                  >
+                    {t('keys.retire')}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {dialog}
     </Page>

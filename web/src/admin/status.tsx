@@ -6,7 +6,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useApi, useRefresh } from '../hooks';
 import { formatNumber, language, t, type MessageKey } from '../i18n';
 
@@ -213,29 +213,22 @@ function Requests(props: { status: SystemStatus; rates: Rates | null }) {
           ? t('system.measured', { seconds: Math.round(rates.seconds) })
           : t('system.measuring', { seconds: refreshMs / 1000 })}
       </p>
-      <TableBox label={t('system.requests_table')}>
-        <table class="table">
-          <caption class="visually-hidden">{t('system.requests_table')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span class="visually-hidden">{t('system.kind')}</span>
-              </th>
-              <th scope="col">{t('system.rate')}</th>
-              <th scope="col">{t('system.since_start')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(([label, total, rate]) => (
-              <tr key={label}>
-                <th scope="row">{label}</th>
-                <td>{rate === undefined ? t('system.rate_pending') : formatRate(rate)}</td>
-                <td>{formatNumber(total)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+      <DataTable
+        label={t('system.requests_table')}
+        columns={[
+          { label: <span class="visually-hidden">{t('system.kind')}</span> },
+          { label: t('system.rate') },
+          { label: t('system.since_start') },
+        ]}
+      >
+        {rows.map(([label, total, rate]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
+            <td>{rate === undefined ? t('system.rate_pending') : formatRate(rate)}</td>
+            <td>{formatNumber(total)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <p class="hint">
         {t('system.in_flight', { n: formatNumber(requests.in_flight) })} {t('system.own_requests')}
       </p>

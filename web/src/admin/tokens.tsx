@@ -6,7 +6,7 @@ import { useConfirm } from '../components/confirm';
 import { Actions, Checkboxes, Field } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { SecretField } from '../components/secret';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, t } from '../i18n';
@@ -64,56 +64,49 @@ function TokenTable(props: { tokens: ApiToken[]; onRevoked(): void }) {
   return (
     <>
       <Messages error={action.error} status={action.status} />
-      <TableBox label={t('tokens.list')}>
-        <table class="table">
-          <caption class="visually-hidden">{t('tokens.list')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('tokens.name')}</th>
-              <th scope="col">{t('tokens.scopes')}</th>
-              <th scope="col">{t('tokens.created_col')}</th>
-              <th scope="col">{t('tokens.expires')}</th>
-              <th scope="col">{t('tokens.last_used')}</th>
-              <th scope="col">{t('tokens.state')}</th>
-              <th scope="col">
-                <span class="visually-hidden">{t('common.actions')}</span>
-              </th>
+      <DataTable
+        label={t('tokens.list')}
+        columns={[
+          { label: t('tokens.name') },
+          { label: t('tokens.scopes') },
+          { label: t('tokens.created_col') },
+          { label: t('tokens.expires') },
+          { label: t('tokens.last_used') },
+          { label: t('tokens.state') },
+          { label: <span class="visually-hidden">{t('common.actions')}</span> },
+        ]}
+      >
+        {newestFirst.map((token) => {
+          const state = stateOf(token);
+          return (
+            <tr key={token.id}>
+              <th scope="row">{token.name}</th>
+              <td>{token.scopes.join(', ')}</td>
+              <td>{formatDateTime(token.created_at)}</td>
+              <td>{token.expires_at ? formatDateTime(token.expires_at) : t('tokens.never')}</td>
+              <td>{token.last_used ? formatDateTime(token.last_used) : t('tokens.unused')}</td>
+              <td>
+                <span class={`badge badge-${state === 'active' ? 'ok' : 'off'}`}>
+                  {t(`tokens.state_${state}`)}
+                </span>
+              </td>
+              <td>
+                {state === 'active' && (
+                  <button
+                    type="button"
+                    class="button button-small button-danger"
+                    aria-label={t('tokens.revoke_named', { name: token.name })}
+                    onClick={() => void revoke(token)}
+                    aria-disabled={action.busy}
+                  >
+                    {t('tokens.revoke')}
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {newestFirst.map((token) => {
-              const state = stateOf(token);
-              return (
-                <tr key={token.id}>
-                  <th scope="row">{token.name}</th>
-                  <td>{token.scopes.join(', ')}</td>
-                  <td>{formatDateTime(token.created_at)}</td>
-                  <td>{token.expires_at ? formatDateTime(token.expires_at) : t('tokens.never')}</td>
-                  <td>{token.last_used ? formatDateTime(token.last_used) : t('tokens.unused')}</td>
-                  <td>
-                    <span class={`badge badge-${state === 'active' ? 'ok' : 'off'}`}>
-                      {t(`tokens.state_${state}`)}
-                    </span>
-                  </td>
-                  <td>
-                    {state === 'active' && (
-                      <button
-                        type="button"
-                        class="button button-small button-danger"
-                        aria-label={t('tokens.revoke_named', { name: token.name })}
-                        onClick={() => void revoke(token)}
-                        aria-disabled={action.busy}
-                      >
-                        {t('tokens.revoke')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </TableBox>
+          );
+        })}
+      </DataTable>
       {dialog}
     </>
   );

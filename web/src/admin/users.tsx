@@ -6,7 +6,7 @@ import { Actions, Checkboxes, Field, Select } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, t } from '../i18n';
 import { navigate, useQuery } from '../router';
@@ -106,41 +106,37 @@ function UserTable(props: { page: UserPage; query: URLSearchParams }) {
   }
   return (
     <>
-      <TableBox label={t('users.title')}>
-        <table class="table">
-          <caption class="visually-hidden">{t('users.title')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('user.name')}</th>
-              <th scope="col">{t('user.email')}</th>
-              <th scope="col">{t('user.roles')}</th>
-              <th scope="col">{t('user.status')}</th>
-              <th scope="col">{t('user.last_login')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.users.map((u) => (
-              <tr key={u.id}>
-                <th scope="row">
-                  <a href={`/admin/users/${encodeURIComponent(u.id)}`}>{displayName(u)}</a>
-                </th>
-                <td>{u.email ?? u.username}</td>
-                <td>{u.roles.map(roleLabel).join(', ')}</td>
-                <td>
-                  <StatusBadge status={u.status} />
-                </td>
-                <td>{u.last_login ? formatDateTime(u.last_login) : t('user.never')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+      <DataTable
+        label={t('users.title')}
+        columns={[
+          { label: t('user.name') },
+          { label: t('user.email') },
+          { label: t('user.roles') },
+          { label: t('user.status') },
+          { label: t('user.last_login') },
+        ]}
+      >
+        {page.users.map((u) => (
+          <tr key={u.id}>
+            <th scope="row">
+              <a href={`/admin/users/${encodeURIComponent(u.id)}`}>{displayName(u)}</a>
+            </th>
+            <td>{u.email ?? u.username}</td>
+            <td>{u.roles.map(roleLabel).join(', ')}</td>
+            <td>
+              <StatusBadge status={u.status} />
+            </td>
+            <td>{u.last_login ? formatDateTime(u.last_login) : t('user.never')}</td>
+          </tr>
+        ))}
+      </DataTable>
       <Pager
         offset={page.offset}
         limit={page.limit}
         shown={page.users.length}
         total={page.total}
-        href={(offset) => listHref(query, { offset: offset ? String(offset) : '' })}
+        base="/admin/users"
+        query={query}
       />
     </>
   );

@@ -2,14 +2,20 @@
 // address (?offset=), so Back, reload and a shared link show the same page.
 import { formatNumber, t } from '../i18n';
 
-export function Pager(props: {
-  offset: number;
-  limit: number;
-  shown: number;
-  total: number;
-  href(offset: number): string; // the console address of the page starting at offset
-}) {
+// Where a page's link goes: the list at base with the address's query and that page's ?offset=
+// (none for the first page), or, for a list whose pages live elsewhere, any address.
+type PageAddress =
+  | { base: string; query: URLSearchParams }
+  | { href(offset: number): string }; // the console address of the page starting at offset
+
+export function Pager(
+  props: { offset: number; limit: number; shown: number; total: number } & PageAddress,
+) {
   const { offset, limit, shown, total } = props;
+  const href =
+    'href' in props
+      ? props.href
+      : (o: number) => hrefWith(props.base, props.query, { offset: o ? String(o) : '' });
   const to = offset + shown;
   return (
     <nav class="pager" aria-label={t('pager.label')}>
@@ -20,8 +26,8 @@ export function Pager(props: {
           total: formatNumber(total),
         })}
       </p>
-      {offset > 0 && <a href={props.href(Math.max(0, offset - limit))}>{t('pager.previous')}</a>}
-      {to < total && <a href={props.href(offset + limit)}>{t('pager.next')}</a>}
+      {offset > 0 && <a href={href(Math.max(0, offset - limit))}>{t('pager.previous')}</a>}
+      {to < total && <a href={href(offset + limit)}>{t('pager.next')}</a>}
     </nav>
   );
 }

@@ -6,7 +6,7 @@ import { api } from '../api';
 import { Actions, Field } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, t } from '../i18n';
 import { formatProbability, type MatchConfig } from './model';
@@ -31,51 +31,42 @@ export default function Configs() {
 function ConfigTable(props: { configs: MatchConfig[] }) {
   if (props.configs.length === 0) return <p class="empty">{t('empi.configs_none')}</p>;
   return (
-    <TableBox label={t('empi.configs_list')}>
-      <table class="table">
-        <caption class="visually-hidden">{t('empi.configs_list')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('empi.config')}</th>
-            <th scope="col" class="number">
-              {t('empi.potential_threshold')}
-            </th>
-            <th scope="col" class="number">
-              {t('empi.auto_threshold')}
-            </th>
-            <th scope="col">{t('empi.trained')}</th>
-            <th scope="col">{t('empi.created_by')}</th>
-            <th scope="col">{t('empi.created')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.configs.map((c) => (
-            <tr key={c.id}>
-              <th scope="row" class="mono">
-                {c.id}
-              </th>
-              <td class="number">{formatProbability(c.potential_match_threshold)}</td>
-              <td class="number">{formatProbability(c.auto_match_threshold)}</td>
-              <td>
-                {c.trained ? (
-                  <span class="badge badge-ok">
-                    {c.trained_at
-                      ? t('empi.trained_at', { at: formatDateTime(c.trained_at) })
-                      : t('empi.trained_yes')}
-                  </span>
-                ) : (
-                  <span class="badge badge-off">{t('empi.trained_no')}</span>
-                )}
-              </td>
-              <td class="mono">{c.created_by}</td>
-              <td>
-                <time dateTime={c.created}>{formatDateTime(c.created)}</time>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableBox>
+    <DataTable
+      label={t('empi.configs_list')}
+      columns={[
+        { label: t('empi.config') },
+        { label: t('empi.potential_threshold'), numeric: true },
+        { label: t('empi.auto_threshold'), numeric: true },
+        { label: t('empi.trained') },
+        { label: t('empi.created_by') },
+        { label: t('empi.created') },
+      ]}
+    >
+      {props.configs.map((c) => (
+        <tr key={c.id}>
+          <th scope="row" class="mono">
+            {c.id}
+          </th>
+          <td class="number">{formatProbability(c.potential_match_threshold)}</td>
+          <td class="number">{formatProbability(c.auto_match_threshold)}</td>
+          <td>
+            {c.trained ? (
+              <span class="badge badge-ok">
+                {c.trained_at
+                  ? t('empi.trained_at', { at: formatDateTime(c.trained_at) })
+                  : t('empi.trained_yes')}
+              </span>
+            ) : (
+              <span class="badge badge-off">{t('empi.trained_no')}</span>
+            )}
+          </td>
+          <td class="mono">{c.created_by}</td>
+          <td>
+            <time dateTime={c.created}>{formatDateTime(c.created)}</time>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

@@ -3,7 +3,7 @@
 // standing. A 409 (a record moved since, or already undone) is shown as the server wrote it.
 import { api, ApiError } from '../api';
 import { Messages } from '../components/messages';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useAction } from '../hooks';
 import { formatDateTime, t, type MessageKey } from '../i18n';
 import { Who } from './common';
@@ -58,92 +58,86 @@ export function History(props: {
       {events.length === 0 ? (
         <p class="empty">{t('empi.history_none')}</p>
       ) : (
-        <TableBox label={t('empi.history')}>
-          <table class="table table-compact">
-            <caption class="visually-hidden">{t('empi.history')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('empi.event')}</th>
-                <th scope="col">{t('empi.when')}</th>
-                <th scope="col">{t('empi.who')}</th>
-                <th scope="col">{t('empi.moves')}</th>
-                <th scope="col">{t('empi.comments')}</th>
-                <th scope="col">{t('empi.event_state')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('common.actions')}</span>
+        <DataTable
+          label={t('empi.history')}
+          compact
+          columns={[
+            { label: t('empi.event') },
+            { label: t('empi.when') },
+            { label: t('empi.who') },
+            { label: t('empi.moves') },
+            { label: t('empi.comments') },
+            { label: t('empi.event_state') },
+            { label: <span class="visually-hidden">{t('common.actions')}</span> },
+          ]}
+        >
+          {events.map((e) => {
+            const comments = [...new Set(e.comments.map((c) => c.comment))];
+            const undoable = e.type !== 'undo' && !e.undone_by_event_id;
+            return (
+              <tr key={e.id}>
+                <th scope="row">
+                  {eventLabel(e.type)}
+                  <span class="subtle">{t('empi.event_n', { id: e.id })}</span>
                 </th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => {
-                const comments = [...new Set(e.comments.map((c) => c.comment))];
-                const undoable = e.type !== 'undo' && !e.undone_by_event_id;
-                return (
-                  <tr key={e.id}>
-                    <th scope="row">
-                      {eventLabel(e.type)}
-                      <span class="subtle">{t('empi.event_n', { id: e.id })}</span>
-                    </th>
-                    <td>
-                      <time dateTime={e.created}>{formatDateTime(e.created)}</time>
-                    </td>
-                    <td>
-                      <Who subject={e.actor} name={e.actor_name} />
-                    </td>
-                    <td>
-                      {e.actions.length === 0 ? (
-                        <span class="subtle-inline">{t('empi.no_moves')}</span>
-                      ) : (
-                        <ul class="plain-list">
-                          {e.actions.map((a) => (
-                            <li key={a.person_record_id}>
-                              {t('empi.record_n', { id: a.person_record_id })}:{' '}
-                              <PersonLink id={a.from_person_id} self={props.personId} /> →{' '}
-                              <PersonLink id={a.to_person_id} self={props.personId} />
-                            </li>
-                          ))}
-                        </ul>
-                      )}
-                    </td>
-                    <td>
-                      {comments.map((c) => (
-                        <p key={c} class="comment">
-                          {c}
-                        </p>
+                <td>
+                  <time dateTime={e.created}>{formatDateTime(e.created)}</time>
+                </td>
+                <td>
+                  <Who subject={e.actor} name={e.actor_name} />
+                </td>
+                <td>
+                  {e.actions.length === 0 ? (
+                    <span class="subtle-inline">{t('empi.no_moves')}</span>
+                  ) : (
+                    <ul class="plain-list">
+                      {e.actions.map((a) => (
+                        <li key={a.person_record_id}>
+                          {t('empi.record_n', { id: a.person_record_id })}:{' '}
+                          <PersonLink id={a.from_person_id} self={props.personId} /> →{' '}
+                          <PersonLink id={a.to_person_id} self={props.personId} />
+                        </li>
                       ))}
-                    </td>
-                    <td>
-                      {e.undone_by_event_id ? (
-                        <span class="badge badge-off">
-                          {t('empi.undone_by', { id: e.undone_by_event_id })}
-                        </span>
-                      ) : e.undoes_event_id ? (
-                        <span class="badge badge-info">
-                          {t('empi.undoes', { id: e.undoes_event_id })}
-                        </span>
-                      ) : (
-                        <span class="badge badge-ok">{t('empi.standing')}</span>
-                      )}
-                    </td>
-                    <td>
-                      {undoable && (
-                        <button
-                          type="button"
-                          class="button button-small"
-                          aria-label={t('empi.undo_named', { id: e.id, type: eventLabel(e.type) })}
-                          aria-disabled={action.busy}
-                          onClick={() => void undo(e)}
-                        >
-                          {t('empi.undo')}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </TableBox>
+                    </ul>
+                  )}
+                </td>
+                <td>
+                  {comments.map((c) => (
+                    <p key={c} class="comment">
+                      {c}
+                    </p>
+                  ))}
+                </td>
+                <td>
+                  {e.undone_by_event_id ? (
+                    <span class="badge badge-off">
+                      {t('empi.undone_by', { id: e.undone_by_event_id })}
+                    </span>
+                  ) : e.undoes_event_id ? (
+                    <span class="badge badge-info">
+                      {t('empi.undoes', { id: e.undoes_event_id })}
+                    </span>
+                  ) : (
+                    <span class="badge badge-ok">{t('empi.standing')}</span>
+                  )}
+                </td>
+                <td>
+                  {undoable && (
+                    <button
+                      type="button"
+                      class="button button-small"
+                      aria-label={t('empi.undo_named', { id: e.id, type: eventLabel(e.type) })}
+                      aria-disabled={action.busy}
+                      onClick={() => void undo(e)}
+                    >
+                      {t('empi.undo')}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </DataTable>
       )}
     </section>
   );

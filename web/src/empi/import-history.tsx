@@ -4,7 +4,7 @@
 import { useEffect } from 'preact/hooks';
 import { Messages } from '../components/messages';
 import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useApi, useRefresh } from '../hooks';
 import { formatDateTime, t } from '../i18n';
 import { Who } from './common';
@@ -37,71 +37,56 @@ export function ImportHistory(props: { query: URLSearchParams; finished: number 
       {page && page.imports.length === 0 && <p class="empty">{t('empi.imports_none')}</p>}
       {page && page.imports.length > 0 && (
         <>
-          <TableBox label={t('empi.imports')}>
-            <table class="table table-compact">
-              <caption class="visually-hidden">{t('empi.imports')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('empi.import')}</th>
-                  <th scope="col">{t('jobs.state')}</th>
-                  <th scope="col">{t('empi.who')}</th>
-                  <th scope="col">{t('empi.when')}</th>
-                  <th scope="col" class="number">
-                    {t('empi.file_size')}
-                  </th>
-                  <th scope="col" class="number">
-                    {t('empi.result_rows')}
-                  </th>
-                  <th scope="col" class="number">
-                    {t('empi.result_stored')}
-                  </th>
-                  <th scope="col" class="number">
-                    {t('empi.result_already')}
-                  </th>
-                  <th scope="col" class="number">
-                    {t('empi.result_bad')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.imports.map((job) => (
-                  <tr key={job.id}>
-                    <th scope="row" class="nowrap">
-                      <a
-                        href={hrefWith('/empi/import', query, { job: String(job.id) })}
-                        aria-label={t('empi.import_open', { id: job.id })}
-                      >
-                        {t('empi.import_n', { id: job.id })}
-                      </a>
-                    </th>
-                    <td>
-                      <StateBadge state={job.state} />
-                      {!isFinished(job.state) && (
-                        <span class="subtle">{percent(job.progress)}</span>
-                      )}
-                    </td>
-                    <td>
-                      <Who subject={job.actor ?? job.created_by} name={job.actor_name} />
-                    </td>
-                    <td>
-                      <time dateTime={job.created_at}>{formatDateTime(job.created_at)}</time>
-                    </td>
-                    <td class="number">{job.bytes === undefined ? '' : formatBytes(job.bytes)}</td>
-                    <td class="number">{count(job.result?.rows)}</td>
-                    <td class="number">{count(job.result?.records_stored)}</td>
-                    <td class="number">{count(job.result?.records_already_stored)}</td>
-                    <td class="number">{count(job.result?.bad_rows)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable
+            label={t('empi.imports')}
+            compact
+            columns={[
+              { label: t('empi.import') },
+              { label: t('jobs.state') },
+              { label: t('empi.who') },
+              { label: t('empi.when') },
+              { label: t('empi.file_size'), numeric: true },
+              { label: t('empi.result_rows'), numeric: true },
+              { label: t('empi.result_stored'), numeric: true },
+              { label: t('empi.result_already'), numeric: true },
+              { label: t('empi.result_bad'), numeric: true },
+            ]}
+          >
+            {page.imports.map((job) => (
+              <tr key={job.id}>
+                <th scope="row" class="nowrap">
+                  <a
+                    href={hrefWith('/empi/import', query, { job: String(job.id) })}
+                    aria-label={t('empi.import_open', { id: job.id })}
+                  >
+                    {t('empi.import_n', { id: job.id })}
+                  </a>
+                </th>
+                <td>
+                  <StateBadge state={job.state} />
+                  {!isFinished(job.state) && <span class="subtle">{percent(job.progress)}</span>}
+                </td>
+                <td>
+                  <Who subject={job.actor ?? job.created_by} name={job.actor_name} />
+                </td>
+                <td>
+                  <time dateTime={job.created_at}>{formatDateTime(job.created_at)}</time>
+                </td>
+                <td class="number">{job.bytes === undefined ? '' : formatBytes(job.bytes)}</td>
+                <td class="number">{count(job.result?.rows)}</td>
+                <td class="number">{count(job.result?.records_stored)}</td>
+                <td class="number">{count(job.result?.records_already_stored)}</td>
+                <td class="number">{count(job.result?.bad_rows)}</td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager
             offset={offset}
             limit={pageSize}
             shown={page.imports.length}
             total={page.total ?? offset + page.imports.length}
-            href={(o) => hrefWith('/empi/import', query, { offset: o ? String(o) : '' })}
+            base="/empi/import"
+            query={query}
           />
         </>
       )}

@@ -3,7 +3,7 @@
 // their line numbers and what is wrong with them.
 import { useEffect } from 'preact/hooks';
 import { Messages } from '../components/messages';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useApi, useRefresh } from '../hooks';
 import { formatNumber, language, t, type MessageKey } from '../i18n';
 import { forgetDataSources } from './common';
@@ -108,29 +108,20 @@ function ImportResultView(props: { result: ImportResult }) {
       {r.errors.length > 0 && (
         <>
           <h4>{t('empi.bad_rows')}</h4>
-          <TableBox label={t('empi.bad_rows')}>
-            <table class="table table-compact">
-              <caption class="visually-hidden">{t('empi.bad_rows')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col" class="number">
-                    {t('empi.line')}
-                  </th>
-                  <th scope="col">{t('empi.problem')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.errors.map((e) => (
-                  <tr key={e.line}>
-                    <th scope="row" class="number">
-                      {formatNumber(e.line)}
-                    </th>
-                    <td>{e.error}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable
+            label={t('empi.bad_rows')}
+            compact
+            columns={[{ label: t('empi.line'), numeric: true }, { label: t('empi.problem') }]}
+          >
+            {r.errors.map((e) => (
+              <tr key={e.line}>
+                <th scope="row" class="number">
+                  {formatNumber(e.line)}
+                </th>
+                <td>{e.error}</td>
+              </tr>
+            ))}
+          </DataTable>
           {r.errors_truncated && (
             <p class="hint">
               {t('empi.errors_truncated', {

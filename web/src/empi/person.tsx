@@ -7,7 +7,7 @@ import { api, ApiError } from '../api';
 import { Actions, Field, TextArea } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, formatNumber, type MessageKey, t } from '../i18n';
 import { Value } from './common';
@@ -156,51 +156,41 @@ function Records(props: { person: Person; onChanged(): void; undos: number }) {
   return (
     <section aria-labelledby="person-records">
       <h2 id="person-records">{t('empi.records')}</h2>
-      <TableBox label={t('empi.records')}>
-        <table class="table table-compact">
-          <caption class="visually-hidden">{t('empi.records')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span class="visually-hidden">{t('empi.select')}</span>
-              </th>
-              <th scope="col">{t('empi.record')}</th>
-              {recordCells.map((c) => (
-                <th key={c.label} scope="col">
-                  {t(c.label)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {person.records.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  <input
-                    type="checkbox"
-                    class="row-check"
-                    aria-label={t('empi.select_record', { id: r.id })}
-                    checked={chosen.includes(r.id)}
-                    onChange={(e) => toggle(r.id, e.currentTarget.checked)}
-                  />
-                </td>
-                <th scope="row" class="mono">
-                  {r.id}
-                </th>
-                {recordCells.map((c) => (
-                  <td key={c.label} class={c.nowrap ? 'nowrap' : undefined}>
-                    {c.lines.map((line, i) => (
-                      <span key={i} class="cell-line">
-                        <Value value={joinFilled(line.map((column) => r[column]))} />
-                      </span>
-                    ))}
-                  </td>
+      <DataTable
+        label={t('empi.records')}
+        compact
+        columns={[
+          { label: <span class="visually-hidden">{t('empi.select')}</span> },
+          { label: t('empi.record') },
+          ...recordCells.map((c) => ({ label: t(c.label), key: c.label })),
+        ]}
+      >
+        {person.records.map((r) => (
+          <tr key={r.id}>
+            <td>
+              <input
+                type="checkbox"
+                class="row-check"
+                aria-label={t('empi.select_record', { id: r.id })}
+                checked={chosen.includes(r.id)}
+                onChange={(e) => toggle(r.id, e.currentTarget.checked)}
+              />
+            </td>
+            <th scope="row" class="mono">
+              {r.id}
+            </th>
+            {recordCells.map((c) => (
+              <td key={c.label} class={c.nowrap ? 'nowrap' : undefined}>
+                {c.lines.map((line, i) => (
+                  <span key={i} class="cell-line">
+                    <Value value={joinFilled(line.map((column) => r[column]))} />
+                  </span>
                 ))}
-              </tr>
+              </td>
             ))}
-          </tbody>
-        </table>
-      </TableBox>
+          </tr>
+        ))}
+      </DataTable>
       <div class="panel">
         <h3>{t('empi.split')}</h3>
         <p class="hint">{t('empi.split_hint')}</p>

@@ -4,8 +4,8 @@
 import { Field } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { TableBox } from '../components/table-box';
+import { offsetOf, Pager } from '../components/pager';
+import { DataTable } from '../components/table-box';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
@@ -91,45 +91,39 @@ function PersonTable(props: { page: PersonPage; query: URLSearchParams; offset: 
   }
   return (
     <>
-      <TableBox label={t('empi.persons_list')}>
-        <table class="table">
-          <caption class="visually-hidden">{t('empi.persons_list')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('empi.name')}</th>
-              <th scope="col">{t('empi.col_birth_date')}</th>
-              <th scope="col">{t('empi.data_sources')}</th>
-              <th scope="col" class="number">
-                {t('empi.records_count')}
-              </th>
-              <th scope="col">{t('empi.person_id')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((p) => (
-              <tr key={p.id}>
-                <th scope="row">
-                  <a href={`/empi/persons/${encodeURIComponent(p.id)}`}>
-                    {fullName(p.first_name, p.last_name) || t('empi.no_name')}
-                  </a>
-                </th>
-                <td>
-                  <Value value={p.birth_date} />
-                </td>
-                <td>{p.data_sources.join(', ')}</td>
-                <td class="number">{count(p.record_count)}</td>
-                <td class="mono">{p.id}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+      <DataTable
+        label={t('empi.persons_list')}
+        columns={[
+          { label: t('empi.name') },
+          { label: t('empi.col_birth_date') },
+          { label: t('empi.data_sources') },
+          { label: t('empi.records_count'), numeric: true },
+          { label: t('empi.person_id') },
+        ]}
+      >
+        {rows.map((p) => (
+          <tr key={p.id}>
+            <th scope="row">
+              <a href={`/empi/persons/${encodeURIComponent(p.id)}`}>
+                {fullName(p.first_name, p.last_name) || t('empi.no_name')}
+              </a>
+            </th>
+            <td>
+              <Value value={p.birth_date} />
+            </td>
+            <td>{p.data_sources.join(', ')}</td>
+            <td class="number">{count(p.record_count)}</td>
+            <td class="mono">{p.id}</td>
+          </tr>
+        ))}
+      </DataTable>
       <Pager
         offset={offset}
         limit={pageSize}
         shown={rows.length}
         total={total}
-        href={(o) => hrefWith('/empi/persons', query, { offset: o ? String(o) : '' })}
+        base="/empi/persons"
+        query={query}
       />
     </>
   );

@@ -7,8 +7,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Field, Select } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { TableBox } from '../components/table-box';
+import { offsetOf, Pager } from '../components/pager';
+import { DataTable } from '../components/table-box';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
@@ -144,57 +144,47 @@ function QueueTable(props: { page: QueuePage; query: URLSearchParams; offset: nu
   }
   return (
     <>
-      <TableBox label={t('empi.queue_list')}>
-        <table class="table">
-          <caption class="visually-hidden">{t('empi.queue_list')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('empi.name')}</th>
-              <th scope="col">{t('empi.col_birth_date')}</th>
-              <th scope="col">{t('empi.data_sources')}</th>
-              <th scope="col" class="number">
-                {t('empi.persons_count')}
+      <DataTable
+        label={t('empi.queue_list')}
+        columns={[
+          { label: t('empi.name') },
+          { label: t('empi.col_birth_date') },
+          { label: t('empi.data_sources') },
+          { label: t('empi.persons_count'), numeric: true },
+          { label: t('empi.records_count'), numeric: true },
+          { label: t('empi.max_probability'), numeric: true },
+        ]}
+      >
+        {rows.map((m) => {
+          const name = fullName(m.first_name, m.last_name) || t('empi.no_name');
+          return (
+            <tr key={m.id}>
+              <th scope="row">
+                <a
+                  href={`/empi/matches/${encodeURIComponent(m.id)}${suffix}`}
+                  aria-label={t('empi.review_named', { name, id: m.id })}
+                >
+                  {name}
+                </a>
               </th>
-              <th scope="col" class="number">
-                {t('empi.records_count')}
-              </th>
-              <th scope="col" class="number">
-                {t('empi.max_probability')}
-              </th>
+              <td>
+                <Value value={m.birth_date} />
+              </td>
+              <td>{m.data_sources.join(', ')}</td>
+              <td class="number">{count(m.person_count)}</td>
+              <td class="number">{count(m.record_count)}</td>
+              <td class="number">{formatProbability(m.max_match_probability)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((m) => {
-              const name = fullName(m.first_name, m.last_name) || t('empi.no_name');
-              return (
-                <tr key={m.id}>
-                  <th scope="row">
-                    <a
-                      href={`/empi/matches/${encodeURIComponent(m.id)}${suffix}`}
-                      aria-label={t('empi.review_named', { name, id: m.id })}
-                    >
-                      {name}
-                    </a>
-                  </th>
-                  <td>
-                    <Value value={m.birth_date} />
-                  </td>
-                  <td>{m.data_sources.join(', ')}</td>
-                  <td class="number">{count(m.person_count)}</td>
-                  <td class="number">{count(m.record_count)}</td>
-                  <td class="number">{formatProbability(m.max_match_probability)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </TableBox>
+          );
+        })}
+      </DataTable>
       <Pager
         offset={offset}
         limit={pageSize}
         shown={rows.length}
         total={total}
-        href={(o) => hrefWith('/empi/matches', query, { offset: o ? String(o) : '' })}
+        base="/empi/matches"
+        query={query}
       />
     </>
   );

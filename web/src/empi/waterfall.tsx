@@ -4,7 +4,7 @@
 // an SVG bar on one shared scale, so the bars together fall like a waterfall. Sizes are SVG
 // attributes (the CSP forbids style attributes); colours come from CSS classes.
 import { t, type MessageKey } from '../i18n';
-import { TableBox } from '../components/table-box';
+import { DataTable } from '../components/table-box';
 import { type Explanation, formatProbability, formatWeight } from './model';
 
 const comparisonKeys: Record<string, MessageKey> = {
@@ -85,58 +85,51 @@ export function Waterfall(props: { explanation: Explanation; caption: string }) 
   const span = Math.max(high - low, 1e-9);
   const x = (w: number) => ((w - low) / span) * width;
   return (
-    <TableBox label={props.caption}>
-      <table class="table table-compact waterfall">
-        <caption class="visually-hidden">{props.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('empi.wf_step')}</th>
-            <th scope="col">{t('empi.wf_level')}</th>
-            <th scope="col" class="number">
-              {t('empi.wf_weight')}
-            </th>
-            <th scope="col" class="wf-bar-cell">
-              <span class="visually-hidden">{t('empi.wf_bar')}</span>
-            </th>
+    <DataTable
+      label={props.caption}
+      compact
+      class="waterfall"
+      columns={[
+        { label: t('empi.wf_step') },
+        { label: t('empi.wf_level') },
+        { label: t('empi.wf_weight'), numeric: true },
+        { label: <span class="visually-hidden">{t('empi.wf_bar')}</span>, class: 'wf-bar-cell' },
+      ]}
+    >
+      {steps.map((s) => {
+        const left = x(Math.min(s.from, s.to));
+        const barWidth = Math.max(2, Math.abs(x(s.to) - x(s.from)));
+        return (
+          <tr key={s.key} class={s.kind === 'total' ? 'wf-total-row' : undefined}>
+            <th scope="row">{s.name}</th>
+            <td>
+              {s.level}
+              {s.note && <span class="subtle">{s.note}</span>}
+            </td>
+            <td class="number mono">{formatWeight(s.weight)}</td>
+            <td class="wf-bar-cell">
+              <svg
+                class="wf-svg"
+                viewBox={`0 0 ${width} ${height}`}
+                preserveAspectRatio="none"
+                width="100%"
+                height={height}
+                aria-hidden="true"
+                focusable="false"
+              >
+                <line class="wf-zero" x1={x(0)} x2={x(0)} y1={0} y2={height} />
+                <rect
+                  class={`wf-${s.kind}`}
+                  x={Math.min(left, width - barWidth)}
+                  y={3}
+                  width={barWidth}
+                  height={height - 6}
+                />
+              </svg>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {steps.map((s) => {
-            const left = x(Math.min(s.from, s.to));
-            const barWidth = Math.max(2, Math.abs(x(s.to) - x(s.from)));
-            return (
-              <tr key={s.key} class={s.kind === 'total' ? 'wf-total-row' : undefined}>
-                <th scope="row">{s.name}</th>
-                <td>
-                  {s.level}
-                  {s.note && <span class="subtle">{s.note}</span>}
-                </td>
-                <td class="number mono">{formatWeight(s.weight)}</td>
-                <td class="wf-bar-cell">
-                  <svg
-                    class="wf-svg"
-                    viewBox={`0 0 ${width} ${height}`}
-                    preserveAspectRatio="none"
-                    width="100%"
-                    height={height}
-                    aria-hidden="true"
-                    focusable="false"
-                  >
-                    <line class="wf-zero" x1={x(0)} x2={x(0)} y1={0} y2={height} />
-                    <rect
-                      class={`wf-${s.kind}`}
-                      x={Math.min(left, width - barWidth)}
-                      y={3}
-                      width={barWidth}
-                      height={height - 6}
-                    />
-                  </svg>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </TableBox>
+        );
+      })}
+    </DataTable>
   );
 }
