@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,12 +45,13 @@ class Accounts {
 class ActorNames {
  public:
   ActorNames(Accounts* accounts, Tx& tx) : accounts_(accounts), tx_(tx) {}
-  std::optional<std::string> operator()(const std::string& subject);
+  // The name, as an API answer's actor_name: a string, or null when there is none.
+  nlohmann::json operator()(const std::string& subject);
 
  private:
   Accounts* accounts_;
   Tx& tx_;
-  std::map<std::string, std::optional<std::string>, std::less<>> known_;
+  std::map<std::string, nlohmann::json, std::less<>> known_;
 };
 
 }  // namespace carehub

@@ -11,10 +11,6 @@
 namespace carehub::empi {
 namespace {
 
-nlohmann::json name_or_null(const std::optional<std::string>& name) {
-  return name ? nlohmann::json(*name) : nlohmann::json();
-}
-
 nlohmann::json id_or_null(const std::optional<std::int64_t>& v) {
   return v ? nlohmann::json(std::to_string(*v)) : nlohmann::json();
 }
@@ -80,7 +76,7 @@ nlohmann::json EmpiService::history(const Actor& actor, const std::string& uuid)
       events.push_back({{"id", std::to_string(e.id)},
                         {"type", e.type},
                         {"actor", e.actor},
-                        {"actor_name", name_or_null(names(e.actor))},
+                        {"actor_name", names(e.actor)},
                         {"created", format_rfc3339_ms(e.created_at_ms)},
                         {"potential_match_id", id_or_null(e.potential_match_id)},
                         {"undoes_event_id", id_or_null(e.undoes_event_id)},

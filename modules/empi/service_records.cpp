@@ -94,8 +94,7 @@ nlohmann::json EmpiService::imports(const Actor&, int limit, int offset) {
       const auto& p = job.payload;
       const std::string who = p.is_object() ? p.value("actor", std::string()) : std::string();
       j["actor"] = who;
-      const auto name = names(who);
-      j["actor_name"] = name ? nlohmann::json(*name) : nlohmann::json();
+      j["actor_name"] = names(who);
       j["config_id"] = p.is_object() && p.contains("config_id")
                            ? nlohmann::json(std::to_string(p["config_id"].get<std::int64_t>()))
                            : nlohmann::json();

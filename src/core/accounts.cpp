@@ -5,9 +5,9 @@
 
 namespace carehub {
 
-std::optional<std::string> ActorNames::operator()(const std::string& subject) {
+nlohmann::json ActorNames::operator()(const std::string& subject) {
   if (auto it = known_.find(subject); it != known_.end()) return it->second;
-  std::optional<std::string> name;
+  nlohmann::json name;  // null unless an account is found
   constexpr std::string_view kUser = "user:";
   if (accounts_ && subject.starts_with(kUser)) {
     std::int64_t id = 0;
@@ -16,7 +16,7 @@ std::optional<std::string> ActorNames::operator()(const std::string& subject) {
     const auto [end, ec] = std::from_chars(first, last, id);
     if (ec == std::errc() && end == last && first != last) {
       if (const auto account = accounts_->find(tx_, id)) {
-        name = account->email ? account->email : account->username;
+        if (const auto& shown = account->email ? account->email : account->username) name = *shown;
       }
     }
   }

@@ -71,7 +71,7 @@ void run_workspace_flow(ServerOptions options) {
   CHECK(first["bytes"].get<std::int64_t>() == static_cast<std::int64_t>(csv.size()));
   CHECK(first["actor"].get<std::string>().starts_with("user:"));
   CHECK(first["actor_name"] == "member@clinic.example");  // the console shows who, not an id
-  CHECK(first["result"]["errors"][0]["line"] == 104);  // header, 100 rows, c-1, c-2, c-3
+  CHECK(first["result"]["errors"][0]["line"] == 104);     // header, 100 rows, c-1, c-2, c-3
   CHECK(imports.body.find("\"path\"") == std::string::npos);
   CHECK(http.get("/api/v1/imports", bearer(doctor)).status == 403);
   CHECK(http.get("/api/v1/configs", bearer(member)).json()["configs"][0]["trained"] == true);
