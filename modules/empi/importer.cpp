@@ -112,20 +112,21 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
     if (errors.size() < kMaxReportedErrors) errors.push_back({{"line", line}, {"error", what}});
   };
   std::vector<NewRecord> fresh;
-  std::vector<std::pair<PersonRecord, std::string>> batch;  // normalised, original_delta
+  std::vector<RecordToStore> batch;
   auto flush = [&] {
     if (batch.empty()) return;
     const std::int64_t now = clock.now_ms();
     db.transact([&](Tx& tx) {
       TermFrequencies delta;
       std::vector<NewRecord> added;
-      for (const auto& [record, original] : batch) {
-        const auto id = store.insert_record(tx, record, record_hash(record), job_id, now, original);
+      const auto ids = store.insert_records(tx, batch, job_id, now);
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        const auto id = ids[k];
         if (!id) {
           ++already;
           continue;
         }
-        NewRecord nr{*id, features_of(*id, record)};  // its blocking keys go in with matching
+        NewRecord nr{*id, features_of(*id, batch[k].record)};  // blocking keys go in with matching
         delta.add(nr.features);
         added.push_back(std::move(nr));
       }
@@ -161,7 +162,8 @@ nlohmann::json import_and_match(JobContext& job, Database& db, const Clock& cloc
       continue;
     }
     auto original = original_delta(given, record);
-    batch.emplace_back(std::move(record), std::move(original));
+    auto hash = record_hash(record);
+    batch.push_back({std::move(record), std::move(hash), std::move(original)});
     if (batch.size() >= kBatchRows) {
       flush();
       if (job.cancelled()) break;

@@ -90,6 +90,13 @@ struct ScoredPair {
   double probability = 0, weight = 0;
 };
 
+// A record on its way in from an import.
+struct RecordToStore {
+  PersonRecord record;   // normalised
+  std::string hash;      // record_hash(record)
+  std::string original;  // original_delta's text ("" when given as normalised)
+};
+
 class EmpiStore {
  public:
   // --- configs ---
@@ -110,6 +117,10 @@ class EmpiStore {
   std::optional<std::int64_t> insert_record(Tx& tx, const PersonRecord& record,
                                             const std::string& hash, std::int64_t job_id,
                                             std::int64_t now_ms, const std::string& original = {});
+  // A bulk import's batch: the new records' ids in batch order, nullopt for one already stored.
+  std::vector<std::optional<std::int64_t>> insert_records(Tx& tx,
+                                                          const std::vector<RecordToStore>& batch,
+                                                          std::int64_t job_id, std::int64_t now_ms);
   void insert_blocking_keys(Tx& tx, std::int64_t record_id, const BlockingKeys& keys);
   // Many records' keys under one rule, in key order (sorted here): a B-tree takes sorted keys as
   // appends to a few pages, where the same keys in arrival order dirty pages all over the index.
