@@ -59,6 +59,16 @@ class ConfigSchema {
 // The core's own sections: server, database, blob, log, jobs, initial_setup.
 void add_core_config_schema(ConfigSchema& schema);
 
+// HTTPS (server.tls). With no cert_file the server speaks plain HTTP.
+struct TlsConfig {
+  std::string cert_file;  // PEM: the certificate, then its chain
+  std::string key_pem;    // the private key (a secret)
+  std::string key_file;   // where key_pem was read from (key_file), re-read on reload; or empty
+  int reload_check_s;     // how often the files are checked for a change; 0: on SIGHUP only
+  std::string hsts;       // the Strict-Transport-Security value; empty: not sent
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerConfig {
   std::string host;
   int port;
@@ -79,6 +89,7 @@ struct ServerConfig {
   int min_body_rate_window_ms;
   int max_uploads_per_principal;
   bool metrics_from_loopback;
+  TlsConfig tls;
 };
 
 struct DatabaseConfig {
@@ -112,10 +123,13 @@ class Config {
                      const std::map<std::string, std::string>& env);
 
   const nlohmann::json& effective() const { return effective_; }
+  // The file a secret was read from ("server.tls.key" given as key_file), for a reload.
+  std::optional<std::string> secret_file(const std::string& key_path) const;
   const nlohmann::json& section(const std::string& name) const;
   nlohmann::json redacted() const;  // secrets replaced, for `config print`
 
   ServerConfig server() const;
+  TlsConfig tls() const;
   DatabaseConfig database() const;
   BlobConfig blob() const;
   JobsConfig jobs() const;
@@ -123,6 +137,7 @@ class Config {
 
  private:
   nlohmann::json effective_;
+  std::map<std::string, std::string> secret_files_;  // key path -> the file it was read from
   const ConfigSchema* schema_ = nullptr;
 };
 

@@ -36,6 +36,7 @@ struct Request {
   std::shared_ptr<SpooledBody> spooled;  // routes with spool_body: the body is here, not in body
   std::string request_id;
   std::string client_address;
+  bool secure = false;        // it arrived over TLS: links and cookies it causes are https ones
   std::string route_pattern;  // the matched pattern, for logs and metrics
   std::vector<std::pair<std::string, std::string>> params;  // path parameters
   std::optional<Principal> principal;                       // set when the caller authenticated

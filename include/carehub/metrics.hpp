@@ -20,6 +20,12 @@ class Metrics {
   void request_finished(const std::string& route, const char* method, int status, double seconds);
   // An idle connection nobody authenticated on was closed to make room for a new one.
   void connection_evicted() { evicted_.fetch_add(1, std::memory_order_relaxed); }
+  // A TLS handshake failed (an old protocol, no shared cipher, plain HTTP on the TLS port).
+  void tls_handshake_failed() { tls_failed_.fetch_add(1, std::memory_order_relaxed); }
+  // The certificate was loaded again (SIGHUP or a changed file): ok, or refused and kept.
+  void tls_reloaded(bool ok) {
+    (ok ? tls_reloads_ : tls_reloads_refused_).fetch_add(1, std::memory_order_relaxed);
+  }
   // A function that appends lines in Prometheus text format at scrape time.
   void add_collector(std::function<void(std::string&)> collector);
   std::string render() const;  // text/plain; version=0.0.4
@@ -43,6 +49,9 @@ class Metrics {
   std::map<std::string, RouteStats> routes_;
   std::atomic<long> in_flight_{0};
   std::atomic<std::uint64_t> evicted_{0};
+  std::atomic<std::uint64_t> tls_failed_{0};
+  std::atomic<std::uint64_t> tls_reloads_{0};
+  std::atomic<std::uint64_t> tls_reloads_refused_{0};
   std::vector<std::function<void(std::string&)>> collectors_;
 };
 

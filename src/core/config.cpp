@@ -101,8 +101,11 @@ Resolved resolve(const ConfigSchema& schema, const std::string& section, const s
   return {};
 }
 
+// paths: where each secret read from a file came from ("server.tls.key" -> its key_file), for
+// what reloads it later; a secret given inline forgets an earlier file.
 void apply(const ConfigSchema& schema, nlohmann::json& out, const std::string& section,
-           const std::string& name, const nlohmann::json& value, const std::string& origin) {
+           const std::string& name, const nlohmann::json& value, const std::string& origin,
+           std::map<std::string, std::string>& paths) {
   const std::string path = section + "." + name;
   if (!schema.sections().count(section)) {
     throw ConfigError(fmt::format("config: unknown section '{}'{}", section, origin));
@@ -116,8 +119,10 @@ void apply(const ConfigSchema& schema, nlohmann::json& out, const std::string& s
     }
     out[section_pointer(section)][r.key->name] =
         check_value(key_path, *r.key, read_secret_file(value, key_path), origin);
+    paths[key_path] = value.get<std::string>();
   } else {
     out[section_pointer(section)][r.key->name] = check_value(key_path, *r.key, value, origin);
+    paths.erase(key_path);
   }
 }
 
@@ -157,16 +162,17 @@ nlohmann::json parse_env_value(const ConfigKey& key, const std::string& raw,
 // A section's body from the file; an object under a name that is itself a section
 // ("oidc" inside "auth" when "auth.oidc" is declared) is that nested section.
 void apply_section(const ConfigSchema& schema, nlohmann::json& out, const std::string& section,
-                   const nlohmann::json& body, const std::string& origin) {
+                   const nlohmann::json& body, const std::string& origin,
+                   std::map<std::string, std::string>& paths) {
   if (!body.is_object()) {
     throw ConfigError(fmt::format("config: '{}' must be an object{}", section, origin));
   }
   for (const auto& [name, value] : body.items()) {
     const std::string nested = section + "." + name;
     if (schema.sections().count(nested)) {
-      apply_section(schema, out, nested, value, origin);
+      apply_section(schema, out, nested, value, origin, paths);
     } else {
-      apply(schema, out, section, name, value, origin);
+      apply(schema, out, section, name, value, origin, paths);
     }
   }
 }
@@ -208,7 +214,7 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
       if (!schema.sections().count(section)) {
         throw ConfigError(fmt::format("config: unknown section '{}'{}", section, origin));
       }
-      apply_section(schema, out, section, body, origin);
+      apply_section(schema, out, section, body, origin, config.secret_files_);
     }
   }
 
@@ -230,9 +236,15 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::string>
     auto r = schema.sections().count(section) ? resolve(schema, section, name) : Resolved{};
     nlohmann::json value =
         r.key && !r.from_file ? parse_env_value(*r.key, raw, var) : nlohmann::json(raw);
-    apply(schema, out, section, name, value, origin);
+    apply(schema, out, section, name, value, origin, config.secret_files_);
   }
   return config;
+}
+
+std::optional<std::string> Config::secret_file(const std::string& key_path) const {
+  auto it = secret_files_.find(key_path);
+  if (it == secret_files_.end()) return std::nullopt;
+  return it->second;
 }
 
 const nlohmann::json& Config::section(const std::string& name) const {
@@ -275,7 +287,16 @@ ServerConfig Config::server() const {
           s["min_body_bytes_per_s"],
           s["min_body_rate_window_ms"],
           s["max_uploads_per_principal"],
-          s["metrics_from_loopback"]};
+          s["metrics_from_loopback"],
+          tls()};
+}
+
+TlsConfig Config::tls() const {
+  const auto& t = section("server.tls");
+  const std::int64_t max_age = t["hsts_max_age_s"];
+  return {t["cert_file"], t["key"].is_string() ? t["key"].get<std::string>() : std::string(),
+          secret_file("server.tls.key").value_or(""), t["reload_check_s"],
+          max_age > 0 ? fmt::format("max-age={}", max_age) : std::string()};
 }
 
 DatabaseConfig Config::database() const {

@@ -94,6 +94,16 @@ void add_core_config_schema(ConfigSchema& s) {
                "proxy on the same host); others need an admin or a metrics:read token")
       .string("upload_dir", "./data/uploads",
               "large request bodies (imports, DICOM) are written here while they arrive");
+  s.section("server.tls")
+      .string("cert_file", "",
+              "HTTPS: the certificate and its chain (PEM); empty: plain HTTP. Checked at start: "
+              "readable, not expired, matching the key")
+      .secret("key", std::nullopt, "the certificate's private key (PEM); give it as key_file")
+      .integer("reload_check_s", 10, 0, 86400,
+               "the certificate and key files are read again when they change, checked this "
+               "often (and on SIGHUP); 0: on SIGHUP only")
+      .integer("hsts_max_age_s", 31'536'000, 0, 63'072'000,
+               "Strict-Transport-Security max-age on every HTTPS answer; 0: no header");
   s.section("database")
       .secret("url", "sqlite://./data/carehub.db",
               "sqlite:///path/file.db or postgresql://user@host:port/db")

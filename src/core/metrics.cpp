@@ -90,6 +90,15 @@ std::string Metrics::render() const {
       "make room.\n");
   add("# TYPE carehub_http_connections_evicted_total counter\n");
   add(fmt::format("carehub_http_connections_evicted_total {}\n", evicted_.load()));
+  add("# HELP carehub_tls_handshake_failures_total TLS handshakes that failed.\n");
+  add("# TYPE carehub_tls_handshake_failures_total counter\n");
+  add(fmt::format("carehub_tls_handshake_failures_total {}\n", tls_failed_.load()));
+  add("# HELP carehub_tls_reloads_total Certificate reloads, by result (refused: the old one "
+      "stayed in use).\n");
+  add("# TYPE carehub_tls_reloads_total counter\n");
+  add(fmt::format("carehub_tls_reloads_total{{result=\"ok\"}} {}\n", tls_reloads_.load()));
+  add(fmt::format("carehub_tls_reloads_total{{result=\"refused\"}} {}\n",
+                  tls_reloads_refused_.load()));
   for (const auto& c : collectors) c(out);
   return out;
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <mutex>
 
@@ -136,8 +137,9 @@ struct Ends {
   bool reader_done = false, writer_done = false;
 };
 
-asio::awaitable<void> ws_writer(websocket::stream<beast::tcp_stream&>& ws, Channel& ch,
-                                SessionHost& host, Ends& ends, asio::steady_timer& finished) {
+template <typename WebSocket>
+asio::awaitable<void> ws_writer(WebSocket& ws, Channel& ch, SessionHost& host, Ends& ends,
+                                asio::steady_timer& finished) {
   std::deque<std::string> batch;
   boost::system::error_code ec;
   for (;;) {
@@ -163,15 +165,15 @@ asio::awaitable<void> ws_writer(websocket::stream<beast::tcp_stream&>& ws, Chann
     co_await sleep_until_woken(ch, std::chrono::hours(24));
   }
   ends.writer_done = true;
-  ws.next_layer().socket().cancel(ec);  // the reader, if still waiting
+  tcp_layer(ws).socket().cancel(ec);  // the reader, if still waiting
   finished.cancel();
 }
 
+template <typename Stream>
 asio::awaitable<std::shared_ptr<Channel>> run_websocket(
-    SessionHost& host, Connection& conn,
+    SessionHost& host, Connection& conn, Stream& stream,
     const beast::http::request<beast::http::string_body>& message, const Request& request,
     LiveOptions& options) {
-  auto& stream = conn.stream;
   if (!websocket::is_upgrade(message)) {
     const auto resp = error_response(ErrorCode::kBadRequest,
                                      "this route is a WebSocket: send an HTTP/1.1 upgrade request "
@@ -180,13 +182,13 @@ asio::awaitable<std::shared_ptr<Channel>> run_websocket(
     std::string head;
     format_response_head(head, resp, request, 11, false);
     boost::system::error_code ec;
-    stream.expires_after(milliseconds(host.config().write_timeout_ms));
+    tcp_layer(stream).expires_after(milliseconds(host.config().write_timeout_ms));
     const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(resp.body)};
     co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     co_return nullptr;
   }
-  stream.expires_never();  // the websocket stream's own timeouts from now on
-  websocket::stream<beast::tcp_stream&> ws(stream);
+  tcp_layer(stream).expires_never();  // the websocket stream's own timeouts from now on
+  websocket::stream<Stream&> ws(stream);
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = milliseconds(host.config().header_timeout_ms);
   timeouts.idle_timeout = options.heartbeat * 2;
@@ -227,7 +229,8 @@ asio::awaitable<std::shared_ptr<Channel>> run_websocket(
   co_return channel;
 }
 
-asio::awaitable<void> sse_writer(beast::tcp_stream& stream, Channel& ch, SessionHost& host,
+template <typename Stream>
+asio::awaitable<void> sse_writer(Stream& stream, Channel& ch, SessionHost& host,
                                  milliseconds heartbeat, milliseconds write_timeout, Ends& ends,
                                  asio::steady_timer& finished) {
   std::deque<std::string> batch;
@@ -245,9 +248,9 @@ asio::awaitable<void> sse_writer(beast::tcp_stream& stream, Channel& ch, Session
         out.push_back(asio::buffer(m));
         bytes += m.size();
       }
-      stream.expires_after(write_timeout);
+      tcp_layer(stream).expires_after(write_timeout);
       co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
-      stream.expires_never();
+      tcp_layer(stream).expires_never();
       if (ec) break;
       ch.written(bytes);
       last_write = std::chrono::steady_clock::now();
@@ -258,16 +261,16 @@ asio::awaitable<void> sse_writer(beast::tcp_stream& stream, Channel& ch, Session
   }
   ends.writer_done = true;
   boost::system::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  stream.socket().cancel(ignored);
+  tcp_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp_layer(stream).socket().cancel(ignored);
   finished.cancel();
 }
 
+template <typename Stream>
 asio::awaitable<std::shared_ptr<Channel>> run_event_stream(
-    SessionHost& host, Connection& conn,
+    SessionHost& host, Connection& conn, Stream& stream,
     const beast::http::request<beast::http::string_body>& message, const Request& request,
     LiveOptions& options) {
-  auto& stream = conn.stream;
   Response head_resp;
   head_resp.status = 200;
   head_resp.content_type = "text/event-stream; charset=utf-8";
@@ -278,10 +281,10 @@ asio::awaitable<std::shared_ptr<Channel>> run_event_stream(
   format_response_head(head, head_resp, request, message.version() == 10 ? 10 : 11, false);
   head += "retry: 3000\n\n";
   boost::system::error_code ec;
-  stream.expires_after(milliseconds(host.config().write_timeout_ms));
+  tcp_layer(stream).expires_after(milliseconds(host.config().write_timeout_ms));
   co_await asio::async_write(stream, asio::buffer(head),
                              asio::redirect_error(asio::use_awaitable, ec));
-  stream.expires_never();
+  tcp_layer(stream).expires_never();
   if (ec) co_return nullptr;
 
   auto channel =
@@ -310,16 +313,24 @@ asio::awaitable<std::shared_ptr<Channel>> run_event_stream(
 
 }  // namespace
 
-asio::awaitable<void> run_live(SessionHost& host, Connection& conn,
+template <typename Stream>
+asio::awaitable<void> run_live(SessionHost& host, Connection& conn, Stream& stream,
                                const beast::http::request<beast::http::string_body>& message,
                                const Request& request, std::shared_ptr<LiveOptions> options) {
   std::shared_ptr<Channel> channel;
   if (options->kind == LiveOptions::Kind::kWebSocket) {
-    channel = co_await run_websocket(host, conn, message, request, *options);
+    channel = co_await run_websocket(host, conn, stream, message, request, *options);
   } else {
-    channel = co_await run_event_stream(host, conn, message, request, *options);
+    channel = co_await run_event_stream(host, conn, stream, message, request, *options);
   }
   if (options->on_close) options->on_close(channel);
 }
+
+template asio::awaitable<void> run_live(SessionHost&, Connection&, PlainStream&,
+                                        const beast::http::request<beast::http::string_body>&,
+                                        const Request&, std::shared_ptr<LiveOptions>);
+template asio::awaitable<void> run_live(SessionHost&, Connection&, TlsStream&,
+                                        const beast::http::request<beast::http::string_body>&,
+                                        const Request&, std::shared_ptr<LiveOptions>);
 
 }  // namespace carehub

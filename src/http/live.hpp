@@ -9,12 +9,15 @@
 
 #include "carehub/http.hpp"
 #include "http/session.hpp"
+#include "http/streams.hpp"
 
 namespace carehub {
 
-// Serves the live connection until it ends. The connection is not reused afterwards.
+// Serves the live connection until it ends, over conn's stream (PlainStream or TlsStream). The
+// connection is not reused afterwards.
+template <typename Stream>
 boost::asio::awaitable<void> run_live(
-    SessionHost& host, Connection& conn,
+    SessionHost& host, Connection& conn, Stream& stream,
     const boost::beast::http::request<boost::beast::http::string_body>& message,
     const Request& request, std::shared_ptr<LiveOptions> options);
 

@@ -58,13 +58,14 @@ BodyOutcome too_slow(const ServerConfig& cfg) {
 
 }  // namespace
 
-asio::awaitable<BodyOutcome> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <typename Stream>
+asio::awaitable<BodyOutcome> read_body(Stream& stream, beast::flat_buffer& buffer,
                                        RequestParser& parser, std::uint64_t limit,
                                        const ServerConfig& cfg) {
   BodyPace pace(cfg.min_body_bytes_per_s, milliseconds(cfg.min_body_rate_window_ms));
   boost::system::error_code ec;
   while (!parser.is_done()) {
-    stream.expires_after(milliseconds(cfg.body_timeout_ms));
+    tcp_layer(stream).expires_after(milliseconds(cfg.body_timeout_ms));
     const std::size_t n = co_await http::async_read_some(
         stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return outcome_of(ec, limit);
@@ -73,7 +74,8 @@ asio::awaitable<BodyOutcome> read_body(beast::tcp_stream& stream, beast::flat_bu
   co_return BodyOutcome{};
 }
 
-asio::awaitable<BodyOutcome> spool_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <typename Stream>
+asio::awaitable<BodyOutcome> spool_body(Stream& stream, beast::flat_buffer& buffer,
                                         RequestParser& parser, std::uint64_t limit, bool scratch,
                                         const ServerConfig& cfg,
                                         std::shared_ptr<SpooledBody>* out) {
@@ -98,7 +100,7 @@ asio::awaitable<BodyOutcome> spool_body(beast::tcp_stream& stream, beast::flat_b
   while (!raw.is_done()) {
     raw.get().body().data = chunk.data();
     raw.get().body().size = chunk.size();
-    stream.expires_after(milliseconds(cfg.body_timeout_ms));
+    tcp_layer(stream).expires_after(milliseconds(cfg.body_timeout_ms));
     const std::size_t n = co_await http::async_read_some(
         stream, buffer, raw, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
@@ -131,5 +133,16 @@ asio::awaitable<BodyOutcome> spool_body(beast::tcp_stream& stream, beast::flat_b
   *out = std::move(file);
   co_return outcome;
 }
+
+template asio::awaitable<BodyOutcome> read_body(PlainStream&, beast::flat_buffer&, RequestParser&,
+                                                std::uint64_t, const ServerConfig&);
+template asio::awaitable<BodyOutcome> read_body(TlsStream&, beast::flat_buffer&, RequestParser&,
+                                                std::uint64_t, const ServerConfig&);
+template asio::awaitable<BodyOutcome> spool_body(PlainStream&, beast::flat_buffer&, RequestParser&,
+                                                 std::uint64_t, bool, const ServerConfig&,
+                                                 std::shared_ptr<SpooledBody>*);
+template asio::awaitable<BodyOutcome> spool_body(TlsStream&, beast::flat_buffer&, RequestParser&,
+                                                 std::uint64_t, bool, const ServerConfig&,
+                                                 std::shared_ptr<SpooledBody>*);
 
 }  // namespace carehub

@@ -8,7 +8,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "carehub/config.hpp"
 #include "carehub/spool.hpp"
 #include "http/request_head.hpp"
+#include "http/streams.hpp"
 
 namespace carehub {
 
@@ -53,16 +53,16 @@ struct BodyOutcome {
   std::string problem;  // for the answer; never quotes the body
 };
 
-// The rest of the body into parser's string body.
-boost::asio::awaitable<BodyOutcome> read_body(boost::beast::tcp_stream& stream,
-                                              boost::beast::flat_buffer& buffer,
+// The rest of the body into parser's string body. Stream: PlainStream or TlsStream.
+template <typename Stream>
+boost::asio::awaitable<BodyOutcome> read_body(Stream& stream, boost::beast::flat_buffer& buffer,
                                               RequestParser& parser, std::uint64_t limit,
                                               const ServerConfig& cfg);
 
 // The rest of the body into a new file under cfg.upload_dir, 64 KiB at a time; *out holds it on
 // kComplete. The parser's header stays readable (keep-alive, version) afterwards.
-boost::asio::awaitable<BodyOutcome> spool_body(boost::beast::tcp_stream& stream,
-                                               boost::beast::flat_buffer& buffer,
+template <typename Stream>
+boost::asio::awaitable<BodyOutcome> spool_body(Stream& stream, boost::beast::flat_buffer& buffer,
                                                RequestParser& parser, std::uint64_t limit,
                                                bool scratch, const ServerConfig& cfg,
                                                std::shared_ptr<SpooledBody>* out);

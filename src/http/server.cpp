@@ -19,6 +19,7 @@
 
 #include "carehub/log.hpp"
 #include "http/session.hpp"
+#include "http/tls.hpp"
 
 namespace carehub {
 
@@ -35,8 +36,14 @@ struct HttpServer::Impl final : SessionHost {
         pool_(static_cast<std::size_t>(c.worker_threads)),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM),
-        grace_timer_(ioc_) {
+        hangup_(ioc_, SIGHUP),
+        grace_timer_(ioc_),
+        tls_check_timer_(ioc_) {
     for (auto& ctx : iocs_) guards_.emplace_back(ctx->get_executor());
+    if (c.tls.enabled()) {
+      tls_ = make_tls_context(c.tls);  // throws ConfigError: the server does not start
+      tls_files_ = tls_files_state(c.tls);
+    }
   }
 
   // One io_context per I/O thread: a connection lives on one thread for its whole life, so it
@@ -70,6 +77,49 @@ struct HttpServer::Impl final : SessionHost {
 
   void authenticated(Connection& conn) override {
     if (conn.anonymous.exchange(false)) anonymous_.fetch_sub(1);
+  }
+
+  std::shared_ptr<asio::ssl::context> tls_context() override {
+    std::lock_guard lock(tls_mutex_);
+    return tls_;
+  }
+
+  // Reads the certificate and key again and serves new connections with them. A certificate
+  // that does not load (a half-written file, a key of another certificate, expired) is refused
+  // with a log line and the one in use stays.
+  void reload_tls(const char* why) {
+    const std::string files = tls_files_state(config_.tls);
+    try {
+      auto next = make_tls_context(reread_tls_key(config_.tls));
+      {
+        std::lock_guard lock(tls_mutex_);
+        tls_ = std::move(next);
+      }
+      tls_files_ = files;
+      metrics_.tls_reloaded(true);
+      log_info("tls_reloaded", {{"cause", why}, {"cert_file", config_.tls.cert_file}});
+    } catch (const std::exception& e) {
+      tls_files_ = files;  // not again until the files change once more
+      metrics_.tls_reloaded(false);
+      log_warn("tls_reload_refused", {{"cause", why}, {"reason", e.what()}});
+    }
+  }
+
+  void watch_hangup() {
+    hangup_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      reload_tls("SIGHUP");
+      watch_hangup();
+    });
+  }
+
+  void watch_tls_files() {
+    tls_check_timer_.expires_after(std::chrono::seconds(config_.tls.reload_check_s));
+    tls_check_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      if (tls_files_state(config_.tls) != tls_files_) reload_tls("files changed");
+      watch_tls_files();
+    });
   }
 
   // Makes room for a new connection when the server is full, or full of connections nobody has
@@ -161,6 +211,8 @@ struct HttpServer::Impl final : SessionHost {
              {{"connections", active_.load()}, {"grace_ms", config_.shutdown_grace_ms}});
     boost::system::error_code ec;
     acceptor_.close(ec);
+    hangup_.cancel(ec);
+    tls_check_timer_.cancel();
     std::vector<std::weak_ptr<Connection>> conns;
     {
       std::lock_guard lock(mutex_);
@@ -202,7 +254,12 @@ struct HttpServer::Impl final : SessionHost {
   asio::thread_pool pool_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
+  asio::signal_set hangup_;  // SIGHUP: read the certificate again
   asio::steady_timer grace_timer_;
+  asio::steady_timer tls_check_timer_;
+  std::mutex tls_mutex_;
+  std::shared_ptr<asio::ssl::context> tls_;  // null: plain HTTP
+  std::string tls_files_;                    // the files' state tls_ was last loaded for
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> forced_{false};  // the grace period ran out with requests still in flight
   std::atomic<int> active_{0};
@@ -239,10 +296,16 @@ void HttpServer::listen() {
 bool HttpServer::run() {
   auto& impl = *impl_;
   auto bound = impl.acceptor_.local_endpoint();
-  log_info("listening", {{"host", bound.address().to_string()}, {"port", bound.port()}});
+  log_info("listening", {{"host", bound.address().to_string()},
+                         {"port", bound.port()},
+                         {"scheme", impl.tls_ ? "https" : "http"}});
   impl.signals_.async_wait([&impl](boost::system::error_code ec, int) {
     if (!ec) impl.begin_shutdown();
   });
+  if (impl.tls_) {
+    impl.watch_hangup();
+    if (impl.config_.tls.reload_check_s > 0) impl.watch_tls_files();
+  }
   asio::co_spawn(impl.ioc_, impl.accept_loop(), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl.iocs_.size(); ++i)

@@ -20,6 +20,7 @@
 #include "http/request_body.hpp"
 #include "http/request_head.hpp"
 #include "http/response_head.hpp"
+#include "http/streams.hpp"
 
 namespace carehub {
 
@@ -52,7 +53,8 @@ asio::awaitable<R> on_workers(asio::thread_pool& workers, F& fn) {
 // Sends a streamed body: reads on the worker pool (the source may block on files or SQL), writes
 // here, one buffer at a time. False when the body could not be sent whole: the caller must close
 // the connection, the only way left to tell the client.
-asio::awaitable<bool> write_streamed_body(beast::tcp_stream& stream, asio::thread_pool& workers,
+template <typename Stream>
+asio::awaitable<bool> write_streamed_body(Stream& stream, asio::thread_pool& workers,
                                           BodySource& source, bool chunked, const Request& req,
                                           int write_timeout_ms, std::size_t& bytes_out,
                                           boost::system::error_code& ec) {
@@ -87,14 +89,14 @@ asio::awaitable<bool> write_streamed_body(beast::tcp_stream& stream, asio::threa
     const std::array<asio::const_buffer, 3> out{
         asio::buffer(size_line.data(), size_length), asio::buffer(buffer.data(), got.bytes),
         chunked ? asio::buffer("\r\n", 2) : asio::const_buffer()};
-    stream.expires_after(milliseconds(write_timeout_ms));
+    tcp_layer(stream).expires_after(milliseconds(write_timeout_ms));
     bytes_out +=
         co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
     sent += got.bytes;
   }
   if (chunked) {
-    stream.expires_after(milliseconds(write_timeout_ms));
+    tcp_layer(stream).expires_after(milliseconds(write_timeout_ms));
     bytes_out += co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5),
                                             asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
@@ -200,12 +202,33 @@ asio::awaitable<std::optional<Response>> admit(SessionHost& host, Connection& co
   co_return std::nullopt;
 }
 
-}  // namespace
+// Up to this many body bytes share the head's buffer over TLS (one TLS record holds 16 KiB).
+constexpr std::size_t kCoalesceBytes = 16 * 1024 - 1024;
 
-asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn) {
+// Ends the connection's sending side once the last answer is out: over TLS a close_notify first
+// (so the client can tell the end from a cut), bounded by a short deadline, as a client need not
+// answer it.
+asio::awaitable<void> end_writing(PlainStream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  co_return;
+}
+
+asio::awaitable<void> end_writing(TlsStream& stream) {
+  boost::system::error_code ec;
+  tcp_layer(stream).expires_after(std::chrono::seconds(1));
+  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  tcp_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+// The connection's requests, one after another, over stream: PlainStream or TlsStream (whose
+// TCP layer is conn->stream). True when the connection should end with a lingering close (an
+// error answer was sent while the client may still be sending).
+template <typename Stream>
+asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn, Stream& stream) {
+  constexpr bool kSecure = std::is_same_v<Stream, TlsStream>;
   const auto& cfg = host.config();
-  auto& stream = conn->stream;
-  const std::string client = remote_address(stream);
+  const std::string client = remote_address(conn->stream);
   beast::flat_buffer buffer(cfg.max_header_bytes + 65536);
   boost::system::error_code ec;
   bool linger = false;
@@ -216,7 +239,8 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     // Wait for the first byte (idle keep-alive time), then the whole header must follow quickly.
     if (buffer.size() == 0) {
       conn->idle = true;
-      stream.expires_after(milliseconds(served == 0 ? cfg.header_timeout_ms : cfg.idle_timeout_ms));
+      conn->stream.expires_after(
+          milliseconds(served == 0 ? cfg.header_timeout_ms : cfg.idle_timeout_ms));
       std::size_t n = co_await stream.async_read_some(
           buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
       conn->idle = false;
@@ -226,7 +250,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     conn->idle = false;
     RequestParser parser;
     limit_request_header(parser, cfg);
-    stream.expires_after(milliseconds(cfg.header_timeout_ms));
+    conn->stream.expires_after(milliseconds(cfg.header_timeout_ms));
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
 
@@ -253,6 +277,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     std::shared_ptr<void> upload_slot;  // held until the answer is written
     if (!resp) {
       req = to_request(parser.get(), client);
+      req.secure = kSecure;
       resp =
           co_await admit(host, *conn, parser, buffer.size(), req, route, upload_slot, close_after);
     }
@@ -261,7 +286,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       if (!parser.is_done()) {
         if (auto expect = req.header("expect"); expect && beast::iequals(*expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          stream.expires_after(milliseconds(cfg.write_timeout_ms));
+          conn->stream.expires_after(milliseconds(cfg.write_timeout_ms));
           co_await asio::async_write(stream, asio::buffer(kContinue),
                                      asio::redirect_error(asio::use_awaitable, ec));
           if (ec) body = BodyOutcome{BodyOutcome::Kind::kGone, {}};
@@ -304,7 +329,7 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       buffer.clear();
       buffer.shrink_to_fit();
       const auto started_live = SteadyClock::now();
-      co_await run_live(host, *conn, parser.get(), req, resp->live);
+      co_await run_live(host, *conn, stream, parser.get(), req, resp->live);
       const double live_seconds =
           std::chrono::duration<double>(SteadyClock::now() - started_live).count();
       host.metrics().request_finished(req.route_pattern, method_name(req.method).data(), 101,
@@ -318,14 +343,25 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
                             served + 1 < cfg.max_requests_per_connection && !host.shutting_down() &&
                             !response_needs_close(*resp, version);
     const std::size_t bytes_in = req.body.size();
+    if constexpr (kSecure) {
+      if (!cfg.tls.hsts.empty()) resp->with_header("Strict-Transport-Security", cfg.tls.hsts);
+    }
     head.clear();
     format_response_head(head, *resp, req, version, keep_alive);
     const bool has_body = response_has_body(*resp, req);
-    const std::array<asio::const_buffer, 2> out{asio::buffer(head), has_body && !resp->stream
-                                                                        ? asio::buffer(resp->body)
-                                                                        : asio::const_buffer()};
+    std::string_view body = has_body && !resp->stream ? resp->body : std::string_view();
+    if constexpr (kSecure) {
+      // asio's TLS stream writes one buffer per record and system call: a small body goes in
+      // the head's buffer, so that a short answer is one record, as over plain TCP it is one
+      // packet.
+      if (body.size() <= kCoalesceBytes) {
+        head.append(body);
+        body = {};
+      }
+    }
+    const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
     const int status = resp->status;
-    stream.expires_after(milliseconds(cfg.write_timeout_ms));
+    conn->stream.expires_after(milliseconds(cfg.write_timeout_ms));
     std::size_t bytes_out =
         co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && has_body && resp->stream) {
@@ -344,11 +380,32 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
     if (ec) break;
     if (!keep_alive) {
       linger = close_after;
-      if (!linger) stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+      if (!linger) co_await end_writing(stream);
       break;
     }
   }
-  if (linger) co_await linger_close(stream);
+  co_return linger;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn) {
+  bool linger = false;
+  if (auto context = host.tls_context()) {
+    TlsStream tls(conn->stream, *context);
+    conn->stream.expires_after(milliseconds(host.config().header_timeout_ms));
+    boost::system::error_code ec;
+    co_await tls.async_handshake(asio::ssl::stream_base::server,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      host.metrics().tls_handshake_failed();
+      co_return;  // a scanner, a plain-HTTP client, an old protocol: nothing to answer
+    }
+    linger = co_await serve(host, conn, tls);
+  } else {
+    linger = co_await serve(host, conn, conn->stream);
+  }
+  if (linger) co_await linger_close(conn->stream);
 }
 
 }  // namespace carehub

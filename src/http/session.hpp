@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstdint>
@@ -45,8 +46,13 @@ class SessionHost {
   virtual std::shared_ptr<void> upload_slot(const std::string& caller) = 0;
   // A request on conn authenticated: it no longer counts as anonymous.
   virtual void authenticated(Connection& conn) = 0;
+  // The TLS context new connections are served with (the certificate now in use), or nullptr
+  // when the server speaks plain HTTP. A connection keeps the one it started with.
+  virtual std::shared_ptr<boost::asio::ssl::context> tls_context() = 0;
 };
 
+// Serves conn until either side ends it: over TLS, after its handshake, when the host has a TLS
+// context; over plain TCP otherwise.
 boost::asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn);
 
 }  // namespace carehub

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "carehub/config.hpp"
+#include "support/tls_client.hpp"
 
 namespace carehub::test {
 namespace {
@@ -67,8 +68,13 @@ void ServerUnderTest::start() {
     while (std::chrono::steady_clock::now() < deadline) {
       if (!serve_->running()) break;
       try {
-        HttpClient probe(port_, std::chrono::seconds(1));
-        if (probe.get("/healthz").status == 200) return;
+        if (!options_.tls_ca_file.empty()) {
+          TlsClient probe(port_, options_.tls_ca_file, std::chrono::seconds(1));
+          if (probe.get("/healthz").status == 200) return;
+        } else {
+          HttpClient probe(port_, std::chrono::seconds(1));
+          if (probe.get("/healthz").status == 200) return;
+        }
       } catch (const HttpError&) {
         // not listening yet
       }

@@ -45,6 +45,7 @@ struct ServerOptions {
   bool migrate = true;                              // run `carehub migrate` first
   bool start = true;                                // start `serve` in the constructor
   EnvOverrides env;                                 // for every carehub process started
+  std::string tls_ca_file;  // the server speaks HTTPS: readiness is probed trusting this CA
 };
 
 class ServerUnderTest {

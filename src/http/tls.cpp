@@ -1,0 +1,145 @@
+#include "http/tls.hpp"
+
+#include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace carehub {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+// Mozilla's "intermediate" configuration (version 5.7): TLS 1.2 suites with forward secrecy and
+// AEAD ciphers only; TLS 1.3's three suites.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+constexpr const char* kGroups = "X25519:prime256v1:secp384r1";
+
+// OpenSSL's reason for the last failure, for a ConfigError (never key material).
+std::string openssl_reason() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+// ALPN: HTTP/1.1 when the client offers it; a client offering only other protocols (h2 alone)
+// gets no ALPN answer and may go on or give up, as RFC 7301 allows.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
+                unsigned int in_len, void*) {
+  static constexpr unsigned char kHttp11[] = "http/1.1";
+  for (unsigned int i = 0; i < in_len;) {
+    const unsigned int len = in[i];
+    if (i + 1 + len > in_len) break;
+    if (len == 8 && std::memcmp(in + i + 1, kHttp11, 8) == 0) {
+      *out = in + i + 1;
+      *out_len = 8;
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+// The certificate must be in force now: an expired one would be refused by every client.
+void check_validity(SSL_CTX* ctx, const std::string& file) {
+  X509* cert = SSL_CTX_get0_certificate(ctx);
+  if (!cert) throw ConfigError("config: 'server.tls.cert_file': no certificate in " + file);
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+    throw ConfigError("config: 'server.tls.cert_file': the certificate in " + file +
+                      " has expired");
+  }
+  if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) {
+    throw ConfigError("config: 'server.tls.cert_file': the certificate in " + file +
+                      " is not valid yet");
+  }
+}
+
+std::string file_state(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
+  return fmt::format("{}:{}:{}:{}.{}", st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* ctx = context->native_handle();
+  ERR_clear_error();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle keep-alive connections give their 34 KiB of record buffers back to the allocator.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1 ||
+      SSL_CTX_set1_groups_list(ctx, kGroups) != 1) {
+    throw ConfigError("config: server.tls: OpenSSL refused the cipher settings: " +
+                      openssl_reason());
+  }
+  SSL_CTX_set_dh_auto(ctx, 1);  // DHE suites use the RFC 7919 group matching the key's size
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+  // Resumption: a server-side cache for session ids, and tickets (OpenSSL's default, keyed per
+  // context: after a reload, clients holding an old ticket make one full handshake).
+  static constexpr unsigned char kSessionContext[] = "carehub";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_sess_set_cache_size(ctx, 20'000);
+
+  if (SSL_CTX_use_certificate_chain_file(ctx, cfg.cert_file.c_str()) != 1) {
+    throw ConfigError(
+        fmt::format("config: 'server.tls.cert_file': cannot use {} as a PEM certificate chain: {}",
+                    cfg.cert_file, openssl_reason()));
+  }
+  check_validity(ctx, cfg.cert_file);
+  if (cfg.key_pem.empty()) {
+    throw ConfigError("config: 'server.tls.key' is missing: give the private key as key_file");
+  }
+  boost::system::error_code ec;
+  context->use_private_key(boost::asio::buffer(cfg.key_pem), ssl::context::pem, ec);
+  if (ec) {
+    ERR_clear_error();
+    throw ConfigError("config: 'server.tls.key' is not a PEM private key" +
+                      (cfg.key_file.empty() ? std::string() : " (in " + cfg.key_file + ")"));
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    throw ConfigError("config: 'server.tls.key' does not match the certificate in " +
+                      cfg.cert_file);
+  }
+  return context;
+}
+
+std::string tls_files_state(const TlsConfig& cfg) {
+  return file_state(cfg.cert_file) + "|" + file_state(cfg.key_file);
+}
+
+TlsConfig reread_tls_key(const TlsConfig& cfg) {
+  TlsConfig next = cfg;
+  if (cfg.key_file.empty()) return next;
+  std::ifstream in(cfg.key_file, std::ios::binary);
+  if (!in) throw ConfigError("config: 'server.tls.key_file': cannot read " + cfg.key_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  next.key_pem = text.str();
+  return next;
+}
+
+}  // namespace carehub
