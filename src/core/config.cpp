@@ -294,7 +294,8 @@ ServerConfig Config::server() const {
 TlsConfig Config::tls() const {
   const auto& t = section("server.tls");
   const std::int64_t max_age = t["hsts_max_age_s"];
-  return {t["cert_file"], t["key"].is_string() ? t["key"].get<std::string>() : std::string(),
+  return {t["cert_file"],
+          t.contains("key") && t["key"].is_string() ? t["key"].get<std::string>() : std::string(),
           secret_file("server.tls.key").value_or(""), t["reload_check_s"],
           max_age > 0 ? fmt::format("max-age={}", max_age) : std::string()};
 }

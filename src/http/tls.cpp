@@ -1,13 +1,16 @@
 #include "http/tls.hpp"
 
 #include <fmt/format.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
 #include <cstring>
+#include <memory>
 #include <fstream>
 #include <sstream>
 
@@ -112,14 +115,20 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
   if (cfg.key_pem.empty()) {
     throw ConfigError("config: 'server.tls.key' is missing: give the private key as key_file");
   }
-  boost::system::error_code ec;
-  context->use_private_key(boost::asio::buffer(cfg.key_pem), ssl::context::pem, ec);
-  if (ec) {
+  // Parsed here, then checked against the certificate, so that the two failures get their own
+  // message (OpenSSL's SSL_CTX_use_PrivateKey reports both as one).
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(cfg.key_pem.data(), static_cast<int>(cfg.key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+      &EVP_PKEY_free);
+  if (!key) {
     ERR_clear_error();
     throw ConfigError("config: 'server.tls.key' is not a PEM private key" +
                       (cfg.key_file.empty() ? std::string() : " (in " + cfg.key_file + ")"));
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
+  if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), key.get()) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
     throw ConfigError("config: 'server.tls.key' does not match the certificate in " +
                       cfg.cert_file);

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -28,6 +29,10 @@ struct TlsClient::Impl {
     context.set_verify_mode(asio::ssl::verify_peer);
     static constexpr unsigned char kAlpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(context.native_handle(), kAlpn, sizeof kAlpn - 1);
+    // TLS 1.3 tickets arrive after the handshake; OpenSSL keeps them for SSL_get1_session only
+    // with a client-side cache mode set.
+    SSL_CTX_set_session_cache_mode(context.native_handle(),
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   }
   ~Impl() {
     if (session) SSL_SESSION_free(session);
