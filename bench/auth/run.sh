@@ -46,7 +46,7 @@ if ((token_ttl < 900)); then token_ttl=900; fi
 if ((token_ttl > 86400)); then token_ttl=86400; fi
 cat >"$tmp/carehub.json" <<EOF
 {
-  "server": { "host": "127.0.0.1", "port": $carehub_port },
+  "server": { "host": "127.0.0.1", "port": $carehub_port, $no_rate_limits },
   "database": { "url": "sqlite://$tmp/carehub.db" },
   "blob": { "path": "$tmp/blobs" },
   "log": { "level": "warn" },

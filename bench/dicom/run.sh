@@ -174,7 +174,7 @@ start_carehub_run() { # run_dir: globals carehub_http, carehub_dicom, carehub_pi
   mkdir -p "$run"
   cat >"$run/carehub.json" <<JSON
 {
-  "server": { "host": "127.0.0.1", "port": $carehub_http },
+  "server": { "host": "127.0.0.1", "port": $carehub_http, $no_rate_limits },
   "database": { "url": "sqlite://$run/carehub.db" },
   "blob": { "path": "$run/blobs" },
   "log": { "level": "warn" },

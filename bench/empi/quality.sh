@@ -44,7 +44,7 @@ for dataset in "${datasets[@]}"; do
   port=$(free_port)
   cat >"$run/carehub.json" <<JSON
 {
-  "server": { "host": "127.0.0.1", "port": $port },
+  "server": { "host": "127.0.0.1", "port": $port, $no_rate_limits },
   "database": { "url": "sqlite://$run/carehub.db" },
   "blob": { "path": "$run/blobs" },
   "log": { "level": "warn" },

@@ -36,7 +36,7 @@ nginx_pid=""
 carehub_port=$(free_port)
 cat >"$tmp/carehub.json" <<EOF
 {
-  "server": { "host": "127.0.0.1", "port": $carehub_port },
+  "server": { "host": "127.0.0.1", "port": $carehub_port, $no_rate_limits },
   "database": { "url": "sqlite://$tmp/carehub.db" },
   "blob": { "path": "$tmp/blobs" },
   "log": { "level": "warn" },

@@ -37,7 +37,7 @@ g++ -O2 -std=c++20 "$here/ws_load.cpp" -o "$tmp/ws_load" -lpthread
 port=$(free_port)
 cat >"$tmp/carehub.json" <<JSON
 {
-  "server": { "host": "127.0.0.1", "port": $port, "max_connections": $((connections + 1000)) },
+  "server": { "host": "127.0.0.1", "port": $port, "max_connections": $((connections + 1000)), $no_rate_limits },
   "database": { "url": "sqlite://$tmp/carehub.db" },
   "blob": { "path": "$tmp/blobs" },
   "log": { "level": "warn" },

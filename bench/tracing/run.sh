@@ -30,7 +30,7 @@ bench_tmp_and_traps
 port=$(free_port)
 cat >"$tmp/carehub.json" <<JSON
 {
-  "server": { "host": "127.0.0.1", "port": $port },
+  "server": { "host": "127.0.0.1", "port": $port, $no_rate_limits },
   "database": { "url": "sqlite://$tmp/carehub.db" },
   "blob": { "path": "$tmp/blobs" },
   "log": { "level": "warn" },

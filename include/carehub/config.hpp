@@ -69,6 +69,16 @@ struct TlsConfig {
   bool enabled() const { return !cert_file.empty(); }
 };
 
+// Requests a minute for each route class (server.rate_limits), per client address and per
+// principal alike; 0: unlimited.
+struct RateLimitConfig {
+  int authentication_per_minute;
+  int writes_per_minute;
+  int reads_per_minute;
+  int uploads_per_minute;
+  int streams_per_minute;
+};
+
 struct ServerConfig {
   std::string host;
   int port;
@@ -90,6 +100,10 @@ struct ServerConfig {
   int max_uploads_per_principal;
   bool metrics_from_loopback;
   TlsConfig tls;
+  int redirect_http_port;                    // 0: none; else a listener answering 301 to https
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-* headers are believed
+  std::vector<std::string> cors_origins;     // origins whose pages may call the APIs
+  RateLimitConfig rate_limits;
 };
 
 struct DatabaseConfig {
@@ -130,6 +144,7 @@ class Config {
 
   ServerConfig server() const;
   TlsConfig tls() const;
+  RateLimitConfig rate_limits() const;
   DatabaseConfig database() const;
   BlobConfig blob() const;
   JobsConfig jobs() const;

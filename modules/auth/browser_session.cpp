@@ -14,10 +14,9 @@ std::string_view trim(std::string_view s) {
 }
 
 bool over_https(const Request& request) {
-  // Set by the TLS listener or a proxy in front. Trusting a client's claim here can only make the
-  // cookie stricter (Secure), never weaker.
-  const auto proto = request.header("x-forwarded-proto");
-  return proto && *proto == "https";
+  // Over carehub's own TLS, or through a trusted proxy that says the client used https
+  // (server.trusted_proxies): a client's own X-Forwarded-Proto is not believed.
+  return request.secure;
 }
 
 std::string cookie(const Request& request, std::string_view value, std::int64_t max_age_s) {

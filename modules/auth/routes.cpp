@@ -79,7 +79,7 @@ constexpr std::string_view kStateCookie = "carehub_oidc_state";
 
 // This server as the browser named it, for the callback URL the provider must know.
 std::string request_origin(const Request& req) {
-  const bool https = req.header("x-forwarded-proto") == "https";
+  const bool https = req.secure;  // own TLS, or a trusted proxy's X-Forwarded-Proto
   return std::string(https ? "https://" : "http://") +
          std::string(req.header("host").value_or("127.0.0.1"));
 }
@@ -96,7 +96,7 @@ std::string console_path(const std::optional<std::string>& wanted) {
 // The state cookie goes back to the callback on the provider's top-level redirect, a cross-site
 // navigation: SameSite=Lax (Strict would hold it back). It names this login in this browser.
 std::string state_cookie(const Request& req, std::string_view value, int max_age_s) {
-  const bool https = req.header("x-forwarded-proto") == "https";
+  const bool https = req.secure;  // own TLS, or a trusted proxy's X-Forwarded-Proto
   return fmt::format("{}={}; Path=/api/v1/auth/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
                      kStateCookie, value, max_age_s, https ? "; Secure" : "");
 }

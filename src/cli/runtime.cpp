@@ -41,6 +41,7 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   jobs = std::make_unique<JobQueue>(*db, clock, config.jobs());
   audit = std::make_unique<AuditLog>(*db, clock);
   tickets = std::make_unique<TicketStore>(*db, clock);
+  pipeline.set_rate_limits(&rate_limits);
   // A ticket stands for the credential it was made from: a revocation since ends it too.
   pipeline.set_ticket_redeemer(
       [t = tickets.get(), s = &services](std::string_view secret, std::string_view purpose) {

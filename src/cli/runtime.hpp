@@ -53,6 +53,7 @@ class Runtime {
   Router router;
   Metrics metrics;
   Pipeline pipeline{router};
+  RateLimits rate_limits{config.server().rate_limits, metrics};
   Services services;
   std::unique_ptr<TicketStore> tickets;
   std::unique_ptr<Operations> operations;

@@ -288,7 +288,17 @@ ServerConfig Config::server() const {
           s["min_body_rate_window_ms"],
           s["max_uploads_per_principal"],
           s["metrics_from_loopback"],
-          tls()};
+          tls(),
+          s["redirect_http_port"],
+          s["trusted_proxies"].get<std::vector<std::string>>(),
+          s["cors_origins"].get<std::vector<std::string>>(),
+          rate_limits()};
+}
+
+RateLimitConfig Config::rate_limits() const {
+  const auto& r = section("server.rate_limits");
+  return {r["authentication_per_minute"], r["writes_per_minute"], r["reads_per_minute"],
+          r["uploads_per_minute"], r["streams_per_minute"]};
 }
 
 TlsConfig Config::tls() const {

@@ -93,7 +93,31 @@ void add_core_config_schema(ConfigSchema& s) {
                "GET /metrics answers loopback clients without credentials (turn off behind a "
                "proxy on the same host); others need an admin or a metrics:read token")
       .string("upload_dir", "./data/uploads",
-              "large request bodies (imports, DICOM) are written here while they arrive");
+              "large request bodies (imports, DICOM) are written here while they arrive")
+      .integer("redirect_http_port", 0, 0, 65535,
+               "with HTTPS on: a plain-HTTP port (80) answering every request with a 301 to the "
+               "https URL, host, path and query kept; 0: none")
+      .string_list("trusted_proxies", {},
+                   "addresses or CIDRs of reverse proxies in front of carehub: from these peers "
+                   "only, X-Forwarded-For gives the client address (for rate limits, the audit "
+                   "log and the request log) and X-Forwarded-Proto whether it came over https")
+      .string_list("cors_origins", {},
+                   "origins (scheme://host[:port]) whose pages may call the APIs with "
+                   "credentials, such as a DICOMweb viewer on another host; empty: none");
+  s.section("server.rate_limits")
+      .integer("authentication_per_minute", 120, 0, 1'000'000,
+               "sign-in, refresh and token requests a minute, per client address and per "
+               "principal (a minute's worth may come at once); 0: unlimited. Password guessing is "
+               "slowed further per login")
+      .integer("writes_per_minute", 3000, 0, 100'000'000,
+               "POST, PUT, PATCH and DELETE requests a minute, likewise")
+      .integer("reads_per_minute", 12000, 0, 100'000'000,
+               "GET and HEAD requests a minute, likewise")
+      .integer("uploads_per_minute", 600, 0, 100'000'000,
+               "uploads (imports, DICOM, documents) a minute, likewise; server."
+               "max_uploads_per_principal caps those under way at once")
+      .integer("streams_per_minute", 120, 0, 100'000'000,
+               "WebSocket and event streams opened a minute, likewise");
   s.section("server.tls")
       .string("cert_file", "",
               "HTTPS: the certificate and its chain (PEM); empty: plain HTTP. Checked at start: "

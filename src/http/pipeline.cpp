@@ -1,5 +1,8 @@
 #include "http/pipeline.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <string>
 
 #include "carehub/db.hpp"
@@ -79,6 +82,28 @@ Response failure_response(const Request& request) {
 
 }  // namespace
 
+namespace {
+
+Response too_many(RouteClass c, std::int64_t wait_ms, bool by_address, const Request& request) {
+  const auto seconds = std::max<std::int64_t>(1, (wait_ms + 999) / 1000);
+  return error_response(
+             ErrorCode::kTooManyRequests,
+             fmt::format("too many {} requests from this {}; retry in {} s", route_class_name(c),
+                         by_address ? "address" : "account", seconds),
+             request)
+      .with_header("Retry-After", std::to_string(seconds));
+}
+
+}  // namespace
+
+std::optional<Response> Pipeline::limit_address(const Route& route, const Request& request) const {
+  if (!limits_) return std::nullopt;
+  const RouteClass cls = route_class(route);
+  if (const auto wait = limits_->by_address(cls, request.client_address))
+    return too_many(cls, *wait, true, request);
+  return std::nullopt;
+}
+
 std::optional<Response> Pipeline::authorize(const Route& route, Request& request) const {
   if (route.access.is_public()) return std::nullopt;
   if (route.access.allows_loopback() && is_loopback(request.client_address) &&
@@ -102,6 +127,11 @@ std::optional<Response> Pipeline::authorize(const Route& route, Request& request
     if (!route.access.allows(*request.principal)) {
       return error_response(ErrorCode::kForbidden, "this route needs " + route.access.describe(),
                             request);
+    }
+    if (limits_) {
+      const RouteClass cls = route_class(route);
+      if (const auto wait = limits_->by_principal(cls, request.principal->subject))
+        return too_many(cls, *wait, false, request);
     }
     return std::nullopt;
   } catch (...) {

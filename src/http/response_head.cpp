@@ -54,17 +54,26 @@ void format_response_head(std::string& out, const Response& response, const Requ
     fmt::format_to(it, "Content-Type: {}\r\n", response.content_type);
   }
   fmt::format_to(it, "X-Request-Id: {}\r\n", request.request_id);
-  bool cache_control = false;
+  bool cache_control = false, csp = false, referrer = false, frame = false;
   for (const auto& [name, value] : response.headers) {
     if (!safe_header_text(name) || !safe_header_text(value) || name.find(':') != std::string::npos)
       continue;
     fmt::format_to(it, "{}: {}\r\n", name, value);
     cache_control = cache_control || boost::beast::iequals(name, "cache-control");
+    csp = csp || boost::beast::iequals(name, "content-security-policy");
+    referrer = referrer || boost::beast::iequals(name, "referrer-policy");
+    frame = frame || boost::beast::iequals(name, "x-frame-options");
   }
   // Answers carry patient data unless a route says they may be kept (the console's files, the
   // public keys): no browser, proxy or shared cache may store them.
   if (!cache_control) out.append("Cache-Control: no-store\r\n");
+  // The console's protections on every answer, unless a route sets its own: an API answer or a
+  // download opened in a browser runs no script, loads nothing, cannot be framed by another
+  // site, and sends no Referer from its links.
   out.append("X-Content-Type-Options: nosniff\r\n");
+  if (!csp) out.append("Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n");
+  if (!frame) out.append("X-Frame-Options: DENY\r\n");
+  if (!referrer) out.append("Referrer-Policy: no-referrer\r\n");
   const bool no_length = response.status < 200 || response.status == 204 ||
                          response.status == 304 || response.live != nullptr;
   if (!no_length) {

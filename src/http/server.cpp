@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "carehub/log.hpp"
+#include "http/redirect.hpp"
 #include "http/session.hpp"
 #include "http/tls.hpp"
 
@@ -35,6 +36,9 @@ struct HttpServer::Impl final : SessionHost {
         ioc_(*iocs_.front()),
         pool_(static_cast<std::size_t>(c.worker_threads)),
         acceptor_(ioc_),
+        redirect_acceptor_(ioc_),
+        proxies_(c.trusted_proxies),
+        cors_(c.cors_origins),
         signals_(ioc_, SIGINT, SIGTERM),
         hangup_(ioc_, SIGHUP),
         grace_timer_(ioc_),
@@ -43,6 +47,14 @@ struct HttpServer::Impl final : SessionHost {
     if (c.tls.enabled()) {
       tls_ = make_tls_context(c.tls);  // throws ConfigError: the server does not start
       tls_files_ = tls_files_state(c.tls);
+    }
+    if (c.redirect_http_port != 0 && !c.tls.enabled()) {
+      throw ConfigError(
+          "server.redirect_http_port: a redirect to https needs HTTPS on (server.tls.cert_file)");
+    }
+    if (c.redirect_http_port != 0 && c.redirect_http_port == c.port) {
+      throw ConfigError("server.redirect_http_port: " + std::to_string(c.port) +
+                        " is server.port itself");
     }
   }
 
@@ -78,6 +90,9 @@ struct HttpServer::Impl final : SessionHost {
   void authenticated(Connection& conn) override {
     if (conn.anonymous.exchange(false)) anonymous_.fetch_sub(1);
   }
+
+  const TrustedProxies& proxies() const override { return proxies_; }
+  const CorsPolicy& cors() const override { return cors_; }
 
   std::shared_ptr<asio::ssl::context> tls_context() override {
     std::lock_guard lock(tls_mutex_);
@@ -186,6 +201,32 @@ struct HttpServer::Impl final : SessionHost {
     }
   }
 
+  // The redirect listener: one request per connection, answered with a 301 (or a 400) and closed.
+  // It holds no state worth protecting, but a flood of idle sockets is bounded all the same.
+  asio::awaitable<void> redirect_loop() {
+    static constexpr int kMaxRedirectConnections = 1024;
+    for (;;) {
+      boost::system::error_code ec;
+      auto& target = *iocs_[next_context_++ % iocs_.size()];
+      tcp::socket socket = co_await redirect_acceptor_.async_accept(
+          target, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!redirect_acceptor_.is_open() || shutting_down_) co_return;
+        asio::steady_timer pause(ioc_, std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      if (redirecting_.load() >= kMaxRedirectConnections) {
+        socket.close(ec);
+        continue;
+      }
+      redirecting_.fetch_add(1);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, serve_redirect(std::move(socket), config_, https_port_),
+                     [this](std::exception_ptr) { redirecting_.fetch_sub(1); });
+    }
+  }
+
   void track(const std::shared_ptr<Connection>& conn) {
     std::lock_guard lock(mutex_);
     conn->id = next_id_++;
@@ -211,6 +252,7 @@ struct HttpServer::Impl final : SessionHost {
              {{"connections", active_.load()}, {"grace_ms", config_.shutdown_grace_ms}});
     boost::system::error_code ec;
     acceptor_.close(ec);
+    redirect_acceptor_.close(ec);
     hangup_.cancel(ec);
     tls_check_timer_.cancel();
     std::vector<std::weak_ptr<Connection>> conns;
@@ -253,6 +295,11 @@ struct HttpServer::Impl final : SessionHost {
   std::size_t next_context_ = 0;
   asio::thread_pool pool_;
   tcp::acceptor acceptor_;
+  tcp::acceptor redirect_acceptor_;  // server.redirect_http_port, when set
+  std::atomic<int> redirecting_{0};
+  int https_port_ = 0;  // the port the redirect points at: the one bound (server.port may be 0)
+  const TrustedProxies proxies_;
+  const CorsPolicy cors_;
   asio::signal_set signals_;
   asio::signal_set hangup_;  // SIGHUP: read the certificate again
   asio::steady_timer grace_timer_;
@@ -277,20 +324,30 @@ HttpServer::HttpServer(const ServerConfig& config, const Router& /*router*/,
 
 HttpServer::~HttpServer() = default;
 
+namespace {
+
+void open_listener(tcp::acceptor& acceptor, const std::string& host, int port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("server.host '" + host + "' is not an IP address");
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                             ec.message());
+  }
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+}  // namespace
+
 void HttpServer::listen() {
   auto& impl = *impl_;
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(impl.config_.host, ec);
-  if (ec) throw std::runtime_error("server.host '" + impl.config_.host + "' is not an IP address");
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.config_.port));
-  impl.acceptor_.open(endpoint.protocol());
-  impl.acceptor_.set_option(asio::socket_base::reuse_address(true));
-  impl.acceptor_.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error("cannot listen on " + impl.config_.host + ":" +
-                             std::to_string(impl.config_.port) + ": " + ec.message());
-  }
-  impl.acceptor_.listen(asio::socket_base::max_listen_connections);
+  open_listener(impl.acceptor_, impl.config_.host, impl.config_.port);
+  if (impl.config_.redirect_http_port != 0)
+    open_listener(impl.redirect_acceptor_, impl.config_.host, impl.config_.redirect_http_port);
 }
 
 bool HttpServer::run() {
@@ -307,6 +364,12 @@ bool HttpServer::run() {
     if (impl.config_.tls.reload_check_s > 0) impl.watch_tls_files();
   }
   asio::co_spawn(impl.ioc_, impl.accept_loop(), asio::detached);
+  if (impl.redirect_acceptor_.is_open()) {
+    impl.https_port_ = bound.port();
+    log_info("redirecting", {{"port", impl.redirect_acceptor_.local_endpoint().port()},
+                             {"to_port", bound.port()}});
+    asio::co_spawn(impl.ioc_, impl.redirect_loop(), asio::detached);
+  }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl.iocs_.size(); ++i)
     threads.emplace_back([&impl, i] { impl.iocs_[i]->run(); });

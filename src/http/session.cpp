@@ -162,6 +162,10 @@ asio::awaitable<std::optional<Response>> admit(SessionHost& host, Connection& co
     close_after = body_pending;
     co_return early;
   }
+  if (auto limited = host.pipeline().limit_address(*route, req)) {
+    close_after = body_pending;
+    co_return limited;
+  }
   const std::uint64_t limit = request_body_limit(*route, cfg);
   if (const auto announced = parser.content_length(); announced && *announced > limit) {
     close_after = true;
@@ -275,11 +279,20 @@ asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn,
     host.metrics().request_started();
     const Route* route = nullptr;
     std::shared_ptr<void> upload_slot;  // held until the answer is written
+    bool preflight = false;             // a CORS preflight, answered whole by the policy
     if (!resp) {
       req = to_request(parser.get(), client);
       req.secure = kSecure;
-      resp =
-          co_await admit(host, *conn, parser, buffer.size(), req, route, upload_slot, close_after);
+      host.proxies().apply(req);
+      preflight = host.cors().preflight(req).has_value();
+      if (preflight) {
+        resp = host.cors().preflight(req);
+        req.route_pattern = "(cors preflight)";
+        close_after = !parser.is_done();
+      } else {
+        resp = co_await admit(host, *conn, parser, buffer.size(), req, route, upload_slot,
+                              close_after);
+      }
     }
     if (!resp) {
       std::optional<BodyOutcome> body;
@@ -346,6 +359,7 @@ asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn,
     if constexpr (kSecure) {
       if (!cfg.tls.hsts.empty()) resp->with_header("Strict-Transport-Security", cfg.tls.hsts);
     }
+    if (!preflight) host.cors().decorate(req, *resp);
     head.clear();
     format_response_head(head, *resp, req, version, keep_alive);
     const bool has_body = response_has_body(*resp, req);

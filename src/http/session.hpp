@@ -13,6 +13,7 @@
 
 #include "carehub/config.hpp"
 #include "carehub/metrics.hpp"
+#include "http/edge.hpp"
 #include "http/pipeline.hpp"
 
 namespace carehub {
@@ -49,6 +50,8 @@ class SessionHost {
   // The TLS context new connections are served with (the certificate now in use), or nullptr
   // when the server speaks plain HTTP. A connection keeps the one it started with.
   virtual std::shared_ptr<boost::asio::ssl::context> tls_context() = 0;
+  virtual const TrustedProxies& proxies() const = 0;
+  virtual const CorsPolicy& cors() const = 0;
 };
 
 // Serves conn until either side ends it: over TLS, after its handshake, when the host has a TLS

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 
 #include <cstring>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace carehub {

@@ -64,6 +64,8 @@ std::string setup_token_from_log(ServerUnderTest& server) {
 }
 
 void run_cookie_session_flow(ServerOptions options) {
+  // The test client stands for a proxy on the same host, whose X-Forwarded-Proto is believed.
+  options.extra["server"]["trusted_proxies"] = {"127.0.0.1"};
   auto server = started_server(options);
   auto http = server->client();
 
