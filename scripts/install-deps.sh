@@ -19,6 +19,7 @@ readonly BUILD_PACKAGES=(
   clang-14 libclang-rt-14-dev
   postgresql
   curl ca-certificates python3 sqlite3
+  testssl.sh
 )
 readonly RUNTIME_PACKAGES=(libsqlite3-0 libpq5 libssl3 libfmt9 libargon2-1 libdcmtk17 ca-certificates)
 

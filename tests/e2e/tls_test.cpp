@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "support/e2e_server.hpp"
@@ -33,11 +34,12 @@ class TestPki {
 
   // name.pem and name.key: a server certificate with CN name, signed by the CA. days < 0 makes
   // one that has already expired.
-  void issue(const std::string& name, int days = 2) {
+  void issue(const std::string& name, int days = 2, const std::string& more_extensions = "") {
     run({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
          "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".csr"), "-subj",
          "/CN=" + name});
-    write_file(path(name + ".ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    write_file(path(name + ".ext"),
+               "subjectAltName=IP:127.0.0.1,DNS:localhost\n" + more_extensions);
     std::vector<std::string> sign{"/usr/bin/openssl",
                                   "x509",
                                   "-req",
@@ -306,4 +308,45 @@ TEST_CASE("tls: a certificate that cannot serve stops the start, naming the key"
   const auto r = missing_key.cli({"serve"}, 20s);
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("'server.tls.key_file': cannot read") != std::string::npos);
+}
+
+TEST_CASE("tls: testssl.sh rates nothing NOT ok or CRITICAL", "[e2e][tls][testssl]") {
+  // Debian's testssl.sh, run as an outside scanner would, over the whole of its default checks:
+  // protocols, cipher suites and their order, forward secrecy, server defaults, HTTP headers and
+  // the known attacks. The certificate is a proper one for the scan to judge the server, not the
+  // test's certificate: signed by a CA the scan is given, valid 90 days, with revocation URIs.
+  REQUIRE(std::filesystem::exists("/usr/bin/testssl"));  // scripts/install-deps.sh installs it
+  TestPki pki;
+  pki.issue("server-one", 90,
+            "crlDistributionPoints=URI:http://127.0.0.1/carehub-test-ca.crl\n"
+            "authorityInfoAccess=OCSP;URI:http://127.0.0.1/ocsp\n");
+  ServerUnderTest server(
+      {.extra = tls_config(pki.path("server-one.pem"), pki.path("server-one.key")),
+       .tls_ca_file = pki.ca()});
+  const std::string report = pki.path("testssl.json");
+  const auto r = run_to_completion(
+      {"/usr/bin/testssl", "--quiet", "--color", "0", "--warnings", "off", "--add-ca", pki.ca(),
+       "--jsonfile", report, "https://127.0.0.1:" + std::to_string(server.port())},
+      {}, {}, 600s);
+  INFO(describe(r));
+  REQUIRE(std::filesystem::exists(report));
+  std::ifstream in(report);
+  const auto findings = nlohmann::json::parse(in);
+  REQUIRE(findings.is_array());
+  CHECK(findings.size() > 100);  // the whole scan ran
+  std::vector<std::string> bad;
+  int protocols_ok = 0;
+  for (const auto& f : findings) {
+    const std::string severity = f.value("severity", "");
+    // testssl.sh prints HIGH and CRITICAL findings as "NOT ok".
+    if (severity == "HIGH" || severity == "CRITICAL")
+      bad.push_back(severity + " " + f.value("id", "") + ": " + f.value("finding", ""));
+    const std::string id = f.value("id", "");
+    if ((id == "SSLv2" || id == "SSLv3" || id == "TLS1" || id == "TLS1_1") &&
+        f.value("finding", "").starts_with("not offered"))
+      ++protocols_ok;
+  }
+  for (const auto& b : bad) UNSCOPED_INFO(b);
+  CHECK(bad.empty());
+  CHECK(protocols_ok == 4);  // SSLv2, SSLv3, TLS 1.0 and 1.1 all "not offered"
 }
