@@ -24,6 +24,7 @@
 #include "carehub/log.hpp"
 #include "carehub/spool.hpp"
 #include "carehub/unique_fd.hpp"
+#include "dicom/listen_socket.hpp"
 
 namespace carehub::dicom {
 namespace {
@@ -324,8 +325,15 @@ void DimseListener::start() {
   // DCMTK reads TCP_NODELAY from the environment when it opens a connection: Nagle's delay on
   // small PDUs would cost each C-STORE round trip up to 40 ms.
   ::setenv("TCP_NODELAY", "1", 0);
+  UniqueFd socket;
+  try {
+    socket = bind_listener(s.host, s.port);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("the DICOM listener cannot listen on ") + e.what());
+  }
+  const auto before = listening_sockets();
   DcmSCPConfig& cfg = impl_->pool.getConfig();
-  cfg.setPort(static_cast<Uint16>(s.port));
+  cfg.setPort(0);  // DCMTK's own socket, on any port: replaced by socket once it is open
   cfg.setAETitle(s.ae_title.c_str());
   cfg.setConnectionBlockingMode(DUL_NOBLOCK);
   cfg.setConnectionTimeout(1);  // how often the accept loop looks whether to stop
@@ -364,8 +372,15 @@ void DimseListener::start() {
     throw std::runtime_error("the DICOM listener cannot use port " + std::to_string(s.port) + ": " +
                              problem);
   }
-  log_info("dicom_listener_started",
-           {{"port", s.port}, {"ae_title", s.ae_title}, {"callers", s.callers.size()}});
+  if (!replace_new_listener(before, socket, 5000)) {
+    stop(std::chrono::milliseconds(0));
+    throw std::runtime_error("the DICOM listener's socket on " + s.host + ":" +
+                             std::to_string(s.port) + " could not be handed to DCMTK");
+  }
+  log_info("dicom_listener_started", {{"host", s.host},
+                                      {"port", s.port},
+                                      {"ae_title", s.ae_title},
+                                      {"callers", s.callers.size()}});
 }
 
 void DimseListener::stop(std::chrono::milliseconds grace) {

@@ -17,7 +17,8 @@
 namespace carehub::dicom {
 
 struct DimseSettings {
-  int port = 0;  // 0: no listener
+  std::string host = "127.0.0.1";  // IPv4 address the listener binds; 0.0.0.0: every interface
+  int port = 0;                    // 0: no listener
   std::string ae_title = "CAREHUB";
   std::map<std::string, std::string> callers;  // calling AE title -> identity
   int max_associations = 8;

@@ -52,6 +52,8 @@ void DicomModule::add_config_schema(ConfigSchema& schema) const {
       .string("public_base_url", "",
               "scheme and host that URLs in answers start with; empty: from the Host header")
       .integer("dimse_port", 0, 0, 65535, "DICOM C-STORE/C-ECHO listener port; 0: none")
+      .string("host", "127.0.0.1",
+              "the IPv4 address the DICOM listener listens on; 0.0.0.0: every interface")
       .string("ae_title", "CAREHUB", "the listener's AE title")
       .string_list("allowed_callers", {},
                    "calling AE titles the listener accepts, as AE_TITLE=identity")
@@ -106,6 +108,7 @@ void DicomModule::serve(ModuleContext& ctx) {
   const auto& s = ctx.config.section("dicom");
   if (s["dimse_port"].get<int>() == 0) return;
   DimseSettings settings;
+  settings.host = s["host"].get<std::string>();
   settings.port = s["dimse_port"].get<int>();
   settings.ae_title = s["ae_title"].get<std::string>();
   settings.callers = callers_of(s["allowed_callers"]);

@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "carehub/hash.hpp"
 #include "e2e/dicom_support.hpp"
 
+using namespace std::chrono_literals;
 using namespace carehub::test;
 using namespace carehub::test::dicom;
 using carehub::sha256_hex;
@@ -377,4 +379,68 @@ TEST_CASE("dicom: storescu stores every readable file; an unknown calling AE is 
   auto echo = run_to_completion({"/usr/bin/echoscu", "-aet", kCallingAe, "-aec", "CAREHUB",
                                  "127.0.0.1", std::to_string(dimse_port(*server))});
   CHECK(echo.exit_code == 0);
+}
+
+namespace {
+
+// The TCP ports process pid listens on: its socket descriptors' inodes, looked up among the
+// listening (state 0A) sockets of /proc/net/tcp and tcp6.
+std::set<int> listening_ports(pid_t pid) {
+  std::set<std::string> inodes;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+    if (!ec && target.starts_with("socket:[")) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::set<int> ports;
+  for (const std::string table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(read_file(table));
+    std::string line;
+    std::getline(lines, line);  // the header
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      if (state == "0A" && inodes.contains(inode))
+        ports.insert(std::stoi(local.substr(local.find(':') + 1), nullptr, 16));
+    }
+  }
+  return ports;
+}
+
+}  // namespace
+
+TEST_CASE("dicom: the listener listens only where dicom.host says", "[e2e][dicom]") {
+  // DCMTK binds every interface by itself; carehub hands it a socket bound to dicom.host. Two
+  // loopback addresses stand for two interfaces.
+  auto echo = [](const std::string& address, int port) {
+    return run_to_completion({"/usr/bin/echoscu", "-to", "5", "-aet", kCallingAe, "-aec", "CAREHUB",
+                              address, std::to_string(port)},
+                             {}, {}, 20s);
+  };
+  for (const std::string bound : {"127.0.0.1", "127.0.0.2"}) {
+    const std::string other = bound == "127.0.0.1" ? "127.0.0.2" : "127.0.0.1";
+    auto server = dicom_server({}, {{"host", bound}});
+    const int port = dimse_port(*server);
+    INFO("bound to " << bound);
+    const auto here = echo(bound, port);
+    INFO(describe(here));
+    CHECK(here.exit_code == 0);
+    const auto there = echo(other, port);
+    INFO(describe(there));
+    CHECK(there.exit_code != 0);
+    // No other listening socket is left behind (DCMTK's own, on the port it was given): the
+    // server listens on its HTTP port and the DICOM port, and nowhere else.
+    const auto sockets = listening_ports(server->process().pid());
+    CHECK(sockets == std::set<int>{server->port(), port});
+  }
+  // An address that is not IPv4 stops the start, saying so.
+  ServerUnderTest bad(
+      {.extra = {{"dicom", {{"dimse_port", free_loopback_port()}, {"host", "::1"}}}},
+       .start = false});
+  const auto r = bad.cli({"serve"}, 20s);
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("dicom.host '::1' is not an IPv4 address") != std::string::npos);
 }
