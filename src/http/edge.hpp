@@ -20,7 +20,6 @@ class TrustedProxies {
   // ConfigError naming server.trusted_proxies and the entry.
   explicit TrustedProxies(const std::vector<std::string>& entries);
 
-  bool empty() const { return nets_.empty(); }
   bool trusts(const boost::asio::ip::address& address) const;
 
   // When the request came from a trusted peer: the client is the nearest address in
@@ -44,7 +43,6 @@ class CorsPolicy {
   // Throws ConfigError naming server.cors_origins and the entry: "*", a path, or no scheme.
   explicit CorsPolicy(const std::vector<std::string>& origins);
 
-  bool enabled() const { return !origins_.empty(); }
   // The whole answer to a preflight (OPTIONS with Origin and Access-Control-Request-Method) from
   // a listed origin; nullopt for any other request, which is then routed as usual.
   std::optional<Response> preflight(const Request& request) const;

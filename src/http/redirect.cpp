@@ -1,6 +1,5 @@
 #include "http/redirect.hpp"
 
-#include <array>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -11,6 +10,8 @@
 #include <boost/beast/http/read.hpp>
 #include <cctype>
 #include <chrono>
+
+#include "http/request_body.hpp"
 
 namespace carehub {
 namespace {
@@ -85,16 +86,7 @@ asio::awaitable<void> serve_redirect(asio::ip::tcp::socket socket, const ServerC
   co_await asio::async_write(stream, asio::buffer(answer),
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
-  // A body the client is still sending is read and dropped for a moment, so that closing does
-  // not reset the connection before the client has read the answer.
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(1));
-  std::array<char, 4096> sink;
-  std::size_t drained = 0;
-  while (!ec && drained < (64u << 10)) {
-    drained += co_await stream.async_read_some(asio::buffer(sink),
-                                               asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await linger_close(stream);
 }
 
 }  // namespace carehub

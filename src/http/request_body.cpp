@@ -1,10 +1,12 @@
 #include "http/request_body.hpp"
 
+#include <array>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <chrono>
 #include <vector>
 
 #include "carehub/log.hpp"
@@ -144,5 +146,19 @@ template asio::awaitable<BodyOutcome> spool_body(PlainStream&, beast::flat_buffe
 template asio::awaitable<BodyOutcome> spool_body(TlsStream&, beast::flat_buffer&, RequestParser&,
                                                  std::uint64_t, bool, const ServerConfig&,
                                                  std::shared_ptr<SpooledBody>*);
+
+asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  constexpr std::size_t kLingerBytes = 1 << 20;
+  boost::system::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(1));
+  std::array<char, 8192> sink;
+  std::size_t total = 0;
+  while (!ec && total < kLingerBytes) {
+    total += co_await stream.async_read_some(asio::buffer(sink),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+  }
+  stream.socket().close(ec);
+}
 
 }  // namespace carehub

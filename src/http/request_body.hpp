@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -66,5 +67,10 @@ boost::asio::awaitable<BodyOutcome> spool_body(Stream& stream, boost::beast::fla
                                                RequestParser& parser, std::uint64_t limit,
                                                bool scratch, const ServerConfig& cfg,
                                                std::shared_ptr<SpooledBody>* out);
+
+// Reads and discards what the client is still sending (up to 1 MiB, for up to a second) and
+// closes the socket, so that closing does not reset the connection before the client has read
+// the answer sent before it (an error that ended a request early, a redirect).
+boost::asio::awaitable<void> linger_close(boost::beast::tcp_stream& stream);
 
 }  // namespace carehub

@@ -101,9 +101,13 @@ struct HttpServer::Impl final : SessionHost {
 
   // Reads the certificate and key again and serves new connections with them. A certificate
   // that does not load (a half-written file, a key of another certificate, expired) is refused
-  // with a log line and the one in use stays.
-  void reload_tls(const char* why) {
+  // with a log line and the one in use stays. Runs on the worker pool: reading and parsing the
+  // files is blocking work no socket thread should wait for. changed_only: only when the files
+  // differ from those last loaded (the poll).
+  void reload_tls(const char* why, bool changed_only) {
+    std::lock_guard reloading(reload_mutex_);
     const std::string files = tls_files_state(config_.tls);
+    if (changed_only && files == tls_files_) return;
     try {
       auto next = make_tls_context(reread_tls_key(config_.tls));
       {
@@ -123,7 +127,7 @@ struct HttpServer::Impl final : SessionHost {
   void watch_hangup() {
     hangup_.async_wait([this](boost::system::error_code ec, int) {
       if (ec) return;
-      reload_tls("SIGHUP");
+      asio::post(pool_, [this] { reload_tls("SIGHUP", false); });
       watch_hangup();
     });
   }
@@ -132,7 +136,7 @@ struct HttpServer::Impl final : SessionHost {
     tls_check_timer_.expires_after(std::chrono::seconds(config_.tls.reload_check_s));
     tls_check_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      if (tls_files_state(config_.tls) != tls_files_) reload_tls("files changed");
+      asio::post(pool_, [this] { reload_tls("files changed", true); });
       watch_tls_files();
     });
   }
@@ -306,6 +310,7 @@ struct HttpServer::Impl final : SessionHost {
   asio::steady_timer tls_check_timer_;
   std::mutex tls_mutex_;
   std::shared_ptr<asio::ssl::context> tls_;  // null: plain HTTP
+  std::mutex reload_mutex_;                  // one reload at a time; guards tls_files_
   std::string tls_files_;                    // the files' state tls_ was last loaded for
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> forced_{false};  // the grace period ran out with requests still in flight

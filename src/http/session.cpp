@@ -110,27 +110,10 @@ asio::awaitable<bool> write_streamed_body(Stream& stream, asio::thread_pool& wor
   co_return true;
 }
 
-constexpr std::size_t kLingerBytes = 1 << 20;
-
 std::string remote_address(beast::tcp_stream& stream) {
   boost::system::error_code ec;
   auto ep = stream.socket().remote_endpoint(ec);
   return ec ? std::string("unknown") : ep.address().to_string();
-}
-
-// Reads and discards what the client is still sending (up to a bound) so that closing the socket
-// does not reset the connection before the client has read our error answer.
-asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
-  boost::system::error_code ec;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(1));
-  std::array<char, 8192> sink;
-  std::size_t total = 0;
-  while (!ec && total < kLingerBytes) {
-    total += co_await stream.async_read_some(asio::buffer(sink),
-                                             asio::redirect_error(asio::use_awaitable, ec));
-  }
-  stream.socket().close(ec);
 }
 
 ErrorCode body_error_code(BodyOutcome::Kind kind) {
@@ -284,9 +267,9 @@ asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn,
       req = to_request(parser.get(), client);
       req.secure = kSecure;
       host.proxies().apply(req);
-      preflight = host.cors().preflight(req).has_value();
+      resp = host.cors().preflight(req);
+      preflight = resp.has_value();
       if (preflight) {
-        resp = host.cors().preflight(req);
         req.route_pattern = "(cors preflight)";
         close_after = !parser.is_done();
       } else {
