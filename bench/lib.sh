@@ -182,3 +182,22 @@ admin_token() {
     --data "{\"email\":\"bench@clinic.example\",\"password\":\"$admin_password\"}" \
     "$1/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
+
+# nginx as the peer of the HTTP benchmarks: its scratch folders under $tmp/nginx and the 20-byte
+# static file both serve, then the lines every such nginx.conf's http block starts with (no access
+# log, every temp path in the scratch folder).
+nginx_scratch() {
+  mkdir -p "$tmp/nginx/www" "$tmp/nginx/temp"
+  printf 'hello from nginx!!\n' >"$tmp/nginx/www/static.txt"
+}
+nginx_http_basics() {
+  cat <<EOF
+  access_log off;
+  client_body_temp_path $tmp/nginx/temp/body;
+  proxy_temp_path $tmp/nginx/temp/proxy;
+  fastcgi_temp_path $tmp/nginx/temp/fastcgi;
+  uwsgi_temp_path $tmp/nginx/temp/uwsgi;
+  scgi_temp_path $tmp/nginx/temp/scgi;
+  default_type text/plain;
+EOF
+}

@@ -53,8 +53,7 @@ idle_rss=$(rss_kb "$carehub_pid")
 
 # nginx: its own prefix, config, pid and temp paths in the temp dir; foreground master we own.
 nginx_port=$(free_port)
-mkdir -p "$tmp/nginx/www" "$tmp/nginx/temp"
-printf 'hello from nginx!!\n' >"$tmp/nginx/www/static.txt"
+nginx_scratch
 {
   ((EUID == 0)) && echo "user root;" # workers must read the root-owned 0700 temp dir
   cat <<EOF
@@ -64,13 +63,7 @@ pid $tmp/nginx/nginx.pid;
 error_log $tmp/nginx/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/temp/body;
-  proxy_temp_path $tmp/nginx/temp/proxy;
-  fastcgi_temp_path $tmp/nginx/temp/fastcgi;
-  uwsgi_temp_path $tmp/nginx/temp/uwsgi;
-  scgi_temp_path $tmp/nginx/temp/scgi;
-  default_type text/plain;
+$(nginx_http_basics)
   server {
     listen 127.0.0.1:$nginx_port;
     root $tmp/nginx/www;

@@ -103,8 +103,7 @@ wait_https "https://127.0.0.1:$carehub_port/healthz" "$carehub_pid" ||
 
 # nginx: its own prefix, config, pid and temp paths in the temp dir; foreground master we own.
 nginx_port=$(free_port)
-mkdir -p "$tmp/nginx/www" "$tmp/nginx/temp"
-printf 'hello from nginx!!\n' >"$tmp/nginx/www/static.txt"
+nginx_scratch
 {
   ((EUID == 0)) && echo "user root;" # workers must read the root-owned 0700 temp dir
   cat <<EOF
@@ -115,13 +114,7 @@ pid $tmp/nginx/nginx.pid;
 error_log $tmp/nginx/error.log warn;
 events { worker_connections $((fds_needed > 4096 ? fds_needed : 4096)); }
 http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/temp/body;
-  proxy_temp_path $tmp/nginx/temp/proxy;
-  fastcgi_temp_path $tmp/nginx/temp/fastcgi;
-  uwsgi_temp_path $tmp/nginx/temp/uwsgi;
-  scgi_temp_path $tmp/nginx/temp/scgi;
-  default_type text/plain;
+$(nginx_http_basics)
   keepalive_requests 1000000;
   keepalive_timeout 600s;
   server {
