@@ -66,6 +66,9 @@ struct TlsConfig {
   std::string key_file;   // where key_pem was read from (key_file), re-read on reload; or empty
   int reload_check_s;     // how often the files are checked for a change; 0: on SIGHUP only
   std::string hsts;       // the Strict-Transport-Security value; empty: not sent
+  // Mutual TLS: CA certificates (PEM) whose client certificates are asked for and verified;
+  // empty: none asked. A verified certificate authenticates only where auth maps it.
+  std::string client_ca_file;
   bool enabled() const { return !cert_file.empty(); }
 };
 

@@ -26,6 +26,13 @@ Method parse_method(std::string_view name);
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// A client certificate the TLS handshake verified against server.tls.client_ca_file (mutual TLS).
+// Never read from a header: a proxy in front cannot vouch for one.
+struct ClientCertificate {
+  std::string subject;             // RFC 2253: "CN=ct-scanner-1,O=Clinic"
+  std::vector<std::string> names;  // subjectAltName: "DNS:pacs.example", "URI:...", "email:..."
+};
+
 struct Request {
   Method method = Method::kGet;
   std::string target;  // as sent: path and query
@@ -36,7 +43,8 @@ struct Request {
   std::shared_ptr<SpooledBody> spooled;  // routes with spool_body: the body is here, not in body
   std::string request_id;
   std::string client_address;
-  bool secure = false;        // it arrived over TLS: links and cookies it causes are https ones
+  bool secure = false;  // it arrived over TLS: links and cookies it causes are https ones
+  std::shared_ptr<const ClientCertificate> client_certificate;  // null: none presented
   std::string route_pattern;  // the matched pattern, for logs and metrics
   std::vector<std::pair<std::string, std::string>> params;  // path parameters
   std::optional<Principal> principal;                       // set when the caller authenticated

@@ -3,20 +3,12 @@
 // returned once, to its creator).
 #include <fmt/format.h>
 
-#include <regex>
-
 #include "auth/service.hpp"
 #include "carehub/error.hpp"
 #include "carehub/text_check.hpp"
 
 namespace carehub::auth {
 namespace {
-
-// dicom:read, empi:write, cases:read ...: an area and an access level.
-bool valid_scope(const std::string& scope) {
-  static const std::regex kScope("^[a-z][a-z0-9_-]{0,31}:(read|write)$");
-  return std::regex_match(scope, kScope);
-}
 
 ApiError conflict_or_invalid(const CreateUserResult& r) {
   const bool taken = r.status == CreateUserResult::Status::kEmailTaken ||

@@ -1,6 +1,60 @@
 #include "auth/auth_config.hpp"
 
+#include <fmt/format.h>
+
+#include <regex>
+
 namespace carehub::auth {
+
+bool valid_scope(const std::string& scope) {
+  static const std::regex kScope("^[a-z][a-z0-9_-]{0,31}:(read|write)$");
+  return std::regex_match(scope, kScope);
+}
+
+namespace {
+
+// auth.client_certificates, each entry checked: one of subject or san, a name (defaulting to
+// what it matches), scopes of the API tokens' form. Mutual TLS must be on to use any.
+std::vector<AuthConfig::CertificateGrant> read_certificate_grants(const Config& config) {
+  const nlohmann::json& list = config.section("auth")["client_certificates"];
+  std::vector<AuthConfig::CertificateGrant> grants;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto key = fmt::format("auth.client_certificates[{}]", i);
+    const auto& entry = list[i];
+    const auto text = [&](const char* field) {
+      if (!entry.contains(field)) return std::string();
+      if (!entry[field].is_string() || entry[field].get<std::string>().empty())
+        throw ConfigError(fmt::format("config: '{}.{}' must be a non-empty string", key, field));
+      return entry[field].get<std::string>();
+    };
+    for (const auto& [field, value] : entry.items()) {
+      if (field != "subject" && field != "san" && field != "name" && field != "scopes")
+        throw ConfigError(fmt::format(
+            "config: '{}.{}' is not a known field (subject, san, name, scopes)", key, field));
+    }
+    AuthConfig::CertificateGrant g{text("subject"), text("san"), text("name"), {}};
+    if (g.subject.empty() == g.san.empty())
+      throw ConfigError(fmt::format("config: '{}' needs exactly one of subject and san", key));
+    if (g.name.empty()) g.name = g.subject.empty() ? g.san : g.subject;
+    if (!entry.contains("scopes") || !entry["scopes"].is_array() || entry["scopes"].empty())
+      throw ConfigError(fmt::format("config: '{}.scopes' must list at least one scope", key));
+    for (const auto& scope : entry["scopes"]) {
+      if (!scope.is_string() || !valid_scope(scope.get<std::string>()))
+        throw ConfigError(
+            fmt::format("config: '{}.scopes': {} is not of the form <area>:read or <area>:write",
+                        key, scope.dump()));
+      g.scopes.push_back(scope.get<std::string>());
+    }
+    grants.push_back(std::move(g));
+  }
+  if (!grants.empty() && config.tls().client_ca_file.empty())
+    throw ConfigError(
+        "config: 'auth.client_certificates' needs 'server.tls.client_ca_file' (mutual TLS), "
+        "or no client certificate is ever asked for");
+  return grants;
+}
+
+}  // namespace
 
 void add_auth_config_schema(ConfigSchema& s) {
   constexpr std::int64_t kDay = 86400;
@@ -41,7 +95,12 @@ void add_auth_config_schema(ConfigSchema& s) {
       .integer("registration_rate_per_hour", 10, 1, 100000,
                "self-registrations per client address (each costs an argon2id hash)")
       .string_list("registration_roles", {}, "roles open to self-registration (patient, user)")
-      .integer("reset_token_ttl_s", kDay, 300, 30 * kDay, "one-time set-password token lifetime");
+      .integer("reset_token_ttl_s", kDay, 300, 30 * kDay, "one-time set-password token lifetime")
+      .object_list("client_certificates", nlohmann::json::array(),
+                   "mutual TLS (server.tls.client_ca_file): {\"subject\": \"CN=..,O=..\" (RFC "
+                   "2253) or \"san\": \"DNS:..\" / \"URI:..\" / \"email:..\", \"scopes\": "
+                   "[\"dicom:write\"], \"name\": audit name}; a verified certificate listed "
+                   "here authenticates with those scopes, one not listed gets nothing");
   s.section("auth.oidc")
       .string("issuer", "", "external OpenID provider; empty: local passwords")
       .string("audience", "", "aud (or client_id) the provider's tokens carry")
@@ -82,6 +141,7 @@ AuthConfig read_auth_config(const Config& config) {
   c.registration_rate_per_hour = a["registration_rate_per_hour"];
   c.registration_roles = a["registration_roles"].get<std::vector<std::string>>();
   c.reset_token_ttl_s = a["reset_token_ttl_s"];
+  c.client_certificates = read_certificate_grants(config);
   c.oidc = {o["issuer"],       o["audience"],
             o["jwks_url"],     o["email_claim"],
             o["header"],       o["min_refresh_interval_s"],

@@ -32,6 +32,16 @@ struct AuthConfig {
   std::vector<std::string> registration_roles;  // roles anyone may self-register with
   std::int64_t reset_token_ttl_s;
 
+  // Mutual TLS (auth.client_certificates): a verified client certificate whose subject or one of
+  // whose subjectAltNames is listed authenticates as that machine client, with these scopes.
+  struct CertificateGrant {
+    std::string subject;  // RFC 2253, as `openssl x509 -subject -nameopt RFC2253` prints it
+    std::string san;      // or a subjectAltName: "DNS:pacs.example", "URI:...", "email:..."
+    std::string name;     // the audit actor is "cert:<name>"
+    std::vector<std::string> scopes;
+  };
+  std::vector<CertificateGrant> client_certificates;
+
   struct Oidc {
     std::string issuer;  // empty: no external provider
     std::string audience;
@@ -53,6 +63,8 @@ struct AuthConfig {
 };
 
 void add_auth_config_schema(ConfigSchema& schema);
+// dicom:read, empi:write, cases:read ...: an area and an access level.
+bool valid_scope(const std::string& scope);
 AuthConfig read_auth_config(const Config& config);
 
 }  // namespace carehub::auth

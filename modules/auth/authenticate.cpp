@@ -2,6 +2,7 @@
 // cht_<id>_<secret>" or "Basic base64(<id>:<secret>)" for API tokens.
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "auth/jws.hpp"
@@ -85,7 +86,7 @@ std::optional<Principal> AuthService::authenticate(const Request& request) {
     }
   }
   auto header = request.header("authorization");
-  if (!header) return std::nullopt;
+  if (!header) return principal_from_certificate(request.client_certificate.get());
   const std::string_view value = trim(*header);
   if (starts_with_ci(value, "Bearer ")) {
     const std::string_view token = trim(value.substr(7));
@@ -136,7 +137,30 @@ void AuthService::check_account(const Principal& p) {
   }
 }
 
+std::optional<Principal> AuthService::principal_from_certificate(const ClientCertificate* cert) {
+  if (!cert) return std::nullopt;
+  for (const auto& grant : config_.client_certificates) {
+    const bool match = grant.subject.empty() ? std::find(cert->names.begin(), cert->names.end(),
+                                                         grant.san) != cert->names.end()
+                                             : grant.subject == cert->subject;
+    if (!match) continue;
+    Principal p;
+    p.kind = Principal::Kind::kApiToken;
+    p.subject = "cert:" + grant.name;
+    p.scopes = grant.scopes;
+    return p;
+  }
+  // Verified but not listed: it proves who the caller is, and that grants nothing here.
+  log_info("client_certificate_unmapped", {{"subject", cert->subject}});
+  return std::nullopt;
+}
+
 bool AuthService::still_valid(const Principal& p) {
+  if (p.subject.starts_with("cert:")) {
+    // The configuration maps certificates and does not change while the server runs.
+    return std::any_of(config_.client_certificates.begin(), config_.client_certificates.end(),
+                       [&](const auto& g) { return p.subject == "cert:" + g.name; });
+  }
   if (p.kind == Principal::Kind::kApiToken) {
     const auto colon = p.subject.find(':');
     std::int64_t id = 0;

@@ -59,7 +59,9 @@ class AuthService final : public PrincipalValidator, public Accounts {
   // Deletes refresh and reset tokens nobody can use any more; returns how many.
   std::int64_t purge_expired_tokens();
 
-  // nullopt: no credentials. Throws ApiError(kUnauthorized) for bad or expired ones.
+  // nullopt: no credentials (or a client certificate auth.client_certificates does not map).
+  // An Authorization header wins over a client certificate. Throws ApiError(kUnauthorized) for bad
+  // or expired ones.
   std::optional<Principal> authenticate(const Request& request);
   // Whether a principal authenticate() gave earlier is still good (long-lived streams, stream
   // tickets): the account still there and active and, for carehub's own access tokens, its
@@ -157,6 +159,7 @@ class AuthService final : public PrincipalValidator, public Accounts {
   std::optional<Principal> principal_from_jwt(const std::string& token);
   std::optional<Principal> principal_from_oidc(const std::string& token);
   std::optional<Principal> principal_from_api_token(std::int64_t id, const std::string& secret);
+  std::optional<Principal> principal_from_certificate(const ClientCertificate* certificate);
   std::int64_t user_id_of(const Request& request) const;
   // Inside tx: the user's access tokens issued until now stop working when tx commits, here at
   // once and on other servers when they hear the notification.

@@ -306,8 +306,10 @@ TlsConfig Config::tls() const {
   const std::int64_t max_age = t["hsts_max_age_s"];
   return {t["cert_file"],
           t.contains("key") && t["key"].is_string() ? t["key"].get<std::string>() : std::string(),
-          secret_file("server.tls.key").value_or(""), t["reload_check_s"],
-          max_age > 0 ? fmt::format("max-age={}", max_age) : std::string()};
+          secret_file("server.tls.key").value_or(""),
+          t["reload_check_s"],
+          max_age > 0 ? fmt::format("max-age={}", max_age) : std::string(),
+          t["client_ca_file"]};
 }
 
 DatabaseConfig Config::database() const {

@@ -127,7 +127,11 @@ void add_core_config_schema(ConfigSchema& s) {
                "the certificate and key files are read again when they change, checked this "
                "often (and on SIGHUP); 0: on SIGHUP only")
       .integer("hsts_max_age_s", 31'536'000, 0, 63'072'000,
-               "Strict-Transport-Security max-age on every HTTPS answer; 0: no header");
+               "Strict-Transport-Security max-age on every HTTPS answer; 0: no header")
+      .string("client_ca_file", "",
+              "mutual TLS: CA certificates (PEM) whose client certificates are asked for and "
+              "verified (a certificate they did not sign ends the handshake); one authenticates "
+              "only as auth.client_certificates maps it. Empty: none asked");
   s.section("database")
       .secret("url", "sqlite://./data/carehub.db",
               "sqlite:///path/file.db or postgresql://user@host:port/db")

@@ -21,6 +21,7 @@
 #include "http/request_head.hpp"
 #include "http/response_head.hpp"
 #include "http/streams.hpp"
+#include "http/tls.hpp"
 
 namespace carehub {
 
@@ -212,7 +213,8 @@ asio::awaitable<void> end_writing(TlsStream& stream) {
 // TCP layer is conn->stream). True when the connection should end with a lingering close (an
 // error answer was sent while the client may still be sending).
 template <typename Stream>
-asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn, Stream& stream) {
+asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn, Stream& stream,
+                            std::shared_ptr<const ClientCertificate> certificate = nullptr) {
   constexpr bool kSecure = std::is_same_v<Stream, TlsStream>;
   const auto& cfg = host.config();
   const std::string client = remote_address(conn->stream);
@@ -266,6 +268,7 @@ asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn,
     if (!resp) {
       req = to_request(parser.get(), client);
       req.secure = kSecure;
+      req.client_certificate = certificate;
       host.proxies().apply(req);
       resp = host.cors().preflight(req);
       preflight = resp.has_value();
@@ -398,7 +401,8 @@ asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection>
       host.metrics().tls_handshake_failed();
       co_return;  // a scanner, a plain-HTTP client, an old protocol: nothing to answer
     }
-    linger = co_await serve(host, conn, tls);
+    // Mutual TLS: what the client's certificate says, read once for all its requests.
+    linger = co_await serve(host, conn, tls, verified_client_certificate(tls.native_handle()));
   } else {
     linger = co_await serve(host, conn, conn->stream);
   }

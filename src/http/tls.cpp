@@ -1,5 +1,6 @@
 #include "http/tls.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -7,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -73,6 +75,67 @@ void check_validity(SSL_CTX* ctx, const std::string& file) {
   }
 }
 
+// Mutual TLS: ask every client for a certificate signed by one of the CAs in file (browsers offer
+// only those), verify one that comes, and go on without one when none does: a certificate is one
+// more way to authenticate, not a gate in front of the others.
+void ask_for_client_certificates(SSL_CTX* ctx, const std::string& file) {
+  if (SSL_CTX_load_verify_locations(ctx, file.c_str(), nullptr) != 1) {
+    throw ConfigError(
+        fmt::format("config: 'server.tls.client_ca_file': cannot use {} as PEM CA certificates: {}",
+                    file, openssl_reason()));
+  }
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(file.c_str());
+  if (!names || sk_X509_NAME_num(names) == 0) {
+    if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
+    ERR_clear_error();
+    throw ConfigError("config: 'server.tls.client_ca_file': no CA certificate in " + file);
+  }
+  SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_verify_depth(ctx, 4);
+}
+
+std::string rfc2253(const X509_NAME* name) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!out || X509_NAME_print_ex(out.get(), name, 0, XN_FLAG_RFC2253) < 0) return {};
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out.get(), &data);
+  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string();
+}
+
+// subjectAltName entries as OpenSSL's x509 -text names them: DNS:, URI:, email:, IP:.
+std::vector<std::string> alt_names(X509* cert) {
+  std::vector<std::string> names;
+  auto* list =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (!list) return names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(list); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(list, i);
+    const auto text = [](const ASN1_IA5STRING* s) {
+      return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                         static_cast<std::size_t>(ASN1_STRING_length(s)));
+    };
+    switch (n->type) {
+      case GEN_DNS: names.push_back("DNS:" + text(n->d.dNSName)); break;
+      case GEN_URI: names.push_back("URI:" + text(n->d.uniformResourceIdentifier)); break;
+      case GEN_EMAIL: names.push_back("email:" + text(n->d.rfc822Name)); break;
+      case GEN_IPADD: {
+        const ASN1_OCTET_STRING* ip = n->d.iPAddress;
+        char buffer[64] = {};
+        const int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
+        if (ASN1_STRING_length(ip) == 4 || ASN1_STRING_length(ip) == 16) {
+          if (inet_ntop(family, ASN1_STRING_get0_data(ip), buffer, sizeof buffer))
+            names.push_back(std::string("IP:") + buffer);
+        }
+        break;
+      }
+      default: break;  // other name forms are not mapped
+    }
+  }
+  GENERAL_NAMES_free(list);
+  return names;
+}
+
 std::string file_state(const std::string& path) {
   struct stat st {};
   if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
@@ -106,6 +169,8 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   SSL_CTX_sess_set_cache_size(ctx, 20'000);
 
+  if (!cfg.client_ca_file.empty()) ask_for_client_certificates(ctx, cfg.client_ca_file);
+
   if (SSL_CTX_use_certificate_chain_file(ctx, cfg.cert_file.c_str()) != 1) {
     throw ConfigError(
         fmt::format("config: 'server.tls.cert_file': cannot use {} as a PEM certificate chain: {}",
@@ -137,7 +202,17 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
 }
 
 std::string tls_files_state(const TlsConfig& cfg) {
-  return file_state(cfg.cert_file) + "|" + file_state(cfg.key_file);
+  return file_state(cfg.cert_file) + "|" + file_state(cfg.key_file) + "|" +
+         file_state(cfg.client_ca_file);
+}
+
+std::shared_ptr<const ClientCertificate> verified_client_certificate(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return nullptr;
+  auto out = std::make_shared<ClientCertificate>();
+  out->subject = rfc2253(X509_get_subject_name(cert));
+  out->names = alt_names(cert);
+  return out;
 }
 
 TlsConfig reread_tls_key(const TlsConfig& cfg) {

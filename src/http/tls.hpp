@@ -9,6 +9,9 @@
 #include <string>
 
 #include "carehub/config.hpp"
+#include "carehub/http.hpp"
+
+struct ssl_st;
 
 namespace carehub {
 
@@ -19,6 +22,10 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& cfg
 // What the certificate and key files are now (device, inode, size, modification time), to see
 // that one was replaced. Empty for a file that cannot be read.
 std::string tls_files_state(const TlsConfig& cfg);
+
+// The client certificate of a finished handshake, when the client sent one and it verified
+// against server.tls.client_ca_file (a resumed session keeps the one it began with); else null.
+std::shared_ptr<const ClientCertificate> verified_client_certificate(ssl_st* ssl);
 
 // cfg with its key read again from key_file, when it came from one: the input of a reload.
 TlsConfig reread_tls_key(const TlsConfig& cfg);

@@ -20,61 +20,13 @@
 #include "carehub/hash.hpp"
 #include "support/e2e_server.hpp"
 #include "support/signed_in_server.hpp"
+#include "support/test_pki.hpp"
 #include "support/tls_client.hpp"
 
 using namespace carehub::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A test CA and server certificates it signs (for 127.0.0.1 and localhost), made by the openssl
-// command line in a temp folder.
-class TestPki {
- public:
-  TestPki() {
-    run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("ca.key"), "-out",
-         path("ca.pem"), "-days", "2", "-subj", "/CN=carehub test CA"});
-  }
-
-  const std::string& dir() const { return dir_.path(); }
-  std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
-  std::string ca() const { return path("ca.pem"); }
-
-  // name.pem and name.key: a server certificate with CN name, signed by the CA. days < 0 makes
-  // one that has already expired.
-  void issue(const std::string& name, int days = 2, const std::string& more_extensions = "") {
-    run({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".csr"), "-subj",
-         "/CN=" + name});
-    write_file(path(name + ".ext"),
-               "subjectAltName=IP:127.0.0.1,DNS:localhost\n" + more_extensions);
-    std::vector<std::string> sign{"/usr/bin/openssl",
-                                  "x509",
-                                  "-req",
-                                  "-in",
-                                  path(name + ".csr"),
-                                  "-CA",
-                                  ca(),
-                                  "-CAkey",
-                                  path("ca.key"),
-                                  "-CAcreateserial",
-                                  "-out",
-                                  path(name + ".pem"),
-                                  "-extfile",
-                                  path(name + ".ext")};
-    // -days -1: it ended yesterday.
-    sign.insert(sign.end(), {"-days", std::to_string(days)});
-    run(sign);
-  }
-
- private:
-  static void run(const std::vector<std::string>& argv) {
-    const auto r = run_to_completion(argv);
-    if (r.exit_code != 0) throw std::runtime_error(argv[1] + " failed: " + describe(r));
-  }
-  TempDir dir_;
-};
 
 nlohmann::json tls_config(const std::string& cert, const std::string& key) {
   return {{"server", {{"tls", {{"cert_file", cert}, {"key_file", key}, {"reload_check_s", 1}}}}}};
