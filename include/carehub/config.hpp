@@ -69,6 +69,8 @@ struct TlsConfig {
   // Mutual TLS: CA certificates (PEM) whose client certificates are asked for and verified;
   // empty: none asked. A verified certificate authenticates only where auth maps it.
   std::string client_ca_file;
+  std::string section = "server.tls";       // the config section, named in errors and logs
+  bool require_client_certificate = false;  // with client_ca_file: a client without one is refused
   bool enabled() const { return !cert_file.empty(); }
 };
 
@@ -146,7 +148,8 @@ class Config {
   nlohmann::json redacted() const;  // secrets replaced, for `config print`
 
   ServerConfig server() const;
-  TlsConfig tls() const;
+  // A TLS listener's section: server.tls (HTTPS) or a module's (dicom.tls).
+  TlsConfig tls(const std::string& section = "server.tls") const;
   RateLimitConfig rate_limits() const;
   DatabaseConfig database() const;
   BlobConfig blob() const;

@@ -23,6 +23,8 @@
 
 namespace carehub {
 
+class TlsReloads;  // carehub/tls.hpp
+
 // Turns a request's credentials into a principal. Installed by the auth module; without one every
 // non-public route answers 401. Returns nullopt when the request carries no credentials; throws
 // ApiError (kUnauthorized for a bad or expired credential, kForbidden for a valid identity that
@@ -41,6 +43,9 @@ struct ModuleContext {
   std::function<void(Authenticator)> set_authenticator;
   Services& services;
   TicketStore& tickets;
+  // A module's own TLS listener (the DICOM port) adds its certificate here, before the server
+  // runs, to have it reloaded on SIGHUP and when its files change, as HTTPS's is.
+  TlsReloads& certificates;
 };
 
 // What `carehub bootstrap` was given.

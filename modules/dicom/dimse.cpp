@@ -25,6 +25,7 @@
 #include "carehub/spool.hpp"
 #include "carehub/unique_fd.hpp"
 #include "dicom/listen_socket.hpp"
+#include "dicom/tls_layer.hpp"
 
 namespace carehub::dicom {
 namespace {
@@ -308,6 +309,7 @@ struct DimseListener::Impl {
   Impl(DimseSettings s, Ingestor& ingestor)
       : shared{std::move(s), ingestor, {}, {}}, pool(shared) {}
   Shared shared;
+  std::unique_ptr<TlsLayer> tls_layer;  // DCMTK borrows it: outlives the pool
   Pool pool;
   std::thread thread;
   std::promise<void> done;
@@ -342,6 +344,10 @@ void DimseListener::start() {
   cfg.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
   cfg.setHostLookupEnabled(OFFalse);
   cfg.setMaxReceivePDULength(ASC_MAXIMUMPDUSIZE);
+  if (s.tls) {
+    impl_->tls_layer = std::make_unique<TlsLayer>(s.tls, std::min(s.timeout_s, 10));
+    cfg.setTransportLayer(impl_->tls_layer.get());  // every connection: TLS, or refused
+  }
   OFList<OFString> verification;
   verification.push_back(UID_LittleEndianImplicitTransferSyntax);
   verification.push_back(UID_LittleEndianExplicitTransferSyntax);
@@ -380,6 +386,7 @@ void DimseListener::start() {
   log_info("dicom_listener_started", {{"host", s.host},
                                       {"port", s.port},
                                       {"ae_title", s.ae_title},
+                                      {"tls", s.tls != nullptr},
                                       {"callers", s.callers.size()}});
 }
 

@@ -3,8 +3,8 @@
 // each mapped to an identity for the audit log. Each received data set is written straight to a
 // staging file (bounded memory) and handed to the same Ingestor as the HTTP uploads.
 //
-// DCMTK 3.6.7 listens on every interface (it has no bind address option); only the AE
-// allow-list and the host's firewall or port mapping limit who reaches it.
+// It listens only on its host address (listen_socket.hpp says how) and, with dicom.tls, speaks
+// DICOM over TLS only (tls_layer.hpp): a plain association is refused.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "carehub/tls.hpp"
 #include "dicom/ingest.hpp"
 
 namespace carehub::dicom {
@@ -24,6 +25,7 @@ struct DimseSettings {
   int max_associations = 8;
   int timeout_s = 30;  // ACSE and DIMSE timeouts
   std::string staging_dir;
+  std::shared_ptr<ReloadableTls> tls;  // null: plain DICOM
 };
 
 class DimseListener {

@@ -2,6 +2,7 @@
 
 #include "carehub/jobs.hpp"
 #include "carehub/orphans.hpp"
+#include "carehub/tls.hpp"
 #include "dicom/dimse.hpp"
 #include "dicom/parse.hpp"
 #include "dicom/routes.hpp"
@@ -61,6 +62,17 @@ void DicomModule::add_config_schema(ConfigSchema& schema) const {
       .integer("dimse_timeout_s", 30, 1, 3600, "ACSE and DIMSE timeouts of the listener")
       .integer("orphan_min_age_s", 600, 0, 86400,
                "a stored file no index row names is removed once it is this old");
+  schema.section("dicom.tls")
+      .string("cert_file", "",
+              "DICOM over TLS (the listener then refuses plain associations): the certificate "
+              "and its chain (PEM), checked at start like server.tls.cert_file; empty: plain")
+      .secret("key", std::nullopt, "the certificate's private key (PEM); give it as key_file")
+      .string("client_ca_file", "",
+              "CA certificates (PEM) callers' certificates must be signed by; a caller without "
+              "one is refused. Empty: callers need none (the AE allow-list still applies)")
+      .integer("reload_check_s", 10, 0, 86400,
+               "the files are read again when they change, checked this often (and on SIGHUP); "
+               "0: on SIGHUP only");
 }
 
 void DicomModule::check_config(const Config& config) const {
@@ -69,6 +81,8 @@ void DicomModule::check_config(const Config& config) const {
   const std::string ae = s["ae_title"];
   if (ae.empty() || ae.size() > 16)
     throw ConfigError("config: dicom.ae_title must have 1 to 16 characters");
+  // The certificate, key and CA files: readable, in force, matching (throws naming the key).
+  if (const TlsConfig tls = config.tls("dicom.tls"); tls.enabled()) (void)make_tls_context(tls);
 }
 
 void DicomModule::start(ModuleContext& ctx) {
@@ -115,6 +129,12 @@ void DicomModule::serve(ModuleContext& ctx) {
   settings.max_associations = s["max_associations"].get<int>();
   settings.timeout_s = s["dimse_timeout_s"].get<int>();
   settings.staging_dir = ctx.config.server().upload_dir;
+  TlsConfig tls = ctx.config.tls("dicom.tls");
+  if (tls.enabled()) {
+    tls.require_client_certificate = !tls.client_ca_file.empty();
+    settings.tls = std::make_shared<ReloadableTls>(tls);  // throws ConfigError naming the key
+    ctx.certificates.add(settings.tls);
+  }
   listener_ = std::make_unique<DimseListener>(std::move(settings), *ingestor_);
   listener_->start();
 }

@@ -61,7 +61,7 @@ int cmd_serve(const LoadedConfig& loaded, ModuleList& modules) {
   if (auto removed = clean_spool_dir(server_config.upload_dir)) {
     log_info("upload_leftovers_removed", {{"files", removed}, {"dir", server_config.upload_dir}});
   }
-  HttpServer server(server_config, rt.router, rt.pipeline, rt.metrics);
+  HttpServer server(server_config, rt.router, rt.pipeline, rt.metrics, rt.certificates);
   server.listen();
   for (auto& m : modules) m->serve(*rt.context);
   std::unique_ptr<JobRunner> runner;

@@ -56,9 +56,10 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   register_console_routes(router);
   operations = std::make_unique<Operations>(config, *db, *jobs, *audit, metrics);
   register_operations_routes(router, *operations);
-  context = std::make_unique<ModuleContext>(ModuleContext{
-      config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
-      [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, services, *tickets});
+  context = std::make_unique<ModuleContext>(
+      ModuleContext{config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
+                    [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, services,
+                    *tickets, certificates});
   for (auto& m : modules) {
     m->start(*context);
     log_info("module_started", {{"module", m->name()}});

@@ -17,6 +17,7 @@
 #include "carehub/module.hpp"
 #include "carehub/operations.hpp"
 #include "carehub/router.hpp"
+#include "carehub/tls.hpp"
 #include "http/pipeline.hpp"
 
 namespace carehub {
@@ -56,6 +57,7 @@ class Runtime {
   RateLimits rate_limits{config.server().rate_limits, metrics};
   Services services;
   std::unique_ptr<TicketStore> tickets;
+  TlsReloads certificates;  // every listener's, reloaded by the HTTP server
   std::unique_ptr<Operations> operations;
   std::unique_ptr<ModuleContext> context;
 };

@@ -301,15 +301,18 @@ RateLimitConfig Config::rate_limits() const {
           r["uploads_per_minute"], r["streams_per_minute"]};
 }
 
-TlsConfig Config::tls() const {
-  const auto& t = section("server.tls");
-  const std::int64_t max_age = t["hsts_max_age_s"];
-  return {t["cert_file"],
-          t.contains("key") && t["key"].is_string() ? t["key"].get<std::string>() : std::string(),
-          secret_file("server.tls.key").value_or(""),
-          t["reload_check_s"],
-          max_age > 0 ? fmt::format("max-age={}", max_age) : std::string(),
-          t["client_ca_file"]};
+TlsConfig Config::tls(const std::string& name) const {
+  const auto& t = section(name);
+  const std::int64_t max_age = t.value("hsts_max_age_s", std::int64_t{0});
+  TlsConfig c{
+      t["cert_file"],
+      t.contains("key") && t["key"].is_string() ? t["key"].get<std::string>() : std::string(),
+      secret_file(name + ".key").value_or(""),
+      t["reload_check_s"],
+      max_age > 0 ? fmt::format("max-age={}", max_age) : std::string(),
+      t["client_ca_file"]};
+  c.section = name;
+  return c;
 }
 
 DatabaseConfig Config::database() const {

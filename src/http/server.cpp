@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,9 +19,9 @@
 #include <unordered_map>
 
 #include "carehub/log.hpp"
+#include "carehub/tls.hpp"
 #include "http/redirect.hpp"
 #include "http/session.hpp"
-#include "http/tls.hpp"
 
 namespace carehub {
 
@@ -28,10 +29,11 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl final : SessionHost {
-  Impl(const ServerConfig& c, const Pipeline& p, Metrics& m)
+  Impl(const ServerConfig& c, const Pipeline& p, Metrics& m, TlsReloads& reloads)
       : config_(c),
         pipeline_(p),
         metrics_(m),
+        reloads_(reloads),
         iocs_(make_contexts(c.io_threads)),
         ioc_(*iocs_.front()),
         pool_(static_cast<std::size_t>(c.worker_threads)),
@@ -45,8 +47,8 @@ struct HttpServer::Impl final : SessionHost {
         tls_check_timer_(ioc_) {
     for (auto& ctx : iocs_) guards_.emplace_back(ctx->get_executor());
     if (c.tls.enabled()) {
-      tls_ = make_tls_context(c.tls);  // throws ConfigError: the server does not start
-      tls_files_ = tls_files_state(c.tls);
+      tls_ = std::make_shared<ReloadableTls>(c.tls);  // throws ConfigError: no start
+      reloads_.add(tls_);
     }
     if (c.redirect_http_port != 0 && !c.tls.enabled()) {
       throw ConfigError(
@@ -95,48 +97,35 @@ struct HttpServer::Impl final : SessionHost {
   const CorsPolicy& cors() const override { return cors_; }
 
   std::shared_ptr<asio::ssl::context> tls_context() override {
-    std::lock_guard lock(tls_mutex_);
-    return tls_;
+    return tls_ ? tls_->current() : nullptr;
   }
 
-  // Reads the certificate and key again and serves new connections with them. A certificate
-  // that does not load (a half-written file, a key of another certificate, expired) is refused
-  // with a log line and the one in use stays. Runs on the worker pool: reading and parsing the
-  // files is blocking work no socket thread should wait for. changed_only: only when the files
-  // differ from those last loaded (the poll).
-  void reload_tls(const char* why, bool changed_only) {
-    std::lock_guard reloading(reload_mutex_);
-    const std::string files = tls_files_state(config_.tls);
-    if (changed_only && files == tls_files_) return;
-    try {
-      auto next = make_tls_context(reread_tls_key(config_.tls));
-      {
-        std::lock_guard lock(tls_mutex_);
-        tls_ = std::move(next);
-      }
-      tls_files_ = files;
-      metrics_.tls_reloaded(true);
-      log_info("tls_reloaded", {{"cause", why}, {"cert_file", config_.tls.cert_file}});
-    } catch (const std::exception& e) {
-      tls_files_ = files;  // not again until the files change once more
-      metrics_.tls_reloaded(false);
-      log_warn("tls_reload_refused", {{"cause", why}, {"reason", e.what()}});
+  // Every listener's certificate (HTTPS, DICOM) read again: on SIGHUP all of them, on the poll
+  // those whose files changed. On the worker pool: reading and parsing files is blocking work no
+  // socket thread should wait for.
+  void reload_certificates(bool hangup) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& tls : reloads_.all()) {
+      const auto taken = hangup ? tls->reload("SIGHUP", false) : tls->check_if_due(now);
+      if (taken) metrics_.tls_reloaded(*taken);
     }
   }
 
   void watch_hangup() {
     hangup_.async_wait([this](boost::system::error_code ec, int) {
       if (ec) return;
-      asio::post(pool_, [this] { reload_tls("SIGHUP", false); });
+      asio::post(pool_, [this] { reload_certificates(true); });
       watch_hangup();
     });
   }
 
+  // The poll for replaced certificate files: each listener's every reload_check_s, looked at once
+  // a second.
   void watch_tls_files() {
-    tls_check_timer_.expires_after(std::chrono::seconds(config_.tls.reload_check_s));
+    tls_check_timer_.expires_after(std::chrono::seconds(1));
     tls_check_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      asio::post(pool_, [this] { reload_tls("files changed", true); });
+      asio::post(pool_, [this] { reload_certificates(false); });
       watch_tls_files();
     });
   }
@@ -293,6 +282,7 @@ struct HttpServer::Impl final : SessionHost {
   const ServerConfig config_;
   const Pipeline& pipeline_;
   Metrics& metrics_;
+  TlsReloads& reloads_;  // this server's certificate and the modules' listeners'
   std::vector<std::unique_ptr<asio::io_context>> iocs_;
   asio::io_context& ioc_;  // accepts, handles signals and the shutdown timer
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
@@ -308,10 +298,7 @@ struct HttpServer::Impl final : SessionHost {
   asio::signal_set hangup_;  // SIGHUP: read the certificate again
   asio::steady_timer grace_timer_;
   asio::steady_timer tls_check_timer_;
-  std::mutex tls_mutex_;
-  std::shared_ptr<asio::ssl::context> tls_;  // null: plain HTTP
-  std::mutex reload_mutex_;                  // one reload at a time; guards tls_files_
-  std::string tls_files_;                    // the files' state tls_ was last loaded for
+  std::shared_ptr<ReloadableTls> tls_;  // null: plain HTTP
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> forced_{false};  // the grace period ran out with requests still in flight
   std::atomic<int> active_{0};
@@ -324,8 +311,8 @@ struct HttpServer::Impl final : SessionHost {
 };
 
 HttpServer::HttpServer(const ServerConfig& config, const Router& /*router*/,
-                       const Pipeline& pipeline, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(config, pipeline, metrics)) {}
+                       const Pipeline& pipeline, Metrics& metrics, TlsReloads& certificates)
+    : impl_(std::make_unique<Impl>(config, pipeline, metrics, certificates)) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -364,9 +351,12 @@ bool HttpServer::run() {
   impl.signals_.async_wait([&impl](boost::system::error_code ec, int) {
     if (!ec) impl.begin_shutdown();
   });
-  if (impl.tls_) {
+  const auto certificates = impl.reloads_.all();
+  if (!certificates.empty()) {
     impl.watch_hangup();
-    if (impl.config_.tls.reload_check_s > 0) impl.watch_tls_files();
+    if (std::any_of(certificates.begin(), certificates.end(),
+                    [](const auto& t) { return t->config().reload_check_s > 0; }))
+      impl.watch_tls_files();
   }
   asio::co_spawn(impl.ioc_, impl.accept_loop(), asio::detached);
   if (impl.redirect_acceptor_.is_open()) {

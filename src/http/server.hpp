@@ -10,14 +10,17 @@
 
 #include "carehub/config.hpp"
 #include "carehub/metrics.hpp"
+#include "carehub/tls.hpp"
 #include "http/pipeline.hpp"
 
 namespace carehub {
 
 class HttpServer {
  public:
+  // certificates: the server adds its own (server.tls) and, from run() on, reloads every one
+  // there on SIGHUP and polls their files (modules add theirs before run()).
   HttpServer(const ServerConfig& config, const Router& router, const Pipeline& pipeline,
-             Metrics& metrics);
+             Metrics& metrics, TlsReloads& certificates);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

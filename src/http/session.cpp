@@ -16,12 +16,12 @@
 
 #include "carehub/error.hpp"
 #include "carehub/log.hpp"
+#include "carehub/tls.hpp"
 #include "http/live.hpp"
 #include "http/request_body.hpp"
 #include "http/request_head.hpp"
 #include "http/response_head.hpp"
 #include "http/streams.hpp"
-#include "http/tls.hpp"
 
 namespace carehub {
 

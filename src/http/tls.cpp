@@ -1,4 +1,4 @@
-#include "http/tls.hpp"
+#include "carehub/tls.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -62,36 +62,48 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const u
 }
 
 // The certificate must be in force now: an expired one would be refused by every client.
-void check_validity(SSL_CTX* ctx, const std::string& file) {
+// 'server.tls.cert_file', 'dicom.tls.key' ...: the key at fault, as an error names it.
+std::string key_name(const TlsConfig& cfg, const char* key) {
+  return "'" + cfg.section + "." + key + "'";
+}
+
+void check_validity(SSL_CTX* ctx, const TlsConfig& cfg) {
+  const std::string& file = cfg.cert_file;
   X509* cert = SSL_CTX_get0_certificate(ctx);
-  if (!cert) throw ConfigError("config: 'server.tls.cert_file': no certificate in " + file);
+  if (!cert)
+    throw ConfigError("config: " + key_name(cfg, "cert_file") + ": no certificate in " + file);
   if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
-    throw ConfigError("config: 'server.tls.cert_file': the certificate in " + file +
+    throw ConfigError("config: " + key_name(cfg, "cert_file") + ": the certificate in " + file +
                       " has expired");
   }
   if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) {
-    throw ConfigError("config: 'server.tls.cert_file': the certificate in " + file +
+    throw ConfigError("config: " + key_name(cfg, "cert_file") + ": the certificate in " + file +
                       " is not valid yet");
   }
 }
 
-// Mutual TLS: ask every client for a certificate signed by one of the CAs in file (browsers offer
-// only those), verify one that comes, and go on without one when none does: a certificate is one
-// more way to authenticate, not a gate in front of the others.
-void ask_for_client_certificates(SSL_CTX* ctx, const std::string& file) {
+// Mutual TLS: ask every client for a certificate signed by one of the client CAs (browsers offer
+// only those) and verify one that comes. HTTPS goes on without one (a certificate is one more way
+// to authenticate, not a gate in front of the others); the DICOM port requires one.
+void ask_for_client_certificates(SSL_CTX* ctx, const TlsConfig& cfg) {
+  const std::string& file = cfg.client_ca_file;
   if (SSL_CTX_load_verify_locations(ctx, file.c_str(), nullptr) != 1) {
-    throw ConfigError(
-        fmt::format("config: 'server.tls.client_ca_file': cannot use {} as PEM CA certificates: {}",
-                    file, openssl_reason()));
+    throw ConfigError(fmt::format("config: {}: cannot use {} as PEM CA certificates: {}",
+                                  key_name(cfg, "client_ca_file"), file, openssl_reason()));
   }
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(file.c_str());
   if (!names || sk_X509_NAME_num(names) == 0) {
     if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
     ERR_clear_error();
-    throw ConfigError("config: 'server.tls.client_ca_file': no CA certificate in " + file);
+    throw ConfigError("config: " + key_name(cfg, "client_ca_file") + ": no CA certificate in " +
+                      file);
   }
   SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_verify(ctx,
+                     cfg.require_client_certificate
+                         ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                         : SSL_VERIFY_PEER,
+                     nullptr);
   SSL_CTX_set_verify_depth(ctx, 4);
 }
 
@@ -157,8 +169,8 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
       SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1 ||
       SSL_CTX_set1_groups_list(ctx, kGroups) != 1) {
-    throw ConfigError("config: server.tls: OpenSSL refused the cipher settings: " +
-                      openssl_reason());
+    throw ConfigError("config: " + cfg.section +
+                      ": OpenSSL refused the cipher settings: " + openssl_reason());
   }
   SSL_CTX_set_dh_auto(ctx, 1);  // DHE suites use the RFC 7919 group matching the key's size
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
@@ -169,16 +181,16 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   SSL_CTX_sess_set_cache_size(ctx, 20'000);
 
-  if (!cfg.client_ca_file.empty()) ask_for_client_certificates(ctx, cfg.client_ca_file);
+  if (!cfg.client_ca_file.empty()) ask_for_client_certificates(ctx, cfg);
 
   if (SSL_CTX_use_certificate_chain_file(ctx, cfg.cert_file.c_str()) != 1) {
-    throw ConfigError(
-        fmt::format("config: 'server.tls.cert_file': cannot use {} as a PEM certificate chain: {}",
-                    cfg.cert_file, openssl_reason()));
+    throw ConfigError(fmt::format("config: {}: cannot use {} as a PEM certificate chain: {}",
+                                  key_name(cfg, "cert_file"), cfg.cert_file, openssl_reason()));
   }
-  check_validity(ctx, cfg.cert_file);
+  check_validity(ctx, cfg);
   if (cfg.key_pem.empty()) {
-    throw ConfigError("config: 'server.tls.key' is missing: give the private key as key_file");
+    throw ConfigError("config: " + key_name(cfg, "key") +
+                      " is missing: give the private key as key_file");
   }
   // Parsed here, then checked against the certificate, so that the two failures get their own
   // message (OpenSSL's SSL_CTX_use_PrivateKey reports both as one).
@@ -189,13 +201,13 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsConfig& cfg) {
       &EVP_PKEY_free);
   if (!key) {
     ERR_clear_error();
-    throw ConfigError("config: 'server.tls.key' is not a PEM private key" +
+    throw ConfigError("config: " + key_name(cfg, "key") + " is not a PEM private key" +
                       (cfg.key_file.empty() ? std::string() : " (in " + cfg.key_file + ")"));
   }
   if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), key.get()) != 1 ||
       SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    throw ConfigError("config: 'server.tls.key' does not match the certificate in " +
+    throw ConfigError("config: " + key_name(cfg, "key") + " does not match the certificate in " +
                       cfg.cert_file);
   }
   return context;
@@ -219,7 +231,8 @@ TlsConfig reread_tls_key(const TlsConfig& cfg) {
   TlsConfig next = cfg;
   if (cfg.key_file.empty()) return next;
   std::ifstream in(cfg.key_file, std::ios::binary);
-  if (!in) throw ConfigError("config: 'server.tls.key_file': cannot read " + cfg.key_file);
+  if (!in)
+    throw ConfigError("config: " + key_name(cfg, "key_file") + ": cannot read " + cfg.key_file);
   std::stringstream text;
   text << in.rdbuf();
   next.key_pem = text.str();

@@ -8,6 +8,7 @@
 #include "carehub/core_routes.hpp"
 #include "carehub/migrations.hpp"
 #include "carehub/operations.hpp"
+#include "carehub/tls.hpp"
 #include "http/pipeline.hpp"
 #include "modules.hpp"
 #include "support/test_database.hpp"
@@ -220,6 +221,7 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
     Pipeline pipeline(router);
     Services services;
     TicketStore tickets(tdb.db(), clock);
+    TlsReloads certificates;
     register_core_routes(router, tdb.db(), jobs, metrics);
     register_console_routes(router);
     Operations operations(config, tdb.db(), jobs, audit, metrics);
@@ -228,7 +230,7 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
         config,   tdb.db(), *blobs,
         jobs,     handlers, audit,
         router,   clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); },
-        services, tickets};
+        services, tickets,  certificates};
     for (auto& m : modules) m->start(ctx);
 
     std::map<std::string, std::string> actual;

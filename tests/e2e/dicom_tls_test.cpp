@@ -1,0 +1,179 @@
+// DICOM over TLS (issue 19): with dicom.tls the listener speaks TLS only. DCMTK's storescu +tls
+// stores through it; a plain association, a caller without a certificate and one with a
+// certificate another CA signed are refused and store nothing; a replaced certificate serves the
+// next association without a restart; bad files stop the start naming the key.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "e2e/dicom_support.hpp"
+#include "support/signed_in_server.hpp"
+#include "support/test_pki.hpp"
+
+using namespace std::chrono_literals;
+using namespace carehub::test;
+using namespace carehub::test::dicom;
+
+namespace {
+
+const std::string kFile = kTestFiles + "/CT_small.dcm";
+
+// storescu over TLS: the caller's certificate (none: anonymous TLS) and the CA it trusts.
+RunResult storescu_tls(const ServerUnderTest& server, const TestPki& trust,
+                       const TestPki* caller_pki, const std::string& caller) {
+  std::vector<std::string> argv{"/usr/bin/storescu", "-aet", kCallingAe, "-aec", "CAREHUB"};
+  if (caller_pki) {
+    argv.insert(argv.end(), {"+tls", caller_pki->path(caller + ".key"),
+                             caller_pki->path(caller + ".pem")});
+  } else {
+    argv.push_back("+tla");
+  }
+  argv.insert(argv.end(), {"+cf", trust.ca(), "127.0.0.1", std::to_string(dimse_port(server)),
+                           kFile});
+  return run_to_completion(argv, {}, {}, 60s);
+}
+
+int studies(HttpClient& http, const std::string& token) {
+  auto r = http.get("/api/v1/dicom/studies?limit=50", bearer(token));
+  REQUIRE(r.status == 200);
+  return static_cast<int>(r.json()["studies"].size());
+}
+
+// The subject of the certificate the DICOM port presents, as openssl s_client prints it.
+std::string served_subject(const ServerUnderTest& server, const TestPki& pki,
+                           const std::string& caller) {
+  const auto r = run_to_completion(
+      {"/usr/bin/openssl", "s_client", "-connect",
+       "127.0.0.1:" + std::to_string(dimse_port(server)), "-CAfile", pki.ca(), "-cert",
+       pki.path(caller + ".pem"), "-key", pki.path(caller + ".key")},
+      {}, {}, 20s);
+  const auto at = r.out.find("subject=");
+  return at == std::string::npos ? describe(r) : r.out.substr(at, r.out.find('\n', at) - at);
+}
+
+nlohmann::json dicom_tls(const TestPki& pki, const std::string& server_name, bool callers_ca) {
+  nlohmann::json tls = {{"cert_file", pki.path(server_name + ".pem")},
+                        {"key_file", pki.path(server_name + ".key")},
+                        {"reload_check_s", 1}};
+  if (callers_ca) tls["client_ca_file"] = pki.ca();
+  return {{"dicom", {{"tls", tls}}}};
+}
+
+}  // namespace
+
+TEST_CASE("dicom tls: storescu +tls stores; plain, anonymous and forged callers are refused",
+          "[e2e][dicom][tls]") {
+  TestPki pki;
+  pki.issue("dicom-a");
+  pki.issue("dicom-b");
+  pki.issue_client("modality", "DNS:modality.clinic.example");
+  TestPki elsewhere("another");
+  elsewhere.issue_client("modality", "DNS:modality.clinic.example");
+
+  // Files the server reads, replaced later as a renewal would.
+  const std::string cert = pki.path("serving.pem"), key = pki.path("serving.key");
+  std::filesystem::copy_file(pki.path("dicom-a.pem"), cert);
+  std::filesystem::copy_file(pki.path("dicom-a.key"), key);
+  auto extra = dicom_tls(pki, "dicom-a", true);
+  extra["dicom"]["tls"]["cert_file"] = cert;
+  extra["dicom"]["tls"]["key_file"] = key;
+  auto server = dicom_server({.extra = extra});
+  auto http = server->client(30s);
+  const auto token = api_token(http, login(http, kAdmin), {"dicom:read"});
+
+  // Refused first, so that nothing is there for them to have stored.
+  const auto plain = storescu(*server, kFile);
+  INFO("plain: " << describe(plain));
+  CHECK_FALSE(sent(plain));
+  const auto anonymous = storescu_tls(*server, pki, nullptr, "");
+  INFO("anonymous: " << describe(anonymous));
+  CHECK_FALSE(sent(anonymous));
+  const auto forged = storescu_tls(*server, pki, &elsewhere, "modality");
+  INFO("forged: " << describe(forged));
+  CHECK_FALSE(sent(forged));
+  CHECK(studies(http, token) == 0);
+
+  const auto stored = storescu_tls(*server, pki, &pki, "modality");
+  INFO("stored: " << describe(stored));
+  CHECK(sent(stored));
+  CHECK(studies(http, token) == 1);
+  CHECK(served_subject(*server, pki, "modality").find("CN = dicom-a") != std::string::npos);
+
+  // A renewal: the files renamed over; within the poll the next association gets the new one.
+  std::filesystem::copy_file(pki.path("dicom-b.pem"), cert + ".new");
+  std::filesystem::copy_file(pki.path("dicom-b.key"), key + ".new");
+  std::filesystem::rename(key + ".new", key);
+  std::filesystem::rename(cert + ".new", cert);
+  std::string subject;
+  for (int i = 0; i < 50; ++i) {
+    subject = served_subject(*server, pki, "modality");
+    if (subject.find("CN = dicom-b") != std::string::npos) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(subject.find("CN = dicom-b") != std::string::npos);
+  CHECK(sent(storescu_tls(*server, pki, &pki, "modality")));  // stored again: already there
+  CHECK(studies(http, token) == 1);
+
+  // A broken file is refused on SIGHUP, and the certificate in use stays.
+  write_file(cert, "not a certificate");
+  ::kill(server->process().pid(), SIGHUP);
+  std::this_thread::sleep_for(1500ms);
+  CHECK(server->server_stderr().find("tls_reload_refused") != std::string::npos);
+  CHECK(served_subject(*server, pki, "modality").find("CN = dicom-b") != std::string::npos);
+}
+
+TEST_CASE("dicom tls: without a callers' CA, anonymous TLS stores; plain is still refused",
+          "[e2e][dicom][tls]") {
+  TestPki pki;
+  pki.issue("dicom-a");
+  auto server = dicom_server({.extra = dicom_tls(pki, "dicom-a", false)});
+  auto http = server->client(30s);
+  const auto token = api_token(http, login(http, kAdmin), {"dicom:read"});
+  CHECK_FALSE(sent(storescu(*server, kFile)));
+  const auto anonymous = storescu_tls(*server, pki, nullptr, "");
+  INFO(describe(anonymous));
+  CHECK(sent(anonymous));
+  CHECK(studies(http, token) == 1);
+  // The AE allow-list still holds over TLS.
+  auto argv = std::vector<std::string>{"/usr/bin/storescu", "-aet", "STRANGER", "-aec", "CAREHUB",
+                                       "+tla", "+cf", pki.ca(), "127.0.0.1",
+                                       std::to_string(dimse_port(*server)), kFile};
+  const auto stranger = run_to_completion(argv, {}, {}, 60s);
+  CHECK_FALSE(sent(stranger));
+  CHECK(stranger.err.find("Calling AE Title Not Recognized") != std::string::npos);
+}
+
+TEST_CASE("dicom tls: bad certificate files stop the start, naming the key", "[e2e][dicom][tls]") {
+  TestPki pki;
+  pki.issue("dicom-a");
+  pki.issue("dicom-b");
+  pki.issue("expired", -1);
+  struct Case {
+    nlohmann::json tls;
+    std::string expected;
+  };
+  const std::vector<Case> cases{
+      {{{"cert_file", pki.path("missing.pem")}, {"key_file", pki.path("dicom-a.key")}},
+       "'dicom.tls.cert_file'"},
+      {{{"cert_file", pki.path("dicom-a.pem")}, {"key_file", pki.path("dicom-b.key")}},
+       "'dicom.tls.key' does not match the certificate"},
+      {{{"cert_file", pki.path("expired.pem")}, {"key_file", pki.path("expired.key")}},
+       "has expired"},
+      {{{"cert_file", pki.path("dicom-a.pem")},
+        {"key_file", pki.path("dicom-a.key")},
+        {"client_ca_file", pki.path("nowhere.pem")}},
+       "'dicom.tls.client_ca_file': cannot use"},
+  };
+  for (const auto& c : cases) {
+    ServerUnderTest server(
+        {.extra = {{"dicom", {{"dimse_port", free_loopback_port()}, {"tls", c.tls}}}},
+         .start = false});
+    const auto r = server.cli({"serve"}, 20s);
+    INFO(c.tls.dump() << "\n" << describe(r));
+    CHECK(r.exit_code.has_value());
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(c.expected) != std::string::npos);
+  }
+}
