@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "e2e/dicom_support.hpp"
@@ -25,13 +26,13 @@ RunResult storescu_tls(const ServerUnderTest& server, const TestPki& trust,
                        const TestPki* caller_pki, const std::string& caller) {
   std::vector<std::string> argv{"/usr/bin/storescu", "-aet", kCallingAe, "-aec", "CAREHUB"};
   if (caller_pki) {
-    argv.insert(argv.end(), {"+tls", caller_pki->path(caller + ".key"),
-                             caller_pki->path(caller + ".pem")});
+    argv.insert(argv.end(),
+                {"+tls", caller_pki->path(caller + ".key"), caller_pki->path(caller + ".pem")});
   } else {
     argv.push_back("+tla");
   }
-  argv.insert(argv.end(), {"+cf", trust.ca(), "127.0.0.1", std::to_string(dimse_port(server)),
-                           kFile});
+  argv.insert(argv.end(),
+              {"+cf", trust.ca(), "127.0.0.1", std::to_string(dimse_port(server)), kFile});
   return run_to_completion(argv, {}, {}, 60s);
 }
 
@@ -44,11 +45,11 @@ int studies(HttpClient& http, const std::string& token) {
 // The subject of the certificate the DICOM port presents, as openssl s_client prints it.
 std::string served_subject(const ServerUnderTest& server, const TestPki& pki,
                            const std::string& caller) {
-  const auto r = run_to_completion(
-      {"/usr/bin/openssl", "s_client", "-connect",
-       "127.0.0.1:" + std::to_string(dimse_port(server)), "-CAfile", pki.ca(), "-cert",
-       pki.path(caller + ".pem"), "-key", pki.path(caller + ".key")},
-      {}, {}, 20s);
+  const auto r =
+      run_to_completion({"/usr/bin/openssl", "s_client", "-connect",
+                         "127.0.0.1:" + std::to_string(dimse_port(server)), "-CAfile", pki.ca(),
+                         "-cert", pki.path(caller + ".pem"), "-key", pki.path(caller + ".key")},
+                        {}, {}, 20s);
   const auto at = r.out.find("subject=");
   return at == std::string::npos ? describe(r) : r.out.substr(at, r.out.find('\n', at) - at);
 }
@@ -136,10 +137,41 @@ TEST_CASE("dicom tls: without a callers' CA, anonymous TLS stores; plain is stil
   INFO(describe(anonymous));
   CHECK(sent(anonymous));
   CHECK(studies(http, token) == 1);
+  // A caller that connects and says nothing holds the listener (which accepts and shakes hands
+  // on one thread) for the handshake deadline (10 s), not the sockets' 60 s: storescu, whose
+  // association request times out after 30 s, still gets through.
+  {
+    const auto silent = run_to_completion(
+        {"/usr/bin/python3", "-c",
+         "import socket,subprocess,sys,time\n"
+         "s=socket.create_connection(('127.0.0.1'," +
+             std::to_string(dimse_port(*server)) +
+             "))\n"
+             "t=time.monotonic()\n"
+             "r=subprocess.run(sys.argv[1:],capture_output=True,text=True)\n"
+             "print(r.returncode,int(time.monotonic()-t));print(r.stderr)\n",
+         "/usr/bin/storescu", "-aet", kCallingAe, "-aec", "CAREHUB", "+tla", "+cf", pki.ca(),
+         "127.0.0.1", std::to_string(dimse_port(*server)), kFile},
+        {}, {}, 90s);
+    INFO(describe(silent));
+    int code = -1, seconds = -1;
+    std::istringstream(silent.out) >> code >> seconds;
+    CHECK(code == 0);
+    CHECK(seconds >= 0);
+    CHECK(seconds < 40);  // 10 s and the store; without the deadline, 60 s
+  }
   // The AE allow-list still holds over TLS.
-  auto argv = std::vector<std::string>{"/usr/bin/storescu", "-aet", "STRANGER", "-aec", "CAREHUB",
-                                       "+tla", "+cf", pki.ca(), "127.0.0.1",
-                                       std::to_string(dimse_port(*server)), kFile};
+  auto argv = std::vector<std::string>{"/usr/bin/storescu",
+                                       "-aet",
+                                       "STRANGER",
+                                       "-aec",
+                                       "CAREHUB",
+                                       "+tla",
+                                       "+cf",
+                                       pki.ca(),
+                                       "127.0.0.1",
+                                       std::to_string(dimse_port(*server)),
+                                       kFile};
   const auto stranger = run_to_completion(argv, {}, {}, 60s);
   CHECK_FALSE(sent(stranger));
   CHECK(stranger.err.find("Calling AE Title Not Recognized") != std::string::npos);
