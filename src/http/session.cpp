@@ -392,11 +392,10 @@ asio::awaitable<bool> serve(SessionHost& host, std::shared_ptr<Connection> conn,
 asio::awaitable<void> run_session(SessionHost& host, std::shared_ptr<Connection> conn) {
   bool linger = false;
   if (auto context = host.tls_context()) {
-    TlsStream tls(conn->stream, *context);
+    TlsStream tls(conn->stream, context->native_handle());  // the context outlives it
     conn->stream.expires_after(milliseconds(host.config().header_timeout_ms));
     boost::system::error_code ec;
-    co_await tls.async_handshake(asio::ssl::stream_base::server,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+    co_await tls.async_handshake(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       host.metrics().tls_handshake_failed();
       co_return;  // a scanner, a plain-HTTP client, an old protocol: nothing to answer

@@ -4,16 +4,16 @@
 // socket always belong to the TCP layer, whichever stream carries the bytes.
 #pragma once
 
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+
+#include "http/tls_stream.hpp"
 
 namespace carehub {
 
 using PlainStream = boost::beast::tcp_stream;
-// asio's SSL stream over the connection's own TCP stream (held by reference: the server keeps
-// the TCP stream in the Connection, where it can close it to evict or drain).
-using TlsStream = boost::asio::ssl::stream<boost::beast::tcp_stream&>;
+// TlsStream (tls_stream.hpp) runs over the connection's own TCP stream, held by reference: the
+// server keeps the TCP stream in the Connection, where it can close it to evict or drain.
 
 // The TCP layer under either stream: for deadlines (expires_after) and the socket.
 template <typename Stream>
