@@ -84,7 +84,7 @@ TEST_CASE("auth store: two concurrent rotations of one token cannot both succeed
 }
 
 TEST_CASE(
-    "auth store: two tabs refreshing one cookie at once both stay signed in; a copy "
+    "auth store: two tabs refreshing one cookie at once both stay signed in, a copy "
     "presented later, elsewhere, or after a further rotation is still reuse",
     "[contract][auth]") {
   const Backend backend = GENERATE(Backend::kSqlite, Backend::kPostgres);

@@ -139,7 +139,7 @@ void run_cookie_session_flow(ServerOptions options) {
 
 }  // namespace
 
-TEST_CASE("console: index.html answers a browser's deep link; API paths keep their JSON 404",
+TEST_CASE("console: index.html answers a browser's deep link, API paths keep their JSON 404",
           "[e2e][console]") {
   auto server = started_server({});
   auto http = server->client();

@@ -266,7 +266,7 @@ TEST_CASE("dicom: with allow_overwrite, other bytes under a known UID replace th
 }
 
 TEST_CASE(
-    "dicom: a large instance streams in and out with bounded memory; an interrupted "
+    "dicom: a large instance streams in and out with bounded memory, an interrupted "
     "upload leaves nothing",
     "[e2e][dicom]") {
   auto server = dicom_server();

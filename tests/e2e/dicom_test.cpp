@@ -328,7 +328,7 @@ TEST_CASE(
   CHECK(studies_listed(http, token) == 1);
 }
 
-TEST_CASE("dicom: storescu stores every readable file; an unknown calling AE is refused",
+TEST_CASE("dicom: storescu stores every readable file, an unknown calling AE is refused",
           "[e2e][dicom]") {
   auto server = dicom_server();
   auto http = server->client(std::chrono::seconds(30));

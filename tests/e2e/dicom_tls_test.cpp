@@ -64,7 +64,7 @@ nlohmann::json dicom_tls(const TestPki& pki, const std::string& server_name, boo
 
 }  // namespace
 
-TEST_CASE("dicom tls: storescu +tls stores; plain, anonymous and forged callers are refused",
+TEST_CASE("dicom tls: storescu +tls stores while plain, anonymous and forged callers are refused",
           "[e2e][dicom][tls]") {
   TestPki pki;
   pki.issue("dicom-a");
@@ -125,7 +125,7 @@ TEST_CASE("dicom tls: storescu +tls stores; plain, anonymous and forged callers 
   CHECK(served_subject(*server, pki, "modality").find("CN = dicom-b") != std::string::npos);
 }
 
-TEST_CASE("dicom tls: without a callers' CA, anonymous TLS stores; plain is still refused",
+TEST_CASE("dicom tls: without a callers' CA anonymous TLS stores but plain is still refused",
           "[e2e][dicom][tls]") {
   TestPki pki;
   pki.issue("dicom-a");

@@ -107,7 +107,7 @@ TEST_CASE("edge: the redirect listener answers every request with a 301 to https
   CHECK(refused.err.find("server.redirect_http_port") != std::string::npos);
 }
 
-TEST_CASE("edge: every answer carries the security headers; the console keeps its own",
+TEST_CASE("edge: every answer carries the security headers, the console keeps its own",
           "[e2e][edge]") {
   ServerUnderTest server;
   auto http = server.client();

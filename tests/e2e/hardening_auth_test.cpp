@@ -300,7 +300,7 @@ TEST_CASE("hardening: a signed link stops with its signer's account and never ou
   }
 }
 
-TEST_CASE("hardening: a stranger's guesses do not lock the owner out; the ceiling alerts admins",
+TEST_CASE("hardening: a stranger's guesses do not lock the owner out, the ceiling alerts admins",
           "[e2e][hardening][auth]") {
   ServerOptions options;
   options.extra = {{"auth", {{"login_ceiling", 6}, {"login_rate_per_minute", 1000}}}};

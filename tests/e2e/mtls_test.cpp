@@ -50,7 +50,7 @@ nlohmann::json mtls_config(const TestPki& pki, nlohmann::json grants) {
 
 }  // namespace
 
-TEST_CASE("mtls: a mapped client certificate authenticates with its scopes; others get nothing",
+TEST_CASE("mtls: a mapped client certificate authenticates with its scopes, others get nothing",
           "[e2e][tls][mtls]") {
   TestPki pki;
   pki.issue("server");

@@ -139,7 +139,7 @@ void run_push_flow(ServerOptions options) {
 }  // namespace
 
 TEST_CASE(
-    "notify: pushes retried until the gateway accepts, once; invalid tokens removed; "
+    "notify: pushes retried until the gateway accepts, once, invalid tokens removed, "
     "preferences, on SQLite",
     "[e2e][notify]") {
   run_push_flow({});

@@ -122,7 +122,7 @@ TEST_CASE("notify: each user's inbox, read, read-all and delete, never another's
 }
 
 TEST_CASE(
-    "notify: every open WebSocket of the user gets each notification; a reconnect gets what "
+    "notify: every open WebSocket of the user gets each notification, a reconnect gets what "
     "it missed, in order, once",
     "[e2e][notify]") {
   World w;

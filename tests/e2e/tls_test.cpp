@@ -55,7 +55,7 @@ Probe s_client(int port, const std::string& ca, std::vector<std::string> extra) 
 
 }  // namespace
 
-TEST_CASE("tls: only TLS 1.2 and 1.3 with strong ciphers; ALPN, resumption and HSTS",
+TEST_CASE("tls: only TLS 1.2 and 1.3 with strong ciphers, ALPN, resumption and HSTS",
           "[e2e][tls]") {
   TestPki pki;
   pki.issue("server-one");
@@ -152,7 +152,7 @@ TEST_CASE("tls: only TLS 1.2 and 1.3 with strong ciphers; ALPN, resumption and H
 }
 
 TEST_CASE(
-    "tls: a new certificate is served without a restart; a bad one is refused and the old "
+    "tls: a new certificate is served without a restart, a bad one is refused and the old "
     "stays",
     "[e2e][tls]") {
   TestPki pki;

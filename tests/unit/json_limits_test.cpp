@@ -29,7 +29,7 @@ TEST_CASE("json: nesting up to the limit parses, one level more is refused", "[j
   CHECK_FALSE(parse_json(nested(4), {.max_depth = 3}).has_value());
 }
 
-TEST_CASE("json: numbers beyond a double are refused; big integers become doubles", "[json]") {
+TEST_CASE("json: numbers beyond a double are refused, big integers become doubles", "[json]") {
   for (const char* text : {R"({"x":1e400})", R"([-1e400])", "1e309"}) {
     INFO(text);
     auto r = parse_json(text);
