@@ -190,6 +190,13 @@ nginx_scratch() {
   mkdir -p "$tmp/nginx/www" "$tmp/nginx/temp"
   printf 'hello from nginx!!\n' >"$tmp/nginx/www/static.txt"
 }
+# Starts nginx with $tmp/nginx/nginx.conf (nginx_pid, tracked for the exit trap); the caller
+# waits for it to answer.
+nginx_start() {
+  "$nginx_bin" -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+  nginx_pid=$!
+  track_pid "$nginx_pid"
+}
 nginx_http_basics() {
   cat <<EOF
   access_log off;

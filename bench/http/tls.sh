@@ -131,9 +131,7 @@ $(nginx_http_basics)
 }
 EOF
 } >"$tmp/nginx/nginx.conf"
-"$nginx_bin" -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
-nginx_pid=$!
-track_pid "$nginx_pid"
+nginx_start
 wait_https "https://127.0.0.1:$nginx_port/static.txt" "$nginx_pid" ||
   { cat "$tmp/nginx/error.log" >&2; die "nginx did not start with HTTPS"; }
 

@@ -81,8 +81,6 @@ void DicomModule::check_config(const Config& config) const {
   const std::string ae = s["ae_title"];
   if (ae.empty() || ae.size() > 16)
     throw ConfigError("config: dicom.ae_title must have 1 to 16 characters");
-  // The certificate, key and CA files: readable, in force, matching (throws naming the key).
-  if (const TlsConfig tls = config.tls("dicom.tls"); tls.enabled()) (void)make_tls_context(tls);
 }
 
 void DicomModule::start(ModuleContext& ctx) {

@@ -165,13 +165,13 @@ boost::asio::mutable_buffer TlsStream::input_space() {
     return boost::asio::buffer(small_);
   }
   into_small_ = false;
-  // Drop what OpenSSL has read, then room for the rest of a record (16 KiB and its overhead).
+  // Drop what OpenSSL has read, then room for the rest of a record.
   if (wire_.in_used > 0) {
     wire_.in.erase(wire_.in.begin(), wire_.in.begin() + static_cast<std::ptrdiff_t>(wire_.in_used));
     wire_.in_used = 0;
   }
   const std::size_t kept = wire_.in.size();
-  wire_.in.resize(kept + 16 * 1024 + 512);
+  wire_.in.resize(kept + kRecordRoom);
   return boost::asio::buffer(wire_.in.data() + kept, wire_.in.size() - kept);
 }
 
@@ -180,7 +180,7 @@ TlsStream::error_code TlsStream::received(std::size_t n, error_code ec) {
     wire_.in.assign(small_.begin(), small_.begin() + static_cast<std::ptrdiff_t>(n));
     wire_.in_used = 0;
   } else {
-    wire_.in.resize(wire_.in.size() - (16 * 1024 + 512) + n);
+    wire_.in.resize(wire_.in.size() - kRecordRoom + n);
   }
   if (ec == boost::asio::error::eof) {
     wire_.closed = true;  // OpenSSL sees the end once it has read what came before it

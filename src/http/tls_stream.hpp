@@ -162,7 +162,8 @@ class TlsStream {
     bool need_input = false;
     error_code ec;
   };
-  static constexpr std::size_t kWriteChunk = 64 * 1024;  // four records a write
+  static constexpr std::size_t kWriteChunk = 64 * 1024;        // four records a write
+  static constexpr std::size_t kRecordRoom = 16 * 1024 + 512;  // a record and its overhead
 
   Step handshake_step();
   Step read_step(boost::asio::mutable_buffer target, std::size_t& got);

@@ -199,13 +199,7 @@ TEST_CASE("dicom tls: bad certificate files stop the start, naming the key", "[e
        "'dicom.tls.client_ca_file': cannot use"},
   };
   for (const auto& c : cases) {
-    ServerUnderTest server(
-        {.extra = {{"dicom", {{"dimse_port", free_loopback_port()}, {"tls", c.tls}}}},
-         .start = false});
-    const auto r = server.cli({"serve"}, 20s);
-    INFO(c.tls.dump() << "\n" << describe(r));
-    CHECK(r.exit_code.has_value());
-    CHECK(r.exit_code != 0);
-    CHECK(r.err.find(c.expected) != std::string::npos);
+    check_start_refused(
+        {.extra = {{"dicom", {{"dimse_port", free_loopback_port()}, {"tls", c.tls}}}}}, c.expected);
   }
 }

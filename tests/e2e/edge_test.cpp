@@ -100,11 +100,8 @@ TEST_CASE("edge: the redirect listener answers every request with a 301 to https
   CHECK(followed.out == "200 https://localhost:" + https_port + "/healthz");
 
   // A redirect without HTTPS on is a configuration error naming the key.
-  ServerUnderTest no_tls(
-      {.extra = {{"server", {{"redirect_http_port", free_loopback_port()}}}}, .start = false});
-  const auto refused = no_tls.cli({"serve"}, 20s);
-  CHECK(refused.exit_code != 0);
-  CHECK(refused.err.find("server.redirect_http_port") != std::string::npos);
+  check_start_refused({.extra = {{"server", {{"redirect_http_port", free_loopback_port()}}}}},
+                      "server.redirect_http_port");
 }
 
 TEST_CASE("edge: every answer carries the security headers, the console keeps its own",
@@ -185,13 +182,9 @@ TEST_CASE("edge: CORS for the listed origins only", "[e2e][edge]") {
     CHECK_FALSE(c.get("/healthz", {{"Origin", viewer}}).header("access-control-allow-origin"));
   }
   SECTION("a wildcard or a URL with a path is refused at start, naming the key") {
-    for (const char* bad : {"*", "https://viewer.example/ohif", "viewer.example"}) {
-      ServerUnderTest s({.extra = {{"server", {{"cors_origins", {bad}}}}}, .start = false});
-      const auto r = s.cli({"serve"}, 20s);
-      INFO(bad << " " << describe(r));
-      CHECK(r.exit_code != 0);
-      CHECK(r.err.find("server.cors_origins") != std::string::npos);
-    }
+    for (const char* bad : {"*", "https://viewer.example/ohif", "viewer.example"})
+      check_start_refused({.extra = {{"server", {{"cors_origins", {bad}}}}}},
+                          "server.cors_origins");
   }
 }
 
@@ -250,11 +243,8 @@ TEST_CASE("edge: X-Forwarded-For and -Proto are believed from trusted proxies on
   CHECK(direct.headers["set-cookie"].find("Secure") == std::string::npos);
 
   // A bad entry stops the start, naming the key.
-  ServerUnderTest bad(
-      {.extra = {{"server", {{"trusted_proxies", {"10.0.0.0/33"}}}}}, .start = false});
-  const auto r = bad.cli({"serve"}, 20s);
-  CHECK(r.exit_code != 0);
-  CHECK(r.err.find("server.trusted_proxies: '10.0.0.0/33'") != std::string::npos);
+  check_start_refused({.extra = {{"server", {{"trusted_proxies", {"10.0.0.0/33"}}}}}},
+                      "server.trusted_proxies: '10.0.0.0/33'");
 }
 
 TEST_CASE("edge: every route class has its rate limit, per address and per principal",

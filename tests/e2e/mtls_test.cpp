@@ -156,12 +156,5 @@ TEST_CASE("mtls: misconfigurations stop the start, naming the key", "[e2e][tls][
       {mtls_config(pki, grants({{"subject", "CN=a"}, {"scope", {"dicom:read"}}})),
        "'auth.client_certificates[0].scope' is not a known field"},
   };
-  for (const auto& c : cases) {
-    ServerUnderTest server({.extra = c.extra, .start = false});
-    const auto r = server.cli({"serve"}, 20s);
-    INFO(c.extra.dump() << "\n" << describe(r));
-    CHECK(r.exit_code.has_value());
-    CHECK(r.exit_code != 0);
-    CHECK(r.err.find(c.expected) != std::string::npos);
-  }
+  for (const auto& c : cases) check_start_refused({.extra = c.extra}, c.expected);
 }

@@ -253,22 +253,11 @@ TEST_CASE("tls: a certificate that cannot serve stops the start, naming the key"
       {pki.path("expired.pem"), pki.path("expired.key"), "has expired"},
       {pki.path("server-one.pem"), pki.path("server-one.pem"), "'server.tls.key' is not a PEM"},
   };
-  for (const auto& c : cases) {
-    ServerUnderTest server({.extra = tls_config(c.cert, c.key), .start = false});
-    const auto r = server.cli({"serve"}, 20s);
-    INFO(describe(r));
-    CHECK(r.exit_code.has_value());
-    CHECK(r.exit_code != 0);
-    CHECK(r.err.find(c.expected) != std::string::npos);
-  }
+  for (const auto& c : cases) check_start_refused({.extra = tls_config(c.cert, c.key)}, c.expected);
   // A key file that is not there at all is a configuration error before anything else.
-  ServerUnderTest missing_key(
-      {.extra = tls_config(pki.path("server-one.pem"), pki.path("nowhere.key")),
-       .migrate = false,
-       .start = false});
-  const auto r = missing_key.cli({"serve"}, 20s);
-  CHECK(r.exit_code != 0);
-  CHECK(r.err.find("'server.tls.key_file': cannot read") != std::string::npos);
+  check_start_refused(
+      {.extra = tls_config(pki.path("server-one.pem"), pki.path("nowhere.key")), .migrate = false},
+      "'server.tls.key_file': cannot read");
 }
 
 TEST_CASE("tls: testssl.sh rates nothing NOT ok or CRITICAL", "[e2e][tls][testssl]") {

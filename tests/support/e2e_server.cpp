@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -128,6 +129,16 @@ RunResult ServerUnderTest::cli(std::vector<std::string> args,
 std::unique_ptr<Process> ServerUnderTest::spawn(std::vector<std::string> args) const {
   args.insert(args.begin(), {carehub_binary(), "--config", config_path_});
   return std::make_unique<Process>(std::move(args), options_.env, dir_->path());
+}
+
+void check_start_refused(ServerOptions options, const std::string& expected) {
+  options.start = false;
+  ServerUnderTest server(std::move(options));
+  const auto r = server.cli({"serve"}, std::chrono::seconds(20));
+  INFO(server.config().dump() << "\n" << describe(r));
+  CHECK(r.exit_code.has_value());
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find(expected) != std::string::npos);
 }
 
 std::optional<int> parse_schema_version(const std::string& migrate_stdout) {

@@ -94,6 +94,10 @@ class ServerUnderTest {
 };
 
 // The last "version N" number printed by `carehub migrate` (either of its closing lines).
+// `carehub serve` with options (never started by the constructor) must refuse to start, with a
+// message holding expected (the key at fault and why): checked here, with the output in view.
+void check_start_refused(ServerOptions options, const std::string& expected);
+
 std::optional<int> parse_schema_version(const std::string& migrate_stdout);
 
 // The shipped migration files for a backend directory name ("sqlite" or "postgres"), sorted.
