@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "empi/text.hpp"
+
 namespace carehub::empi {
 namespace {
 
@@ -12,6 +14,35 @@ const char* agreement_of(int level, std::size_t levels) {
   if (level == 1) return "same";
   if (static_cast<std::size_t>(level) + 1 == levels) return "different";
   return "similar";
+}
+
+// One household column alone. The model weighs the five together (a family shares them), so its
+// level cannot say which of them differ; a reviewer needs to see that per field. Address keeps the
+// model's own likeness (Jaro-Winkler >= 0.90); for the short codes, one typing slip (one edit)
+// is "similar".
+const char* household_column_agreement(Value column, const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return "missing";
+  if (a == b) return "same";
+  const bool similar = (column == vAddress || column == vCity) ? jaro_winkler(a, b) >= 0.90
+                                                               : damerau_levenshtein(a, b, 1) <= 1;
+  return similar ? "similar" : "different";
+}
+
+nlohmann::json column_agreements(int field, const char* agreement, const RecordFeatures& a,
+                                 const RecordFeatures& b) {
+  if (field != kHousehold) return {{comparison_columns(field).front(), agreement}};
+  static constexpr std::array<std::pair<std::string_view, Value>, 5> kHouseholdColumns = {{
+      {"address", vAddress},
+      {"city", vCity},
+      {"state", vState},
+      {"zip_code", vZip},
+      {"phone", vPhone},
+  }};
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, column] : kHouseholdColumns) {
+    out[std::string(name)] = household_column_agreement(column, a.value[column], b.value[column]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -39,11 +70,13 @@ nlohmann::json explain_pair(const ModelParams& model, const RecordFeatures& a,
     const double level_weight = model.level_weight(f, level);
     const double tf_weight = model.tf_weight(g, f, a, tf);
     total += level_weight + tf_weight;
+    const char* agreement = agreement_of(level, specs[f].levels.size());
     comparisons.push_back({{"comparison", specs[f].name},
                            {"columns", comparison_columns(f)},
+                           {"column_agreements", column_agreements(f, agreement, a, b)},
                            {"level", level},
                            {"label", specs[f].levels.at(static_cast<std::size_t>(level))},
-                           {"agreement", agreement_of(level, specs[f].levels.size())},
+                           {"agreement", agreement},
                            {"m_probability", model.m[f][level]},
                            {"u_probability", model.u[f][level]},
                            {"match_weight", level_weight},

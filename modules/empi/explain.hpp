@@ -10,9 +10,12 @@
 
 namespace carehub::empi {
 
-// {prior_match_weight, match_weight, match_probability, comparisons: [{comparison, columns, level,
-// label, agreement (same|similar|different|missing), m_probability, u_probability, match_weight,
-// term_frequency_weight}]}; match_weight is the prior plus every comparison's two weights.
+// {prior_match_weight, match_weight, match_probability, comparisons: [{comparison, columns,
+// column_agreements, level, label, agreement (same|similar|different|missing), m_probability,
+// u_probability, match_weight, term_frequency_weight}]}; match_weight is the prior plus every
+// comparison's two weights. column_agreements maps each column the comparison reads to its own
+// agreement: the comparison's for a one-column comparison; for household, each column judged
+// alone (address and city by Jaro-Winkler >= 0.90, state, zip code and phone by one edit).
 nlohmann::json explain_pair(const ModelParams& model, const RecordFeatures& a,
                             const RecordFeatures& b, const TermFrequencies* tf);
 

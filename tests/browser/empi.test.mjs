@@ -332,6 +332,22 @@ test('queue: filtered, kept over a reload, one call per change; a match reviewed
   const word = { same: 'Same', similar: 'Similar', different: 'Different', missing: 'Missing' };
   await waitForText(firstNames.nth(other), new RegExp(`^. ${word[firstName.agreement]}\\s`));
   assert.match(await firstNames.nth(other).getAttribute('class'), new RegExp(`agree-${firstName.agreement}`));
+  // The household's five fields, each marked as it agrees on its own: the model weighs them as
+  // one comparison, so a shared address and phone must not paint another city as the same.
+  const household = scored.explanation.comparisons.find((c) => c.comparison === 'household');
+  for (const [label, column] of [
+    ['Address', 'address'],
+    ['City', 'city'],
+    ['State', 'state'],
+    ['ZIP code', 'zip_code'],
+    ['Phone', 'phone'],
+  ]) {
+    const agreement = household.column_agreements[column];
+    assert.ok(word[agreement], `${column}: ${agreement}`);
+    const cell = rowOf(table, label).getByRole('cell').nth(other);
+    await waitForText(cell, new RegExp(`^. ${word[agreement]}\\s`));
+    assert.match(await cell.getAttribute('class'), new RegExp(`agree-${agreement}`), column);
+  }
   // Each marker sits on its own colour, and the colours differ.
   const colours = await table.evaluate((t) => {
     const out = {};
@@ -351,6 +367,27 @@ test('queue: filtered, kept over a reload, one call per change; a match reviewed
   const painted = Object.entries(colours);
   assert.ok(painted.length >= 2, `too few kinds of agreement: ${JSON.stringify(colours)}`);
   assert.equal(new Set(painted.map(([, c]) => c)).size, painted.length, JSON.stringify(colours));
+
+  // The legend: a sample of each kind of cell (its colour, its mark) with what it means; samples
+  // as wide as their words, so none reads as a checkbox.
+  const legend = page.getByRole('list', { name: 'How the fields compare with the first record' });
+  const samples = await legend.locator('.legend-sample').evaluateAll((all) =>
+    all.map((e) => {
+      const box = e.getBoundingClientRect();
+      const kind = [...e.classList].find((c) => c.startsWith('agree-'));
+      return { text: e.innerText.trim(), kind, w: box.width, h: box.height, bg: getComputedStyle(e).backgroundColor };
+    }),
+  );
+  assert.deepEqual(
+    samples.map((x) => x.text.replace(/\s+/g, ' ')),
+    ['First record', '✓ Same', '≈ Similar', '✗ Different', '? Missing', 'No mark'],
+  );
+  for (const x of samples) {
+    assert.ok(x.w >= 3 * x.h, `a legend sample ${x.w}x${x.h} px: ${x.text}`);
+    if (colours[x.kind]) assert.equal(x.bg, colours[x.kind], `${x.kind}: legend and cells differ`);
+  }
+  const meanings = await legend.getByRole('listitem').allInnerTexts();
+  assert.match(meanings[2], /Similar\s+close \(a typo, a swap, a similar spelling\)/);
 
   // The waterfall of that pair: the prior, a step per comparison, the final weight.
   const [l, r] = [scored.person_record_l_id, scored.person_record_r_id];

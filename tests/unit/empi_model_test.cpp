@@ -6,6 +6,7 @@
 
 #include "empi/blocking.hpp"
 #include "empi/clustering.hpp"
+#include "empi/explain.hpp"
 #include "empi/model.hpp"
 #include "empi/training.hpp"
 
@@ -43,6 +44,58 @@ TEST_CASE("empi model: comparison levels name what differs", "[empi]") {
   CHECK(compare(a, person(2, "catherine", "smith", "1983-03-04"))[kBirthDate] == 3);  // digit typo
   CHECK(compare(a, person(2, "catherine", "smith", "1975-03-04"))[kBirthDate] == 4);
   CHECK(compare(a, person(2, "catherine", "smith", "1950-07-09"))[kBirthDate] == 5);
+}
+
+TEST_CASE("empi explanation: each household column says how it agrees on its own", "[empi]") {
+  // household: address, city, state, zip_code, phone (columns 9, 10, 11, 12, 14)
+  const auto record = [](std::int64_t id, std::string address, std::string city, std::string state,
+                         std::string zip, std::string phone) {
+    PersonRecord r;
+    r[0] = "test";
+    r[1] = std::to_string(id);
+    r[2] = "ann";
+    r[3] = "lee";
+    r[9] = std::move(address);
+    r[10] = std::move(city);
+    r[11] = std::move(state);
+    r[12] = std::move(zip);
+    r[14] = std::move(phone);
+    REQUIRE_FALSE(normalize_record(r).has_value());
+    return features_of(id, r);
+  };
+  ModelParams p;
+  for (int f = 0; f < kFieldCount; ++f) {
+    for (int l = 0; l < kMaxLevels; ++l) {
+      p.m[f][l] = 0.1;
+      p.u[f][l] = 0.1;
+    }
+  }
+  const auto a = record(1, "12 main street", "springfield", "il", "62701", "2175550100");
+  // Same address and phone make the household "same" as a whole; the city and zip still differ.
+  const auto b = record(2, "12 main street", "chicago", "il", "62702", "2175550100");
+  auto why = explain_pair(p, a, b, nullptr);
+  const auto& household = why["comparisons"][kHousehold];
+  REQUIRE(household["comparison"] == "household");
+  CHECK(household["agreement"] == "same");
+  CHECK(household["column_agreements"] == nlohmann::json{{"address", "same"},
+                                                         {"city", "different"},
+                                                         {"state", "same"},
+                                                         {"zip_code", "similar"},
+                                                         {"phone", "same"}});
+  // A typo in the street, a missing state, another phone.
+  const auto c = record(3, "12 main stret", "springfield", "", "62701", "3125559999");
+  why = explain_pair(p, a, c, nullptr);
+  CHECK(why["comparisons"][kHousehold]["column_agreements"] ==
+        nlohmann::json{{"address", "similar"},
+                       {"city", "same"},
+                       {"state", "missing"},
+                       {"zip_code", "same"},
+                       {"phone", "different"}});
+  // A one-column comparison maps its column to its own agreement.
+  const auto& first = why["comparisons"][kFirstName];
+  CHECK(first["column_agreements"] == nlohmann::json{{"first_name", "same"}});
+  CHECK(why["comparisons"][kSsn]["column_agreements"] ==
+        nlohmann::json{{"social_security_number", "missing"}});
 }
 
 TEST_CASE("empi model: parameters survive JSON and weights follow m over u", "[empi]") {

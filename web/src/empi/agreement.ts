@@ -1,6 +1,8 @@
 // How a record's field agrees with the first record of a potential match, for the colours and
 // markers of the review table. Taken from the explanation of the scored pair (first record, that
-// record), so the table says what the model weighed, not what the console guesses.
+// record), so the table says what the server compared, not what the console guesses: each
+// column's own agreement, household's five columns included (the model weighs those together,
+// the server still judges each alone).
 import type { MessageKey } from '../i18n';
 import type { Agreement, Explanation, PairResult, PersonRecord, RecordColumn } from './model';
 
@@ -19,14 +21,6 @@ export const reviewFields: Array<{ column: RecordColumn; label: MessageKey }> = 
   { column: 'data_source', label: 'empi.col_data_source' },
   { column: 'source_person_id', label: 'empi.col_source_person_id' },
 ];
-
-const household: ReadonlySet<RecordColumn> = new Set([
-  'address',
-  'city',
-  'state',
-  'zip_code',
-  'phone',
-]);
 
 // Columns no comparison weighs: shown, never coloured.
 const notCompared: ReadonlySet<RecordColumn> = new Set(['data_source', 'source_person_id']);
@@ -63,23 +57,11 @@ export function cellAgreement(
     if (!a || !b) return 'missing';
     return a === b ? 'same' : 'different';
   }
-  const step = explanation.comparisons.find(
-    (c) => c.columns.includes(column) || c.comparison === column,
-  );
-  if (!step) return null;
-  if (!household.has(column)) {
-    // "Missing" is the model's level for no evidence. With a value on both sides that means it
-    // could not read one (a birth date that is no calendar date): not compared, not "empty".
-    if (step.agreement === 'missing' && a && b) return null;
-    return step.agreement;
-  }
-  // Household: one comparison over five columns. Each column says whether its own values agree;
-  // where they differ, the household's level says how close the rest made it.
-  if (!a || !b) return 'missing';
-  if (a === b) return 'same';
-  // Reason over the letter of the rule: a household that is "same" through its address and
-  // phone must not paint a different city as the same; it is at most similar.
-  if (step.agreement === 'same') return 'similar';
-  if (step.agreement === 'missing') return 'different';
-  return step.agreement;
+  const step = explanation.comparisons.find((c) => c.columns.includes(column));
+  const agreement = step?.column_agreements[column];
+  if (!agreement) return null;
+  // "Missing" is the model's level for no evidence. With a value on both sides that means it
+  // could not read one (a birth date that is no calendar date): not compared, not "empty".
+  if (agreement === 'missing' && a && b) return null;
+  return agreement;
 }

@@ -115,6 +115,8 @@ export function AgreementMarker(props: { agreement: Agreement }) {
   );
 }
 
+// Each entry is a small sample of a table cell (its colour with its mark inside), then what it
+// means: a sample reads as a cell, where a bare coloured square read as a checkbox.
 export function AgreementLegend() {
   return (
     <div class="legend">
@@ -123,19 +125,20 @@ export function AgreementLegend() {
       </h3>
       <ul class="legend-list" aria-labelledby="agreement-legend">
         <li>
-          <span class="legend-swatch agree-reference" aria-hidden="true" />
-          {t('empi.legend_reference')}
+          <span class="legend-sample agree-reference">{t('empi.legend_sample_reference')}</span>
+          <span class="legend-text">{t('empi.legend_reference')}</span>
         </li>
         {agreements.map((a) => (
           <li key={a}>
-            <span class={`legend-swatch agree-${a}`} aria-hidden="true" />
-            <AgreementMarker agreement={a} />
+            <span class={`legend-sample agree-${a}`}>
+              <AgreementMarker agreement={a} />
+            </span>
             <span class="legend-text">{t(`empi.legend_${a}`)}</span>
           </li>
         ))}
         <li>
-          <span class="legend-swatch agree-none" aria-hidden="true" />
-          {t('empi.legend_not_compared')}
+          <span class="legend-sample agree-none">{t('empi.legend_sample_none')}</span>
+          <span class="legend-text">{t('empi.legend_not_compared')}</span>
         </li>
       </ul>
     </div>

@@ -45,6 +45,9 @@ export type Agreement = 'same' | 'similar' | 'different' | 'missing';
 export interface ComparisonStep {
   comparison: string; // first_name, last_name, birth_date, household, social_security_number, sex
   columns: RecordColumn[];
+  // Each column's own agreement: the comparison's for a one-column comparison; household's five
+  // columns each judged alone (the model weighs them together).
+  column_agreements: Partial<Record<RecordColumn, Agreement>>;
   level: number;
   label: string;
   agreement: Agreement;

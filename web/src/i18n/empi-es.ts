@@ -64,9 +64,11 @@ export const empiEs: Record<keyof typeof empiEn, string> = {
   'empi.record_n': 'Registro {id}',
   'empi.reference': 'con el que se comparan los demás',
   'empi.legend': 'Cómo se comparan los campos con el primer registro',
+  'empi.legend_sample_reference': 'Primer registro',
+  'empi.legend_sample_none': 'Sin marca',
   'empi.legend_reference': 'El primer registro: los demás se comparan con él',
   'empi.legend_same': 'el mismo valor',
-  'empi.legend_similar': 'parecido (una errata, un intercambio, un domicilio cercano)',
+  'empi.legend_similar': 'parecido (una errata, un intercambio, una grafía parecida)',
   'empi.legend_different': 'un valor distinto',
   'empi.legend_missing': 'vacío en un lado: no aporta evidencia',
   'empi.legend_not_compared':
