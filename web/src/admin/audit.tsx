@@ -5,17 +5,19 @@
 import { useId, useState } from 'preact/hooks';
 import { download } from '../api';
 import { Actions, Field } from '../components/fields';
+import { FilterField, filteredHref, useFilterValues } from '../components/filter-values';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { DataTable } from '../components/table-box';
+import { PagedTable } from '../components/paged-table';
+import { hrefWith, offsetOf } from '../components/pager';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, t, type MessageKey } from '../i18n';
 import { navigate, useQuery } from '../router';
 import { useUser } from '../session';
 
 const pageSize = 50;
-const filterKeys = ['actor', 'action', 'resource_type', 'resource_id', 'from', 'to'] as const;
+const textKeys = ['actor', 'action', 'resource_type', 'resource_id'] as const;
+const filterKeys = [...textKeys, 'from', 'to'] as const;
 const csvName = 'carehub-audit.csv';
 
 interface AuditEvent {
@@ -97,25 +99,13 @@ export default function Audit() {
 function SearchForm(props: { query: URLSearchParams }) {
   const { query } = props;
   const me = useUser();
-  const [actor, setActor] = useState(query.get('actor') ?? '');
-  const [action, setAction] = useState(query.get('action') ?? '');
-  const [resourceType, setResourceType] = useState(query.get('resource_type') ?? '');
-  const [resourceId, setResourceId] = useState(query.get('resource_id') ?? '');
+  const filter = useFilterValues(query, textKeys);
   const [from, setFrom] = useState(toLocalInput(query.get('from')));
   const [to, setTo] = useState(toLocalInput(query.get('to')));
   const submit = (e: Event) => {
     e.preventDefault();
-    navigate(
-      listHref(query, {
-        actor: actor.trim(),
-        action: action.trim(),
-        resource_type: resourceType.trim(),
-        resource_id: resourceId.trim(),
-        from: toUtc(from),
-        to: toUtc(to),
-        offset: '',
-      }),
-    );
+    const times = { from: toUtc(from), to: toUtc(to) };
+    navigate(filteredHref('/admin/audit', query, { ...filter.values, ...times }));
   };
   const clear = () => navigate('/admin/audit');
   const mine = me ? `user:${me.id}` : '';
@@ -133,8 +123,8 @@ function SearchForm(props: { query: URLSearchParams }) {
           <input
             id={actorId}
             name="actor"
-            value={actor}
-            onInput={(e) => setActor(e.currentTarget.value)}
+            value={filter.values.actor}
+            onInput={(e) => filter.set('actor')(e.currentTarget.value)}
             aria-describedby={`${actorId}-hint`}
           />
           {mine && (
@@ -142,7 +132,7 @@ function SearchForm(props: { query: URLSearchParams }) {
               type="button"
               class="button"
               aria-describedby={`${actorId}-me`}
-              onClick={() => setActor(mine)}
+              onClick={() => filter.set('actor')(mine)}
             >
               {t('audit.me')}
             </button>
@@ -155,26 +145,19 @@ function SearchForm(props: { query: URLSearchParams }) {
           {t('audit.me_hint', { actor: mine })}
         </span>
       </div>
-      <Field
-        label={t('audit.action')}
-        value={action}
-        onInput={setAction}
+      <FilterField
+        filter={filter}
         name="action"
+        label={t('audit.action')}
         hint={t('audit.action_hint')}
       />
-      <Field
-        label={t('audit.resource_type')}
-        value={resourceType}
-        onInput={setResourceType}
+      <FilterField
+        filter={filter}
         name="resource_type"
+        label={t('audit.resource_type')}
         hint={t('audit.resource_type_hint')}
       />
-      <Field
-        label={t('audit.resource_id')}
-        value={resourceId}
-        onInput={setResourceId}
-        name="resource_id"
-      />
+      <FilterField filter={filter} name="resource_id" label={t('audit.resource_id')} />
       <Field
         label={t('audit.from')}
         type="datetime-local"
@@ -244,23 +227,7 @@ function Results(props: { page: AuditPage; query: URLSearchParams }) {
         error={exporting.error}
         status={exporting.busy ? t('audit.exporting') : exporting.status}
       />
-      {page.events.length === 0 ? (
-        <p role="status" class="empty">
-          {t('audit.none')}
-        </p>
-      ) : (
-        <>
-          <EventTable events={page.events} />
-          <Pager
-            offset={page.offset}
-            limit={page.limit}
-            shown={page.events.length}
-            total={page.total}
-            base="/admin/audit"
-            query={query}
-          />
-        </>
-      )}
+      <EventTable page={page} query={query} />
     </div>
   );
 }
@@ -271,9 +238,10 @@ function detailText(detail: unknown): string {
   return JSON.stringify(detail);
 }
 
-function EventTable(props: { events: AuditEvent[] }) {
+function EventTable(props: { page: AuditPage; query: URLSearchParams }) {
+  const { page } = props;
   return (
-    <DataTable
+    <PagedTable
       label={t('audit.results')}
       compact
       columns={[
@@ -285,8 +253,15 @@ function EventTable(props: { events: AuditEvent[] }) {
         { label: t('audit.origin') },
         { label: t('audit.detail') },
       ]}
+      empty={t('audit.none')}
+      offset={page.offset}
+      limit={page.limit}
+      shown={page.events.length}
+      total={page.total}
+      base="/admin/audit"
+      query={props.query}
     >
-      {props.events.map((e) => {
+      {page.events.map((e) => {
         const outcome = outcomeKeys[e.outcome];
         return (
           <tr key={e.id}>
@@ -324,6 +299,6 @@ function EventTable(props: { events: AuditEvent[] }) {
           </tr>
         );
       })}
-    </DataTable>
+    </PagedTable>
   );
 }

@@ -2,14 +2,15 @@
 // state, with progress bars that move while the page is open: the list is read again every second
 // while one of its jobs is queued or running and the tab is visible, and not at all otherwise.
 // Cancel (queued or running) and retry (dead). Filters and page live in the address.
-import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { Actions, Field, Select } from '../components/fields';
+import { ActionButton, useActionButtons } from '../components/action-button';
+import { Actions, Select } from '../components/fields';
+import { FilterField, filteredHref, useFilterValues } from '../components/filter-values';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { DataTable } from '../components/table-box';
-import { type Loaded, useAction, useApi, useRefresh } from '../hooks';
+import { PagedTable } from '../components/paged-table';
+import { offsetOf } from '../components/pager';
+import { type Loaded, useApi, useRefresh } from '../hooks';
 import { formatDateTime, formatNumber, language, t, type MessageKey } from '../i18n';
 import { navigate, useQuery } from '../router';
 
@@ -71,10 +72,6 @@ function listPath(query: URLSearchParams): string {
   return `/api/v1/jobs?${params}`;
 }
 
-function listHref(query: URLSearchParams, changes: Record<string, string>): string {
-  return hrefWith('/admin/jobs', query, changes);
-}
-
 const isActive = (job: Job) => job.state === 'queued' || job.state === 'running';
 
 export default function Jobs() {
@@ -94,11 +91,10 @@ export default function Jobs() {
 }
 
 function Filters(props: { query: URLSearchParams }) {
-  const [type, setType] = useState(props.query.get('type') ?? '');
-  const [state, setState] = useState(props.query.get('state') ?? '');
+  const filter = useFilterValues(props.query, ['type', 'state']);
   const submit = (e: Event) => {
     e.preventDefault();
-    navigate(listHref(props.query, { type: type.trim(), state, offset: '' }));
+    navigate(filteredHref('/admin/jobs', props.query, filter.values));
   };
   return (
     <form
@@ -107,17 +103,11 @@ function Filters(props: { query: URLSearchParams }) {
       aria-label={t('jobs.filters')}
       onSubmit={submit}
     >
-      <Field
-        label={t('jobs.type')}
-        value={type}
-        onInput={setType}
-        name="type"
-        hint={t('jobs.type_hint')}
-      />
+      <FilterField filter={filter} name="type" label={t('jobs.type')} hint={t('jobs.type_hint')} />
       <Select
         label={t('jobs.state')}
-        value={state}
-        onChange={setState}
+        value={filter.values.state}
+        onChange={filter.set('state')}
         name="state"
         choices={[
           { value: '', label: t('jobs.any_state') },
@@ -146,42 +136,31 @@ function percent(progress: number): string {
 function JobTable(props: { list: Loaded<JobPage>; query: URLSearchParams; live: boolean }) {
   const { list, query } = props;
   const page = list.data as JobPage;
-  const action = useAction();
+  const buttons = useActionButtons();
+  const { action } = buttons;
   // The job as the server answered it after an action, shown at once (the next read follows).
   const show = (job: Job) => {
     list.replace({ ...page, jobs: page.jobs.map((j) => (j.id === job.id ? job : j)) });
     list.reload();
   };
-  const cancel = (job: Job) =>
-    action.run(async () => {
-      const after = await api<Job>('POST', `/api/v1/jobs/${job.id}/cancel`);
-      show(after);
-      return after.state === 'cancelled'
-        ? t('jobs.cancelled', { id: job.id })
-        : t('jobs.cancel_sent', { id: job.id });
-    });
-  const retry = (job: Job) =>
-    action.run(async () => {
-      const after = await api<Job>('POST', `/api/v1/jobs/${job.id}/retry`);
-      show(after);
-      return t('jobs.retried', { id: job.id });
-    });
+  const cancel = async (job: Job) => {
+    const after = await api<Job>('POST', `/api/v1/jobs/${job.id}/cancel`);
+    show(after);
+    return after.state === 'cancelled'
+      ? t('jobs.cancelled', { id: job.id })
+      : t('jobs.cancel_sent', { id: job.id });
+  };
+  const retry = async (job: Job) => {
+    const after = await api<Job>('POST', `/api/v1/jobs/${job.id}/retry`);
+    show(after);
+    return t('jobs.retried', { id: job.id });
+  };
 
-  if (page.jobs.length === 0) {
-    return (
-      <>
-        <Messages error={action.error} status={action.status} />
-        <p role="status" class="empty">
-          {t('jobs.none')}
-        </p>
-      </>
-    );
-  }
   return (
     <>
       <Messages error={action.error} status={action.status} />
-      <p class="hint">{props.live ? t('jobs.live') : t('jobs.still')}</p>
-      <DataTable
+      {page.jobs.length > 0 && <p class="hint">{props.live ? t('jobs.live') : t('jobs.still')}</p>}
+      <PagedTable
         label={t('jobs.list')}
         columns={[
           { label: t('jobs.id') },
@@ -192,6 +171,13 @@ function JobTable(props: { list: Loaded<JobPage>; query: URLSearchParams; live: 
           { label: t('jobs.updated') },
           { label: <span class="visually-hidden">{t('common.actions')}</span> },
         ]}
+        empty={t('jobs.none')}
+        offset={page.offset}
+        limit={page.limit}
+        shown={page.jobs.length}
+        total={page.total}
+        base="/admin/jobs"
+        query={query}
       >
         {page.jobs.map((job) => (
           <tr key={job.id}>
@@ -245,39 +231,28 @@ function JobTable(props: { list: Loaded<JobPage>; query: URLSearchParams; live: 
             </td>
             <td>
               {isActive(job) && !job.cancel_requested && (
-                <button
-                  type="button"
-                  class="button button-small button-danger"
-                  aria-label={t('jobs.cancel_named', { id: job.id })}
-                  onClick={() => void cancel(job)}
-                  aria-disabled={action.busy}
-                >
-                  {t('jobs.cancel')}
-                </button>
+                <ActionButton
+                  buttons={buttons}
+                  label={t('jobs.cancel')}
+                  name={t('jobs.cancel_named', { id: job.id })}
+                  small
+                  danger
+                  work={() => cancel(job)}
+                />
               )}
               {job.state === 'dead' && (
-                <button
-                  type="button"
-                  class="button button-small"
-                  aria-label={t('jobs.retry_named', { id: job.id })}
-                  onClick={() => void retry(job)}
-                  aria-disabled={action.busy}
-                >
-                  {t('jobs.retry')}
-                </button>
+                <ActionButton
+                  buttons={buttons}
+                  label={t('jobs.retry')}
+                  name={t('jobs.retry_named', { id: job.id })}
+                  small
+                  work={() => retry(job)}
+                />
               )}
             </td>
           </tr>
         ))}
-      </DataTable>
-      <Pager
-        offset={page.offset}
-        limit={page.limit}
-        shown={page.jobs.length}
-        total={page.total}
-        base="/admin/jobs"
-        query={query}
-      />
+      </PagedTable>
     </>
   );
 }

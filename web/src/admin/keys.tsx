@@ -1,12 +1,12 @@
 // Administration: the keys that sign access tokens. Rotating makes a new key sign from now on while
 // the older ones keep verifying; retiring an old key ends every token it signed.
 import { api } from '../api';
-import { useConfirm } from '../components/confirm';
+import { ActionButton, useActionButtons } from '../components/action-button';
 import { Actions } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { DataTable } from '../components/table-box';
-import { useAction, useApi } from '../hooks';
+import { useApi } from '../hooks';
 import { t } from '../i18n';
 
 interface SigningKey {
@@ -22,8 +22,8 @@ interface KeyList {
 
 export default function Keys() {
   const list = useApi<KeyList>('/api/v1/auth/keys');
-  const action = useAction();
-  const [dialog, ask] = useConfirm();
+  const buttons = useActionButtons();
+  const { action } = buttons;
   const rotate = () =>
     action.run(async () => {
       const answer = await api<KeyList>('POST', '/api/v1/auth/keys/rotate');
@@ -31,16 +31,9 @@ export default function Keys() {
       return t('keys.rotated', { kid: answer.active_kid ?? '' });
     });
   const retire = async (key: SigningKey) => {
-    const sure = await ask({
-      message: t('keys.retire_confirm', { kid: key.kid }),
-      confirmLabel: t('keys.retire'),
-    });
-    if (!sure) return;
-    await action.run(async () => {
-      await api<void>('DELETE', `/api/v1/auth/keys/${encodeURIComponent(key.kid)}`);
-      list.reload();
-      return t('keys.retired', { kid: key.kid });
-    });
+    await api<void>('DELETE', `/api/v1/auth/keys/${encodeURIComponent(key.kid)}`);
+    list.reload();
+    return t('keys.retired', { kid: key.kid });
   };
   return (
     <Page title={t('keys.title')}>
@@ -75,22 +68,22 @@ export default function Keys() {
               </td>
               <td>
                 {!key.active && (
-                  <button
-                    type="button"
-                    class="button button-small button-danger"
-                    aria-label={t('keys.retire_named', { kid: key.kid })}
-                    onClick={() => void retire(key)}
-                    aria-disabled={action.busy}
-                  >
-                    {t('keys.retire')}
-                  </button>
+                  <ActionButton
+                    buttons={buttons}
+                    label={t('keys.retire')}
+                    name={t('keys.retire_named', { kid: key.kid })}
+                    small
+                    danger
+                    confirm={t('keys.retire_confirm', { kid: key.kid })}
+                    work={() => retire(key)}
+                  />
                 )}
               </td>
             </tr>
           ))}
         </DataTable>
       )}
-      {dialog}
+      {buttons.dialog}
     </Page>
   );
 }

@@ -2,8 +2,8 @@
 // keeps only its hash); revoking one stops it at once.
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { useConfirm } from '../components/confirm';
-import { Actions, Checkboxes, Field } from '../components/fields';
+import { ActionButton, useActionButtons } from '../components/action-button';
+import { Checkboxes, Field, SubmitActions } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { DataTable } from '../components/table-box';
@@ -45,21 +45,14 @@ function stateOf(token: ApiToken): 'revoked' | 'expired' | 'active' {
 }
 
 function TokenTable(props: { tokens: ApiToken[]; onRevoked(): void }) {
-  const action = useAction();
-  const [dialog, ask] = useConfirm();
+  const buttons = useActionButtons();
+  const { action } = buttons;
   if (props.tokens.length === 0) return <p class="empty">{t('tokens.none')}</p>;
   const newestFirst = [...props.tokens].sort((a, b) => Number(b.id) - Number(a.id));
   const revoke = async (token: ApiToken) => {
-    const sure = await ask({
-      message: t('tokens.revoke_confirm', { name: token.name }),
-      confirmLabel: t('tokens.revoke'),
-    });
-    if (!sure) return;
-    await action.run(async () => {
-      await api<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(token.id)}`);
-      props.onRevoked();
-      return t('tokens.revoked', { name: token.name });
-    });
+    await api<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(token.id)}`);
+    props.onRevoked();
+    return t('tokens.revoked', { name: token.name });
   };
   return (
     <>
@@ -92,22 +85,22 @@ function TokenTable(props: { tokens: ApiToken[]; onRevoked(): void }) {
               </td>
               <td>
                 {state === 'active' && (
-                  <button
-                    type="button"
-                    class="button button-small button-danger"
-                    aria-label={t('tokens.revoke_named', { name: token.name })}
-                    onClick={() => void revoke(token)}
-                    aria-disabled={action.busy}
-                  >
-                    {t('tokens.revoke')}
-                  </button>
+                  <ActionButton
+                    buttons={buttons}
+                    label={t('tokens.revoke')}
+                    name={t('tokens.revoke_named', { name: token.name })}
+                    small
+                    danger
+                    confirm={t('tokens.revoke_confirm', { name: token.name })}
+                    work={() => revoke(token)}
+                  />
                 )}
               </td>
             </tr>
           );
         })}
       </DataTable>
-      {dialog}
+      {buttons.dialog}
     </>
   );
 }
@@ -176,11 +169,7 @@ function CreateToken(props: { onCreated(): void }) {
           onInput={setExpiry}
         />
         <Messages error={action.error} status={action.status} />
-        <Actions>
-          <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-            {t('tokens.create')}
-          </button>
-        </Actions>
+        <SubmitActions action={action} label={t('tokens.create')} />
       </form>
       {secret && (
         <SecretField

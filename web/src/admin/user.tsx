@@ -1,8 +1,8 @@
 // Administration of one user: details, roles, disabling, and a one-time set-password link.
 import { useState } from 'preact/hooks';
 import { api, refreshSession, type User } from '../api';
-import { Actions, Checkboxes } from '../components/fields';
-import { useConfirm } from '../components/confirm';
+import { ActionButton, useActionButtons } from '../components/action-button';
+import { Actions, Checkboxes, SubmitActions } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { SecretField } from '../components/secret';
@@ -102,11 +102,7 @@ function RolesForm(props: { user: User; onChanged(user: User): void }) {
           onChange={setChosen}
         />
         <Messages error={action.error} status={action.status} />
-        <Actions>
-          <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-            {t('user.save_roles')}
-          </button>
-        </Actions>
+        <SubmitActions action={action} label={t('user.save_roles')} />
       </form>
     </section>
   );
@@ -114,43 +110,30 @@ function RolesForm(props: { user: User; onChanged(user: User): void }) {
 
 function AccountStatus(props: { user: User; onChanged(user: User): void }) {
   const { user } = props;
-  const action = useAction();
-  const [dialog, ask] = useConfirm();
+  const buttons = useActionButtons();
   const active = user.status === 'active';
   const change = async () => {
-    if (
-      active &&
-      !(await ask({
-        message: t('user.disable_confirm', { name: displayName(user) }),
-        confirmLabel: t('user.disable'),
-      }))
-    ) {
-      return;
-    }
-    await action.run(async () => {
-      const changed = await api<User>('PATCH', `/api/v1/users/${encodeURIComponent(user.id)}`, {
-        body: { status: active ? 'disabled' : 'active' },
-      });
-      props.onChanged(changed);
-      return changed.status === 'active' ? t('user.enabled') : t('user.disabled');
+    const changed = await api<User>('PATCH', `/api/v1/users/${encodeURIComponent(user.id)}`, {
+      body: { status: active ? 'disabled' : 'active' },
     });
+    props.onChanged(changed);
+    return changed.status === 'active' ? t('user.enabled') : t('user.disabled');
   };
   return (
     <section class="panel" aria-labelledby="user-status">
       <h2 id="user-status">{t('user.account')}</h2>
       <p>{active ? t('user.is_active') : t('user.is_disabled')}</p>
-      <Messages error={action.error} status={action.status} />
+      <Messages error={buttons.action.error} status={buttons.action.status} />
       <Actions>
-        <button
-          type="button"
-          class={active ? 'button button-danger' : 'button'}
-          onClick={change}
-          aria-disabled={action.busy}
-        >
-          {active ? t('user.disable') : t('user.enable')}
-        </button>
+        <ActionButton
+          buttons={buttons}
+          label={active ? t('user.disable') : t('user.enable')}
+          danger={active}
+          confirm={active ? t('user.disable_confirm', { name: displayName(user) }) : undefined}
+          work={change}
+        />
       </Actions>
-      {dialog}
+      {buttons.dialog}
     </section>
   );
 }

@@ -2,11 +2,19 @@
 // in the address (?q=&role=&status=&offset=), so Back, reload and a shared link show the same list.
 import { useState } from 'preact/hooks';
 import { api, type User } from '../api';
-import { Actions, Checkboxes, Field, Select } from '../components/fields';
+import {
+  Actions,
+  Checkboxes,
+  Field,
+  LanguageSelect,
+  Select,
+  SubmitActions,
+} from '../components/fields';
+import { FilterField, filteredHref, useFilterValues } from '../components/filter-values';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { hrefWith, offsetOf, Pager } from '../components/pager';
-import { DataTable } from '../components/table-box';
+import { PagedTable } from '../components/paged-table';
+import { offsetOf } from '../components/pager';
 import { useAction, useApi } from '../hooks';
 import { formatDateTime, t } from '../i18n';
 import { navigate, useQuery } from '../router';
@@ -34,11 +42,6 @@ function listPath(query: URLSearchParams): string {
   return `/api/v1/users?${params}`;
 }
 
-// The console address of the list with some filters changed.
-function listHref(query: URLSearchParams, changes: Record<string, string>): string {
-  return hrefWith('/admin/users', query, changes);
-}
-
 export default function Users() {
   const query = useQuery();
   const list = useApi<UserPage>(listPath(query));
@@ -54,32 +57,24 @@ export default function Users() {
 }
 
 function Filters(props: { query: URLSearchParams }) {
-  const [q, setQ] = useState(props.query.get('q') ?? '');
-  const [role, setRole] = useState(props.query.get('role') ?? '');
-  const [status, setStatus] = useState(props.query.get('status') ?? '');
+  const filter = useFilterValues(props.query, ['q', 'role', 'status']);
   const submit = (e: Event) => {
     e.preventDefault();
-    navigate(listHref(props.query, { q: q.trim(), role, status, offset: '' }));
+    navigate(filteredHref('/admin/users', props.query, filter.values));
   };
   return (
     <form class="filters" role="search" onSubmit={submit}>
-      <Field
-        label={t('users.search')}
-        type="search"
-        value={q}
-        onInput={setQ}
-        name="q"
-      />
+      <FilterField filter={filter} name="q" label={t('users.search')} type="search" />
       <Select
         label={t('users.role')}
-        value={role}
-        onChange={setRole}
+        value={filter.values.role}
+        onChange={filter.set('role')}
         choices={[{ value: '', label: t('users.any_role') }, ...roleChoices()]}
       />
       <Select
         label={t('users.status')}
-        value={status}
-        onChange={setStatus}
+        value={filter.values.status}
+        onChange={filter.set('status')}
         choices={[
           { value: '', label: t('users.any_status') },
           { value: 'active', label: t('status.active') },
@@ -97,48 +92,38 @@ function Filters(props: { query: URLSearchParams }) {
 
 function UserTable(props: { page: UserPage; query: URLSearchParams }) {
   const { page, query } = props;
-  if (page.users.length === 0) {
-    return (
-      <p role="status" class="empty">
-        {t('users.none')}
-      </p>
-    );
-  }
   return (
-    <>
-      <DataTable
-        label={t('users.title')}
-        columns={[
-          { label: t('user.name') },
-          { label: t('user.email') },
-          { label: t('user.roles') },
-          { label: t('user.status') },
-          { label: t('user.last_login') },
-        ]}
-      >
-        {page.users.map((u) => (
-          <tr key={u.id}>
-            <th scope="row">
-              <a href={`/admin/users/${encodeURIComponent(u.id)}`}>{displayName(u)}</a>
-            </th>
-            <td>{u.email ?? u.username}</td>
-            <td>{u.roles.map(roleLabel).join(', ')}</td>
-            <td>
-              <StatusBadge status={u.status} />
-            </td>
-            <td>{u.last_login ? formatDateTime(u.last_login) : t('user.never')}</td>
-          </tr>
-        ))}
-      </DataTable>
-      <Pager
-        offset={page.offset}
-        limit={page.limit}
-        shown={page.users.length}
-        total={page.total}
-        base="/admin/users"
-        query={query}
-      />
-    </>
+    <PagedTable
+      label={t('users.title')}
+      columns={[
+        { label: t('user.name') },
+        { label: t('user.email') },
+        { label: t('user.roles') },
+        { label: t('user.status') },
+        { label: t('user.last_login') },
+      ]}
+      empty={t('users.none')}
+      offset={page.offset}
+      limit={page.limit}
+      shown={page.users.length}
+      total={page.total}
+      base="/admin/users"
+      query={query}
+    >
+      {page.users.map((u) => (
+        <tr key={u.id}>
+          <th scope="row">
+            <a href={`/admin/users/${encodeURIComponent(u.id)}`}>{displayName(u)}</a>
+          </th>
+          <td>{u.email ?? u.username}</td>
+          <td>{u.roles.map(roleLabel).join(', ')}</td>
+          <td>
+            <StatusBadge status={u.status} />
+          </td>
+          <td>{u.last_login ? formatDateTime(u.last_login) : t('user.never')}</td>
+        </tr>
+      ))}
+    </PagedTable>
   );
 }
 
@@ -188,15 +173,7 @@ function CreateUser(props: { onCreated(): void }) {
         />
         <Field label={t('user.first_name')} autocomplete="off" value={firstName} onInput={setFirstName} />
         <Field label={t('user.last_name')} autocomplete="off" value={lastName} onInput={setLastName} />
-        <Select
-          label={t('common.language')}
-          value={language}
-          onChange={setLanguage}
-          choices={[
-            { value: 'en', label: 'English' },
-            { value: 'es', label: 'Español' },
-          ]}
-        />
+        <LanguageSelect value={language} onChange={setLanguage} />
         <Checkboxes
           legend={t('user.roles')}
           choices={roleChoices()}
@@ -220,11 +197,7 @@ function CreateUser(props: { onCreated(): void }) {
               </a>
             </p>
           )}
-          <Actions>
-            <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-              {t('users.create')}
-            </button>
-          </Actions>
+          <SubmitActions action={action} label={t('users.create')} />
         </div>
       </form>
     </section>

@@ -4,7 +4,7 @@ import type { ComponentChild } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 
-interface Question {
+export interface Question {
   message: string;
   confirmLabel: string;
 }

@@ -1,8 +1,10 @@
 // Form controls, each with its <label> (and a hint tied to it by aria-describedby).
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useId } from 'preact/hooks';
+import type { Action } from '../hooks';
+import { t } from '../i18n';
 
-interface FieldProps {
+export interface FieldProps {
   label: string;
   value: string;
   onInput(value: string): void;
@@ -115,6 +117,21 @@ export function Select(props: {
   );
 }
 
+// The languages the console speaks, each named in itself.
+export function LanguageSelect(props: { value: string; onChange(value: string): void }) {
+  return (
+    <Select
+      label={t('common.language')}
+      value={props.value}
+      onChange={props.onChange}
+      choices={[
+        { value: 'en', label: 'English' },
+        { value: 'es', label: 'Español' },
+      ]}
+    />
+  );
+}
+
 // A group of checkboxes in a <fieldset>: its <legend> names the group for screen readers.
 export function Checkboxes(props: {
   legend: string;
@@ -148,4 +165,15 @@ export function Checkboxes(props: {
 
 export function Actions(props: { children: ComponentChildren }) {
   return <div class="actions">{props.children}</div>;
+}
+
+// A form's row with its one submit button, marked busy while action runs (see useAction).
+export function SubmitActions(props: { action: Action; label: string }) {
+  return (
+    <Actions>
+      <button type="submit" class="button button-primary" aria-disabled={props.action.busy}>
+        {props.label}
+      </button>
+    </Actions>
+  );
 }

@@ -1,17 +1,17 @@
 // Persons of the patient index: search by name, birth date, source person id, data source or
 // person id, a page at a time (the filters and page live in the address), each row a link to the
 // person. The crosswalk download is here too: every record with the person it belongs to.
-import { Field } from '../components/fields';
+import { FilterField, filteredHref, useFilterValues } from '../components/filter-values';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { offsetOf, Pager } from '../components/pager';
-import { DataTable } from '../components/table-box';
+import { PagedTable } from '../components/paged-table';
+import { offsetOf } from '../components/pager';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
 import { CrosswalkButton, Value } from './common';
 import { pageQuery, recordFilterKeys } from './filter-query';
-import { FilterActions, filteredHref, RecordFilterFields, useFilterValues } from './filters';
+import { FilterActions, RecordFilterFields } from './filters';
 import { count, fullName, type PersonRow } from './model';
 import './messages'; // this workspace's words, before any screen renders
 
@@ -48,10 +48,10 @@ export default function Persons() {
 
 function Filters(props: { query: URLSearchParams }) {
   const { query } = props;
-  const [values, set] = useFilterValues(query, filterKeys);
+  const filter = useFilterValues(query, filterKeys);
   const submit = (e: Event) => {
     e.preventDefault();
-    navigate(filteredHref('/empi/persons', query, values));
+    navigate(filteredHref('/empi/persons', query, filter.values));
   };
   return (
     <form
@@ -60,19 +60,9 @@ function Filters(props: { query: URLSearchParams }) {
       aria-label={t('empi.persons_search')}
       onSubmit={submit}
     >
-      <RecordFilterFields values={values} set={set} />
-      <Field
-        label={t('empi.col_source_person_id')}
-        value={values.source_person_id}
-        onInput={set('source_person_id')}
-        name="source_person_id"
-      />
-      <Field
-        label={t('empi.person_id')}
-        value={values.person_id}
-        onInput={set('person_id')}
-        name="person_id"
-      />
+      <RecordFilterFields filter={filter} />
+      <FilterField filter={filter} name="source_person_id" label={t('empi.col_source_person_id')} />
+      <FilterField filter={filter} name="person_id" label={t('empi.person_id')} />
       <FilterActions submit={t('empi.search')} clearTo="/empi/persons" />
     </form>
   );
@@ -81,50 +71,39 @@ function Filters(props: { query: URLSearchParams }) {
 function PersonTable(props: { page: PersonPage; query: URLSearchParams; offset: number }) {
   const { page, query, offset } = props;
   const rows = page.persons;
-  const total = page.total ?? offset + rows.length + (rows.length === pageSize ? 1 : 0);
-  if (rows.length === 0) {
-    return (
-      <p role="status" class="empty">
-        {t('empi.persons_none')}
-      </p>
-    );
-  }
   return (
-    <>
-      <DataTable
-        label={t('empi.persons_list')}
-        columns={[
-          { label: t('empi.name') },
-          { label: t('empi.col_birth_date') },
-          { label: t('empi.data_sources') },
-          { label: t('empi.records_count'), numeric: true },
-          { label: t('empi.person_id') },
-        ]}
-      >
-        {rows.map((p) => (
-          <tr key={p.id}>
-            <th scope="row">
-              <a href={`/empi/persons/${encodeURIComponent(p.id)}`}>
-                {fullName(p.first_name, p.last_name) || t('empi.no_name')}
-              </a>
-            </th>
-            <td>
-              <Value value={p.birth_date} />
-            </td>
-            <td>{p.data_sources.join(', ')}</td>
-            <td class="number">{count(p.record_count)}</td>
-            <td class="mono">{p.id}</td>
-          </tr>
-        ))}
-      </DataTable>
-      <Pager
-        offset={offset}
-        limit={pageSize}
-        shown={rows.length}
-        total={total}
-        base="/empi/persons"
-        query={query}
-      />
-    </>
+    <PagedTable
+      label={t('empi.persons_list')}
+      columns={[
+        { label: t('empi.name') },
+        { label: t('empi.col_birth_date') },
+        { label: t('empi.data_sources') },
+        { label: t('empi.records_count'), numeric: true },
+        { label: t('empi.person_id') },
+      ]}
+      empty={t('empi.persons_none')}
+      offset={offset}
+      limit={pageSize}
+      shown={rows.length}
+      total={page.total}
+      base="/empi/persons"
+      query={query}
+    >
+      {rows.map((p) => (
+        <tr key={p.id}>
+          <th scope="row">
+            <a href={`/empi/persons/${encodeURIComponent(p.id)}`}>
+              {fullName(p.first_name, p.last_name) || t('empi.no_name')}
+            </a>
+          </th>
+          <td>
+            <Value value={p.birth_date} />
+          </td>
+          <td>{p.data_sources.join(', ')}</td>
+          <td class="number">{count(p.record_count)}</td>
+          <td class="mono">{p.id}</td>
+        </tr>
+      ))}
+    </PagedTable>
   );
 }

@@ -4,21 +4,29 @@
 // live in the address, so a reload or a shared link shows the same queue, and each row's link
 // carries them to the review screen.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Field, Select } from '../components/fields';
+import { Select } from '../components/fields';
+import {
+  FilterField,
+  filteredHref,
+  type FilterValues,
+  useFilterValues,
+} from '../components/filter-values';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
-import { offsetOf, Pager } from '../components/pager';
-import { DataTable } from '../components/table-box';
+import { PagedTable } from '../components/paged-table';
+import { offsetOf } from '../components/pager';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
 import { navigate, useQuery } from '../router';
 import { Value } from './common';
-import { FilterActions, filteredHref, RecordFilterFields, useFilterValues } from './filters';
+import { FilterActions, RecordFilterFields } from './filters';
 import { count, formatProbability, fullName, type PotentialMatchRow } from './model';
 import { queueApiQuery, queueFilterKeys, sortOf } from './queue-query';
 import './messages'; // this workspace's words, before any screen renders
 
 const pageSize = 25;
+
+type QueueFilterKey = (typeof queueFilterKeys)[number];
 
 interface QueuePage {
   potential_matches: PotentialMatchRow[];
@@ -59,7 +67,8 @@ function probability(text: string): number | '' | null {
 
 function Filters(props: { query: URLSearchParams }) {
   const { query } = props;
-  const [values, set] = useFilterValues(query, queueFilterKeys);
+  const filter = useFilterValues(query, queueFilterKeys);
+  const { values } = filter;
   const [sort, setSort] = useState<string>(sortOf(query));
   const [error, setError] = useState('');
   const submit = (e: Event) => {
@@ -89,28 +98,16 @@ function Filters(props: { query: URLSearchParams }) {
       aria-label={t('empi.queue_filters')}
       onSubmit={submit}
     >
-      <RecordFilterFields values={values} set={set} />
-      <Field
-        label={t('empi.min_probability')}
-        type="number"
-        min="0"
-        max="1"
-        step="any"
-        value={values.min_match_probability}
-        onInput={set('min_match_probability')}
+      <RecordFilterFields filter={filter} />
+      <ProbabilityField
+        filter={filter}
         name="min_match_probability"
-        hint={t('empi.probability_hint')}
+        label={t('empi.min_probability')}
       />
-      <Field
-        label={t('empi.max_probability_filter')}
-        type="number"
-        min="0"
-        max="1"
-        step="any"
-        value={values.max_match_probability}
-        onInput={set('max_match_probability')}
+      <ProbabilityField
+        filter={filter}
         name="max_match_probability"
-        hint={t('empi.probability_hint')}
+        label={t('empi.max_probability_filter')}
       />
       <Select
         label={t('empi.sort')}
@@ -128,64 +125,69 @@ function Filters(props: { query: URLSearchParams }) {
   );
 }
 
+function ProbabilityField(props: {
+  filter: FilterValues<QueueFilterKey>;
+  name: QueueFilterKey;
+  label: string;
+}) {
+  return (
+    <FilterField
+      {...props}
+      type="number"
+      min="0"
+      max="1"
+      step="any"
+      hint={t('empi.probability_hint')}
+    />
+  );
+}
+
 function QueueTable(props: { page: QueuePage; query: URLSearchParams; offset: number }) {
   const { page, query, offset } = props;
   const rows = page.potential_matches;
-  // An older server without `total`: at least one more page while this one is full.
-  const total = page.total ?? offset + rows.length + (rows.length === pageSize ? 1 : 0);
   const search = query.toString();
   const suffix = search ? `?${search}` : ''; // the review carries the queue's filters
-  if (rows.length === 0) {
-    return (
-      <p role="status" class="empty">
-        {t('empi.queue_none')}
-      </p>
-    );
-  }
   return (
-    <>
-      <DataTable
-        label={t('empi.queue_list')}
-        columns={[
-          { label: t('empi.name') },
-          { label: t('empi.col_birth_date') },
-          { label: t('empi.data_sources') },
-          { label: t('empi.persons_count'), numeric: true },
-          { label: t('empi.records_count'), numeric: true },
-          { label: t('empi.max_probability'), numeric: true },
-        ]}
-      >
-        {rows.map((m) => {
-          const name = fullName(m.first_name, m.last_name) || t('empi.no_name');
-          return (
-            <tr key={m.id}>
-              <th scope="row">
-                <a
-                  href={`/empi/matches/${encodeURIComponent(m.id)}${suffix}`}
-                  aria-label={t('empi.review_named', { name, id: m.id })}
-                >
-                  {name}
-                </a>
-              </th>
-              <td>
-                <Value value={m.birth_date} />
-              </td>
-              <td>{m.data_sources.join(', ')}</td>
-              <td class="number">{count(m.person_count)}</td>
-              <td class="number">{count(m.record_count)}</td>
-              <td class="number">{formatProbability(m.max_match_probability)}</td>
-            </tr>
-          );
-        })}
-      </DataTable>
-      <Pager
-        offset={offset}
-        limit={pageSize}
-        shown={rows.length}
-        total={total}
-        base="/empi/matches"
-        query={query}
-      />
-    </>
+    <PagedTable
+      label={t('empi.queue_list')}
+      columns={[
+        { label: t('empi.name') },
+        { label: t('empi.col_birth_date') },
+        { label: t('empi.data_sources') },
+        { label: t('empi.persons_count'), numeric: true },
+        { label: t('empi.records_count'), numeric: true },
+        { label: t('empi.max_probability'), numeric: true },
+      ]}
+      empty={t('empi.queue_none')}
+      offset={offset}
+      limit={pageSize}
+      shown={rows.length}
+      total={page.total}
+      base="/empi/matches"
+      query={query}
+    >
+      {rows.map((m) => {
+        const name = fullName(m.first_name, m.last_name) || t('empi.no_name');
+        return (
+          <tr key={m.id}>
+            <th scope="row">
+              <a
+                href={`/empi/matches/${encodeURIComponent(m.id)}${suffix}`}
+                aria-label={t('empi.review_named', { name, id: m.id })}
+              >
+                {name}
+              </a>
+            </th>
+            <td>
+              <Value value={m.birth_date} />
+            </td>
+            <td>{m.data_sources.join(', ')}</td>
+            <td class="number">{count(m.person_count)}</td>
+            <td class="number">{count(m.record_count)}</td>
+            <td class="number">{formatProbability(m.max_match_probability)}</td>
+          </tr>
+        );
+      })}
+    </PagedTable>
   );
 }

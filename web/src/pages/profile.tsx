@@ -1,8 +1,9 @@
 // The person's own account: names, language, password.
 import { useState } from 'preact/hooks';
 import { api, refreshSession, type User } from '../api';
-import { Actions, Field, Select } from '../components/fields';
+import { Field, LanguageSelect, SubmitActions } from '../components/fields';
 import { Messages } from '../components/messages';
+import { NewPasswordFields, useNewPassword } from '../components/new-password';
 import { Page } from '../components/page';
 import { useAction } from '../hooks';
 import { t } from '../i18n';
@@ -51,21 +52,9 @@ function ProfileForm(props: { user: User }) {
           value={lastName}
           onInput={setLastName}
         />
-        <Select
-          label={t('common.language')}
-          value={language}
-          onChange={setLanguage}
-          choices={[
-            { value: 'en', label: 'English' },
-            { value: 'es', label: 'Español' },
-          ]}
-        />
+        <LanguageSelect value={language} onChange={setLanguage} />
         <Messages error={action.error} status={action.status} />
-        <Actions>
-          <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-            {t('common.save')}
-          </button>
-        </Actions>
+        <SubmitActions action={action} label={t('common.save')} />
       </form>
     </section>
   );
@@ -73,28 +62,19 @@ function ProfileForm(props: { user: User }) {
 
 function PasswordForm() {
   const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const [again, setAgain] = useState('');
   const action = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    if (next !== again) {
-      action.fail(t('password.mismatch'));
-      return;
-    }
-    void action.run(async () => {
-      await api<void>('POST', '/api/v1/auth/password', {
-        body: { current_password: current, new_password: next },
-      });
-      // The change revokes the account's access tokens: take a fresh one now (this session's
-      // cookie is kept; every other session ends).
-      await refreshSession();
-      setCurrent('');
-      setNext('');
-      setAgain('');
-      return t('password.changed');
+  const password = useNewPassword(action);
+  const submit = password.submit(async (next) => {
+    await api<void>('POST', '/api/v1/auth/password', {
+      body: { current_password: current, new_password: next },
     });
-  };
+    // The change revokes the account's access tokens: take a fresh one now (this session's
+    // cookie is kept; every other session ends).
+    await refreshSession();
+    setCurrent('');
+    password.clear();
+    return t('password.changed');
+  });
   return (
     <section class="panel" aria-labelledby="profile-password">
       <h2 id="profile-password">{t('password.change')}</h2>
@@ -107,29 +87,9 @@ function PasswordForm() {
           value={current}
           onInput={setCurrent}
         />
-        <Field
-          label={t('password.new')}
-          type="password"
-          autocomplete="new-password"
-          required
-          hint={t('password.hint')}
-          value={next}
-          onInput={setNext}
-        />
-        <Field
-          label={t('password.again')}
-          type="password"
-          autocomplete="new-password"
-          required
-          value={again}
-          onInput={setAgain}
-        />
+        <NewPasswordFields value={password} />
         <Messages error={action.error} status={action.status} />
-        <Actions>
-          <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-            {t('password.submit')}
-          </button>
-        </Actions>
+        <SubmitActions action={action} label={t('password.submit')} />
       </form>
     </section>
   );

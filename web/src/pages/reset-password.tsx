@@ -2,8 +2,9 @@
 // that `carehub bootstrap` printed.
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { Actions, Field } from '../components/fields';
+import { SubmitActions } from '../components/fields';
 import { Messages } from '../components/messages';
+import { NewPasswordFields, useNewPassword } from '../components/new-password';
 import { Page } from '../components/page';
 import { useAction } from '../hooks';
 import { t } from '../i18n';
@@ -11,10 +12,9 @@ import { tokenFromHash } from './token-from-hash';
 
 export function ResetPassword() {
   const [token] = useState(tokenFromHash);
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
   const [done, setDone] = useState(false);
   const action = useAction();
+  const password = useNewPassword(action);
 
   if (!token) {
     return (
@@ -33,46 +33,19 @@ export function ResetPassword() {
       </Page>
     );
   }
-  const submit = (e: Event) => {
-    e.preventDefault();
-    if (password !== again) {
-      action.fail(t('password.mismatch'));
-      return;
-    }
-    void action.run(async () => {
-      await api<void>('POST', '/api/v1/auth/reset-password', {
-        body: { token, password },
-        auth: false,
-      });
-      setDone(true);
+  const submit = password.submit(async (chosen) => {
+    await api<void>('POST', '/api/v1/auth/reset-password', {
+      body: { token, password: chosen },
+      auth: false,
     });
-  };
+    setDone(true);
+  });
   return (
     <Page title={t('reset.title')} narrow>
       <Messages error={action.error} />
       <form class="form" onSubmit={submit}>
-        <Field
-          label={t('password.new')}
-          type="password"
-          autocomplete="new-password"
-          required
-          hint={t('password.hint')}
-          value={password}
-          onInput={setPassword}
-        />
-        <Field
-          label={t('password.again')}
-          type="password"
-          autocomplete="new-password"
-          required
-          value={again}
-          onInput={setAgain}
-        />
-        <Actions>
-          <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-            {t('reset.submit')}
-          </button>
-        </Actions>
+        <NewPasswordFields value={password} />
+        <SubmitActions action={action} label={t('reset.submit')} />
       </form>
     </Page>
   );

@@ -1,8 +1,9 @@
 // First run: the server logged a one-time link /setup#token=...; this page makes its holder the
 // first administrator and signs them in.
 import { useState } from 'preact/hooks';
-import { Actions, Field } from '../components/fields';
+import { Field, SubmitActions } from '../components/fields';
 import { Loading, Messages } from '../components/messages';
+import { NewPasswordFields, useNewPassword } from '../components/new-password';
 import { Page } from '../components/page';
 import { useAction, useApi } from '../hooks';
 import { t } from '../i18n';
@@ -43,20 +44,12 @@ export function Setup() {
 
 function SetupForm(props: { token: string }) {
   const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
   const action = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    if (password !== again) {
-      action.fail(t('password.mismatch'));
-      return;
-    }
-    void action.run(async () => {
-      await setUpFirstAdmin(props.token, email, password);
-      navigate('/', { replace: true });
-    });
-  };
+  const password = useNewPassword(action);
+  const submit = password.submit(async (chosen) => {
+    await setUpFirstAdmin(props.token, email, chosen);
+    navigate('/', { replace: true });
+  });
   return (
     <Page title={t('setup.title')} narrow>
       <p>{t('setup.intro')}</p>
@@ -70,28 +63,8 @@ function SetupForm(props: { token: string }) {
           value={email}
           onInput={setEmail}
         />
-        <Field
-          label={t('password.new')}
-          type="password"
-          autocomplete="new-password"
-          required
-          hint={t('password.hint')}
-          value={password}
-          onInput={setPassword}
-        />
-        <Field
-          label={t('password.again')}
-          type="password"
-          autocomplete="new-password"
-          required
-          value={again}
-          onInput={setAgain}
-        />
-        <Actions>
-          <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-            {t('setup.submit')}
-          </button>
-        </Actions>
+        <NewPasswordFields value={password} />
+        <SubmitActions action={action} label={t('setup.submit')} />
       </form>
     </Page>
   );

@@ -2,7 +2,7 @@
 // After it the person goes where they were headed (?next=).
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
-import { Field, Actions } from '../components/fields';
+import { Field, SubmitActions } from '../components/fields';
 import { Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { useAction } from '../hooks';
@@ -83,11 +83,7 @@ export function SignIn() {
             value={password}
             onInput={setPassword}
           />
-          <Actions>
-            <button type="submit" class="button button-primary" aria-disabled={action.busy}>
-              {t('signin.submit')}
-            </button>
-          </Actions>
+          <SubmitActions action={action} label={t('signin.submit')} />
         </form>
       )}
       {providers?.oidc && (
