@@ -7,7 +7,7 @@ import { lazy } from './components/lazy';
 import { Loading } from './components/messages';
 import { Page } from './components/page';
 import { Shell } from './components/shell';
-import logo from './favicon.svg';
+import { Logo } from './components/logo';
 import { language, languages, setLanguage, t, useLanguage } from './i18n';
 import { Home } from './pages/home';
 import { NotFound } from './pages/not-found';
@@ -182,7 +182,7 @@ function OpenFrame(props: { children: ComponentChildren }) {
   return (
     <div class="open-frame">
       <header class="open-header">
-        <img src={logo} alt="" width={32} height={32} />
+        <Logo size={32} />
         <span class="brand-name">carehub</span>
       </header>
       <main id="main" tabIndex={-1} class="open-main">

@@ -6,7 +6,12 @@ import { usesEmpi } from './roles';
 import { place, type Route } from './router';
 import { session } from './session';
 
-let pending: { path: string; answer: Promise<unknown> } | null = null;
+interface Pending {
+  path: string;
+  answer: Promise<unknown>;
+  value?: { data: unknown }; // set once the answer is in (a success)
+}
+let pending: Pending | null = null;
 
 // GET /api/v1/potential-matches/{id}: the review screen's one call.
 export function reviewCallPath(id: string): string {
@@ -29,8 +34,14 @@ export function prefetchFirstCall(route: Route): void {
     if (state.status !== 'signed-in' || !usesEmpi(state.user)) return;
     if (place.get().path !== startPath) return;
     const answer = api<unknown>('GET', path);
-    answer.catch(() => undefined); // the screen shows the error when it takes the answer
-    pending = { path, answer };
+    const started: Pending = { path, answer };
+    answer.then(
+      (data) => {
+        started.value = { data };
+      },
+      () => undefined, // the screen shows the error when it takes the answer
+    );
+    pending = started;
   });
   // Another page shown first: the answer is not for it, and would be stale later.
   const stopPlace = place.subscribe((next) => {
@@ -38,6 +49,15 @@ export function prefetchFirstCall(route: Route): void {
     pending = null;
     stopPlace();
   });
+}
+
+// The answer for path when it is already in (once): the screen's first render can show it,
+// instead of rendering "loading" and waiting a frame for its effect to take the promise.
+export function takePrefetchedValue<T>(path: string): { data: T } | null {
+  if (!pending || pending.path !== path || !pending.value) return null;
+  const { value } = pending;
+  pending = null;
+  return value as { data: T };
 }
 
 // The answer started for path, if any (once); null: make the call.

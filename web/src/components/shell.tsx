@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError, type User } from '../api';
-import logo from '../favicon.svg';
+import { Logo } from './logo';
 import { t } from '../i18n';
 import { usePlace } from '../router';
 import { usesEmpi } from '../roles';
@@ -25,7 +25,7 @@ export function Shell(props: { user: User; children: ComponentChildren }) {
       </a>
       <header class="topbar">
         <a class="brand" href="/">
-          <img src={logo} alt="" width={28} height={28} />
+          <Logo size={28} />
           <span>carehub</span>
         </a>
         <div class="topbar-tools">
