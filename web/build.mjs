@@ -143,7 +143,7 @@ function checkNoChunkCss(metafile, entryKey) {
 }
 
 function indexHtml({ script, stylesheet, icon, preloads }) {
-  const iconLink = icon ? `<link rel="icon" href="${icon}" type="image/svg+xml">\n` : '';
+  const iconLink = `<link rel="icon" href="${icon}" type="image/svg+xml">\n`;
   // The entry's static imports, asked for with the entry rather than after it has arrived.
   const preloadLinks = preloads.map((href) => `<link rel="modulepreload" href="${href}">\n`);
   // No inline script or style: the server's Content-Security-Policy allows neither.
@@ -180,14 +180,18 @@ function collectFiles(result) {
   const { metafile, outputFiles } = result;
   const entry = findEntry(metafile);
   checkNoChunkCss(metafile, entry.key);
-  const icon = Object.keys(metafile.outputs).find((k) => /^out\/favicon-[^/]+\.svg$/.test(k));
+  // The tab's icon: no module imports it (the page draws its logo inline), so esbuild would not
+  // emit it; named by its content like the rest.
+  const iconBody = readFileSync(join(webDir, 'src/favicon.svg'));
+  const iconHash = createHash('sha256').update(iconBody).digest('hex').slice(0, 8).toUpperCase();
+  const icon = `${publicPath}favicon-${iconHash}.svg`;
   const firstPage = firstPageFiles(metafile, entry.key, entry.output.cssBundle);
   const script = urlOf(entry.key);
   const stylesheet = urlOf(entry.output.cssBundle);
   const html = indexHtml({
     script,
     stylesheet,
-    icon: icon ? urlOf(icon) : null,
+    icon,
     preloads: firstPage.filter((url) => url !== script && url !== stylesheet),
   });
   const assets = outputFiles
@@ -195,7 +199,7 @@ function collectFiles(result) {
     .map((f) => describe(publicPath + basename(f.path), Buffer.from(f.contents)))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
-    files: [describe('/index.html', Buffer.from(html, 'utf8')), ...assets],
+    files: [describe('/index.html', Buffer.from(html, 'utf8')), describe(icon, iconBody), ...assets],
     firstPage,
   };
 }

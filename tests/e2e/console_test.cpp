@@ -173,7 +173,7 @@ TEST_CASE("console: index.html answers a browser's deep link, API paths keep the
   auto index = http.get("/", kBrowser);
   const auto assets = assets_named_by(index.body);
   REQUIRE(assets.size() >= 2);  // a script and a stylesheet at least
-  bool saw_script = false, saw_style = false, saw_gzip = false;
+  bool saw_script = false, saw_style = false, saw_icon = false, saw_gzip = false;
   for (const auto& path : assets) {
     auto r = http.get(path);
     INFO(path << " -> " << r.summary());
@@ -183,6 +183,7 @@ TEST_CASE("console: index.html answers a browser's deep link, API paths keep the
     const auto type = r.header("content-type").value_or("");
     saw_script = saw_script || type == "text/javascript; charset=utf-8";
     saw_style = saw_style || type == "text/css; charset=utf-8";
+    saw_icon = saw_icon || type == "image/svg+xml";
     CHECK(std::regex_search(path, std::regex("-[A-Z0-9]{8}\\.[a-z]+$")));
 
     auto zipped = http.get(path, {{"Accept-Encoding", "gzip, deflate"}});
@@ -202,6 +203,7 @@ TEST_CASE("console: index.html answers a browser's deep link, API paths keep the
   }
   CHECK(saw_script);
   CHECK(saw_style);
+  CHECK(saw_icon);  // the tab's icon, linked from index.html
   CHECK(saw_gzip);
   // No inline script or style for the CSP to refuse.
   CHECK(index.body.find("<script>") == std::string::npos);

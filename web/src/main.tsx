@@ -6,7 +6,6 @@ import { prefetchFirstCall } from './prefetch';
 import { matchRoute, place, startRouter } from './router';
 import { startSession } from './session';
 import './styles.css';
-import './favicon.svg'; // the tab's icon: build.mjs links it from index.html
 
 setLanguage(language.get()); // <html lang> from the browser's language until someone signs in
 startRouter();

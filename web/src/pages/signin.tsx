@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { Field, SubmitActions } from '../components/fields';
-import { Messages } from '../components/messages';
+import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { useAction } from '../hooks';
 import { t } from '../i18n';
@@ -20,13 +20,18 @@ export function SignIn() {
   const next = safeNext(query.get('next'));
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // null until the server says how its accounts sign in; then what it said, or, when it could
+  // not be asked, the password form alone (the usual case).
   const [providers, setProviders] = useState<Providers | null>(null);
   const action = useAction();
 
   const [setupNeeded, setSetupNeeded] = useState(false);
   useEffect(() => {
-    // Without the answer the password form is shown: the usual case, and what works offline.
-    api<Providers>('GET', '/api/v1/auth/providers', { auth: false }).then(setProviders, () => {});
+    // Until the answer no form is shown, so a server whose accounts sign in at a provider never
+    // flashes a password form first.
+    api<Providers>('GET', '/api/v1/auth/providers', { auth: false }).then(setProviders, () =>
+      setProviders({ local_passwords: true, oidc: null }),
+    );
     // A server with no administrator yet: nobody can sign in, so say where to start.
     api<{ needed: boolean }>('GET', '/api/v1/setup', { auth: false }).then(
       (s) => setSetupNeeded(s.needed),
@@ -58,11 +63,12 @@ export function SignIn() {
     window.location.assign(`${providers.oidc.start_url}?return_to=${encodeURIComponent(next)}`);
   };
 
-  const showPasswords = providers?.local_passwords ?? true;
+  const showPasswords = providers?.local_passwords ?? false;
   return (
     <Page title={t('signin.title')} narrow>
       <Messages error={action.error ?? providerError} status={action.busy ? t('signin.busy') : ''} />
       {setupNeeded && <p class="hint setup-needed">{t('signin.setup_needed')}</p>}
+      {!providers && <Loading />}
       {showPasswords && (
         <form class="form" onSubmit={submit}>
           <Field
