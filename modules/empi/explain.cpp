@@ -18,13 +18,14 @@ const char* agreement_of(int level, std::size_t levels) {
 
 // One household column alone. The model weighs the five together (a family shares them), so its
 // level cannot say which of them differ; a reviewer needs to see that per field. Address keeps the
-// model's own likeness (Jaro-Winkler >= 0.90); for the short codes, one typing slip (one edit)
+// model's own likeness (kSimilarAddress); for the short codes, one typing slip (one edit)
 // is "similar".
 const char* household_column_agreement(Value column, const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return "missing";
   if (a == b) return "same";
-  const bool similar = (column == vAddress || column == vCity) ? jaro_winkler(a, b) >= 0.90
-                                                               : damerau_levenshtein(a, b, 1) <= 1;
+  const bool similar = (column == vAddress || column == vCity)
+                           ? jaro_winkler(a, b) >= kSimilarAddress
+                           : damerau_levenshtein(a, b, 1) <= 1;
   return similar ? "similar" : "different";
 }
 

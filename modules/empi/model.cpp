@@ -45,7 +45,9 @@ std::uint8_t household_level(const RecordFeatures& a, const RecordFeatures& b) {
   if (address && phone) return 1;
   if (address) return 2;
   if (phone) return 3;
-  if (both(x[vAddress], y[vAddress]) && jaro_winkler(x[vAddress], y[vAddress]) >= 0.90) return 4;
+  if (both(x[vAddress], y[vAddress]) && jaro_winkler(x[vAddress], y[vAddress]) >= kSimilarAddress) {
+    return 4;
+  }
   if (same(x[vZip], y[vZip])) return 5;
   if (same(x[vCity], y[vCity])) return 6;
   if (same(x[vState], y[vState])) return 7;

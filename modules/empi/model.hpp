@@ -43,6 +43,9 @@ enum Field : std::uint8_t {
   kSex,
   kFieldCount
 };
+// Two addresses at least this alike (Jaro-Winkler) are the household's "similar address" level,
+// and the review's "similar" for address and city.
+inline constexpr double kSimilarAddress = 0.90;
 inline constexpr int kMaxLevels = 10;  // level 0 is "missing": it carries no evidence
 
 struct FieldSpec {
