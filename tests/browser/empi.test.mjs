@@ -662,6 +662,28 @@ test('crosswalk: downloaded as crosswalk.csv through a blob, every record with i
   assert.deepEqual(page.problems, []);
 });
 
+// What a Spanish reader sees for each level the model names (modules/empi/model.cpp).
+const spanishLevels = {
+  missing: 'Falta un valor',
+  exact: 'Exacto',
+  'swapped with the other name': 'Intercambiado con el otro nombre',
+  'one edit': 'A una edición',
+  'jaro-winkler >= 0.92': 'Jaro-Winkler ≥ 0,92',
+  'same double metaphone': 'Suenan igual (Double Metaphone)',
+  'jaro-winkler >= 0.80': 'Jaro-Winkler ≥ 0,80',
+  different: 'Distinto',
+  'day and month swapped': 'Día y mes intercambiados',
+  'one component off': 'Una parte distinta',
+  'year off': 'Año distinto',
+  'same address and phone': 'Misma dirección y teléfono',
+  'same address': 'Misma dirección',
+  'same phone': 'Mismo teléfono',
+  'address jaro-winkler >= 0.90': 'Dirección parecida (Jaro-Winkler ≥ 0,90)',
+  'same zip code': 'Mismo código postal',
+  'same city': 'Misma ciudad',
+  'same state': 'Mismo estado',
+};
+
 test('the workspace in Spanish: queue, review, persons, a person, import and match settings', async () => {
   assert.ok(state.person, 'the merge ran first');
   const reviewer = 'revisora@clinic.example';
@@ -694,6 +716,19 @@ test('the workspace in Spanish: queue, review, persons, a person, import and mat
   await es.getByRole('button', { name: 'Unir en una sola persona' }).waitFor();
   await es.getByRole('button', { name: 'Mantener separadas' }).waitFor();
   await es.getByRole('rowheader', { name: 'Previo (antes de comparar)' }).first().waitFor();
+  // Each step's level in Spanish, though the server names levels in English.
+  const shown = (await server.api('GET', `/api/v1/potential-matches/${id}`, admin)).body.potential_match;
+  const pair = shown.results.find((r) => r.explanation);
+  const waterfall = es.getByRole('table', {
+    name: `Peso de coincidencia de los registros ${pair.person_record_l_id} y ${pair.person_record_r_id}, paso a paso`,
+  });
+  const levels = await waterfall.getByRole('row').evaluateAll((rows) =>
+    rows.slice(2, -1).map((row) => row.querySelectorAll('td')[0].firstChild?.textContent ?? ''),
+  );
+  assert.deepEqual(
+    levels,
+    pair.explanation.comparisons.map((c) => spanishLevels[c.label] ?? `untranslated: ${c.label}`),
+  );
   await checkPage(es, 'empi-review-es');
 
   await menu.getByRole('link', { name: 'Personas', exact: true }).click();

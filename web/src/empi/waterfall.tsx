@@ -22,6 +22,35 @@ export function comparisonLabel(name: string): string {
   return key ? t(key) : name;
 }
 
+// The server names each level in English, as the stored model does (modules/empi/model.cpp);
+// the console says it in the reader's language. A level this table does not know (a newer
+// server's) is shown as the server wrote it.
+const levelKeys: Record<string, MessageKey> = {
+  missing: 'empi.lvl_missing',
+  exact: 'empi.lvl_exact',
+  'swapped with the other name': 'empi.lvl_swapped',
+  'one edit': 'empi.lvl_one_edit',
+  'jaro-winkler >= 0.92': 'empi.lvl_jw92',
+  'same double metaphone': 'empi.lvl_metaphone',
+  'jaro-winkler >= 0.80': 'empi.lvl_jw80',
+  different: 'empi.lvl_different',
+  'day and month swapped': 'empi.lvl_day_month',
+  'one component off': 'empi.lvl_one_part',
+  'year off': 'empi.lvl_year_off',
+  'same address and phone': 'empi.lvl_address_phone',
+  'same address': 'empi.lvl_address',
+  'same phone': 'empi.lvl_phone',
+  'address jaro-winkler >= 0.90': 'empi.lvl_address_jw90',
+  'same zip code': 'empi.lvl_zip',
+  'same city': 'empi.lvl_city',
+  'same state': 'empi.lvl_state',
+};
+
+export function levelLabel(label: string): string {
+  const key = levelKeys[label];
+  return key ? t(key) : label;
+}
+
 const width = 1000; // viewBox units; the SVG itself stretches to its cell
 const height = 18;
 
@@ -53,7 +82,7 @@ function stepsOf(explanation: Explanation): Step[] {
     steps.push({
       key: c.comparison,
       name: comparisonLabel(c.comparison),
-      level: c.label,
+      level: levelLabel(c.label),
       weight,
       from: total,
       to: total + weight,
