@@ -208,3 +208,33 @@ nginx_http_basics() {
   default_type text/plain;
 EOF
 }
+
+# For benchmarks whose peer has no bind-address option (Orthanc): the script runs again inside a
+# new network namespace where only loopback exists. Outside, loopback_netns_reexec SCRIPT ARGS...
+# finds the binary as it is (CAREHUB_BIN, else build/carehub; none when skip_carehub=1: never built
+# here) and re-executes; inside (CAREHUB_BENCH_NETNS set), loopback_netns_enter brings lo up, checks
+# nothing else is there, and sets bin to a copy of the binary in $tmp (after bench_tmp_and_traps),
+# so a rebuild during the run changes nothing mid-way.
+loopback_netns_reexec() {
+  local script=$1
+  shift
+  local binary=""
+  if [[ ${skip_carehub:-0} != 1 ]]; then
+    binary=${CAREHUB_BIN:-$bench_root/build/carehub}
+    [[ -x $binary ]] || die "no carehub binary at $binary (bash scripts/build.sh carehub, or set CAREHUB_BIN)"
+  fi
+  local unshare_flags=(-n)
+  ((EUID == 0)) || unshare_flags=(-r -n) # a user namespace gives the right to create the netns
+  exec unshare "${unshare_flags[@]}" -- env CAREHUB_BENCH_NETNS=1 CAREHUB_BIN="$binary" \
+    bash "$script" "$@"
+}
+
+loopback_netns_enter() {
+  ip link set lo up
+  [[ $(ip -o link show | grep -cv ': lo:') == 0 ]] || die "the namespace has more than loopback"
+  bin=""
+  if [[ -n ${CAREHUB_BIN:-} ]]; then
+    bin=$tmp/carehub
+    cp "$CAREHUB_BIN" "$bin"
+  fi
+}

@@ -64,31 +64,16 @@ if [[ -z ${CAREHUB_BENCH_NETNS:-} ]]; then
   install_packages orthanc-dicomweb python3-pydicom
   [[ -e $dicomweb_plugin ]] || die "no DICOMweb plugin at $dicomweb_plugin"
   $py -c 'import pydicom' 2>/dev/null || die "$py cannot import pydicom"
-  bin=""
-  if [[ $skip_carehub != 1 ]]; then # never built here: the binary as it is
-    bin=${CAREHUB_BIN:-$bench_root/build/carehub}
-    [[ -x $bin ]] || die "no carehub binary at $bin (bash scripts/build.sh carehub, or set CAREHUB_BIN)"
-  fi
-  unshare_flags=(-n)
-  ((EUID == 0)) || unshare_flags=(-r -n) # a user namespace gives the right to create the netns
-  exec unshare "${unshare_flags[@]}" -- env CAREHUB_BENCH_NETNS=1 CAREHUB_BIN="$bin" \
-    bash "${BASH_SOURCE[0]}" "$@"
+  loopback_netns_reexec "${BASH_SOURCE[0]}" "$@"
 fi
 
 # --- inside the namespace -------------------------------------------------------------------------
-ip link set lo up
 export TCP_NODELAY=1 # read by DCMTK: storescu and the C-STORE listeners of Orthanc and carehub
-[[ $(ip -o link show | grep -cv ': lo:') == 0 ]] || die "the namespace has more than loopback"
 bench_tmp_and_traps
+loopback_netns_enter
 results=$tmp/results
 mkdir -p "$results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-bin_source=${CAREHUB_BIN:-}
-bin=""
-if [[ -n $bin_source ]]; then # a copy: a rebuild during the run changes nothing mid-way
-  bin=$tmp/carehub
-  cp "$bin_source" "$bin"
-fi
 
 log "generating $n synthetic instances"
 gen_start=$(date +%s.%N)
@@ -399,7 +384,7 @@ fi
 echo
 echo "DICOM ingest, $n distinct instances ($(du -sm "$tmp/corpus" | cut -f1) MB), loopback only (private network namespace), $(nproc) CPUs"
 [[ -s $tmp/orthanc_version ]] && echo "$(cat "$tmp/orthanc_version") (Debian packages; defaults: SyncStorageArea true, SQLite index)"
-[[ $skip_carehub == 1 ]] || echo "carehub: $bin_source ($("$bin" version 2>&1 | head -n 1))"
+[[ $skip_carehub == 1 ]] || echo "carehub: ${CAREHUB_BIN:-} ($("$bin" version 2>&1 | head -n 1))"
 echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the figures noisy)"
 sync_latency
 $py "$here/report.py" "$results" "$n" "$preload"

@@ -30,11 +30,21 @@ std::map<std::string, std::string> callers_of(const nlohmann::json& list) {
 
 // Blobs under dicom/ that no index row names: what a crash between the blob write and the index
 // commit (or a delete's blob removal) left behind.
+// Thumbnails of instances no longer indexed (deleted, or overwritten by other bytes) go too: they
+// are pictures of a patient.
 nlohmann::json sweep_orphans(DicomContext& ctx, std::int64_t min_age_ms) {
   const auto n = sweep_orphan_blobs(
       ctx.blobs, ctx.db, ctx.clock, "dicom/", min_age_ms,
       [&ctx](Tx& tx, const std::string& key) { return ctx.store.blob_key_indexed(tx, key); });
-  return {{"checked", n.checked}, {"removed", n.removed}};
+  const auto t =
+      sweep_orphan_blobs(ctx.blobs, ctx.db, ctx.clock, thumbnail_prefix(""), min_age_ms,
+                         [&ctx](Tx& tx, const std::string& key) {
+                           const auto start = thumbnail_prefix("").size();
+                           const auto slash = key.find('/', start);
+                           return slash != std::string::npos &&
+                                  ctx.store.sha256_indexed(tx, key.substr(start, slash - start));
+                         });
+  return {{"checked", n.checked + t.checked}, {"removed", n.removed + t.removed}};
 }
 
 }  // namespace
@@ -101,6 +111,7 @@ void DicomModule::start(ModuleContext& ctx) {
   register_query_routes(ctx.router, *context_);
   register_retrieve_routes(ctx.router, *context_);
   register_study_routes(ctx.router, *context_);
+  register_render_routes(ctx.router, *context_);
 
   DicomContext* context = context_.get();
   const std::int64_t min_age_ms = s["orphan_min_age_s"].get<std::int64_t>() * 1000;

@@ -28,6 +28,8 @@
 #include <vector>
 
 #include "carehub/text_check.hpp"
+#include "dicom/dcmtk_file.hpp"
+#include "dicom/decode.hpp"
 #include "dicom/nesting.hpp"
 
 namespace carehub::dicom {
@@ -250,22 +252,6 @@ std::string metadata_json(DcmDataset& ds, BulkDataFormat& format) {
   return text;
 }
 
-// Loads with large values left on disk. False with why when DCMTK cannot read it.
-bool load(const std::string& path, DcmFileFormat& file, std::string& why) {
-  // DCMTK recurses per sequence level: what nests too deep never reaches it.
-  if (auto problem = sequence_nesting_problem(path)) {
-    why = *problem;
-    return false;
-  }
-  const OFCondition c =
-      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyValueBytes, ERM_fileOnly);
-  if (c.bad()) {
-    why = std::string("truncated or malformed DICOM: ") + c.text();
-    return false;
-  }
-  return true;
-}
-
 DcmElement* find_element(DcmDataset& ds, std::uint32_t tag) {
   DcmElement* element = nullptr;
   const DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xffff));
@@ -286,6 +272,42 @@ Result<std::string> value_range(DcmElement& element, Uint32 offset, Uint32 lengt
 }
 
 }  // namespace
+
+void undo_big_endian_ow(DcmDataset& ds, char* data, std::size_t n) {
+  Uint16 bits = 0;
+  DcmElement* pixels = nullptr;
+  if (ds.getOriginalXfer() != EXS_BigEndianExplicit ||
+      ds.findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
+      ds.findAndGetElement(DCM_PixelData, pixels).bad() || !pixels || pixels->getVR() != EVR_OW)
+    return;
+  if (bits == 8 || bits == 1) {
+    for (std::size_t i = 0; i + 2 <= n; i += 2) std::swap(data[i], data[i + 1]);
+  } else if (bits == 32) {
+    for (std::size_t i = 0; i + 4 <= n; i += 4) {
+      std::swap(data[i], data[i + 2]);
+      std::swap(data[i + 1], data[i + 3]);
+    }
+  }
+}
+
+bool load_lazily(const std::string& path, DcmFileFormat& file, std::string& why) {
+  // DCMTK recurses per sequence level: what nests too deep never reaches it.
+  if (auto problem = sequence_nesting_problem(path)) {
+    why = *problem;
+    return false;
+  }
+  return load_stored(path, file, why);
+}
+
+bool load_stored(const std::string& path, DcmFileFormat& file, std::string& why) {
+  const OFCondition c =
+      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kLazyValueBytes, ERM_fileOnly);
+  if (c.bad()) {
+    why = std::string("truncated or malformed DICOM: ") + c.text();
+    return false;
+  }
+  return true;
+}
 
 void quiet_dcmtk_logging() {
   OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
@@ -315,7 +337,7 @@ std::variant<ParsedInstance, std::string> parse_instance(const std::string& path
     return refuse("not a DICOM Part 10 file (no 'DICM' prefix after the 128-byte preamble)");
   DcmFileFormat file;
   std::string why;
-  if (!load(path, file, why)) return refuse(why);
+  if (!load_lazily(path, file, why)) return refuse(why);
   DcmMetaInfo& meta = *file.getMetaInfo();
   DcmDataset& ds = *file.getDataset();
 
@@ -382,10 +404,13 @@ Result<std::string> read_frame(const std::string& path, int frame) {
   const auto refuse = [](std::string why) { return Result<std::string>::fail(std::move(why)); };
   DcmFileFormat file;
   std::string why;
-  if (!load(path, file, why)) return refuse(why);
+  if (!load_lazily(path, file, why)) return refuse(why);
   DcmDataset& ds = *file.getDataset();
-  if (DcmXfer(ds.getOriginalXfer()).isEncapsulated())
-    return refuse("frames of compressed pixel data are not available; retrieve the instance");
+  if (DcmXfer(ds.getOriginalXfer()).isEncapsulated()) {
+    auto decoded = decode_frame(ds, frame);
+    if (!decoded) return refuse(decoded.error());
+    return Result<std::string>::ok(std::move(decoded->bytes));
+  }
   DcmElement* pixels = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, pixels).bad() || !pixels)
     return refuse("the instance has no pixel data");
@@ -405,14 +430,16 @@ Result<std::string> read_frame(const std::string& path, int frame) {
   const std::uint64_t offset = frame_bytes * static_cast<std::uint64_t>(frame - 1);
   if (offset + frame_bytes > pixels->getLength())
     return refuse("the pixel data is shorter than its frames");
-  return value_range(*pixels, static_cast<Uint32>(offset), static_cast<Uint32>(frame_bytes));
+  auto bytes = value_range(*pixels, static_cast<Uint32>(offset), static_cast<Uint32>(frame_bytes));
+  if (bytes) undo_big_endian_ow(ds, bytes->data(), bytes->size());
+  return bytes;
 }
 
 Result<std::string> read_bulk_value(const std::string& path, std::uint32_t tag) {
   const auto refuse = [](std::string why) { return Result<std::string>::fail(std::move(why)); };
   DcmFileFormat file;
   std::string why;
-  if (!load(path, file, why)) return refuse(why);
+  if (!load_lazily(path, file, why)) return refuse(why);
   DcmDataset& ds = *file.getDataset();
   DcmElement* element = find_element(ds, tag);
   if (!element) return refuse("the instance has no such element");

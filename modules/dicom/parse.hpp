@@ -44,8 +44,9 @@ std::variant<ParsedInstance, std::string> parse_instance(const std::string& path
 // zero in a component of more than one digit.
 bool valid_uid(std::string_view s);
 
-// Frame n (1-based) of uncompressed pixel data, little endian; a failure saying why when there is
-// no such frame or it cannot be cut out (compressed, bit-packed across bytes).
+// Frame n (1-based) of the pixel data, uncompressed (compressed data decoded, see transcode.hpp),
+// little endian, samples interleaved; a failure saying why when there is no such frame or it
+// cannot be had (bit-packed across bytes, a codestream that does not decode).
 Result<std::string> read_frame(const std::string& path, int frame);
 
 // The value of the element with this tag (group << 16 | element), found at the top level or,

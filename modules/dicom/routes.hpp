@@ -2,7 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "carehub/audit.hpp"
 #include "carehub/blob.hpp"
@@ -28,10 +32,36 @@ struct DicomContext {
 Access dicom_write_access();
 Access dicom_read_access();
 
+// The study, series and instance a WADO-RS path names (the narrower ones when given).
+struct Scope {
+  std::string study;
+  std::optional<std::string> series, sop;
+};
+Scope scope_of(const Request& req);
+
+// The stored file under this blob key on the local filesystem, which DCMTK reads (frames,
+// rendering, transcoding). Throws when the blob store keeps objects elsewhere.
+std::string stored_file_path(DicomContext& ctx, const std::string& blob_key);
+
 // The scheme and authority that URLs in answers start with.
 std::string base_url(const Request& req, const DicomContext& ctx);
 // The sender of an upload, as the ingestor records it.
 IngestSource source_of(const Request& req);
+// One media range of an Accept header: its type and parameters (names lower-cased, quotes off).
+struct MediaRange {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::optional<std::string> param(std::string_view name) const {
+    for (const auto& [k, v] : params) {
+      if (k == name) return v;
+    }
+    return std::nullopt;
+  }
+};
+// The ranges of the request's Accept, in the order given; "*/*" when it has none.
+std::vector<MediaRange> accept_ranges(const Request& req);
+std::string lower(std::string_view in);
+
 // An audit event of the request, with a detail.
 void audit_read(DicomContext& ctx, const Request& req, const std::string& action,
                 const std::string& resource, nlohmann::json detail);
@@ -40,5 +70,11 @@ void register_store_routes(Router& router, DicomContext& ctx);
 void register_query_routes(Router& router, DicomContext& ctx);
 void register_retrieve_routes(Router& router, DicomContext& ctx);
 void register_study_routes(Router& router, DicomContext& ctx);
+void register_render_routes(Router& router, DicomContext& ctx);
+
+// Where the thumbnails of the instance with this SHA-256 are kept in the blob store.
+std::string thumbnail_prefix(const std::string& sha256);
+// Removes the thumbnails of these instances (what fails is logged and left for the sweep).
+void remove_thumbnails(DicomContext& ctx, const std::vector<std::string>& sha256s);
 
 }  // namespace carehub::dicom

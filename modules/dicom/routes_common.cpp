@@ -1,7 +1,60 @@
-// What the dicom route tables share: who may call them, URLs in answers, the sender of an upload.
+// What the dicom route tables share: who may call them, URLs in answers, the sender of an upload,
+// the media ranges a client accepts.
+#include <cctype>
+
 #include "dicom/routes.hpp"
 
 namespace carehub::dicom {
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto a = s.find_first_not_of(" \t");
+  if (a == std::string_view::npos) return {};
+  return std::string(s.substr(a, s.find_last_not_of(" \t") - a + 1));
+}
+
+}  // namespace
+
+std::string lower(std::string_view in) {
+  std::string s(in);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<MediaRange> accept_ranges(const Request& req) {
+  std::vector<MediaRange> out;
+  const std::string header(req.header("accept").value_or("*/*"));
+  std::size_t start = 0;
+  while (start <= header.size()) {
+    const auto comma = header.find(',', start);
+    const std::string item =
+        header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    MediaRange range;
+    std::size_t at = 0;
+    bool first = true;
+    while (at <= item.size()) {
+      const auto semi = item.find(';', at);
+      const std::string piece =
+          trim(item.substr(at, semi == std::string::npos ? std::string::npos : semi - at));
+      if (first) {
+        range.type = lower(piece);
+        first = false;
+      } else if (const auto eq = piece.find('='); eq != std::string::npos) {
+        std::string value = trim(piece.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+          value = value.substr(1, value.size() - 2);
+        range.params.emplace_back(lower(trim(piece.substr(0, eq))), value);
+      }
+      if (semi == std::string::npos) break;
+      at = semi + 1;
+    }
+    if (!range.type.empty()) out.push_back(std::move(range));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.empty()) out.push_back({"*/*", {}});
+  return out;
+}
 
 Access dicom_write_access() {
   return Access::roles({"physician", "admin"}).or_scopes({"dicom:write"});
@@ -9,6 +62,22 @@ Access dicom_write_access() {
 
 Access dicom_read_access() {
   return Access::roles({"physician", "admin"}).or_scopes({"dicom:read", "dicom:write"});
+}
+
+Scope scope_of(const Request& req) {
+  Scope s;
+  for (const auto& [name, value] : req.params) {
+    if (name == "study") s.study = value;
+    if (name == "series") s.series = value;
+    if (name == "sop") s.sop = value;
+  }
+  return s;
+}
+
+std::string stored_file_path(DicomContext& ctx, const std::string& blob_key) {
+  auto path = ctx.blobs.local_path(blob_key);
+  if (!path) throw std::runtime_error("the blob store keeps no local file for " + blob_key);
+  return *path;
 }
 
 std::string base_url(const Request& req, const DicomContext& ctx) {

@@ -1,97 +1,32 @@
 // WADO-RS: stored instances exactly as they were received (multipart/related of
-// application/dicom parts, streamed from the blob store), metadata from the index, frames of
-// uncompressed pixel data and bulk data values.
+// application/dicom parts, streamed from the blob store) or transcoded to Explicit VR Little
+// Endian when asked, metadata from the index, frames (compressed ones decoded) and bulk data
+// values.
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "carehub/error.hpp"
 #include "carehub/hash.hpp"
+#include "carehub/spool.hpp"
 #include "dicom/parse.hpp"
 #include "dicom/routes.hpp"
+#include "dicom/transcode.hpp"
 
 namespace carehub::dicom {
 namespace {
 
-struct Scope {
-  std::string study;
-  std::optional<std::string> series, sop;
-};
-
-Scope scope_of(const Request& req) {
-  Scope s;
-  for (const auto& [name, value] : req.params) {
-    if (name == "study") s.study = value;
-    if (name == "series") s.series = value;
-    if (name == "sop") s.sop = value;
-  }
-  return s;
-}
-
-std::string lower(std::string_view in) {
-  std::string s(in);
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  const auto a = s.find_first_not_of(" \t");
-  if (a == std::string_view::npos) return {};
-  return std::string(s.substr(a, s.find_last_not_of(" \t") - a + 1));
-}
-
-// One media range of an Accept header: its type and parameters (names lower-cased, quotes off).
-struct MediaRange {
-  std::string type;
-  std::vector<std::pair<std::string, std::string>> params;
-  std::optional<std::string> param(std::string_view name) const {
-    for (const auto& [k, v] : params) {
-      if (k == name) return v;
-    }
-    return std::nullopt;
-  }
-};
-
-std::vector<MediaRange> accept_ranges(const Request& req) {
-  std::vector<MediaRange> out;
-  const std::string header(req.header("accept").value_or("*/*"));
-  std::size_t start = 0;
-  while (start <= header.size()) {
-    const auto comma = header.find(',', start);
-    const std::string item =
-        header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    MediaRange range;
-    std::size_t at = 0;
-    bool first = true;
-    while (at <= item.size()) {
-      const auto semi = item.find(';', at);
-      const std::string piece =
-          trim(item.substr(at, semi == std::string::npos ? std::string::npos : semi - at));
-      if (first) {
-        range.type = lower(piece);
-        first = false;
-      } else if (const auto eq = piece.find('='); eq != std::string::npos) {
-        std::string value = trim(piece.substr(eq + 1));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-          value = value.substr(1, value.size() - 2);
-        range.params.emplace_back(lower(trim(piece.substr(0, eq))), value);
-      }
-      if (semi == std::string::npos) break;
-      at = semi + 1;
-    }
-    if (!range.type.empty()) out.push_back(std::move(range));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (out.empty()) out.push_back({"*/*", {}});
-  return out;
-}
-
 // How to answer with stored instances: a multipart of them, or (one instance, asked for as
-// application/dicom) the file alone. 406 when the client accepts neither, or wants a transfer
-// syntax other than the stored one (carehub does not transcode).
+// application/dicom) the file alone; each as stored, or as Explicit VR Little Endian when the
+// client asks for that (transcoded). 406 when the client accepts neither shape, or asks for a
+// transfer syntax that is neither the stored one nor Explicit VR Little Endian.
 enum class Shape { kMultipart, kSingle };
-Shape negotiate(const Request& req, const std::vector<DicomStore::InstanceFile>& files,
-                std::string_view part_type) {
+struct Answer {
+  Shape shape = Shape::kMultipart;
+  bool explicit_le = false;  // transcode what is stored otherwise
+};
+Answer negotiate(const Request& req, const std::vector<DicomStore::InstanceFile>& files,
+                 std::string_view part_type) {
   std::string why = "acceptable: multipart/related; type=\"" + std::string(part_type) + "\"";
   for (const auto& range : accept_ranges(req)) {
     const bool multipart = range.type == "multipart/related" || range.type == "multipart/*";
@@ -102,21 +37,53 @@ Shape negotiate(const Request& req, const std::vector<DicomStore::InstanceFile>&
       const auto type = range.param("type");
       if (type && lower(*type) != part_type) continue;
     }
+    Answer a{single ? Shape::kSingle : Shape::kMultipart, false};
     const auto ts = range.param("transfer-syntax");
     if (ts && *ts != "*" && part_type == "application/dicom") {
       const bool all_match = std::all_of(
           files.begin(), files.end(), [&](const auto& f) { return f.transfer_syntax_uid == *ts; });
-      if (!all_match) {
+      if (!all_match && *ts != kExplicitLittleEndian) {
         why =
-            "the instances are stored in their own transfer syntax and are not transcoded; "
-            "ask with transfer-syntax=*";
+            "the instances are stored in their own transfer syntax, and can be had as stored "
+            "(transfer-syntax=*) or as Explicit VR Little Endian (transfer-syntax=" +
+            std::string(kExplicitLittleEndian) + ")";
         continue;
       }
+      a.explicit_le = !all_match;
     }
-    return single ? Shape::kSingle : Shape::kMultipart;
+    if (ts && *ts != "*" && *ts != kExplicitLittleEndian &&
+        part_type == "application/octet-stream") {
+      why =
+          "frames and bulk data are given uncompressed, as Explicit VR Little Endian "
+          "(transfer-syntax=" +
+          std::string(kExplicitLittleEndian) + ")";
+      continue;
+    }
+    return a;
   }
   throw ApiError(ErrorCode::kNotAcceptable, why);
 }
+
+// An instance's bytes in the answer: the stored file, or a transcoded copy (a scratch file in the
+// upload folder, unlinked as soon as the answer opens it).
+struct Outgoing {
+  PiecesBody::Opener open;
+  std::uint64_t size = 0;
+  std::string transfer_syntax;
+};
+
+// Removes the scratch files of an answer that is not sent.
+class Scratch {
+ public:
+  ~Scratch() {
+    for (const auto& p : paths_) std::remove(p.c_str());
+  }
+  void add(std::string path) { paths_.push_back(std::move(path)); }
+  void keep() { paths_.clear(); }
+
+ private:
+  std::vector<std::string> paths_;
+};
 
 std::string boundary() {
   return "carehub-" + random_hex(12);
@@ -137,25 +104,44 @@ Response retrieve(DicomContext& ctx, Request& req) {
       [&](Tx& tx) { return ctx.store.instance_files(tx, scope.study, scope.series, scope.sop); },
       TxMode::kRead);
   if (files.empty()) throw ApiError(ErrorCode::kNotFound, "no such study, series or instance");
-  const Shape shape = negotiate(req, files, "application/dicom");
+  const Answer answer = negotiate(req, files, "application/dicom");
+  Scratch scratch;
+  std::vector<Outgoing> out;
   std::uint64_t bytes = 0;
-  for (const auto& f : files) bytes += f.size_bytes;
+  std::size_t transcoded = 0;
+  for (const auto& f : files) {
+    if (!answer.explicit_le || f.transfer_syntax_uid == kExplicitLittleEndian) {
+      out.push_back(
+          {blob_opener(ctx.blobs, f.blob_key, f.size_bytes), f.size_bytes, f.transfer_syntax_uid});
+    } else {
+      const std::string path = SpooledBody::create(ctx.staging_dir, true)->release();
+      scratch.add(path);
+      auto size = transcode_to_explicit_le(stored_file_path(ctx, f.blob_key), path);
+      if (!size)
+        throw ApiError(ErrorCode::kNotAcceptable,
+                       "instance " + f.sop_uid + " cannot be given as Explicit VR Little Endian: " +
+                           size.error() + "; ask with transfer-syntax=* for it as stored");
+      out.push_back({[path, n = *size] { return file_body(path, 0, n, true); }, *size,
+                     kExplicitLittleEndian});
+      ++transcoded;
+    }
+    bytes += out.back().size;
+  }
   audit_read(ctx, req, "dicom.retrieve", scope.study,
-             {{"instances", files.size()}, {"bytes", bytes}});
-  if (shape == Shape::kSingle) {
+             {{"instances", files.size()}, {"bytes", bytes}, {"transcoded", transcoded}});
+  scratch.keep();  // each is unlinked when the answer opens it; a crash's leftovers go at start
+  if (answer.shape == Shape::kSingle) {
     auto body = std::make_shared<PiecesBody>();
-    body->add_source(blob_opener(ctx.blobs, files[0].blob_key, files[0].size_bytes),
-                     files[0].size_bytes);
+    body->add_source(out[0].open, out[0].size);
     return Response::streamed(std::move(body), "application/dicom");
   }
   const std::string b = boundary();
   auto body = std::make_shared<PiecesBody>();
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& f = files[i];
-    body->add_text((i ? "\r\n--" : "--") + b +
-                   "\r\nContent-Type: application/dicom; transfer-syntax=" + f.transfer_syntax_uid +
-                   "\r\nContent-Length: " + std::to_string(f.size_bytes) + "\r\n\r\n");
-    body->add_source(blob_opener(ctx.blobs, f.blob_key, f.size_bytes), f.size_bytes);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    body->add_text(
+        (i ? "\r\n--" : "--") + b + "\r\nContent-Type: application/dicom; transfer-syntax=" +
+        out[i].transfer_syntax + "\r\nContent-Length: " + std::to_string(out[i].size) + "\r\n\r\n");
+    body->add_source(out[i].open, out[i].size);
   }
   body->add_text("\r\n--" + b + "--\r\n");
   return Response::streamed(std::move(body),
@@ -187,15 +173,12 @@ std::string local_file(DicomContext& ctx, const Scope& scope) {
       [&](Tx& tx) { return ctx.store.instance_files(tx, scope.study, scope.series, scope.sop); },
       TxMode::kRead);
   if (files.empty()) throw ApiError(ErrorCode::kNotFound, "no such instance");
-  auto path = ctx.blobs.local_path(files[0].blob_key);
-  if (!path)
-    throw std::runtime_error("the blob store keeps no local file for " + files[0].blob_key);
-  return *path;
+  return stored_file_path(ctx, files[0].blob_key);
 }
 
 Response octet_parts(const Request& req, const std::vector<std::string>& values) {
   const std::vector<DicomStore::InstanceFile> parts(values.size());
-  if (negotiate(req, parts, "application/octet-stream") == Shape::kSingle)
+  if (negotiate(req, parts, "application/octet-stream").shape == Shape::kSingle)
     return Response::text(values[0], "application/octet-stream");
   const std::string b = boundary();
   auto body = std::make_shared<PiecesBody>();

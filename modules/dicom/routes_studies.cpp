@@ -76,7 +76,11 @@ void register_study_routes(Router& r, DicomContext& ctx) {
 
   r.add(Method::kDelete, "/api/v1/dicom/studies/{study}", Access::admin(), [&ctx](Request& req) {
     const std::string& study = req.param("study");
+    std::vector<std::string> shas;
     const auto keys = ctx.db.transact([&](Tx& tx) {
+      shas.clear();
+      for (const auto& f : ctx.store.instance_files(tx, study, std::nullopt, std::nullopt))
+        shas.push_back(f.sha256);
       auto removed = ctx.store.delete_study(tx, study);
       if (removed.empty()) throw ApiError(ErrorCode::kNotFound, "no such study");
       AuditEvent e = AuditLog::from_request(req, "dicom.study.delete", "dicom_study", study);
@@ -94,6 +98,7 @@ void register_study_routes(Router& r, DicomContext& ctx) {
         log_warn("dicom_blob_remove_failed", {{"key", key}, {"detail", e.what()}});
       }
     }
+    remove_thumbnails(ctx, shas);
     return Response::json({{"study_instance_uid", study},
                            {"instances_deleted", keys.size()},
                            {"blobs_left_for_sweep", failed}});

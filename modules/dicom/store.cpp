@@ -360,13 +360,15 @@ std::vector<DicomStore::InstanceFile> DicomStore::instance_files(
     Tx& tx, const std::string& study_uid, const std::optional<std::string>& series_uid,
     const std::optional<std::string>& sop_uid) {
   Params params;
-  const std::string sql = std::string("SELECT i.sop_uid, i.transfer_syntax_uid, i.blob_key, ") +
-                          "i.size_bytes" + kInstanceFrom +
-                          scope_where(study_uid, series_uid, sop_uid, params);
+  const std::string sql =
+      std::string("SELECT i.sop_uid, i.transfer_syntax_uid, i.blob_key, i.size_bytes, i.sha256, ") +
+      "se.series_uid, se.series_number, i.instance_number, i.number_of_frames" + kInstanceFrom +
+      scope_where(study_uid, series_uid, sop_uid, params);
   std::vector<InstanceFile> out;
   for (const auto& row : tx.query(sql, params)) {
-    out.push_back(
-        {row.text(0), row.text(1), row.text(2), static_cast<std::uint64_t>(row.integer(3))});
+    out.push_back({row.text(0), row.text(1), row.text(2),
+                   static_cast<std::uint64_t>(row.integer(3)), row.text(4), row.text(5),
+                   row.text(6), row.text(7), static_cast<int>(row.integer(8))});
   }
   return out;
 }
@@ -398,6 +400,10 @@ std::vector<std::string> DicomStore::delete_study(Tx& tx, const std::string& stu
 
 bool DicomStore::blob_key_indexed(Tx& tx, const std::string& blob_key) {
   return tx.query_one("SELECT 1 FROM dicom_instances WHERE blob_key = $1", {blob_key}).has_value();
+}
+
+bool DicomStore::sha256_indexed(Tx& tx, const std::string& sha256) {
+  return tx.query_one("SELECT 1 FROM dicom_instances WHERE sha256 = $1", {sha256}).has_value();
 }
 
 }  // namespace carehub::dicom

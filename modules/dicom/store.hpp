@@ -101,6 +101,8 @@ class DicomStore {
   struct InstanceFile {
     std::string sop_uid, transfer_syntax_uid, blob_key;
     std::uint64_t size_bytes = 0;
+    std::string sha256, series_uid, series_number, instance_number;
+    int number_of_frames = 0;
   };
   std::vector<InstanceFile> instance_files(Tx& tx, const std::string& study_uid,
                                            const std::optional<std::string>& series_uid,
@@ -113,6 +115,7 @@ class DicomStore {
   // Removes the study's rows; returns the blob keys its instances had.
   std::vector<std::string> delete_study(Tx& tx, const std::string& study_uid);
   bool blob_key_indexed(Tx& tx, const std::string& blob_key);
+  bool sha256_indexed(Tx& tx, const std::string& sha256);
 };
 
 }  // namespace carehub::dicom
