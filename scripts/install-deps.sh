@@ -14,7 +14,7 @@ set -euo pipefail
 readonly BUILD_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config git
   libboost1.81-dev nlohmann-json3-dev libfmt-dev libsqlite3-dev libpq-dev libssl-dev libcli11-dev libargon2-dev
-  libdcmtk-dev dcmtk python3-pydicom libopenjp2-7-dev libturbojpeg0-dev
+  libdcmtk-dev dcmtk python3-pydicom libopenjp2-7-dev libturbojpeg0-dev libpng-dev
   # References for the rendering tests: pydicom decodes with numpy, Pillow (JPEG, JPEG 2000) and GDCM
   # (JPEG lossless, JPEG-LS).
   python3-numpy python3-pil python3-gdcm
@@ -24,7 +24,7 @@ readonly BUILD_PACKAGES=(
   curl ca-certificates python3 sqlite3
   testssl.sh
 )
-readonly RUNTIME_PACKAGES=(libsqlite3-0 libpq5 libssl3 libfmt9 libargon2-1 libdcmtk17 libopenjp2-7 libturbojpeg0 ca-certificates)
+readonly RUNTIME_PACKAGES=(libsqlite3-0 libpq5 libssl3 libfmt9 libargon2-1 libdcmtk17 libopenjp2-7 libturbojpeg0 libpng16-16 ca-certificates)
 
 usage() {
   sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'

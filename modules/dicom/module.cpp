@@ -71,7 +71,10 @@ void DicomModule::add_config_schema(ConfigSchema& schema) const {
       .integer("max_associations", 8, 1, 256, "associations served at once")
       .integer("dimse_timeout_s", 30, 1, 3600, "ACSE and DIMSE timeouts of the listener")
       .integer("orphan_min_age_s", 600, 0, 86400,
-               "a stored file no index row names is removed once it is this old");
+               "a stored file no index row names is removed once it is this old")
+      .integer("render_cache_mb", 64, 0, 4096,
+               "rendered frames (JPEG/PNG bytes) kept in memory, least recently used out first; "
+               "0: none");
   schema.section("dicom.tls")
       .string("cert_file", "",
               "DICOM over TLS (the listener then refuses plain associations): the certificate "
@@ -103,10 +106,12 @@ void DicomModule::start(ModuleContext& ctx) {
   store_ = std::make_unique<DicomStore>();
   ingestor_ = std::make_unique<Ingestor>(ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_,
                                          ctx.services.patient_index, ingest);
-  context_ = std::make_unique<DicomContext>(
-      DicomContext{ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_, *ingestor_,
-                   s["max_request_bytes"].get<std::uint64_t>(),
-                   s["public_base_url"].get<std::string>(), ctx.config.server().upload_dir});
+  render_cache_ =
+      std::make_unique<RenderCache>(s["render_cache_mb"].get<std::uint64_t>() * 1024 * 1024);
+  context_ = std::make_unique<DicomContext>(DicomContext{
+      ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_, *ingestor_,
+      s["max_request_bytes"].get<std::uint64_t>(), s["public_base_url"].get<std::string>(),
+      ctx.config.server().upload_dir, *render_cache_});
   register_store_routes(ctx.router, *context_);
   register_query_routes(ctx.router, *context_);
   register_retrieve_routes(ctx.router, *context_);

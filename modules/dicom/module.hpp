@@ -12,6 +12,7 @@ namespace carehub::dicom {
 class DicomStore;
 class Ingestor;
 class DimseListener;
+class RenderCache;
 struct DicomContext;
 struct DimseSettings;
 
@@ -29,6 +30,7 @@ class DicomModule final : public Module {
  private:
   std::unique_ptr<DicomStore> store_;
   std::unique_ptr<Ingestor> ingestor_;
+  std::unique_ptr<RenderCache> render_cache_;
   std::unique_ptr<DicomContext> context_;
   std::unique_ptr<DimseListener> listener_;
 };

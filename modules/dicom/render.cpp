@@ -2,6 +2,7 @@
 
 #include "dicom/dcmtk_file.hpp"  // DCMTK's configuration first
 #include "dicom/jpeg2000.hpp"
+#include "dicom/render_grey.hpp"
 //
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
@@ -216,6 +217,7 @@ Result<std::string> render_frame(const std::string& path, const RenderOptions& o
   if (options.frame < 1 || options.frame > frames)
     return fail("frame " + std::to_string(options.frame) + " does not exist (the instance has " +
                 std::to_string(frames) + ")");
+  if (auto drawn = render_grey(ds, options)) return std::move(*drawn);
   const DcmXfer xfer(ds.getOriginalXfer());
   std::unique_ptr<DicomImage> decoded;
   DcmDataset single;  // a JPEG 2000 frame, decoded here: DCMTK has no JPEG 2000 decoder

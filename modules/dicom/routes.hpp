@@ -12,6 +12,7 @@
 #include "carehub/blob.hpp"
 #include "carehub/module.hpp"
 #include "dicom/ingest.hpp"
+#include "dicom/render_cache.hpp"
 #include "dicom/store.hpp"
 
 namespace carehub::dicom {
@@ -26,6 +27,7 @@ struct DicomContext {
   std::uint64_t max_request_bytes;  // a STOW-RS request
   std::string public_base_url;      // "" : from the request's Host
   std::string staging_dir;          // the server's upload directory
+  RenderCache& render_cache;
 };
 
 // Uploads: a physician or admin, or an API token with dicom:write. Reads: the same, or dicom:read.

@@ -85,11 +85,28 @@ std::vector<DicomStore::InstanceFile> files_of(DicomContext& ctx, const Scope& s
   return files;
 }
 
-std::string render(DicomContext& ctx, const DicomStore::InstanceFile& f, RenderOptions o) {
+// Everything the picture depends on: the instance's bytes and each option.
+std::string cache_key(const DicomStore::InstanceFile& f, const RenderOptions& o) {
+  std::string key = f.sha256 + "/" + std::to_string(o.frame) + "/" +
+                    std::to_string(o.viewport_width) + "x" + std::to_string(o.viewport_height) +
+                    (o.enlarge ? "+" : "-") + "/" + std::to_string(o.quality) +
+                    (o.format == ImageFormat::kPng ? "/png" : "/jpeg");
+  if (o.window) {
+    key += "/" + std::to_string(o.window->center) + "," + std::to_string(o.window->width) + "," +
+           std::to_string(static_cast<int>(o.window->function));
+  }
+  return key;
+}
+
+std::string render(DicomContext& ctx, const DicomStore::InstanceFile& f, const RenderOptions& o) {
+  const std::string key = cache_key(f, o);
+  if (auto kept = ctx.render_cache.find(key)) return *kept;
   auto image = render_frame(stored_file_path(ctx, f.blob_key), o);
   // The instance is stored and indexed; what it cannot be drawn as is the client's to hear.
   if (!image) throw ApiError(ErrorCode::kBadRequest, image.error());
-  return std::move(image).value();
+  auto shared = std::make_shared<const std::string>(std::move(image).value());
+  ctx.render_cache.put(key, shared);
+  return *shared;
 }
 
 // A number as the index keeps it ("12", " 3", ""): what sorts series and instances.

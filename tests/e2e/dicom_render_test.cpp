@@ -157,7 +157,8 @@ TEST_CASE("dicom rendered: window, viewport, quality, Accept, and what is refuse
   Imaging im;
   for (const char* name :
        {"CT_small.dcm", "CT_small_monochrome1.dcm", "rtdose.dcm", "MR_small.dcm"})
-    REQUIRE(post_instance(im.http, im.writer, read_file(im.by_source.at(name)["file"])).status == 200);
+    REQUIRE(post_instance(im.http, im.writer, read_file(im.by_source.at(name)["file"])).status ==
+            200);
   const auto& ct = im.by_source.at("CT_small.dcm");
   const std::string ct_path = instance_path(ct);
 

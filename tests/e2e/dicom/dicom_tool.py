@@ -155,19 +155,32 @@ def render_set(out_dir):
             "series_uid": ds.SeriesInstanceUID,
             "sop_uid": ds.SOPInstanceUID,
         })
-    # No test file is MONOCHROME1: CT_small's pixels, said to be MONOCHROME1.
-    ds = pydicom.dcmread(os.path.join(TEST_FILES, "CT_small.dcm"))
-    ds.PhotometricInterpretation = "MONOCHROME1"
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = (generate_uid() for _ in range(3))
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    out = os.path.join(out_dir, "CT_small_monochrome1.dcm")
-    ds.save_as(out, write_like_original=True)
-    made.append({
-        "file": out, "source": "CT_small_monochrome1.dcm",
-        "transfer_syntax": str(ds.file_meta.TransferSyntaxUID), "frames": 1,
-        "photometric": "MONOCHROME1", "study_uid": ds.StudyInstanceUID,
-        "series_uid": ds.SeriesInstanceUID, "sop_uid": ds.SOPInstanceUID,
-    })
+    import numpy as np
+
+    # What no test file has, made from CT_small: MONOCHROME1, and negative stored values (signed,
+    # no window: the frame's range is drawn).
+    def derived(name, change):
+        ds = pydicom.dcmread(os.path.join(TEST_FILES, "CT_small.dcm"))
+        change(ds)
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = (generate_uid() for _ in range(3))
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        out = os.path.join(out_dir, name)
+        ds.save_as(out, write_like_original=True)
+        made.append({
+            "file": out, "source": name,
+            "transfer_syntax": str(ds.file_meta.TransferSyntaxUID), "frames": 1,
+            "photometric": str(ds.PhotometricInterpretation), "study_uid": ds.StudyInstanceUID,
+            "series_uid": ds.SeriesInstanceUID, "sop_uid": ds.SOPInstanceUID,
+        })
+
+    def monochrome1(ds):
+        ds.PhotometricInterpretation = "MONOCHROME1"
+
+    def negative(ds):
+        ds.PixelData = (ds.pixel_array.astype(np.int16) - 1200).astype("<i2").tobytes()
+
+    derived("CT_small_monochrome1.dcm", monochrome1)
+    derived("CT_small_negative.dcm", negative)
     print(json.dumps(made))
     return 0
 
