@@ -24,5 +24,7 @@ bool load_stored(const std::string& path, DcmFileFormat& file, std::string& why)
 // pairs, 32-bit ones with their halves in the wrong order. Puts n bytes of such a data set's pixel
 // data read that way back in order (anything else is left alone).
 void undo_big_endian_ow(DcmDataset& ds, char* data, std::size_t n);
+// Bits Allocated of such a data set's pixel data (Explicit VR Big Endian, OW); 0 for any other.
+int big_endian_ow_bits(DcmDataset& ds);
 
 }  // namespace carehub::dicom

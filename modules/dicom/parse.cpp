@@ -273,13 +273,18 @@ Result<std::string> value_range(DcmElement& element, Uint32 offset, Uint32 lengt
 
 }  // namespace
 
-void undo_big_endian_ow(DcmDataset& ds, char* data, std::size_t n) {
+int big_endian_ow_bits(DcmDataset& ds) {
   Uint16 bits = 0;
   DcmElement* pixels = nullptr;
   if (ds.getOriginalXfer() != EXS_BigEndianExplicit ||
       ds.findAndGetUint16(DCM_BitsAllocated, bits).bad() ||
       ds.findAndGetElement(DCM_PixelData, pixels).bad() || !pixels || pixels->getVR() != EVR_OW)
-    return;
+    return 0;
+  return bits;
+}
+
+void undo_big_endian_ow(DcmDataset& ds, char* data, std::size_t n) {
+  const int bits = big_endian_ow_bits(ds);
   if (bits == 8 || bits == 1) {
     for (std::size_t i = 0; i + 2 <= n; i += 2) std::swap(data[i], data[i + 1]);
   } else if (bits == 32) {

@@ -13,7 +13,6 @@
 #include <dcmtk/dcmimage/diregist.h>  // colour images (RGB, YBR, palette) for DicomImage
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
-#include <turbojpeg.h>
 
 #include <cerrno>
 #include <charconv>
@@ -89,14 +88,6 @@ int number(DcmItem& item, const DcmTagKey& tag) {
   return 0;
 }
 
-bool big_endian_32bit_ow(DcmDataset& ds) {
-  Uint16 bits = 0;
-  DcmElement* pixels = nullptr;
-  return ds.getOriginalXfer() == EXS_BigEndianExplicit &&
-         ds.findAndGetUint16(DCM_BitsAllocated, bits).good() && bits == 32 &&
-         ds.findAndGetElement(DCM_PixelData, pixels).good() && pixels && pixels->getVR() == EVR_OW;
-}
-
 // The VOI asked for, else the file's: its first window, else its first VOI LUT, else the frame's
 // own range (so that a frame without a window is neither black nor white).
 void apply_voi(DicomImage& image, const std::optional<Window>& window) {
@@ -121,26 +112,11 @@ void apply_voi(DicomImage& image, const std::optional<Window>& window) {
   }
 }
 
-// The picture as JPEG, by libjpeg-turbo: DCMTK's own JPEG writer (IJG 6b, no SIMD) took half of a
-// 512x512 frame's rendering time.
-Result<std::string> encode_jpeg(DicomImage& image, int quality) {
-  struct Destroy {
-    void operator()(void* h) const { tjDestroy(h); }
-  };
-  // One compressor per worker thread, made once.
-  thread_local std::unique_ptr<void, Destroy> compressor(tjInitCompress());
-  if (!compressor) return Result<std::string>::fail("no JPEG compressor");
-  const bool grey = image.isMonochrome() != 0;
-  const auto* pixels = static_cast<const unsigned char*>(image.getOutputData(8, 0, 0));
+Result<std::string> jpeg_of(DicomImage& image, int quality) {
+  const auto* pixels = static_cast<const Uint8*>(image.getOutputData(8, 0, 0));
   if (!pixels) return Result<std::string>::fail("the frame cannot be drawn");
-  unsigned char* jpeg = nullptr;
-  unsigned long size = 0;
-  const int rc = tjCompress2(compressor.get(), pixels, static_cast<int>(image.getWidth()), 0,
-                             static_cast<int>(image.getHeight()), grey ? TJPF_GRAY : TJPF_RGB,
-                             &jpeg, &size, grey ? TJSAMP_GRAY : TJSAMP_420, quality, 0);
-  std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(jpeg, tjFree);
-  if (rc != 0 || !jpeg) return Result<std::string>::fail("the frame cannot be encoded as JPEG");
-  return Result<std::string>::ok(std::string(reinterpret_cast<const char*>(jpeg), size));
+  return encode_jpeg(pixels, static_cast<int>(image.getWidth()),
+                     static_cast<int>(image.getHeight()), image.isMonochrome() != 0, quality);
 }
 
 }  // namespace
@@ -225,7 +201,7 @@ Result<std::string> render_frame(const std::string& path, const RenderOptions& o
     auto frame = decode_jpeg2000_frame(ds, options.frame, single);
     if (!frame) return fail(frame.error());
     decoded = std::make_unique<DicomImage>(&single, EXS_LittleEndianExplicit, 0UL, 0UL, 1UL);
-  } else if (big_endian_32bit_ow(ds)) {
+  } else if (big_endian_ow_bits(ds) == 32) {
     // DicomImage takes the OW value's 16-bit words as DCMTK swapped them, each sample's halves in
     // the wrong order: put them in order in memory (the whole value: this retired transfer
     // syntax's 32-bit data is small dose grids). The stored file is untouched.
@@ -267,7 +243,7 @@ Result<std::string> render_frame(const std::string& path, const RenderOptions& o
     }
   }
 
-  if (options.format == ImageFormat::kJpeg) return encode_jpeg(*out, options.quality);
+  if (options.format == ImageFormat::kJpeg) return jpeg_of(*out, options.quality);
   MemoryFile memory;
   if (!memory.get()) return fail("no memory for the rendered frame");
   DiPNGPlugin png;

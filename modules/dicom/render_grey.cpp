@@ -146,22 +146,25 @@ Result<std::string> encode_png(const Uint8* image, int width, int height) {
   return Result<std::string>::ok(std::move(out));
 }
 
-Result<std::string> encode_grey_jpeg(const Uint8* image, int width, int height, int quality) {
+}  // namespace
+
+Result<std::string> encode_jpeg(const Uint8* pixels, int width, int height, bool grey,
+                                int quality) {
   struct Destroy {
     void operator()(void* h) const { tjDestroy(h); }
   };
+  // One compressor per worker thread, made once.
   thread_local std::unique_ptr<void, Destroy> compressor(tjInitCompress());
   if (!compressor) return Result<std::string>::fail("no JPEG compressor");
   unsigned char* jpeg = nullptr;
   unsigned long size = 0;
-  const int rc = tjCompress2(compressor.get(), image, width, 0, height, TJPF_GRAY, &jpeg, &size,
-                             TJSAMP_GRAY, quality, 0);
+  const int rc =
+      tjCompress2(compressor.get(), pixels, width, 0, height, grey ? TJPF_GRAY : TJPF_RGB, &jpeg,
+                  &size, grey ? TJSAMP_GRAY : TJSAMP_420, quality, 0);
   std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(jpeg, tjFree);
   if (rc != 0 || !jpeg) return Result<std::string>::fail("the frame cannot be encoded as JPEG");
   return Result<std::string>::ok(std::string(reinterpret_cast<const char*>(jpeg), size));
 }
-
-}  // namespace
 
 std::optional<Result<std::string>> render_grey(DcmDataset& ds, const RenderOptions& options) {
   const E_TransferSyntax xfer = ds.getOriginalXfer();
@@ -236,7 +239,7 @@ std::optional<Result<std::string>> render_grey(DcmDataset& ds, const RenderOptio
   else
     draw<Uint8>(raw, count, p, range, b.table.data(), image);
   if (options.format == ImageFormat::kPng) return encode_png(image, p.columns, p.rows);
-  return encode_grey_jpeg(image, p.columns, p.rows, options.quality);
+  return encode_jpeg(image, p.columns, p.rows, true, options.quality);
 }
 
 }  // namespace carehub::dicom

@@ -45,6 +45,14 @@ Scope scope_of(const Request& req);
 // rendering, transcoding). Throws when the blob store keeps objects elsewhere.
 std::string stored_file_path(DicomContext& ctx, const std::string& blob_key);
 
+// The frame numbers of a frames path ("1,3,5"): each from 1 to 2^31-1 (an IS), at most max of
+// them; 400 naming what is wrong.
+std::vector<int> frame_numbers(const std::string& list, std::size_t max);
+// A multipart/related answer of values held in memory, each a part of this type (the part's
+// Content-Type; the answer's type= is part_type without parameters).
+Response multipart_of(const std::vector<std::string>& values, const std::string& part_type,
+                      const std::string& part_content_type);
+
 // The scheme and authority that URLs in answers start with.
 std::string base_url(const Request& req, const DicomContext& ctx);
 // The sender of an upload, as the ingestor records it.

@@ -1,7 +1,10 @@
 // What the dicom route tables share: who may call them, URLs in answers, the sender of an upload,
 // the media ranges a client accepts.
 #include <cctype>
+#include <limits>
 
+#include "carehub/error.hpp"
+#include "carehub/hash.hpp"
 #include "dicom/routes.hpp"
 
 namespace carehub::dicom {
@@ -78,6 +81,39 @@ std::string stored_file_path(DicomContext& ctx, const std::string& blob_key) {
   auto path = ctx.blobs.local_path(blob_key);
   if (!path) throw std::runtime_error("the blob store keeps no local file for " + blob_key);
   return *path;
+}
+
+std::vector<int> frame_numbers(const std::string& list, std::size_t max) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto comma = list.find(',', start);
+    const std::string item =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    // A frame number is an IS (a 32-bit signed integer): beyond that it names no frame.
+    const auto number = parse_positive_id(item, "frame number");
+    if (number > std::numeric_limits<int>::max())
+      throw ApiError(ErrorCode::kBadRequest, "frame numbers go from 1 to 2147483647");
+    out.push_back(static_cast<int>(number));
+    if (out.size() > max) throw ApiError(ErrorCode::kBadRequest, "too many frames asked for");
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Response multipart_of(const std::vector<std::string>& values, const std::string& part_type,
+                      const std::string& part_content_type) {
+  const std::string b = "carehub-" + random_hex(12);
+  auto body = std::make_shared<PiecesBody>();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    body->add_text((i ? "\r\n--" : "--") + b + "\r\nContent-Type: " + part_content_type +
+                   "\r\nContent-Length: " + std::to_string(values[i].size()) + "\r\n\r\n");
+    body->add_text(values[i]);
+  }
+  body->add_text("\r\n--" + b + "--\r\n");
+  return Response::streamed(std::move(body),
+                            "multipart/related; type=\"" + part_type + "\"; boundary=" + b);
 }
 
 std::string base_url(const Request& req, const DicomContext& ctx) {

@@ -133,38 +133,6 @@ const DicomStore::InstanceFile& representative(std::vector<DicomStore::InstanceF
   return files[count / 2];
 }
 
-Response multipart_of(const std::vector<std::string>& images, ImageFormat format) {
-  const std::string b = "carehub-" + random_hex(12);
-  auto body = std::make_shared<PiecesBody>();
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    body->add_text((i ? "\r\n--" : "--") + b + "\r\nContent-Type: " + media_type(format) +
-                   "\r\nContent-Length: " + std::to_string(images[i].size()) + "\r\n\r\n");
-    body->add_text(images[i]);
-  }
-  body->add_text("\r\n--" + b + "--\r\n");
-  return Response::streamed(std::move(body), std::string("multipart/related; type=\"") +
-                                                 media_type(format) + "\"; boundary=" + b);
-}
-
-std::vector<int> frame_list(const std::string& list) {
-  std::vector<int> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = list.find(',', start);
-    const auto item =
-        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    const auto n = parse_positive_id(item, "frame number");
-    if (n > std::numeric_limits<int>::max())
-      throw ApiError(ErrorCode::kBadRequest, "frame numbers go from 1 to 2147483647");
-    out.push_back(static_cast<int>(n));
-    if (out.size() > kMaxRenderedParts)
-      throw ApiError(ErrorCode::kBadRequest, "too many frames asked for at once");
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // One instance: its first frame. A study or series: each instance's first frame, as parts.
 Response rendered(DicomContext& ctx, Request& req) {
   const Scope scope = scope_of(req);
@@ -178,13 +146,13 @@ Response rendered(DicomContext& ctx, Request& req) {
   for (const auto& f : files) images.push_back(render(ctx, f, o));
   audit_read(ctx, req, "dicom.rendered", scope.study, {{"images", images.size()}});
   if (scope.sop) return Response::text(std::move(images[0]), media_type(o.format));
-  return multipart_of(images, o.format);
+  return multipart_of(images, media_type(o.format), media_type(o.format));
 }
 
 Response rendered_frames(DicomContext& ctx, Request& req) {
   const Scope scope = scope_of(req);
   const RenderOptions base = options_of(req, false);
-  const auto wanted = frame_list(req.param("frames"));
+  const auto wanted = frame_numbers(req.param("frames"), kMaxRenderedParts);
   const auto files = files_of(ctx, scope);
   std::vector<std::string> images;
   for (int n : wanted) {
@@ -194,7 +162,7 @@ Response rendered_frames(DicomContext& ctx, Request& req) {
   }
   audit_read(ctx, req, "dicom.rendered", scope.study, {{"images", images.size()}});
   if (images.size() == 1) return Response::text(std::move(images[0]), media_type(base.format));
-  return multipart_of(images, base.format);
+  return multipart_of(images, media_type(base.format), media_type(base.format));
 }
 
 std::string thumbnail_key(const DicomStore::InstanceFile& f, const RenderOptions& o) {

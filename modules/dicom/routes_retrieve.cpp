@@ -180,38 +180,14 @@ Response octet_parts(const Request& req, const std::vector<std::string>& values)
   const std::vector<DicomStore::InstanceFile> parts(values.size());
   if (negotiate(req, parts, "application/octet-stream").shape == Shape::kSingle)
     return Response::text(values[0], "application/octet-stream");
-  const std::string b = boundary();
-  auto body = std::make_shared<PiecesBody>();
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    body->add_text((i ? "\r\n--" : "--") + b +
-                   "\r\nContent-Type: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"
-                   "\r\nContent-Length: " +
-                   std::to_string(values[i].size()) + "\r\n\r\n");
-    body->add_text(values[i]);
-  }
-  body->add_text("\r\n--" + b + "--\r\n");
-  return Response::streamed(std::move(body),
-                            "multipart/related; type=\"application/octet-stream\"; boundary=" + b);
+  return multipart_of(
+      values, "application/octet-stream",
+      std::string("application/octet-stream; transfer-syntax=") + kExplicitLittleEndian);
 }
 
 Response frames(DicomContext& ctx, Request& req) {
   const Scope scope = scope_of(req);
-  std::vector<int> wanted;
-  const std::string& list = req.param("frames");
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = list.find(',', start);
-    const std::string item =
-        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    // A frame number is an IS (a 32-bit signed integer): beyond that it names no frame.
-    const auto number = parse_positive_id(item, "frame number");
-    if (number > std::numeric_limits<int>::max())
-      throw ApiError(ErrorCode::kBadRequest, "frame numbers go from 1 to 2147483647");
-    wanted.push_back(static_cast<int>(number));
-    if (wanted.size() > 10000) throw ApiError(ErrorCode::kBadRequest, "too many frames asked for");
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  const auto wanted = frame_numbers(req.param("frames"), 10000);
   const std::string path = local_file(ctx, scope);
   std::vector<std::string> out;
   for (int n : wanted) {
