@@ -200,7 +200,10 @@ class StoreScp : public DcmThreadSCP {
       if (ASC_getPresentationContext(p, i, &pc).bad()) continue;
       const std::string abstract = pc.abstractSyntax;
       if (!is_storage_class(abstract) || !added.insert(abstract).second) continue;
-      fresh.addPresentationContext(abstract.c_str(), shared_.transfer_syntaxes);
+      // The role proposed is accepted: SCP of storage for a C-GET's caller, default otherwise.
+      fresh.addPresentationContext(
+          abstract.c_str(), shared_.transfer_syntaxes,
+          pc.proposedRole == ASC_SC_ROLE_SCU ? ASC_SC_ROLE_DEFAULT : pc.proposedRole);
     }
     getConfig() = fresh;
     DcmThreadSCP::notifyAssociationRequest(params, action);
@@ -223,6 +226,19 @@ class StoreScp : public DcmThreadSCP {
 
   OFCondition handleIncomingCommand(T_DIMSE_Message* msg,
                                     const DcmPresentationContextInfo& info) override {
+    const QrSettings& qr = shared_.settings.qr;
+    if (qr.service != nullptr && assoc_ != nullptr) {
+      const DimseActor actor{calling_, identity_, getPeerIP().c_str()};
+      switch (msg->CommandField) {
+        case DIMSE_C_FIND_RQ:
+          return serve_find(assoc_, info.presentationContextID, msg->msg.CFindRQ, qr, actor);
+        case DIMSE_C_GET_RQ:
+          return serve_get(assoc_, info.presentationContextID, msg->msg.CGetRQ, qr, actor);
+        case DIMSE_C_MOVE_RQ:
+          return serve_move(assoc_, info.presentationContextID, msg->msg.CMoveRQ, qr, actor);
+        default: break;
+      }
+    }
     if (msg->CommandField != DIMSE_C_STORE_RQ)
       return DcmThreadSCP::handleIncomingCommand(msg, info);
     T_DIMSE_C_StoreRQ& rq = msg->msg.CStoreRQ;
@@ -273,6 +289,10 @@ class StoreScp : public DcmThreadSCP {
     DcmThreadSCP::notifyRECEIVEProgress(byte_count);
   }
 
+  // The association being served (DcmSCP keeps its own pointer private): query/retrieve needs it
+  // to answer with several responses and to send C-GET's sub-operations.
+  T_ASC_Association* assoc_ = nullptr;
+
  private:
   Shared& shared_;
   std::string calling_, identity_;
@@ -294,7 +314,10 @@ class Pool : public DcmBaseSCPPool {
     }
     OFBool busy() override { return StoreScp::isConnected(); }
     OFCondition workerListen(T_ASC_Association* const assoc) override {
-      return StoreScp::run(assoc);
+      assoc_ = assoc;
+      const OFCondition cond = StoreScp::run(assoc);
+      assoc_ = nullptr;
+      return cond;
     }
   };
   DcmBaseSCPWorker* createSCPWorker() override { return new Worker(*this, shared_); }
@@ -353,8 +376,14 @@ void DimseListener::start() {
   verification.push_back(UID_LittleEndianExplicitTransferSyntax);
   verification.push_back(UID_BigEndianExplicitTransferSyntax);
   cfg.addPresentationContext(UID_VerificationSOPClass, verification);
+  if (s.qr.service != nullptr) {
+    for (const char* uid : qr_sop_classes()) cfg.addPresentationContext(uid, verification);
+  }
   impl_->shared.base = cfg;
   impl_->shared.transfer_syntaxes = all_transfer_syntaxes();
+  impl_->shared.settings.qr.own_ae = s.ae_title;
+  impl_->shared.settings.qr.timeout_s = s.timeout_s;
+  impl_->shared.settings.qr.staging_dir = s.staging_dir;
   impl_->pool.setMaxThreads(static_cast<Uint16>(s.max_associations));
 
   // listen() opens the port and then serves until stopped; a failure to open comes back at once.

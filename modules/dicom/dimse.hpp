@@ -1,5 +1,5 @@
-// The DICOM network listener: C-ECHO and C-STORE (every standard storage SOP class, every
-// transfer syntax DCMTK knows) on a port and AE title, for calling AE titles on an allow-list,
+// The DICOM network listener: C-ECHO, C-STORE (every standard storage SOP class, every
+// transfer syntax DCMTK knows) and query/retrieve (C-FIND, C-GET, C-MOVE: dimse_qr.hpp) on a port and AE title, for calling AE titles on an allow-list,
 // each mapped to an identity for the audit log. Each received data set is written straight to a
 // staging file (bounded memory) and handed to the same Ingestor as the HTTP uploads.
 //
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "carehub/tls.hpp"
+#include "dicom/dimse_qr.hpp"
 #include "dicom/ingest.hpp"
 
 namespace carehub::dicom {
@@ -26,6 +27,7 @@ struct DimseSettings {
   int timeout_s = 30;  // ACSE and DIMSE timeouts
   std::string staging_dir;
   std::shared_ptr<ReloadableTls> tls;  // null: plain DICOM
+  QrSettings qr;                       // C-FIND, C-GET, C-MOVE (own_ae and timeout set at start)
 };
 
 class DimseListener {

@@ -1,10 +1,13 @@
 #include "dicom/module.hpp"
 
+#include <charconv>
+
 #include "carehub/jobs.hpp"
 #include "carehub/orphans.hpp"
 #include "carehub/tls.hpp"
 #include "dicom/dimse.hpp"
 #include "dicom/parse.hpp"
+#include "dicom/query_retrieve.hpp"
 #include "dicom/routes.hpp"
 
 namespace carehub::dicom {
@@ -24,6 +27,32 @@ std::map<std::string, std::string> callers_of(const nlohmann::json& list) {
                         "' must be AE_TITLE=identity (AE title of 1 to 16 characters)");
     }
     out[ae] = eq == std::string::npos ? ae : text.substr(eq + 1);
+  }
+  return out;
+}
+
+// "PACS_B=10.0.0.7:104" entries of dicom.destinations: where C-MOVE may send.
+std::map<std::string, Destination> destinations_of(const nlohmann::json& list) {
+  std::map<std::string, Destination> out;
+  for (const auto& entry : list) {
+    const std::string text = entry.get<std::string>();
+    const auto eq = text.find('=');
+    const auto colon = text.rfind(':');
+    const auto bad = [&] {
+      return ConfigError("config: dicom.destinations: '" + text +
+                         "' must be AE_TITLE=host:port (AE title of 1 to 16 characters, port 1 to "
+                         "65535)");
+    };
+    if (eq == std::string::npos || eq == 0 || eq > 16 || colon == std::string::npos ||
+        colon <= eq + 1)
+      throw bad();
+    int port = 0;
+    const std::string digits = text.substr(colon + 1);
+    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc{} || p != digits.data() + digits.size() || port < 1 || port > 65535)
+      throw bad();
+    const std::string ae = text.substr(0, eq);
+    out[ae] = {ae, text.substr(eq + 1, colon - eq - 1), port};
   }
   return out;
 }
@@ -62,12 +91,18 @@ void DicomModule::add_config_schema(ConfigSchema& schema) const {
                "a known SOP Instance UID with other content replaces the stored one (else 409)")
       .string("public_base_url", "",
               "scheme and host that URLs in answers start with; empty: from the Host header")
-      .integer("dimse_port", 0, 0, 65535, "DICOM C-STORE/C-ECHO listener port; 0: none")
+      .integer("dimse_port", 0, 0, 65535,
+               "DICOM listener port (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE); 0: none")
       .string("host", "127.0.0.1",
               "the IPv4 address the DICOM listener listens on; 0.0.0.0: every interface")
       .string("ae_title", "CAREHUB", "the listener's AE title")
       .string_list("allowed_callers", {},
                    "calling AE titles the listener accepts, as AE_TITLE=identity")
+      .string_list("destinations", {},
+                   "where C-MOVE may send, as AE_TITLE=host:port; a move to any other AE title is "
+                   "refused")
+      .integer("find_max_results", 20000, 1, 1000000,
+               "a C-FIND or retrieve matching more than this is refused (narrow the query)")
       .integer("max_associations", 8, 1, 256, "associations served at once")
       .integer("dimse_timeout_s", 30, 1, 3600, "ACSE and DIMSE timeouts of the listener")
       .integer("orphan_min_age_s", 600, 0, 86400,
@@ -91,6 +126,7 @@ void DicomModule::add_config_schema(ConfigSchema& schema) const {
 void DicomModule::check_config(const Config& config) const {
   const auto& s = config.section("dicom");
   (void)callers_of(s["allowed_callers"]);
+  (void)destinations_of(s["destinations"]);
   const std::string ae = s["ae_title"];
   if (ae.empty() || ae.size() > 16)
     throw ConfigError("config: dicom.ae_title must have 1 to 16 characters");
@@ -112,6 +148,8 @@ void DicomModule::start(ModuleContext& ctx) {
       ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_, *ingestor_,
       s["max_request_bytes"].get<std::uint64_t>(), s["public_base_url"].get<std::string>(),
       ctx.config.server().upload_dir, *render_cache_});
+  query_retrieve_ =
+      std::make_unique<QueryRetrieve>(ctx.db, *store_, ctx.audit, s["find_max_results"].get<int>());
   register_store_routes(ctx.router, *context_);
   register_query_routes(ctx.router, *context_);
   register_retrieve_routes(ctx.router, *context_);
@@ -143,6 +181,9 @@ void DicomModule::serve(ModuleContext& ctx) {
   settings.max_associations = s["max_associations"].get<int>();
   settings.timeout_s = s["dimse_timeout_s"].get<int>();
   settings.staging_dir = ctx.config.server().upload_dir;
+  settings.qr.service = query_retrieve_.get();
+  settings.qr.blobs = &ctx.blobs;
+  settings.qr.destinations = destinations_of(s["destinations"]);
   TlsConfig tls = ctx.config.tls("dicom.tls");
   if (tls.enabled()) {
     tls.require_client_certificate = !tls.client_ca_file.empty();

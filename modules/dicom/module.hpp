@@ -13,6 +13,7 @@ class DicomStore;
 class Ingestor;
 class DimseListener;
 class RenderCache;
+class QueryRetrieve;
 struct DicomContext;
 struct DimseSettings;
 
@@ -32,6 +33,7 @@ class DicomModule final : public Module {
   std::unique_ptr<Ingestor> ingestor_;
   std::unique_ptr<RenderCache> render_cache_;
   std::unique_ptr<DicomContext> context_;
+  std::unique_ptr<QueryRetrieve> query_retrieve_;
   std::unique_ptr<DimseListener> listener_;
 };
 

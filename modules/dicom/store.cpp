@@ -289,6 +289,35 @@ std::vector<StudyRow> DicomStore::studies(Tx& tx, const IndexQuery& q) {
   return out;
 }
 
+std::vector<PatientRow> DicomStore::patients(Tx& tx, const IndexQuery& q) {
+  Params params;
+  const std::string sql =
+      "SELECT s.patient_id, s.patient_name, MAX(s.patient_birth_date), MAX(s.patient_sex), "
+      "COUNT(*), SUM(s.series_count), SUM(s.instance_count) FROM dicom_studies s" +
+      where_of(q, params) + " GROUP BY s.patient_id, s.patient_name ORDER BY MIN(s.id)" +
+      page(q, params);
+  std::vector<PatientRow> out;
+  for (const auto& row : tx.query(sql, params)) {
+    out.push_back({row.text(0), row.text(1), row.text(2), row.text(3),
+                   static_cast<int>(row.integer(4)), static_cast<int>(row.integer(5)),
+                   static_cast<int>(row.integer(6))});
+  }
+  return out;
+}
+
+std::vector<DicomStore::StoredFile> DicomStore::stored_files(Tx& tx, const IndexQuery& q) {
+  Params params;
+  const std::string sql =
+      std::string("SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax_uid, i.blob_key, ") +
+      "i.size_bytes" + kInstanceFrom + where_of(q, params) + " ORDER BY i.id" + page(q, params);
+  std::vector<StoredFile> out;
+  for (const auto& row : tx.query(sql, params)) {
+    out.push_back({row.text(0), row.text(1), row.text(2), row.text(3),
+                   static_cast<std::uint64_t>(row.integer(4))});
+  }
+  return out;
+}
+
 std::optional<StudyRow> DicomStore::find_study(Tx& tx, const std::string& study_uid) {
   IndexQuery q;
   q.matches.push_back({Attribute::kStudyUid, Match::Kind::kEquals, study_uid, {}, {}, {}});

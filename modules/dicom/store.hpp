@@ -27,6 +27,12 @@ struct SeriesRow {
   int instance_count = 0;
 };
 
+// A patient as the studies name them (C-FIND at the PATIENT level): one per PatientID and name.
+struct PatientRow {
+  std::string patient_id, patient_name, patient_birth_date, patient_sex;
+  int study_count = 0, series_count = 0, instance_count = 0;
+};
+
 struct StudyRow {
   std::int64_t id = 0;
   std::string study_uid, patient_id, patient_name, patient_birth_date, patient_sex, study_date,
@@ -91,6 +97,8 @@ class DicomStore {
   std::vector<StudyRow> studies(Tx& tx, const IndexQuery& q);
   std::vector<SeriesRow> series(Tx& tx, const IndexQuery& q);
   std::vector<InstanceRow> instances(Tx& tx, const IndexQuery& q);
+  // The patients of the studies that match (only patient attributes are matched).
+  std::vector<PatientRow> patients(Tx& tx, const IndexQuery& q);
   std::optional<StudyRow> find_study(Tx& tx, const std::string& study_uid);
   std::optional<SeriesRow> find_series(Tx& tx, const std::string& series_uid);
   // Metadata of one instance of the study (or series), for attributes the index has no column for.
@@ -107,6 +115,12 @@ class DicomStore {
   std::vector<InstanceFile> instance_files(Tx& tx, const std::string& study_uid,
                                            const std::optional<std::string>& series_uid,
                                            const std::optional<std::string>& sop_uid);
+  // The stored files of the instances that match an instance-level query, in index order.
+  struct StoredFile {
+    std::string sop_uid, sop_class_uid, transfer_syntax_uid, blob_key;
+    std::uint64_t size_bytes = 0;
+  };
+  std::vector<StoredFile> stored_files(Tx& tx, const IndexQuery& q);
   // Their metadata (DICOM JSON text each), in the same order.
   std::vector<std::string> instance_metadata(Tx& tx, const std::string& study_uid,
                                              const std::optional<std::string>& series_uid,
