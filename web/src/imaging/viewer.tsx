@@ -279,6 +279,8 @@ function Canvas(props: {
     const w = bitmap.width * scale;
     const h = bitmap.height * scale;
     g.drawImage(bitmap, (c.width - w) / 2 + pan.x, (c.height - h) / 2 + pan.y, w, h);
+    // What the canvas shows now, for tests and tools that read its pixels back.
+    c.dataset.drawn = props.drawn ?? '';
   }, [bitmap, zoom, pan.x, pan.y]);
   // The wheel listener is added by hand: it must not be passive, or the page would scroll too.
   const onWheel = useRef(props.onWheel);
@@ -299,7 +301,6 @@ function Canvas(props: {
       role="img"
       aria-label={props.label}
       aria-describedby="viewer-help"
-      data-drawn={props.drawn ?? ''}
       onKeyDown={props.onKeyDown}
       onPointerDown={props.drag.onPointerDown}
       onPointerMove={props.drag.onPointerMove}
