@@ -76,7 +76,7 @@ function Workspace(props: { study: string; series: string; instances: DicomJson[
   const [index, setIndex] = useState(0);
   const [frame, setFrame] = useState(1);
   const [playing, setPlaying] = useState(false);
-  const [window, setWindow] = useState<Window | null>(null);
+  const [voi, setVoi] = useState<Window | null>(null);
   const [preset, setPreset] = useState('');
   const [zoom, setZoom] = useState(1);
   const [pan, setPan] = useState({ x: 0, y: 0 });
@@ -86,7 +86,7 @@ function Workspace(props: { study: string; series: string; instances: DicomJson[
   const frames = Math.max(1, numberOf(instance, '00280008') ?? 1);
   const metadata = useApi<DicomJson[]>(`${instancePath(study, series, sop)}/metadata`);
   const dataset = metadata.data?.[0];
-  const path = renderedPath(study, series, sop, frame, frames, window);
+  const path = renderedPath(study, series, sop, frame, frames, voi);
   const picture = usePicture(path);
 
   const go = (next: number) => {
@@ -101,10 +101,10 @@ function Workspace(props: { study: string; series: string; instances: DicomJson[
     return () => clearTimeout(timer);
   }, [playing, picture.bitmap, frames]);
 
-  const shown = window ?? ownWindow(dataset);
+  const shown = voi ?? ownWindow(dataset);
   const choosePreset = (name: string) => {
     setPreset(name);
-    setWindow(name ? { center: presets[name].center, width: presets[name].width } : null);
+    setVoi(name ? { center: presets[name].center, width: presets[name].width } : null);
   };
   const zoomBy = (factor: number) => setZoom((z) => Math.min(16, Math.max(0.25, z * factor)));
   const reset = () => {
@@ -143,7 +143,7 @@ function Workspace(props: { study: string; series: string; instances: DicomJson[
     const base = start.window ?? { center: 40, width: 400 };
     const step = Math.max(1, base.width / 256); // a pixel moves the window more when it is wide
     setPreset('');
-    setWindow({ center: base.center - dy * step, width: Math.max(1, base.width + dx * step) });
+    setVoi({ center: base.center - dy * step, width: Math.max(1, base.width + dx * step) });
   }, () => ({ pan, window: shown }));
 
   return (
