@@ -155,6 +155,7 @@ void DicomModule::start(ModuleContext& ctx) {
   register_retrieve_routes(ctx.router, *context_);
   register_study_routes(ctx.router, *context_);
   register_render_routes(ctx.router, *context_);
+  register_archive_routes(ctx.router, *context_);
 
   DicomContext* context = context_.get();
   const std::int64_t min_age_ms = s["orphan_min_age_s"].get<std::int64_t>() * 1000;

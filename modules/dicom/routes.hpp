@@ -81,6 +81,7 @@ void register_query_routes(Router& router, DicomContext& ctx);
 void register_retrieve_routes(Router& router, DicomContext& ctx);
 void register_study_routes(Router& router, DicomContext& ctx);
 void register_render_routes(Router& router, DicomContext& ctx);
+void register_archive_routes(Router& router, DicomContext& ctx);
 
 // Where the thumbnails of the instance with this SHA-256 are kept in the blob store.
 std::string thumbnail_prefix(const std::string& sha256);

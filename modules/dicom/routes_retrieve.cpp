@@ -11,6 +11,7 @@
 #include "carehub/spool.hpp"
 #include "dicom/parse.hpp"
 #include "dicom/routes.hpp"
+#include "dicom/stored_body.hpp"
 #include "dicom/transcode.hpp"
 
 namespace carehub::dicom {
@@ -89,15 +90,6 @@ std::string boundary() {
   return "carehub-" + random_hex(12);
 }
 
-PiecesBody::Opener blob_opener(BlobStore& blobs, std::string key, std::uint64_t size) {
-  return [&blobs, key = std::move(key), size]() -> std::shared_ptr<BodySource> {
-    if (auto path = blobs.local_path(key)) return file_body(*path, 0, size);
-    auto in = blobs.get(key);
-    if (!in) throw std::runtime_error("stored instance missing from the blob store: " + key);
-    return istream_body(std::move(in), size);
-  };
-}
-
 Response retrieve(DicomContext& ctx, Request& req) {
   const Scope scope = scope_of(req);
   const auto files = ctx.db.transact(
@@ -111,8 +103,8 @@ Response retrieve(DicomContext& ctx, Request& req) {
   std::size_t transcoded = 0;
   for (const auto& f : files) {
     if (!answer.explicit_le || f.transfer_syntax_uid == kExplicitLittleEndian) {
-      out.push_back(
-          {blob_opener(ctx.blobs, f.blob_key, f.size_bytes), f.size_bytes, f.transfer_syntax_uid});
+      out.push_back({stored_opener(ctx.blobs, f.blob_key, f.size_bytes), f.size_bytes,
+                     f.transfer_syntax_uid});
     } else {
       const std::string path = SpooledBody::create(ctx.staging_dir, true)->release();
       scratch.add(path);

@@ -178,6 +178,8 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /api/v1/dicom/studies",
      "role physician, admin or API token scope dicom:read, dicom:write"},
     {"DELETE /api/v1/dicom/studies/{study}", "role admin"},
+    {"GET /api/v1/dicom/studies/{study}/archive",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
 };
 
 std::string concrete(const std::string& pattern) {

@@ -90,9 +90,13 @@ export async function api<T>(method: string, path: string, options: RequestOptio
 
 // A file the API answers (a CSV export) as a Blob: the same token, refresh and errors as api().
 // The console saves it through an object URL, so the token never goes into a link.
-export async function download(path: string, method: 'GET' | 'POST' = 'GET'): Promise<Blob> {
+export async function download(
+  path: string,
+  method: 'GET' | 'POST' = 'GET',
+  accept = '*/*',
+): Promise<Blob> {
   return withSession(true, async (auth) => {
-    const response = await send(method, path, undefined, auth, '*/*');
+    const response = await send(method, path, undefined, auth, accept);
     return response.blob();
   });
 }
@@ -105,20 +109,41 @@ export async function upload<T>(
   form: FormData,
   onProgress: (sent: number, total: number) => void,
 ): Promise<T> {
-  return withSession(true, (auth) => sendForm<T>(path, form, auth, onProgress));
+  return withSession(true, async (auth) => {
+    const answer = await sendWithProgress<T>({ path, body: form, auth, onProgress });
+    return answer.data;
+  });
 }
 
-function sendForm<T>(
+// A body that is not a form (a STOW-RS multipart/related of DICOM files), with its own
+// Content-Type and Accept, and the same progress, token, refresh and errors as upload(). Statuses
+// in `answered` (besides 2xx) are answers, not errors: STOW-RS says 409 when it stored none of
+// the files, with the reasons in the same JSON as a success.
+export async function uploadBody<T>(
   path: string,
-  form: FormData,
-  auth: boolean,
+  body: Blob,
+  options: { contentType: string; accept: string; answered?: number[] },
   onProgress: (sent: number, total: number) => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+): Promise<{ status: number; data: T }> {
+  return withSession(true, (auth) => sendWithProgress<T>({ path, body, auth, onProgress, ...options }));
+}
+
+function sendWithProgress<T>(request: {
+  path: string;
+  body: FormData | Blob;
+  auth: boolean;
+  onProgress: (sent: number, total: number) => void;
+  contentType?: string;
+  accept?: string;
+  answered?: number[];
+}): Promise<{ status: number; data: T }> {
+  const { path, body, auth, onProgress } = request;
+  return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
     for (const [name, value] of Object.entries(sessionHeader)) xhr.setRequestHeader(name, value);
-    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept', request.accept ?? 'application/json');
+    if (request.contentType) xhr.setRequestHeader('Content-Type', request.contentType);
     if (auth && accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
     xhr.onerror = () => reject(new ApiError(0, t('error.unreachable'), 'unreachable'));
@@ -130,18 +155,18 @@ function sendForm<T>(
         const value = xhr.getResponseHeader(name);
         if (value) headers.set(name, value);
       }
-      const body = xhr.status === 204 ? null : xhr.responseText;
-      const response = new Response(body, { status: xhr.status, headers });
-      if (!response.ok) {
+      const text = xhr.status === 204 ? null : xhr.responseText;
+      const response = new Response(text, { status: xhr.status, headers });
+      if (!response.ok && !request.answered?.includes(xhr.status)) {
         errorFrom(response).then(reject, reject);
         return;
       }
       response.json().then(
-        (json) => resolve(json as T),
+        (json) => resolve({ status: xhr.status, data: json as T }),
         () => reject(new ApiError(xhr.status, t('error.http', { status: xhr.status }), 'bad_json')),
       );
     };
-    xhr.send(form);
+    xhr.send(body);
   });
 }
 

@@ -26,7 +26,7 @@ import {
   useQuery,
   usePlace,
 } from './router';
-import { usesEmpi } from './roles';
+import { usesEmpi, usesImaging } from './roles';
 import { hasRole, startSession, useSession } from './session';
 
 // Administration is for few people: its code loads when one of its pages is opened.
@@ -45,6 +45,11 @@ const EmpiPersons = lazy(() => import('./empi/persons'));
 const EmpiPerson = lazy(() => import('./empi/person'));
 const EmpiImport = lazy(() => import('./empi/import'));
 const EmpiConfigs = lazy(() => import('./empi/configs'));
+// The imaging screens (physicians and admins): the viewer is the largest.
+const ImagingStudies = lazy(() => import('./imaging/studies'));
+const ImagingStudy = lazy(() => import('./imaging/study'));
+const ImagingViewer = lazy(() => import('./imaging/viewer'));
+const ImagingUpload = lazy(() => import('./imaging/upload'));
 
 const lazyScreens: Partial<Record<RouteName, { preload(): Promise<unknown> }>> = {
   'admin-users': AdminUsers,
@@ -61,6 +66,10 @@ const lazyScreens: Partial<Record<RouteName, { preload(): Promise<unknown> }>> =
   'empi-person': EmpiPerson,
   'empi-import': EmpiImport,
   'empi-configs': EmpiConfigs,
+  'imaging-studies': ImagingStudies,
+  'imaging-study': ImagingStudy,
+  'imaging-viewer': ImagingViewer,
+  'imaging-upload': ImagingUpload,
 };
 
 // At start-up, the opened page's code is fetched while the session is checked rather than after:
@@ -123,7 +132,8 @@ function SignedInPage(props: { route: Route; user: User }) {
   const { route, user } = props;
   const refused =
     (route.name.startsWith('admin-') && !hasRole(user, 'admin')) ||
-    (route.name.startsWith('empi') && !usesEmpi(user));
+    (route.name.startsWith('empi') && !usesEmpi(user)) ||
+    (route.name.startsWith('imaging') && !usesImaging(user));
   if (refused) {
     return (
       <Page title={t('forbidden.title')}>
@@ -166,6 +176,16 @@ function SignedInPage(props: { route: Route; user: User }) {
       return <EmpiImport />;
     case 'empi-configs':
       return <EmpiConfigs />;
+    case 'imaging':
+      return <Redirect to="/imaging/studies" />;
+    case 'imaging-studies':
+      return <ImagingStudies />;
+    case 'imaging-study':
+      return <ImagingStudy study={route.params.study} user={user} />;
+    case 'imaging-viewer':
+      return <ImagingViewer study={route.params.study} series={route.params.series} />;
+    case 'imaging-upload':
+      return <ImagingUpload />;
     default:
       return <NotFound />;
   }

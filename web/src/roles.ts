@@ -41,3 +41,11 @@ export const empiRoles = ['admin', 'member'] as const;
 export function usesEmpi(user: User | null): boolean {
   return !!user && empiRoles.some((r) => user.roles.includes(r));
 }
+
+// The roles the imaging screens are for (modules/dicom: dicom_read_access and dicom_write_access
+// take these roles, or an API token's dicom scopes).
+export const imagingRoles = ['admin', 'physician'] as const;
+
+export function usesImaging(user: User | null): boolean {
+  return !!user && imagingRoles.some((r) => user.roles.includes(r));
+}

@@ -24,6 +24,11 @@ export type RouteName =
   | 'empi-person'
   | 'empi-import'
   | 'empi-configs'
+  | 'imaging'
+  | 'imaging-studies'
+  | 'imaging-study'
+  | 'imaging-viewer'
+  | 'imaging-upload'
   | 'not-found';
 
 export interface Route {
@@ -53,6 +58,11 @@ const table: Array<[RouteName, string]> = [
   ['empi-person', '/empi/persons/:id'],
   ['empi-import', '/empi/import'],
   ['empi-configs', '/empi/configs'],
+  ['imaging', '/imaging'],
+  ['imaging-studies', '/imaging/studies'],
+  ['imaging-study', '/imaging/studies/:study'],
+  ['imaging-viewer', '/imaging/studies/:study/series/:series'],
+  ['imaging-upload', '/imaging/upload'],
 ];
 
 // Routes a person who is not signed in may see.

@@ -6,7 +6,7 @@ import { asApiError, type ApiError, type User } from '../api';
 import { Logo } from './logo';
 import { t } from '../i18n';
 import { usePlace } from '../router';
-import { usesEmpi } from '../roles';
+import { usesEmpi, usesImaging } from '../roles';
 import { displayName, hasRole, signOut } from '../session';
 import { Bell } from './bell';
 import { Messages } from './messages';
@@ -59,6 +59,7 @@ function NavLink(props: { href: string; exact?: boolean; children: ComponentChil
 function Navigation(props: { user: User }) {
   const adminHeading = useId();
   const empiHeading = useId();
+  const imagingHeading = useId();
   return (
     <nav class="sidebar" aria-label={t('nav.label')}>
       <ul>
@@ -88,6 +89,21 @@ function Navigation(props: { user: User }) {
             </li>
             <li>
               <NavLink href="/empi/configs">{t('nav.empi_configs')}</NavLink>
+            </li>
+          </ul>
+        </>
+      )}
+      {usesImaging(props.user) && (
+        <>
+          <h2 id={imagingHeading} class="nav-heading">
+            {t('nav.imaging')}
+          </h2>
+          <ul aria-labelledby={imagingHeading}>
+            <li>
+              <NavLink href="/imaging/studies">{t('nav.imaging_studies')}</NavLink>
+            </li>
+            <li>
+              <NavLink href="/imaging/upload">{t('nav.imaging_upload')}</NavLink>
             </li>
           </ul>
         </>

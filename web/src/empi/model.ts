@@ -1,7 +1,7 @@
 // The patient index's answers as the console reads them (modules/empi routes; the workspace
 // additions are described in the EMPI API notes: configs, imports, explanations, totals), and
 // the small pure functions the screens share.
-import { formatNumber, language, t } from '../i18n';
+import { formatNumber, language } from '../i18n';
 
 // Tuva EMPI's 15 record columns (modules/empi/record.hpp kRecordColumns).
 export const recordColumns = [
@@ -212,24 +212,8 @@ export function fullName(first: string, last: string): string {
 }
 
 
-// A file's size in the units a file browser shows (decimal: 1 kB = 1,000 bytes).
-export function formatBytes(n: number): string {
-  const units: Array<[number, string]> = [
-    [1e9, 'gigabyte'],
-    [1e6, 'megabyte'],
-    [1e3, 'kilobyte'],
-  ];
-  for (const [size, unit] of units) {
-    if (n >= size) {
-      return new Intl.NumberFormat(language.get(), {
-        style: 'unit',
-        unit,
-        maximumFractionDigits: 1,
-      }).format(n / size);
-    }
-  }
-  return t('empi.bytes', { n: formatNumber(n) }); // Intl's "byte" unit is singular in English
-}
+// formatBytes lives with the other formatters now (the imaging screens use it too).
+export { formatBytes } from '../i18n';
 
 export function count(n: number | undefined): string {
   return n === undefined ? '' : formatNumber(n);

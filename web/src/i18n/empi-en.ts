@@ -240,7 +240,6 @@ export const empiEn = {
   'empi.import_n': 'Import {id}',
   'empi.import_open': 'Show import {id}',
   'empi.file_size': 'File size',
-  'empi.bytes': '{n} bytes',
 
   'empi.configs_title': 'Match settings',
   'empi.configs_intro':

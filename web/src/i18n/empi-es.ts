@@ -242,7 +242,6 @@ export const empiEs: Record<keyof typeof empiEn, string> = {
   'empi.import_n': 'Importación {id}',
   'empi.import_open': 'Ver la importación {id}',
   'empi.file_size': 'Tamaño del archivo',
-  'empi.bytes': '{n} bytes',
 
   'empi.configs_title': 'Ajustes de emparejamiento',
   'empi.configs_intro':

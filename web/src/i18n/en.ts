@@ -1,5 +1,6 @@
 // English: the reference. Every key here must be in es.ts too (its type makes tsc check that).
 import type { empiEn } from './empi-en';
+import type { imagingEn } from './imaging-en';
 
 export const en = {
   'common.actions': 'Actions',
@@ -7,6 +8,7 @@ export const en = {
   'common.language': 'Language',
   'common.loading': 'Loading…',
   'common.save': 'Save',
+  'common.bytes': '{n} bytes',
 
   'error.chunk': 'This part of the console could not be loaded. Reload the page to try again.',
   'error.http': 'The server answered with an error (HTTP {status}).',
@@ -57,6 +59,9 @@ export const en = {
   'nav.empi_persons': 'Persons',
   'nav.empi_import': 'Import records',
   'nav.empi_configs': 'Match settings',
+  'nav.imaging': 'Imaging',
+  'nav.imaging_studies': 'Studies',
+  'nav.imaging_upload': 'Upload DICOM',
 
   'signin.title': 'Sign in',
   'signin.email': 'Email',
@@ -367,5 +372,5 @@ export const en = {
 // The words every page may need are here; a workspace's own (empi-en.ts) arrive with its chunk
 // (addMessages), so the first page does not carry them. MessageKey names both.
 export type CoreKey = keyof typeof en;
-export type MessageKey = CoreKey | keyof typeof empiEn;
+export type MessageKey = CoreKey | keyof typeof empiEn | keyof typeof imagingEn;
 export type Messages = Record<CoreKey, string>;

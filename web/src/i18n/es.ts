@@ -7,6 +7,7 @@ export const es: Messages = {
   'common.language': 'Idioma',
   'common.loading': 'Cargando…',
   'common.save': 'Guardar',
+  'common.bytes': '{n} bytes',
 
   'error.chunk': 'No se pudo cargar esta parte de la consola. Vuelva a cargar la página para intentarlo de nuevo.',
   'error.http': 'El servidor respondió con un error (HTTP {status}).',
@@ -57,6 +58,9 @@ export const es: Messages = {
   'nav.empi_persons': 'Personas',
   'nav.empi_import': 'Importar registros',
   'nav.empi_configs': 'Ajustes de emparejamiento',
+  'nav.imaging': 'Imágenes',
+  'nav.imaging_studies': 'Estudios',
+  'nav.imaging_upload': 'Subir DICOM',
 
   'signin.title': 'Iniciar sesión',
   'signin.email': 'Correo electrónico',

@@ -74,3 +74,22 @@ export function formatNumber(n: number): string {
   }
   return format.format(n);
 }
+
+// A file's size in the units a file browser shows (decimal: 1 kB = 1,000 bytes).
+export function formatBytes(n: number): string {
+  const units: Array<[number, string]> = [
+    [1e9, 'gigabyte'],
+    [1e6, 'megabyte'],
+    [1e3, 'kilobyte'],
+  ];
+  for (const [size, unit] of units) {
+    if (n >= size) {
+      return new Intl.NumberFormat(language.get(), {
+        style: 'unit',
+        unit,
+        maximumFractionDigits: 1,
+      }).format(n / size);
+    }
+  }
+  return t('common.bytes', { n: formatNumber(n) }); // Intl's "byte" unit is singular in English
+}
