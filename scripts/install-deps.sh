@@ -18,6 +18,8 @@ readonly BUILD_PACKAGES=(
   # References for the rendering tests: pydicom decodes with numpy, Pillow (JPEG, JPEG 2000) and GDCM
   # (JPEG lossless, JPEG-LS).
   python3-numpy python3-pil python3-gdcm
+  # The study ZIP test checks the archive with Info-ZIP's own tester.
+  unzip
   catch2
   clang-14 libclang-rt-14-dev
   postgresql

@@ -73,7 +73,7 @@ TEST_CASE("dicom: a study downloads as a ZIP of its stored files, byte for byte"
   const std::string zip_path = server->dir() + "/study.zip";
   write_file(zip_path, zip.body);
 
-  const auto tested = run_to_completion({"unzip", "-t", zip_path});
+  const auto tested = run_to_completion({"/usr/bin/unzip", "-t", zip_path});
   INFO(describe(tested));
   CHECK(tested.exit_code == 0);
   CHECK(tested.out.find("No errors detected") != std::string::npos);
@@ -82,7 +82,8 @@ TEST_CASE("dicom: a study downloads as a ZIP of its stored files, byte for byte"
   INFO(describe(listed));
   REQUIRE(listed.exit_code == 0);
   std::map<std::string, std::string> got;
-  for (const auto& [name, sha] : nlohmann::json::parse(listed.out).items()) got[name] = sha;
+  const auto listing = nlohmann::json::parse(listed.out);
+  for (const auto& entry : listing.items()) got[entry.key()] = entry.value().get<std::string>();
   CHECK(got == expected);
 
   // Who may: readers of DICOM only; an unknown study is 404.
