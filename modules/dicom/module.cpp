@@ -147,7 +147,7 @@ void DicomModule::start(ModuleContext& ctx) {
   context_ = std::make_unique<DicomContext>(DicomContext{
       ctx.db, ctx.blobs, ctx.audit, ctx.clock, *store_, *ingestor_,
       s["max_request_bytes"].get<std::uint64_t>(), s["public_base_url"].get<std::string>(),
-      ctx.config.server().upload_dir, *render_cache_});
+      ctx.config.server().upload_dir, *render_cache_, ctx.tickets});
   query_retrieve_ =
       std::make_unique<QueryRetrieve>(ctx.db, *store_, ctx.audit, s["find_max_results"].get<int>());
   register_store_routes(ctx.router, *context_);

@@ -28,6 +28,7 @@ struct DicomContext {
   std::string public_base_url;      // "" : from the request's Host
   std::string staging_dir;          // the server's upload directory
   RenderCache& render_cache;
+  TicketStore& tickets;  // single-use download links (a browser saving a study ZIP)
 };
 
 // Uploads: a physician or admin, or an API token with dicom:write. Reads: the same, or dicom:read.

@@ -304,6 +304,8 @@ test('downloads: the study ZIP holds every stored file byte for byte; an instanc
   await page.getByRole('button', { name: 'Download the study (ZIP)' }).click();
   const download = await downloaded;
   assert.equal(download.suggestedFilename(), `${studyUid}.zip`);
+  // Followed as a link with a single-use ticket: the browser streams it to disk.
+  assert.match(download.url(), /\/archive\?ticket=[0-9a-f]+$/);
   const zipPath = await download.path();
   const listing = JSON.parse(
     python(['-c', `

@@ -180,6 +180,8 @@ const std::map<std::string, std::string> kExpected = {
     {"DELETE /api/v1/dicom/studies/{study}", "role admin"},
     {"GET /api/v1/dicom/studies/{study}/archive",
      "role physician, admin or API token scope dicom:read, dicom:write"},
+    {"POST /api/v1/dicom/studies/{study}/archive/ticket",
+     "role physician, admin or API token scope dicom:read, dicom:write"},
 };
 
 std::string concrete(const std::string& pattern) {

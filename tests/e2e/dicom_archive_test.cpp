@@ -86,6 +86,20 @@ TEST_CASE("dicom: a study downloads as a ZIP of its stored files, byte for byte"
   for (const auto& entry : listing.items()) got[entry.key()] = entry.value().get<std::string>();
   CHECK(got == expected);
 
+  // A browser follows a link with a single-use ticket instead of the token: once.
+  auto issued = http.request("POST", path + "/ticket", bearer(doctor), "");
+  REQUIRE(issued.status == 201);
+  const std::string ticket = issued.json()["ticket"];
+  auto by_ticket = http.get(path + "?ticket=" + ticket, {});
+  CHECK(by_ticket.status == 200);
+  CHECK(by_ticket.body == zip.body.substr(0, by_ticket.body.size()));
+  CHECK(by_ticket.body.size() == zip.body.size());
+  CHECK(http.get(path + "?ticket=" + ticket, {}).status == 401);
+  CHECK(http.get(path + "?ticket=" + std::string(64, 'a'), {}).status == 401);
+  CHECK(http.request("POST", path + "/ticket", bearer(patient), "").status == 403);
+  CHECK(http.request("POST", "/api/v1/dicom/studies/1.2.3.4/archive/ticket", bearer(doctor), "")
+            .status == 404);
+
   // Who may: readers of DICOM only; an unknown study is 404.
   CHECK(http.get(path, bearer(patient)).status == 403);
   CHECK(http.get(path, {}).status == 401);
@@ -99,5 +113,5 @@ TEST_CASE("dicom: a study downloads as a ZIP of its stored files, byte for byte"
                                     study + "'"))
       audited = row.integer(0);
   });
-  CHECK(audited == 1);
+  CHECK(audited == 2);  // by token, then by ticket
 }

@@ -53,9 +53,9 @@ export const imagingEn = {
   'imaging.downloads': 'Download',
   'imaging.download_zip': 'Download the study (ZIP)',
   'imaging.download_zip_hint':
-    'Every stored file as received, in folders by series. The file is prepared in the browser before it is saved.',
+    'Every stored file as received, in folders by series. The browser saves it as it arrives.',
   'imaging.downloading': 'Downloading…',
-  'imaging.saved': 'Saved as {file}.',
+  'imaging.saved': 'Your browser is saving {file}.',
   'imaging.delete_title': 'Delete the study',
   'imaging.delete_hint': 'Removes every instance of the study and its files. This cannot be undone.',
   'imaging.delete': 'Delete study',

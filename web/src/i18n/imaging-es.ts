@@ -55,9 +55,9 @@ export const imagingEs: Record<keyof typeof imagingEn, string> = {
   'imaging.downloads': 'Descargar',
   'imaging.download_zip': 'Descargar el estudio (ZIP)',
   'imaging.download_zip_hint':
-    'Cada archivo guardado tal como se recibió, en carpetas por serie. El archivo se prepara en el navegador antes de guardarse.',
+    'Cada archivo guardado tal como se recibió, en carpetas por serie. El navegador lo guarda a medida que llega.',
   'imaging.downloading': 'Descargando…',
-  'imaging.saved': 'Guardado como {file}.',
+  'imaging.saved': 'Su navegador está guardando {file}.',
   'imaging.delete_title': 'Eliminar el estudio',
   'imaging.delete_hint': 'Elimina todas las instancias del estudio y sus archivos. No se puede deshacer.',
   'imaging.delete': 'Eliminar estudio',

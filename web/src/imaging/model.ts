@@ -1,6 +1,6 @@
 // The dicom module's answers as the imaging screens read them (GET /api/v1/dicom/studies, QIDO-RS
 // and metadata in DICOM JSON), the paths the screens call, and small pure helpers.
-import { download } from '../api';
+import { api, download } from '../api';
 
 // One row of GET /api/v1/dicom/studies.
 export interface StudyRow {
@@ -80,6 +80,16 @@ export const instancePath = (study: string, series: string, sop: string) =>
   `${seriesPath(study, series)}/instances/${encodeURIComponent(sop)}`;
 export const archivePath = (study: string) =>
   `/api/v1/dicom/studies/${encodeURIComponent(study)}/archive`;
+
+// Saves a study's ZIP by following a link, so the browser streams it to disk rather than holding
+// it in the page: the link carries a single-use ticket, never the access token.
+export async function saveStudyArchive(study: string, name: string): Promise<void> {
+  const { ticket } = await api<{ ticket: string }>('POST', `${archivePath(study)}/ticket`);
+  const link = document.createElement('a');
+  link.href = `${archivePath(study)}?${new URLSearchParams({ ticket })}`;
+  link.download = name;
+  link.click();
+}
 
 // Sorts by a DICOM number (Series Number, Instance Number), those without one last.
 export function byNumber<T>(number: (item: T) => number | null): (a: T, b: T) => number {

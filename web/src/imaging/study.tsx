@@ -12,7 +12,6 @@ import { navigate } from '../router';
 import { usesEmpi } from '../roles';
 import { hasRole } from '../session';
 import {
-  archivePath,
   byNumber,
   dicomDate,
   dicomTime,
@@ -21,7 +20,7 @@ import {
   modalitiesOf,
   numberOf,
   personName,
-  saveBlob,
+  saveStudyArchive,
   seriesPath,
   studyPath,
   type StudyPage,
@@ -167,7 +166,7 @@ function Download(props: { study: string }) {
   const file = `${props.study}.zip`;
   const save = () =>
     action.run(async () => {
-      saveBlob(await fetchPicture(archivePath(props.study)), file);
+      await saveStudyArchive(props.study, file);
       return t('imaging.saved', { file });
     });
   return (
