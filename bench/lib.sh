@@ -238,3 +238,21 @@ loopback_netns_enter() {
     cp "$CAREHUB_BIN" "$bin"
   fi
 }
+
+# merge_result OUT_JSON KEY=VALUE... (VALUE is JSON): adds fields to a result file.
+merge_result() {
+  local out=$1
+  shift
+  /usr/bin/python3 - "$out" "$@" <<'PY'
+import json, sys
+path = sys.argv[1]
+try:
+    doc = json.load(open(path))
+except FileNotFoundError:
+    doc = {}
+for kv in sys.argv[2:]:
+    k, v = kv.split("=", 1)
+    doc[k] = json.loads(v)
+json.dump(doc, open(path, "w"))
+PY
+}

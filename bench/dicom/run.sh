@@ -86,24 +86,6 @@ json_field() { # file key
   $py -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v)' "$1" "$2"
 }
 
-# merge_result OUT_JSON KEY=VALUE... (VALUE is JSON): adds fields to a result file.
-merge_result() {
-  local out=$1
-  shift
-  $py - "$out" "$@" <<'PY'
-import json, sys
-path = sys.argv[1]
-try:
-    doc = json.load(open(path))
-except FileNotFoundError:
-    doc = {}
-for kv in sys.argv[2:]:
-    k, v = kv.split("=", 1)
-    doc[k] = json.loads(v)
-json.dump(doc, open(path, "w"))
-PY
-}
-
 # --- Orthanc --------------------------------------------------------------------------------------
 orthanc_pid=""
 start_orthanc() { # run_dir: globals orthanc_http, orthanc_dicom, orthanc_pid

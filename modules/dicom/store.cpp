@@ -1,6 +1,7 @@
 #include "dicom/store.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace carehub::dicom {
 namespace {
@@ -280,11 +281,23 @@ std::vector<StudyRow> DicomStore::studies(Tx& tx, const IndexQuery& q) {
                           where_of(q, params) + " ORDER BY s.id" + page(q, params);
   std::vector<StudyRow> out;
   for (const auto& row : tx.query(sql, params)) out.push_back(study_from(row));
-  for (auto& s : out) {
-    for (const auto& row : tx.query("SELECT DISTINCT modality FROM dicom_series WHERE study_ref = "
-                                    "$1 AND modality <> '' ORDER BY modality",
-                                    {s.id}))
-      s.modalities.push_back(row.text(0));
+  // Modalities in Study: one query per batch of studies, not one per study (a C-FIND of every
+  // study reads thousands).
+  constexpr std::size_t kBatch = 500;
+  std::map<std::int64_t, StudyRow*> by_id;
+  for (std::size_t start = 0; start < out.size(); start += kBatch) {
+    by_id.clear();
+    Params ids;
+    std::string list;
+    for (std::size_t i = start; i < std::min(out.size(), start + kBatch); ++i) {
+      by_id[out[i].id] = &out[i];
+      list += (list.empty() ? "" : ", ") + placeholder(ids, out[i].id);
+    }
+    for (const auto& row :
+         tx.query("SELECT DISTINCT study_ref, modality FROM dicom_series WHERE study_ref IN (" +
+                      list + ") AND modality <> '' ORDER BY study_ref, modality",
+                  ids))
+      by_id.at(row.integer(0))->modalities.push_back(row.text(1));
   }
   return out;
 }

@@ -18,6 +18,14 @@
 //            (every instance, byte-identical), retrieveStudyMetadata / retrieveSeriesMetadata /
 //            retrieveInstanceMetadata (the UIDs in the DICOM JSON), and retrieveInstanceFrames of
 //            frame 1 of every natively encoded image (its length and bytes as in the file)
+// With DICOMWEB_CLIENT_VIEWER=1, also what a viewer (OHIF) asks for, with the library's own
+// Accept headers:
+//   QIDO-RS  includefield of an attribute the index has no column for (Manufacturer), by tag and
+//            as includefield=all
+//   WADO-RS  retrieveInstanceRendered as image/jpeg and image/png (the PNG as large as the image),
+//            retrieveInstanceFramesRendered with a viewport, retrieveInstanceThumbnail, and
+//            retrieveInstanceFrames of compressed images asked for as Explicit VR Little Endian
+//            (transcoded: frame 1 as long as rows x columns x samples x bytes)
 // It prints one line per step and a summary, and exits 1 at the first failure with what was asked
 // and what came back, 2 on bad arguments. It gives up after DICOMWEB_CLIENT_TIMEOUT_S seconds
 // (default 120).
@@ -71,6 +79,7 @@ const WANTED = {
   [tag(0x0008, 0x0018)]: ['sop', 'str'],
   [tag(0x0008, 0x0020)]: ['studyDate', 'str'],
   [tag(0x0008, 0x0060)]: ['modality', 'str'],
+  [tag(0x0008, 0x0070)]: ['manufacturer', 'str'],
   [tag(0x0010, 0x0010)]: ['patientName', 'str'],
   [tag(0x0010, 0x0020)]: ['patientId', 'str'],
   [tag(0x0020, 0x000d)]: ['study', 'str'],
@@ -471,9 +480,87 @@ async function main() {
     passed(`WADO-RS retrieveInstanceFrames ${i.name} frame 1: ${frame.byteLength} bytes (${i.rows}x${i.columns}x${i.bitsAllocated} bits), as in the file`);
   }
 
+  if (process.env.DICOMWEB_CLIENT_VIEWER === '1') await viewerSteps(instances);
+
   const { version } = JSON.parse(readFileSync(new URL('./node_modules/dicomweb-client/package.json', import.meta.url)));
   console.log(`dicomweb-client ${version}: all ${steps.length} steps passed ` +
     `(${instances.length} instances, ${studies.size} studies, ${framed.length} frames)`);
+}
+
+const MANUFACTURER = '00080070';
+const JPEG_MAGIC = [0xff, 0xd8, 0xff];
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(buffer, magic) {
+  const bytes = new Uint8Array(buffer instanceof ArrayBuffer ? buffer : buffer.buffer ?? buffer);
+  return bytes.length > magic.length && magic.every((b, k) => bytes[k] === b);
+}
+
+// A PNG's width and height, from its IHDR chunk.
+function pngSize(buffer) {
+  const view = new DataView(buffer instanceof ArrayBuffer ? buffer : buffer.buffer);
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+// dicomweb-client answers a single-part image as an array of its one ArrayBuffer.
+function onlyPart(answer, what) {
+  check(Array.isArray(answer) && answer.length === 1 && answer[0] instanceof ArrayBuffer,
+    `${what}: expected one image, got ${describeBody(answer)}`);
+  return answer[0];
+}
+
+async function viewerSteps(instances) {
+  const ids = (i) => ({ studyInstanceUID: i.study, seriesInstanceUID: i.series, sopInstanceUID: i.sop });
+
+  const made = instances.filter((i) => i.manufacturer);
+  check(made.length > 0, 'viewer steps: no file names its Manufacturer');
+  for (const i of made) {
+    const found = await call(`searchForInstances SOPInstanceUID=${i.sop} includefield=${MANUFACTURER}`,
+      () => client.searchForInstances({ queryParams: { SOPInstanceUID: i.sop, includefield: MANUFACTURER } }));
+    check(found.length === 1 && first(found[0], MANUFACTURER) === i.manufacturer,
+      `searchForInstances includefield=${MANUFACTURER}: Manufacturer ${first(found[0] ?? {}, MANUFACTURER)}, expected ${i.manufacturer}`);
+    const all = await call(`searchForSeries SeriesInstanceUID=${i.series} includefield=all`,
+      () => client.searchForSeries({ queryParams: { SeriesInstanceUID: i.series, includefield: 'all' } }));
+    check(all.length === 1 && first(all[0], MANUFACTURER) === i.manufacturer,
+      `searchForSeries includefield=all: Manufacturer ${first(all[0] ?? {}, MANUFACTURER)}, expected ${i.manufacturer}`);
+  }
+  passed(`QIDO-RS includefield=${MANUFACTURER} and includefield=all: the Manufacturer of ${made.length} instances`);
+
+  const images = instances.filter((i) => i.pixelData !== undefined || i.encapsulated);
+  for (const i of images) {
+    const jpeg = onlyPart(await call(`retrieveInstanceRendered ${i.name} image/jpeg`,
+      () => client.retrieveInstanceRendered({ ...ids(i), mediaTypes: [{ mediaType: 'image/jpeg' }] })), i.name);
+    check(startsWith(jpeg, JPEG_MAGIC), `retrieveInstanceRendered ${i.name}: not a JPEG: ${describeBody(jpeg)}`);
+    const png = onlyPart(await call(`retrieveInstanceRendered ${i.name} image/png`,
+      () => client.retrieveInstanceRendered({ ...ids(i), mediaTypes: [{ mediaType: 'image/png' }] })), i.name);
+    check(startsWith(png, PNG_MAGIC), `retrieveInstanceRendered ${i.name}: not a PNG: ${describeBody(png)}`);
+    const [w, h] = pngSize(png);
+    check(w === i.columns && h === i.rows, `retrieveInstanceRendered ${i.name}: PNG ${w}x${h}, the image is ${i.columns}x${i.rows}`);
+    const small = onlyPart(await call(`retrieveInstanceFramesRendered ${i.name} frame 1 viewport=32,32`,
+      () => client.retrieveInstanceFramesRendered({ ...ids(i), frameNumbers: [1],
+        mediaTypes: [{ mediaType: 'image/png' }], queryParams: { viewport: '32,32' } })), i.name);
+    check(startsWith(small, PNG_MAGIC), `retrieveInstanceFramesRendered ${i.name}: not a PNG: ${describeBody(small)}`);
+    const [sw, sh] = pngSize(small);
+    check(Math.max(sw, sh) <= 32 && Math.min(sw, sh) >= 1,
+      `retrieveInstanceFramesRendered ${i.name} viewport=32,32: ${sw}x${sh}`);
+    const thumb = onlyPart(await call(`retrieveInstanceThumbnail ${i.name}`,
+      () => client.retrieveInstanceThumbnail({ ...ids(i), mediaTypes: [{ mediaType: 'image/jpeg' }] })), i.name);
+    check(startsWith(thumb, JPEG_MAGIC), `retrieveInstanceThumbnail ${i.name}: not a JPEG: ${describeBody(thumb)}`);
+  }
+  passed(`WADO-RS retrieveInstanceRendered (JPEG, PNG), retrieveInstanceFramesRendered, retrieveInstanceThumbnail: ${images.length} images`);
+
+  const compressed = instances.filter((i) => i.encapsulated && i.rows && i.columns && i.bitsAllocated);
+  for (const i of compressed) {
+    const frames = await call(`retrieveInstanceFrames ${i.name} frame 1 as Explicit VR Little Endian`,
+      () => client.retrieveInstanceFrames({ ...ids(i), frameNumbers: [1],
+        mediaTypes: [{ mediaType: 'application/octet-stream', transferSyntaxUID: EXPLICIT_LE }] }));
+    check(Array.isArray(frames) && frames.length === 1,
+      `retrieveInstanceFrames ${i.name} transcoded: ${Array.isArray(frames) ? frames.length : describeBody(frames)} frames`);
+    const expected = i.rows * i.columns * (i.samplesPerPixel ?? 1) * (i.bitsAllocated / 8);
+    check(frames[0].byteLength === expected,
+      `retrieveInstanceFrames ${i.name} transcoded: ${frames[0].byteLength} bytes, expected ${expected}`);
+    passed(`WADO-RS retrieveInstanceFrames ${i.name} frame 1 transcoded to Explicit VR Little Endian: ${expected} bytes`);
+  }
 }
 
 main().then(

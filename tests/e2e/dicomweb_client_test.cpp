@@ -34,14 +34,21 @@ void require_client() {
 }
 
 RunResult run_client(const ServerUnderTest& server, const std::string& token,
-                     const std::vector<std::string>& files) {
+                     const std::vector<std::string>& files, bool viewer = false) {
   std::vector<std::string> argv = {
       kNode, client_dir() + "/client.mjs",
       "http://127.0.0.1:" + std::to_string(server.port()) + "/dicom-web", token};
   argv.insert(argv.end(), files.begin(), files.end());
   // The script gives up (with a message) before the runner kills it.
-  return run_to_completion(argv, {{"DICOMWEB_CLIENT_TIMEOUT_S", "100"}}, {},
-                           std::chrono::seconds(120));
+  return run_to_completion(
+      argv, {{"DICOMWEB_CLIENT_TIMEOUT_S", "100"}, {"DICOMWEB_CLIENT_VIEWER", viewer ? "1" : "0"}},
+      {}, std::chrono::seconds(120));
+}
+
+// An API token for the client: it stores and reads.
+std::string client_token(const ServerUnderTest& server) {
+  auto http = server.client(std::chrono::seconds(30));
+  return api_token(http, login(http, kAdmin), {"dicom:write", "dicom:read"});
 }
 
 bool has_line(const RunResult& r, const std::string& text) {
@@ -54,9 +61,7 @@ TEST_CASE("dicomweb-client: stores, searches and retrieves CT, MR, RGB and RT in
           "[e2e][dicom][dicomweb-client]") {
   require_client();
   auto server = dicom_server();
-  auto http = server->client(std::chrono::seconds(30));
-  const auto admin = login(http, kAdmin);
-  const auto token = api_token(http, admin, {"dicom:write", "dicom:read"});
+  const auto token = client_token(*server);
   // Explicit VR 16-bit CT and MR, an 8-bit RGB image of odd length (3x3x3 = 27 bytes, padded in
   // the file) and an implicit VR RT plan without pixel data: four studies, four patients.
   const std::vector<std::string> files = {
@@ -76,6 +81,32 @@ TEST_CASE("dicomweb-client: stores, searches and retrieves CT, MR, RGB and RT in
   CHECK(has_line(r, "steps passed (4 instances, 4 studies, 3 frames)"));
 }
 
+TEST_CASE(
+    "dicomweb-client: what a viewer asks for: rendered, thumbnails, transcoded frames, "
+    "includefield",
+    "[e2e][dicom][dicomweb-client]") {
+  require_client();
+  auto server = dicom_server();
+  const auto token = client_token(*server);
+  // Uncompressed CT, JPEG-LS MR, JPEG lossless RGB and JPEG 2000.
+  const std::vector<std::string> files = {
+      kTestFiles + "/CT_small.dcm", kTestFiles + "/MR_small_jpeg_ls_lossless.dcm",
+      kTestFiles + "/SC_rgb_jpeg_gdcm.dcm", kTestFiles + "/JPEG2000.dcm"};
+  const auto r = run_client(*server, token, files, true);
+  INFO(describe(r));
+  INFO(server->server_stderr().substr(0, 4000));
+  CHECK(r.exit_code == 0);
+  CHECK(has_line(r, "QIDO-RS includefield=00080070 and includefield=all: the Manufacturer of "));
+  CHECK(has_line(r, "retrieveInstanceThumbnail: 4 images"));
+  // JPEG2000.dcm is 1024x256, 16 bits allocated: 524288 bytes decoded.
+  CHECK(has_line(r,
+                 "retrieveInstanceFrames JPEG2000.dcm frame 1 transcoded to Explicit VR Little "
+                 "Endian: 524288 bytes"));
+  CHECK(has_line(r,
+                 "retrieveInstanceFrames SC_rgb_jpeg_gdcm.dcm frame 1 transcoded to Explicit VR "
+                 "Little Endian: 30000 bytes"));
+}
+
 TEST_CASE("dicomweb-client: every storable little-endian pydicom file round-trips",
           "[e2e][dicom][dicomweb-client]") {
   require_client();
@@ -92,9 +123,7 @@ TEST_CASE("dicomweb-client: every storable little-endian pydicom file round-trip
   }
   REQUIRE(files.size() >= 20);  // implicit and explicit VR, JPEG, JPEG 2000, RLE, SR, RT, SEG
   auto server = dicom_server();
-  auto http = server->client(std::chrono::seconds(30));
-  const auto admin = login(http, kAdmin);
-  const auto token = api_token(http, admin, {"dicom:write", "dicom:read"});
+  const auto token = client_token(*server);
   const auto r = run_client(*server, token, files);
   INFO(describe(r));
   INFO(server->server_stderr().substr(0, 4000));

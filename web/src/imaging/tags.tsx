@@ -114,6 +114,7 @@ export function TagBrowser(props: { dataset: DicomJson }) {
           {t('imaging.tags_none')}
         </p>
       ) : (
+        <div class="tag-scroll" role="region" aria-label={t('imaging.tags_table')} tabIndex={0}>
         <DataTable
           label={t('imaging.tags_table')}
           compact
@@ -135,6 +136,7 @@ export function TagBrowser(props: { dataset: DicomJson }) {
             </tr>
           ))}
         </DataTable>
+        </div>
       )}
     </section>
   );
