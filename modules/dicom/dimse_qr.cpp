@@ -11,8 +11,7 @@
 #include <set>
 
 #include "carehub/log.hpp"
-#include "carehub/spool.hpp"
-#include "dicom/transcode.hpp"
+#include "dicom/dimse_send.hpp"
 
 namespace carehub::dicom {
 namespace {
@@ -151,9 +150,9 @@ struct FindState {
   const DimseActor& actor;
   bool started = false;
   Uint16 refused = 0;
-  std::string reason;
-  Identifier id;
-  FindAnswer answer;
+  std::string reason{};
+  Identifier id{};
+  FindAnswer answer{};
   std::size_t next = 0;
 };
 
@@ -212,84 +211,6 @@ struct SubOperations {
   int completed = 0, failed = 0, warnings = 0;
   std::vector<std::string> failed_uids;
 };
-
-// Sends one stored instance over assoc: as stored when the peer accepted that transfer syntax,
-// else decoded to an uncompressed one it accepted. Returns the peer's C-STORE status, or nullopt
-// with the reason when it could not be sent (broken set when the association is unusable).
-std::optional<Uint16> send_instance(T_ASC_Association* assoc, const RetrieveItem& item,
-                                    const QrSettings& s, const std::string& move_ae, DIC_US move_id,
-                                    std::string& reason, bool& broken, bool& cancelled) {
-  const T_ASC_PresentationContextID pid = ASC_findAcceptedPresentationContextID(
-      assoc, item.sop_class_uid.c_str(), item.transfer_syntax_uid.c_str());
-  T_ASC_PresentationContext pc;
-  if (pid == 0 || ASC_findAcceptedPresentationContext(assoc->params, pid, &pc).bad()) {
-    reason = "no presentation context for SOP class " + item.sop_class_uid + " was accepted";
-    return std::nullopt;
-  }
-  const auto local = s.blobs->local_path(item.blob_key);
-  if (!local) {
-    reason = "the blob store keeps no local file for " + item.blob_key;
-    return std::nullopt;
-  }
-  T_DIMSE_C_StoreRQ req{};
-  req.MessageID = assoc->nextMsgID++;
-  OFStandard::strlcpy(req.AffectedSOPClassUID, item.sop_class_uid.c_str(),
-                      sizeof req.AffectedSOPClassUID);
-  OFStandard::strlcpy(req.AffectedSOPInstanceUID, item.sop_uid.c_str(),
-                      sizeof req.AffectedSOPInstanceUID);
-  req.DataSetType = DIMSE_DATASET_PRESENT;
-  req.Priority = DIMSE_PRIORITY_MEDIUM;
-  if (!move_ae.empty()) {
-    OFStandard::strlcpy(req.MoveOriginatorApplicationEntityTitle, move_ae.c_str(),
-                        sizeof req.MoveOriginatorApplicationEntityTitle);
-    req.MoveOriginatorID = move_id;
-    req.opts |= O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
-  }
-  T_DIMSE_C_StoreRSP rsp{};
-  DcmDataset* detail = nullptr;
-  T_DIMSE_DetectedCancelParameters cancel{};
-  OFCondition cond;
-  const std::string accepted = pc.acceptedTransferSyntax;
-  if (accepted == item.transfer_syntax_uid) {
-    // As stored: DCMTK streams the file's data set from disk.
-    cond = DIMSE_storeUser(assoc, pid, &req, local->c_str(), nullptr, nullptr, nullptr,
-                           DIMSE_NONBLOCKING, s.timeout_s, &rsp, &detail, &cancel,
-                           static_cast<long>(item.size_bytes));
-  } else {
-    if (DcmXfer(accepted.c_str()).isEncapsulated()) {
-      reason = "instance " + item.sop_uid + " cannot be converted to " + accepted;
-      return std::nullopt;
-    }
-    // One instance decoded at a time: compressed data first to a scratch file, frame by frame.
-    std::shared_ptr<SpooledBody> scratch;
-    std::string from = *local;
-    if (DcmXfer(item.transfer_syntax_uid.c_str()).isEncapsulated()) {
-      scratch = SpooledBody::create(s.staging_dir, true);
-      scratch->finish();
-      const auto written = transcode_to_explicit_le(*local, scratch->path());
-      if (!written) {
-        reason = "instance " + item.sop_uid + " cannot be decoded: " + written.error();
-        return std::nullopt;
-      }
-      from = scratch->path();
-    }
-    DcmFileFormat file;
-    if (file.loadFile(from.c_str()).bad()) {
-      reason = "instance " + item.sop_uid + " cannot be read";
-      return std::nullopt;
-    }
-    cond = DIMSE_storeUser(assoc, pid, &req, nullptr, file.getDataset(), nullptr, nullptr,
-                           DIMSE_NONBLOCKING, s.timeout_s, &rsp, &detail, &cancel);
-  }
-  delete detail;
-  if (cond.bad()) {
-    reason = std::string("the C-STORE failed: ") + cond.text();
-    broken = true;
-    return std::nullopt;
-  }
-  cancelled = cancel.cancelEncountered;
-  return rsp.DimseStatus;
-}
 
 // An association this listener opens to a C-MOVE destination, released or aborted when done.
 class Outbound {
@@ -350,18 +271,18 @@ class Outbound {
 struct RetrieveState {
   const QrSettings& settings;
   const DimseActor& actor;
-  T_ASC_Association* caller;  // C-GET sends on it
-  std::string operation;      // "get" or "move"
-  std::string destination;    // C-MOVE's
+  T_ASC_Association* caller{};  // C-GET sends on it
+  std::string operation{};      // "get" or "move"
+  std::string destination{};    // C-MOVE's
   DIC_US request_id = 0;
   bool started = false;
   Uint16 refused = 0;
-  std::string reason;
+  std::string reason{};
   QrLevel level = QrLevel::kStudy;
-  std::vector<RetrieveItem> items;
+  std::vector<RetrieveItem> items{};
   std::size_t next = 0;
-  SubOperations ops;
-  Outbound outbound;
+  SubOperations ops{};
+  Outbound outbound{};
   T_ASC_Association* target = nullptr;
   bool broken = false;
 };
@@ -424,12 +345,23 @@ Uint16 retrieve_step(RetrieveState& st, bool cancelled, const char* sop_class, D
   }
   if (!cancelled && st.next < st.items.size()) {
     const auto& item = st.items[st.next++];
-    std::string reason;
-    bool peer_cancelled = false;
-    const auto status = st.broken ? std::nullopt
-                                  : send_instance(st.target, item, st.settings,
-                                                  st.operation == "move" ? st.actor.calling_ae : "",
-                                                  st.request_id, reason, st.broken, peer_cancelled);
+    SendOutcome sent;
+    if (st.broken) {
+      sent.reason = "the association broke";
+    } else if (const auto path = st.settings.blobs->local_path(item.blob_key); !path) {
+      sent.reason = "the blob store keeps no local file for " + item.blob_key;
+    } else {
+      SendRequest request{&item, *path, st.settings.staging_dir, st.settings.timeout_s};
+      if (st.operation == "move") {
+        request.move_ae = st.actor.calling_ae;
+        request.move_id = st.request_id;
+      }
+      sent = send_instance(st.target, request);
+      st.broken = sent.broken;
+    }
+    const auto& status = sent.status;
+    const auto& reason = sent.reason;
+    const bool peer_cancelled = sent.cancelled;
     if (!status || (*status & 0xF000) == 0xA000 || (*status & 0xF000) == 0xC000) {
       ++st.ops.failed;
       st.ops.failed_uids.push_back(item.sop_uid);
