@@ -1,15 +1,20 @@
 // A DICOM file as the ingest reads it (modules/dicom/parse.hpp, DCMTK inside): the sequence
 // nesting walk over the bytes and parse_instance on the file, then, for an instance it accepts,
 // the metadata read back as QIDO-RS reads it (it must be the valid JSON the header promises) and
-// what retrieval reads from the stored file: frames (WADO-RS .../frames/N) and bulk data values.
+// what retrieval reads from the stored file: frames (WADO-RS .../frames/N) and bulk data values;
+// and the header walk of the rendering fast path (grey_header.hpp) on every input.
 // Debian's DCMTK is not instrumented: a fault inside it shows as a crash, without
 // AddressSanitizer's detail.
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <variant>
 
 #include "carehub/json.hpp"
+#include "carehub/unique_fd.hpp"
+#include "dicom/grey_header.hpp"
 #include "dicom/nesting.hpp"
 #include "dicom/parse.hpp"
 #include "fuzz_support.hpp"
@@ -31,6 +36,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)carehub::dicom::sequence_nesting_problem_of(
       std::string_view(reinterpret_cast<const char*>(data), size));
   const carehub::fuzz::MemFile file(data, size);
+  {
+    // The rendering fast path's own header walk reads any stored file.
+    const carehub::UniqueFd fd(::open(file.path().c_str(), O_RDONLY | O_CLOEXEC));
+    if (const auto header = carehub::dicom::read_grey_header(fd.get())) {
+      if (header->pixel_offset > size) __builtin_trap();  // it claims bytes the file lacks
+    }
+  }
   auto parsed = carehub::dicom::parse_instance(file.path(), uri_base);
   const auto* instance = std::get_if<carehub::dicom::ParsedInstance>(&parsed);
   if (!instance) return 0;

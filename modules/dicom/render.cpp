@@ -183,6 +183,7 @@ Result<int> frame_count(const std::string& path) {
 
 Result<std::string> render_frame(const std::string& path, const RenderOptions& options) {
   const auto fail = [](std::string why) { return Result<std::string>::fail(std::move(why)); };
+  if (auto drawn = render_grey_file(path, options)) return std::move(*drawn);
   register_decoders();
   DcmFileFormat file;
   std::string why;

@@ -7,6 +7,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <fcntl.h>
 #include <png.h>
 #include <turbojpeg.h>
 
@@ -15,6 +16,9 @@
 #include <cstring>
 #include <memory>
 #include <vector>
+
+#include "carehub/unique_fd.hpp"
+#include "dicom/grey_header.hpp"
 
 namespace carehub::dicom {
 namespace {
@@ -75,24 +79,27 @@ void draw(const Uint8* raw, std::size_t count, const Pixels& p, const Range& r, 
   for (std::size_t i = 0; i < count; ++i) image[i] = table[sample<Word>(raw, i, p) - r.lowest];
 }
 
-// The window to draw with: the one asked for, else the file's first; nullopt for the frame's
-// range.
-std::optional<Window> window_of(DcmDataset& ds, const std::optional<Window>& asked) {
-  if (asked) return asked;
-  Float64 center = 0, width = 0;
-  if (ds.findAndGetFloat64(DCM_WindowCenter, center).bad() ||
-      ds.findAndGetFloat64(DCM_WindowWidth, width).bad() || width <= 0)
-    return std::nullopt;
+// The file's first window (Window Center and Width with VOI LUT Function); nullopt when it has
+// none usable, and the frame's range is drawn.
+std::optional<Window> file_window(double center, double width, std::string_view function) {
+  if (!(width > 0)) return std::nullopt;
   Window w{center, width, WindowFunction::kLinear};
-  OFString function;
-  if (ds.findAndGetOFString(DCM_VOILUTFunction, function).good()) {
-    if (function == "SIGMOID")
-      w.function = WindowFunction::kSigmoid;
-    else if (function == "LINEAR_EXACT")
-      w.function = WindowFunction::kLinearExact;
-  }
+  if (function == "SIGMOID")
+    w.function = WindowFunction::kSigmoid;
+  else if (function == "LINEAR_EXACT")
+    w.function = WindowFunction::kLinearExact;
   if (w.function == WindowFunction::kLinear && w.width < 1) return std::nullopt;
   return w;
+}
+
+std::optional<Window> window_of(DcmDataset& ds) {
+  Float64 center = 0, width = 0;
+  if (ds.findAndGetFloat64(DCM_WindowCenter, center).bad() ||
+      ds.findAndGetFloat64(DCM_WindowWidth, width).bad())
+    return std::nullopt;
+  OFString function;
+  ds.findAndGetOFString(DCM_VOILUTFunction, function);
+  return file_window(center, width, function.c_str());
 }
 
 // A modality value's grey (0-255) under the window (PS3.3 C.11.2.1.2).
@@ -166,6 +173,63 @@ Result<std::string> encode_jpeg(const Uint8* pixels, int width, int height, bool
   return Result<std::string>::ok(std::string(reinterpret_cast<const char*>(jpeg), size));
 }
 
+namespace {
+
+// What both fast paths check before drawing: a greyscale frame of 8 or 16 bits, its high bit the
+// top of its stored bits, drawn at its own size.
+bool drawable(const Pixels& p, const RenderOptions& options) {
+  if ((p.bits_allocated != 8 && p.bits_allocated != 16) || p.bits_stored == 0 ||
+      p.bits_stored > p.bits_allocated || p.high_bit != p.bits_stored - 1 || p.rows == 0 ||
+      p.columns == 0)
+    return false;
+  return options.viewport_width <= 0 ||
+         (options.viewport_width == p.columns && options.viewport_height == p.rows);
+}
+
+// The frame's bytes and its picture in buffers each worker thread keeps: new ones each time cost
+// a zeroing and the kernel's page faults, which in the server took more than the drawing. Frames
+// past kKeptBytes use buffers of their own, not kept.
+Buffers& buffers_for(const Pixels& p, Buffers& own) {
+  thread_local Buffers kept;
+  const std::size_t count = static_cast<std::size_t>(p.rows) * p.columns;
+  const std::size_t bytes = count * (p.bits_allocated / 8);
+  Buffers& b = bytes + count <= kKeptBytes ? kept : own;
+  b.fit(bytes, count);
+  return b;
+}
+
+// Draws the frame in b.raw and encodes it.
+Result<std::string> draw_frame(const Pixels& p, const std::optional<Window>& from_file,
+                               const RenderOptions& options, Buffers& b) {
+  const std::size_t count = static_cast<std::size_t>(p.rows) * p.columns;
+  const Uint8* raw = b.raw.data();
+  const Range range = p.bits_allocated == 16 ? stored_range<Uint16>(raw, count, p)
+                                             : stored_range<Uint8>(raw, count, p);
+  // The range's ends after the rescale: the window when neither the request nor the file has one
+  // (a linear window whose ends are the range's, DicomImage's min-max window).
+  const double a = range.lowest * p.slope + p.intercept, z = range.highest * p.slope + p.intercept;
+  const double low = std::min(a, z), high = std::max(a, z);
+  auto window = options.window ? options.window : from_file;
+  if (!window)
+    window = Window{(low + high + 1) / 2, std::max(high - low + 1, 1.0), WindowFunction::kLinear};
+  // Only the stored values the frame holds need a grey (a 12-bit CT uses a sixteenth of 16 bits).
+  b.table.resize(static_cast<std::size_t>(range.highest - range.lowest) + 1);
+  for (std::int32_t v = range.lowest; v <= range.highest; ++v) {
+    const double g = std::clamp(std::round(grey(v * p.slope + p.intercept, *window)), 0.0, 255.0);
+    b.table[static_cast<std::size_t>(v - range.lowest)] =
+        static_cast<Uint8>(p.inverse ? 255 - g : g);
+  }
+  Uint8* image = b.image.data();
+  if (p.bits_allocated == 16)
+    draw<Uint16>(raw, count, p, range, b.table.data(), image);
+  else
+    draw<Uint8>(raw, count, p, range, b.table.data(), image);
+  if (options.format == ImageFormat::kPng) return encode_png(image, p.columns, p.rows);
+  return encode_jpeg(image, p.columns, p.rows, true, options.quality);
+}
+
+}  // namespace
+
 std::optional<Result<std::string>> render_grey(DcmDataset& ds, const RenderOptions& options) {
   const E_TransferSyntax xfer = ds.getOriginalXfer();
   if (xfer != EXS_LittleEndianExplicit && xfer != EXS_LittleEndianImplicit) return std::nullopt;
@@ -183,16 +247,9 @@ std::optional<Result<std::string>> render_grey(DcmDataset& ds, const RenderOptio
       ds.findAndGetUint16(DCM_Columns, p.columns).bad())
     return std::nullopt;
   ds.findAndGetUint16(DCM_PixelRepresentation, p.representation);
-  if ((p.bits_allocated != 8 && p.bits_allocated != 16) || p.bits_stored == 0 ||
-      p.bits_stored > p.bits_allocated || p.high_bit != p.bits_stored - 1 || p.rows == 0 ||
-      p.columns == 0)
-    return std::nullopt;
   // Lookup tables in the data set (modality or VOI), and scaling, are DicomImage's to do.
-  if (ds.tagExists(DCM_ModalityLUTSequence) ||
+  if (!drawable(p, options) || ds.tagExists(DCM_ModalityLUTSequence) ||
       (!options.window && ds.tagExists(DCM_VOILUTSequence)))
-    return std::nullopt;
-  if (options.viewport_width > 0 &&
-      (options.viewport_width != p.columns || options.viewport_height != p.rows))
     return std::nullopt;
   p.slope = decimal(ds, DCM_RescaleSlope, 1);
   p.intercept = decimal(ds, DCM_RescaleIntercept, 0);
@@ -200,46 +257,49 @@ std::optional<Result<std::string>> render_grey(DcmDataset& ds, const RenderOptio
 
   DcmElement* element = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, element).bad() || !element) return std::nullopt;
-  const std::size_t count = static_cast<std::size_t>(p.rows) * p.columns;
-  const std::size_t bytes = count * (p.bits_allocated / 8);
+  const std::size_t bytes = static_cast<std::size_t>(p.rows) * p.columns * (p.bits_allocated / 8);
   const std::uint64_t offset = static_cast<std::uint64_t>(bytes) * (options.frame - 1);
   if (offset + bytes > element->getLength()) return std::nullopt;  // DicomImage says what is wrong
-  // The frame's bytes and its picture in buffers each worker thread keeps: new ones each time
-  // cost a zeroing and the kernel's page faults, which in the server took more than the drawing.
-  // Frames past kKeptBytes use buffers of their own, not kept.
-  thread_local Buffers kept;
   Buffers own;
-  Buffers& b = bytes + count <= kKeptBytes ? kept : own;
-  b.fit(bytes, count);
+  Buffers& b = buffers_for(p, own);
   if (element
           ->getPartialValue(b.raw.data(), static_cast<Uint32>(offset), static_cast<Uint32>(bytes))
           .bad())
     return std::nullopt;
+  return draw_frame(p, window_of(ds), options, b);
+}
 
-  const Uint8* raw = b.raw.data();
-  const Range range = p.bits_allocated == 16 ? stored_range<Uint16>(raw, count, p)
-                                             : stored_range<Uint8>(raw, count, p);
-  // The range's ends after the rescale: the window when neither the request nor the file has one
-  // (a linear window whose ends are the range's, DicomImage's min-max window).
-  const double a = range.lowest * p.slope + p.intercept, z = range.highest * p.slope + p.intercept;
-  const double low = std::min(a, z), high = std::max(a, z);
-  auto window = window_of(ds, options.window);
-  if (!window)
-    window = Window{(low + high + 1) / 2, std::max(high - low + 1, 1.0), WindowFunction::kLinear};
-  // Only the stored values the frame holds need a grey (a 12-bit CT uses a sixteenth of 16 bits).
-  b.table.resize(static_cast<std::size_t>(range.highest - range.lowest) + 1);
-  for (std::int32_t v = range.lowest; v <= range.highest; ++v) {
-    const double g = std::clamp(std::round(grey(v * p.slope + p.intercept, *window)), 0.0, 255.0);
-    b.table[static_cast<std::size_t>(v - range.lowest)] =
-        static_cast<Uint8>(p.inverse ? 255 - g : g);
-  }
-  Uint8* image = b.image.data();
-  if (p.bits_allocated == 16)
-    draw<Uint16>(raw, count, p, range, b.table.data(), image);
-  else
-    draw<Uint8>(raw, count, p, range, b.table.data(), image);
-  if (options.format == ImageFormat::kPng) return encode_png(image, p.columns, p.rows);
-  return encode_jpeg(image, p.columns, p.rows, true, options.quality);
+std::optional<Result<std::string>> render_grey_file(const std::string& path,
+                                                    const RenderOptions& options) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  const auto header = read_grey_header(fd.get());
+  if (!header || (header->photometric != "MONOCHROME1" && header->photometric != "MONOCHROME2") ||
+      header->samples != 1 || header->has_lut_sequence(options.window.has_value()))
+    return std::nullopt;
+  Pixels p;
+  p.bits_allocated = header->bits_allocated;
+  p.bits_stored = header->bits_stored;
+  p.high_bit = header->high_bit;
+  p.representation = header->pixel_representation;
+  p.rows = header->rows;
+  p.columns = header->columns;
+  p.slope = header->slope;
+  p.intercept = header->intercept;
+  p.inverse = header->photometric == "MONOCHROME1";
+  if (!drawable(p, options) || options.frame < 1 || options.frame > header->frames)
+    return std::nullopt;
+  const std::uint64_t bytes =
+      static_cast<std::uint64_t>(p.rows) * p.columns * (p.bits_allocated / 8);
+  const std::uint64_t offset = bytes * static_cast<std::uint64_t>(options.frame - 1);
+  if (offset + bytes > header->pixel_length) return std::nullopt;
+  Buffers own;
+  Buffers& b = buffers_for(p, own);
+  if (!read_exactly(fd.get(), b.raw.data(), bytes, header->pixel_offset + offset))
+    return std::nullopt;
+  const double width = header->has_window_center ? header->window_width : 0;
+  return draw_frame(p, file_window(header->window_center, width, header->voi_lut_function), options,
+                    b);
 }
 
 }  // namespace carehub::dicom

@@ -18,6 +18,11 @@ namespace carehub::dicom {
 // is not an uncompressed little-endian greyscale frame this path draws.
 std::optional<Result<std::string>> render_grey(DcmDataset& ds, const RenderOptions& options);
 
+// The same, with the attributes read by grey_header.hpp instead of a DCMTK parse: render_frame
+// tries this first. nullopt when the file is not such a frame (or the frame does not exist).
+std::optional<Result<std::string>> render_grey_file(const std::string& path,
+                                                    const RenderOptions& options);
+
 // 8-bit pixels (grey, or RGB interleaved) as JPEG by libjpeg-turbo: DCMTK's own writer (IJG 6b,
 // no SIMD) took half of a 512x512 frame's time. Shared with render.cpp's DicomImage path.
 Result<std::string> encode_jpeg(const Uint8* pixels, int width, int height, bool grey, int quality);
