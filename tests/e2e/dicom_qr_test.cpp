@@ -55,12 +55,11 @@ struct Archive {
   int storescp_port = 0;
 };
 
-Archive archive(ServerOptions options) {
+Archive archive(ServerOptions options, nlohmann::json dicom = nlohmann::json::object()) {
   Archive a;
   a.storescp_port = free_loopback_port();
-  a.server =
-      dicom_server(std::move(options),
-                   {{"destinations", {"STORESCP=127.0.0.1:" + std::to_string(a.storescp_port)}}});
+  dicom.merge_patch({{"destinations", {"STORESCP=127.0.0.1:" + std::to_string(a.storescp_port)}}});
+  a.server = dicom_server(std::move(options), dicom);
   a.dir = a.server->dir() + "/made";
   const auto spec = archive_spec();
   write_file(a.dir + ".json", spec.dump());
@@ -387,4 +386,29 @@ TEST_CASE("dicom query/retrieve: C-GET decodes what the caller cannot take as st
     }
   }
   CHECK(audited(*server).contains("dicom.get:ae:" + kCallingAe + ":success"));
+}
+
+TEST_CASE("dicom query/retrieve: more matches than find_max_results are refused, none sent",
+          "[e2e][dicom][dimse]") {
+  const auto a = archive({}, {{"find_max_results", 2}});
+  RunResult r;
+  // Three studies match a universal C-FIND: refused whole (Out of Resources), no partial list.
+  CHECK(findscu(*a.server, "-S", {"QueryRetrieveLevel=STUDY", "StudyInstanceUID"}, &r).empty());
+  INFO(describe(r));
+  CHECK(r.err.find("too many matches") != std::string::npos);
+  // Two do not.
+  CHECK(findscu(*a.server, "-S",
+                {"QueryRetrieveLevel=STUDY", "PatientName=Garcia*", "StudyInstanceUID"})
+            .size() == 2);
+  // A retrieve of a three-instance study.
+  const auto out = a.server->dir() + "/got";
+  fs::create_directories(out);
+  const auto get = run_to_completion(
+      {"/usr/bin/getscu", "-d", "-S", "-aet", kCallingAe, "-aec", "CAREHUB", "-od", out, "-k",
+       "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + kStudy1, "127.0.0.1",
+       std::to_string(dimse_port(*a.server))},
+      {}, {}, 60s);
+  INFO(describe(get));
+  CHECK(get.err.find("more than 2 instances match") != std::string::npos);
+  CHECK(received(out).empty());
 }
