@@ -1,7 +1,8 @@
 // The DICOM network listener: C-ECHO, C-STORE (every standard storage SOP class, every
-// transfer syntax DCMTK knows) and query/retrieve (C-FIND, C-GET, C-MOVE: dimse_qr.hpp) on a port and AE title, for calling AE titles on an allow-list,
-// each mapped to an identity for the audit log. Each received data set is written straight to a
-// staging file (bounded memory) and handed to the same Ingestor as the HTTP uploads.
+// transfer syntax DCMTK knows) and query/retrieve (C-FIND, C-GET, C-MOVE: dimse_qr.hpp) on a port
+// and AE title, for calling AE titles on an allow-list, each mapped to an identity for the audit
+// log. Each received data set is written straight to a staging file (bounded memory) and handed to
+// the same Ingestor as the HTTP uploads.
 //
 // It listens only on its host address (listen_socket.hpp says how) and, with dicom.tls, speaks
 // DICOM over TLS only (tls_layer.hpp): a plain association is refused.

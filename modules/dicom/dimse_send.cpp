@@ -16,6 +16,7 @@
 
 #include "carehub/spool.hpp"
 #include "carehub/unique_fd.hpp"
+#include "dicom/grey_header.hpp"
 #include "dicom/transcode.hpp"
 
 namespace carehub::dicom {
@@ -94,12 +95,7 @@ OFCondition send_file_dataset(T_ASC_Association* assoc, T_ASC_PresentationContex
   std::uint64_t at = from;
   while (at < to) {
     const auto n = static_cast<std::size_t>(std::min(capacity, to - at));
-    std::size_t got = 0;
-    while (got < n) {
-      const ssize_t r = ::pread(fd, buffer + got, n - got, static_cast<off_t>(at + got));
-      if (r <= 0) return DIMSE_SENDFAILED;
-      got += static_cast<std::size_t>(r);
-    }
+    if (!read_exactly(fd, buffer, n, at)) return DIMSE_SENDFAILED;
     at += n;
     const OFCondition cond = write_pdv(assoc, pid, DUL_DATASETPDV, buffer, n, at == to);
     if (cond.bad()) return cond;

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <map>
 
+#include "carehub/json.hpp"
+#include "dicom/nesting.hpp"
 #include "dicom/parse.hpp"
 
 namespace carehub::dicom {
@@ -262,6 +264,13 @@ nlohmann::json instance_json(const InstanceRow& i, const StudyRow& s, const Seri
       base_url + "/dicom-web/studies/" + s.study_uid + "/series/" + se.series_uid + "/instances/" +
           i.sop_uid);
   return o;
+}
+
+nlohmann::json parse_metadata(const std::optional<std::string>& text) {
+  if (!text) return nlohmann::json::object();
+  // A data set nests at most kMaxSequenceDepth sequences (dicom/nesting.hpp), each three JSON
+  // levels (the element, its Value array, the item) below the top object.
+  return parse_stored_json(*text, "DICOM metadata", 1 + 3 * kMaxSequenceDepth + 1);
 }
 
 void add_included(nlohmann::json& result, const nlohmann::json& metadata, const QidoRequest& q) {

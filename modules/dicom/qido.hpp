@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -44,6 +45,9 @@ nlohmann::json series_json(const SeriesRow& series, const StudyRow& study,
                            const std::string& base_url);
 nlohmann::json instance_json(const InstanceRow& instance, const StudyRow& study,
                              const SeriesRow& series, const std::string& base_url);
+// An instance's stored metadata (DICOM JSON text) as JSON, nesting bounded as the ingest bounds
+// it; an empty object for none.
+nlohmann::json parse_metadata(const std::optional<std::string>& text);
 // Copies the requested attributes (or, for "all", every attribute without bulk data) from an
 // instance's metadata into a result, leaving the ones it has alone.
 void add_included(nlohmann::json& result, const nlohmann::json& metadata, const QidoRequest& q);

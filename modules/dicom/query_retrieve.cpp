@@ -4,8 +4,6 @@
 #include <map>
 #include <optional>
 
-#include "carehub/json.hpp"
-#include "dicom/nesting.hpp"
 #include "dicom/parse.hpp"
 
 namespace carehub::dicom {
@@ -54,11 +52,6 @@ nlohmann::json patient_json(const PatientRow& p) {
   o["00201202"] = {{"vr", "IS"}, {"Value", {p.series_count}}};
   o["00201204"] = {{"vr", "IS"}, {"Value", {p.instance_count}}};
   return o;
-}
-
-nlohmann::json metadata_of(const std::optional<std::string>& text) {
-  if (!text) return nlohmann::json::object();
-  return parse_stored_json(*text, "DICOM metadata", 1 + 3 * kMaxSequenceDepth + 1);
 }
 
 // A wanted attribute the index's answer lacks: it is then read from an instance's metadata.
@@ -116,7 +109,8 @@ FindAnswer QueryRetrieve::find(const DimseActor& actor, QrLevel level, const QrK
             for (const auto& s : store_.studies(tx, query)) {
               auto j = study_json(s, "");
               if (lacks_wanted(j, keys))
-                add_included(j, metadata_of(store_.sample_metadata(tx, s.study_uid, {})), include);
+                add_included(j, parse_metadata(store_.sample_metadata(tx, s.study_uid, {})),
+                             include);
               answer.matches.push_back(std::move(j));
             }
             break;
@@ -124,9 +118,9 @@ FindAnswer QueryRetrieve::find(const DimseActor& actor, QrLevel level, const QrK
             for (const auto& se : store_.series(tx, query)) {
               auto j = series_json(se, study(se.study_uid), "");
               if (lacks_wanted(j, keys)) {
-                add_included(j,
-                             metadata_of(store_.sample_metadata(tx, se.study_uid, se.series_uid)),
-                             include);
+                add_included(
+                    j, parse_metadata(store_.sample_metadata(tx, se.study_uid, se.series_uid)),
+                    include);
               }
               answer.matches.push_back(std::move(j));
             }
@@ -138,7 +132,7 @@ FindAnswer QueryRetrieve::find(const DimseActor& actor, QrLevel level, const QrK
               if (it == series.end())
                 it = series.emplace(i.series_uid, *store_.find_series(tx, i.series_uid)).first;
               auto j = instance_json(i, study(i.study_uid), it->second, "");
-              if (lacks_wanted(j, keys)) add_included(j, metadata_of(i.metadata), include);
+              if (lacks_wanted(j, keys)) add_included(j, parse_metadata(i.metadata), include);
               answer.matches.push_back(std::move(j));
             }
             break;

@@ -2,8 +2,6 @@
 #include <map>
 
 #include "carehub/error.hpp"
-#include "carehub/json.hpp"
-#include "dicom/nesting.hpp"
 #include "dicom/qido.hpp"
 #include "dicom/routes.hpp"
 
@@ -31,13 +29,6 @@ QidoRequest parse(const Request& req, Level level) {
   } catch (const QidoError& e) {
     throw ApiError(ErrorCode::kBadRequest, e.what());
   }
-}
-
-nlohmann::json parsed_metadata(const std::optional<std::string>& text) {
-  if (!text) return nlohmann::json::object();
-  // A data set nests at most kMaxSequenceDepth sequences (dicom/nesting.hpp), each three JSON
-  // levels (the element, its Value array, the item) below the top object.
-  return parse_stored_json(*text, "DICOM metadata", 1 + 3 * kMaxSequenceDepth + 1);
 }
 
 // Study and series rows looked up once per search.
@@ -75,7 +66,7 @@ Response search(DicomContext& ctx, Request& req, Level level) {
           for (const auto& s : ctx.store.studies(tx, q.query)) {
             auto j = study_json(s, base);
             if (include)
-              add_included(j, parsed_metadata(ctx.store.sample_metadata(tx, s.study_uid, {})), q);
+              add_included(j, parse_metadata(ctx.store.sample_metadata(tx, s.study_uid, {})), q);
             out.push_back(std::move(j));
           }
         } else if (level == Level::kSeries) {
@@ -83,15 +74,14 @@ Response search(DicomContext& ctx, Request& req, Level level) {
             auto j = series_json(se, cache.study(se.study_uid), base);
             if (include) {
               add_included(
-                  j, parsed_metadata(ctx.store.sample_metadata(tx, se.study_uid, se.series_uid)),
-                  q);
+                  j, parse_metadata(ctx.store.sample_metadata(tx, se.study_uid, se.series_uid)), q);
             }
             out.push_back(std::move(j));
           }
         } else {
           for (const auto& i : ctx.store.instances(tx, q.query)) {
             auto j = instance_json(i, cache.study(i.study_uid), cache.series(i.series_uid), base);
-            if (include) add_included(j, parsed_metadata(i.metadata), q);
+            if (include) add_included(j, parse_metadata(i.metadata), q);
             out.push_back(std::move(j));
           }
         }

@@ -358,13 +358,13 @@ test('a user without the role sees no imaging; an admin deletes a study after co
   await admin.getByRole('link', { name: 'Search the patient index for patient ID IMG-2' }).waitFor();
   await admin.getByRole('button', { name: 'Delete study' }).click();
   const dialog = admin.getByRole('dialog');
-  await dialog.getByText(/^Delete the study of Other, Olga \(1 instances\)\?/).waitFor();
+  await dialog.getByText(/^Delete the study of Other, Olga \(1 instance\)\?/).waitFor();
   await checkPage(admin, 'imaging-delete-confirm');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await admin.getByRole('button', { name: 'Delete study' }).click();
   await admin.getByRole('dialog').getByRole('button', { name: 'Delete study' }).click();
   await waitForHeading(admin, 'Imaging studies');
-  await admin.getByText('The study was deleted (1 instances).').waitFor();
+  await admin.getByText('The study was deleted (1 instance).').waitFor();
   const token = await server.token();
   const left = await server.api('GET', '/api/v1/dicom/studies?patient_id=IMG-2', token);
   assert.deepEqual(left.body.studies, []);

@@ -87,8 +87,8 @@ TEST_CASE("grey header: what it does not read is left to DCMTK", "[unit][dicom]"
   CHECK_FALSE(header_of(kFiles + "no_meta.dcm"));             // no preamble and meta
   const auto whole = std::filesystem::file_size(kFiles + "CT_small.dcm");
   // Cut before the pixel data's header, and in the middle of an element: never read past.
-  for (std::size_t n : {std::size_t{0}, std::size_t{131}, std::size_t{200}, std::size_t{1001},
-                        std::size_t{6295}}) {
+  for (std::size_t n :
+       {std::size_t{0}, std::size_t{131}, std::size_t{200}, std::size_t{1001}, std::size_t{6295}}) {
     INFO(n);
     const Truncated cut(kFiles + "CT_small.dcm", n);
     CHECK_FALSE(header_of(cut.path));

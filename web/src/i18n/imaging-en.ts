@@ -22,6 +22,8 @@ export const imagingEn = {
   'imaging.col_description': 'Description',
   'imaging.col_modalities': 'Modalities',
   'imaging.col_series': 'Series',
+  'imaging.instance_one': '1 instance',
+  'imaging.instance_many': '{count} instances',
   'imaging.col_instances': 'Instances',
   'imaging.col_size': 'Size',
   'imaging.no_name': '(no name)',
@@ -41,7 +43,7 @@ export const imagingEn = {
   'imaging.series_title': 'Series',
   'imaging.series_none': 'This study has no series.',
   'imaging.series_label': 'Series {number}: {description}',
-  'imaging.series_instances': '{modality}, {count} instances',
+  'imaging.series_instances': '{modality}, {instances}',
   'imaging.open_viewer': 'View series {number}',
   'imaging.thumbnail_failed': 'No picture',
   'imaging.person_title': 'Patient index',
@@ -60,8 +62,8 @@ export const imagingEn = {
   'imaging.delete_hint': 'Removes every instance of the study and its files. This cannot be undone.',
   'imaging.delete': 'Delete study',
   'imaging.delete_confirm':
-    'Delete the study of {name} ({count} instances)? Its files are removed and cannot be restored.',
-  'imaging.deleted': 'The study was deleted ({count} instances).',
+    'Delete the study of {name} ({instances})? Its files are removed and cannot be restored.',
+  'imaging.deleted': 'The study was deleted ({instances}).',
 
   'imaging.viewer_title': 'Viewer: series {number}',
   'imaging.viewer_label': 'Image of instance {index} of {count}',

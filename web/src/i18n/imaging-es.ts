@@ -23,6 +23,8 @@ export const imagingEs: Record<keyof typeof imagingEn, string> = {
   'imaging.col_description': 'Descripción',
   'imaging.col_modalities': 'Modalidades',
   'imaging.col_series': 'Series',
+  'imaging.instance_one': '1 instancia',
+  'imaging.instance_many': '{count} instancias',
   'imaging.col_instances': 'Instancias',
   'imaging.col_size': 'Tamaño',
   'imaging.no_name': '(sin nombre)',
@@ -42,7 +44,7 @@ export const imagingEs: Record<keyof typeof imagingEn, string> = {
   'imaging.series_title': 'Series',
   'imaging.series_none': 'Este estudio no tiene series.',
   'imaging.series_label': 'Serie {number}: {description}',
-  'imaging.series_instances': '{modality}, {count} instancias',
+  'imaging.series_instances': '{modality}, {instances}',
   'imaging.open_viewer': 'Ver la serie {number}',
   'imaging.thumbnail_failed': 'Sin imagen',
   'imaging.person_title': 'Índice de pacientes',
@@ -62,8 +64,8 @@ export const imagingEs: Record<keyof typeof imagingEn, string> = {
   'imaging.delete_hint': 'Elimina todas las instancias del estudio y sus archivos. No se puede deshacer.',
   'imaging.delete': 'Eliminar estudio',
   'imaging.delete_confirm':
-    '¿Eliminar el estudio de {name} ({count} instancias)? Sus archivos se borran y no se pueden recuperar.',
-  'imaging.deleted': 'El estudio se eliminó ({count} instancias).',
+    '¿Eliminar el estudio de {name} ({instances})? Sus archivos se borran y no se pueden recuperar.',
+  'imaging.deleted': 'El estudio se eliminó ({instances}).',
 
   'imaging.viewer_title': 'Visor: serie {number}',
   'imaging.viewer_label': 'Imagen de la instancia {index} de {count}',

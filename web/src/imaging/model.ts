@@ -1,6 +1,7 @@
 // The dicom module's answers as the imaging screens read them (GET /api/v1/dicom/studies, QIDO-RS
 // and metadata in DICOM JSON), the paths the screens call, and small pure helpers.
 import { api, download } from '../api';
+import { formatNumber, t } from '../i18n';
 
 // One row of GET /api/v1/dicom/studies.
 export interface StudyRow {
@@ -110,4 +111,9 @@ export function saveBlob(blob: Blob, name: string): void {
   link.download = name;
   link.click();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+// "1 instance", "12 instances": the count as a phrase in the reader's language.
+export function instanceCount(n: number): string {
+  return n === 1 ? t('imaging.instance_one') : t('imaging.instance_many', { count: formatNumber(n) });
 }

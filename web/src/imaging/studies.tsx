@@ -10,7 +10,7 @@ import { offsetOf } from '../components/pager';
 import { useApi } from '../hooks';
 import { formatBytes, formatNumber, t } from '../i18n';
 import { navigate, useQuery } from '../router';
-import { dicomDate, modalitiesOf, personName, type StudyPage } from './model';
+import { dicomDate, instanceCount, modalitiesOf, personName, type StudyPage } from './model';
 import './messages';
 
 const pageSize = 25;
@@ -43,7 +43,7 @@ export default function Studies() {
       </p>
       <Filters key={query.toString()} query={query} />
       {query.get('deleted') && (
-        <Messages status={t('imaging.deleted', { count: formatNumber(Number(query.get('deleted'))) })} />
+        <Messages status={t('imaging.deleted', { instances: instanceCount(Number(query.get('deleted'))) })} />
       )}
       {list.error && <Messages error={list.error} />}
       {list.loading && !list.data && <Loading />}

@@ -17,6 +17,7 @@ import {
   dicomTime,
   type DicomJson,
   fetchPicture,
+  instanceCount,
   modalitiesOf,
   numberOf,
   personName,
@@ -125,7 +126,7 @@ function SeriesList(props: { study: string }) {
               <span class="hint">
                 {t('imaging.series_instances', {
                   modality: text(s, '00080060'),
-                  count: formatNumber(numberOf(s, '00201209') ?? 0),
+                  instances: instanceCount(numberOf(s, '00201209') ?? 0),
                 })}
               </span>
             </li>
@@ -196,7 +197,7 @@ function Delete(props: { row: StudyRow; name: string }) {
     const yes = await ask({
       message: t('imaging.delete_confirm', {
         name: props.name,
-        count: formatNumber(props.row.instance_count),
+        instances: instanceCount(props.row.instance_count),
       }),
       confirmLabel: t('imaging.delete'),
     });
