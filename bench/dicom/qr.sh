@@ -15,9 +15,13 @@
 #       runs, each one association. Valid only if every run got exactly STUDIES + 1 answers (the
 #       C-GET study is a study too).
 #   (2) C-GET: getscu of the N-instance study into an empty directory (/dev/shm); REPEAT runs.
-#       Valid only if every run received N files.
+#       Valid only if every run received N files. Twice, on the same server start: with getscu's
+#       defaults, then with a lean client (+B --max-pdu 131072: files written as received, the
+#       largest PDU it takes). With its defaults getscu's own CPU time bounds the run for a fast
+#       server, which the printed client CPU seconds show; the lean client measures the servers.
 # Printed: median and best wall seconds per run, answers (or instances) per second, the ratio
-# carehub/Orthanc, each server's peak RSS (VmHWM) in that phase, then the targets with
+# carehub/Orthanc, each server's peak RSS (VmHWM) in that phase, the median CPU seconds (user +
+# system) per run of the server and of the client (where the time goes), then the targets with
 # [PASS]/[MISS]: C-FIND and C-GET at least 2x Orthanc's rate. A MISS never fails the run.
 #
 # Everything runs in a private network namespace with only loopback (as render.sh does: Orthanc
@@ -101,14 +105,19 @@ phase() {
       ;;
     find)
       $py "$here/qr.py" find --port "$port" --aec "$aec" --repeat "$repeat" \
-        --expect $((n_studies + 1)) --scratch "$scratch" >"$out" ||
+        --expect $((n_studies + 1)) --scratch "$scratch" --server-pid "$pid" >"$out" ||
         echo '{"runs": []}' >"$out"
       log "$server: find: $($py -c 'import json,sys; print([r["seconds"] for r in json.load(open(sys.argv[1]))["runs"]])' "$out")"
       ;;
     get)
       $py "$here/qr.py" get --port "$port" --aec "$aec" --repeat "$repeat" --study "$study_uid" \
-        --expect "$n" --scratch "$scratch" >"$out" || echo '{"runs": []}' >"$out"
+        --expect "$n" --scratch "$scratch" --server-pid "$pid" >"$out" ||
+        echo '{"runs": []}' >"$out"
       log "$server: get: $($py -c 'import json,sys; print([r["seconds"] for r in json.load(open(sys.argv[1]))["runs"]])' "$out")"
+      $py "$here/qr.py" get --lean --port "$port" --aec "$aec" --repeat "$repeat" \
+        --study "$study_uid" --expect "$n" --scratch "$scratch" --server-pid "$pid" \
+        >"$results/$server.getlean.json" || echo '{"runs": []}' >"$results/$server.getlean.json"
+      log "$server: get, lean client: $($py -c 'import json,sys; print([r["seconds"] for r in json.load(open(sys.argv[1]))["runs"]])' "$results/$server.getlean.json")"
       ;;
   esac
   finish_phase "$server" "$what" "$out" "$pid"

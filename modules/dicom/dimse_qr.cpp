@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -266,7 +267,11 @@ class Outbound {
   T_ASC_Association* assoc_ = nullptr;
 };
 
-// C-GET and C-MOVE: the instances are located at the first call, then one is sent per call.
+// C-GET and C-MOVE: the instances are located at the first call, then sent over the calls, each
+// call ending in a Pending response after this long (and the last in the final one).
+constexpr auto kProgressInterval = std::chrono::milliseconds(500);
+
+// C-GET and C-MOVE's progress between calls.
 struct RetrieveState {
   const QrSettings& settings;
   const DimseActor& actor;
@@ -342,7 +347,13 @@ Uint16 retrieve_step(RetrieveState& st, bool cancelled, const char* sop_class, D
     *detail = error_comment(st.reason);
     return st.refused;
   }
-  if (!cancelled && st.next < st.items.size()) {
+  // Sub-operations are sent until a progress interval has passed, then one Pending response
+  // reports the counts. Pending responses are optional (PS3.4 C.4.2.3.1, C.4.3.3); one per
+  // instance would cost both sides a message per instance for a progress bar. A C-GET's C-CANCEL
+  // is still seen at once, arriving while a C-STORE response is awaited on the same
+  // association; a C-MOVE's, on the caller's association, at the next Pending response.
+  const auto until = std::chrono::steady_clock::now() + kProgressInterval;
+  while (!cancelled && st.next < st.items.size()) {
     const auto& item = st.items[st.next++];
     SendOutcome sent;
     if (st.broken) {
@@ -373,8 +384,11 @@ Uint16 retrieve_step(RetrieveState& st, bool cancelled, const char* sop_class, D
     } else {
       ++st.ops.warnings;
     }
-    if (!peer_cancelled) return STATUS_Pending;
-    cancelled = true;
+    if (peer_cancelled) {
+      cancelled = true;
+    } else if (st.next < st.items.size() && std::chrono::steady_clock::now() >= until) {
+      return STATUS_Pending;
+    }
   }
   // Final: what was not sent because of a cancel counts as neither done nor failed.
   nlohmann::json event = {{"instances", st.items.size()},

@@ -4,11 +4,16 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/dcmnet/dul.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -87,18 +92,83 @@ OFCondition send_command(T_ASC_Association* assoc, T_ASC_PresentationContextID p
                    true);
 }
 
-// The stored data set's bytes, a PDV buffer at a time.
+// The socket under a plain TCP association; -1 under TLS (whose bytes only DCMTK may write).
+// DcmTransportConnection keeps its socket protected: a member pointer named through a derived
+// class reads it without a copy of DCMTK's code.
+int plain_socket(T_ASC_Association* assoc) {
+  struct Peek : DcmTransportConnection {
+    static int socket_of(DcmTransportConnection* c) { return (c->*&Peek::getSocket)(); }
+  };
+  DcmTransportConnection* c = DUL_getTransportConnection(assoc->DULassociation);
+  if (c == nullptr || !c->isTransparentConnection()) return -1;
+  return Peek::socket_of(c);
+}
+
+bool wait_writable(int sock, int timeout_s) {
+  pollfd p{sock, POLLOUT, 0};
+  return ::poll(&p, 1, timeout_s * 1000) == 1;
+}
+
+bool send_all(int sock, const unsigned char* data, std::size_t n, int timeout_s) {
+  while (n > 0) {
+    const ssize_t w = ::send(sock, data, n, MSG_NOSIGNAL | MSG_MORE);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(sock, timeout_s))
+      continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool sendfile_all(int sock, int fd, off_t at, std::size_t n, int timeout_s) {
+  while (n > 0) {
+    const ssize_t w = ::sendfile(sock, fd, &at, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(sock, timeout_s))
+      continue;
+    if (w <= 0) return false;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void put_be32(unsigned char* p, std::uint32_t v) {
+  p[0] = static_cast<unsigned char>(v >> 24);
+  p[1] = static_cast<unsigned char>(v >> 16);
+  p[2] = static_cast<unsigned char>(v >> 8);
+  p[3] = static_cast<unsigned char>(v);
+}
+
+// The stored data set's bytes as P-DATA-TF PDUs of one PDV each (PS3.8 9.3.5), no larger than
+// the peer takes. Under plain TCP each PDU's 12-byte header is written and its data handed from
+// the page cache to the socket by sendfile, copied by nobody; under TLS they go through DCMTK a
+// buffer at a time.
 OFCondition send_file_dataset(T_ASC_Association* assoc, T_ASC_PresentationContextID pid, int fd,
-                              std::uint64_t from, std::uint64_t to) {
-  unsigned char* buffer = assoc->sendPDVBuffer;
+                              std::uint64_t from, std::uint64_t to, int timeout_s) {
   const std::uint64_t capacity = assoc->sendPDVLength;
+  const int sock = plain_socket(assoc);
   std::uint64_t at = from;
   while (at < to) {
     const auto n = static_cast<std::size_t>(std::min(capacity, to - at));
-    if (!read_exactly(fd, buffer, n, at)) return DIMSE_SENDFAILED;
+    const bool last = at + n == to;
+    if (sock >= 0) {
+      unsigned char head[12] = {0x04, 0x00};
+      put_be32(head + 2, static_cast<std::uint32_t>(n + 6));  // the PDU: one PDV item
+      put_be32(head + 6, static_cast<std::uint32_t>(n + 2));  // the PDV: context, header, data
+      head[10] = pid;
+      head[11] = last ? 0x02 : 0x00;  // data set, last fragment or not
+      if (!send_all(sock, head, sizeof head, timeout_s) ||
+          !sendfile_all(sock, fd, static_cast<off_t>(at), n, timeout_s))
+        return DIMSE_SENDFAILED;
+    } else {
+      unsigned char* buffer = assoc->sendPDVBuffer;
+      if (!read_exactly(fd, buffer, n, at)) return DIMSE_SENDFAILED;
+      const OFCondition cond = write_pdv(assoc, pid, DUL_DATASETPDV, buffer, n, last);
+      if (cond.bad()) return cond;
+    }
     at += n;
-    const OFCondition cond = write_pdv(assoc, pid, DUL_DATASETPDV, buffer, n, at == to);
-    if (cond.bad()) return cond;
   }
   return EC_Normal;
 }
@@ -176,7 +246,7 @@ SendOutcome send_instance(T_ASC_Association* assoc, const SendRequest& request) 
       OFCondition cond = send_command(assoc, pid, rq);
       if (cond.good())
         cond = send_file_dataset(assoc, pid, fd.get(), *offset,
-                                 static_cast<std::uint64_t>(st.st_size));
+                                 static_cast<std::uint64_t>(st.st_size), request.timeout_s);
       if (cond.bad()) return fail(std::string("the C-STORE failed: ") + cond.text(), true);
       return receive_response(assoc, rq, request.timeout_s);
     }

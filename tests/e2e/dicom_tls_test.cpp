@@ -1,7 +1,14 @@
 // DICOM over TLS (issue 19): with dicom.tls the listener speaks TLS only. DCMTK's storescu +tls
 // stores through it; a plain association, a caller without a certificate and one with a
 // certificate another CA signed are refused and store nothing; a replaced certificate serves the
-// next association without a restart; bad files stop the start naming the key.
+// next association without a restart; bad files stop the start naming the key. C-GET over TLS
+// (DCMTK's DcmTLSSCU: getscu has no TLS) sends what was stored byte for byte.
+#include <dcmtk/config/osconfig.h>  // first, as DCMTK requires
+//
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmtls/tlsscu.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -11,6 +18,7 @@
 
 #include "e2e/dicom_support.hpp"
 #include "support/signed_in_server.hpp"
+#include "support/test_database.hpp"
 #include "support/test_pki.hpp"
 
 using namespace std::chrono_literals;
@@ -60,6 +68,23 @@ nlohmann::json dicom_tls(const TestPki& pki, const std::string& server_name, boo
                         {"reload_check_s", 1}};
   if (callers_ca) tls["client_ca_file"] = pki.ca();
   return {{"dicom", {{"tls", tls}}}};
+}
+
+// A Part 10 file's data set: what follows its file meta group (whose group length opens it).
+std::string data_set_of(const std::string& part10) {
+  REQUIRE(part10.size() > 144);
+  REQUIRE(part10.compare(128, 4, "DICM") == 0);
+  const auto* v = reinterpret_cast<const unsigned char*>(part10.data()) + 140;
+  const std::size_t length = v[0] | (v[1] << 8) | (v[2] << 16) | (std::size_t{v[3]} << 24);
+  return part10.substr(144 + length);
+}
+
+std::string study_uid_of(const std::string& path) {
+  DcmFileFormat file;
+  REQUIRE(file.loadFile(path.c_str()).good());
+  OFString uid;
+  REQUIRE(file.getDataset()->findAndGetOFString(DCM_StudyInstanceUID, uid).good());
+  return uid.c_str();
 }
 
 }  // namespace
@@ -202,4 +227,69 @@ TEST_CASE("dicom tls: bad certificate files stop the start, naming the key", "[e
     check_start_refused(
         {.extra = {{"dicom", {{"dimse_port", free_loopback_port()}, {"tls", c.tls}}}}}, c.expected);
   }
+}
+
+// Under TLS the C-STORE sub-operations go through DCMTK's TLS layer (under plain TCP their data
+// leaves by sendfile, which TLS cannot use): the instance arrives as stored.
+TEST_CASE("dicom tls: C-GET over TLS retrieves what was stored, byte for byte",
+          "[e2e][dicom][tls][dimse]") {
+  TestPki pki;
+  pki.issue("dicom-a");
+  pki.issue_client("modality", "DNS:modality.clinic.example");
+  auto server = dicom_server({.extra = dicom_tls(pki, "dicom-a", true)});
+  const auto stored = storescu_tls(*server, pki, &pki, "modality");
+  INFO("stored: " << describe(stored));
+  REQUIRE(sent(stored));
+
+  TempDir received;
+  DcmTLSSCU scu;
+  scu.setAETitle(kCallingAe.c_str());
+  scu.setPeerAETitle("CAREHUB");
+  scu.setPeerHostName("127.0.0.1");
+  scu.setPeerPort(static_cast<Uint16>(dimse_port(*server)));
+  scu.setACSETimeout(20);
+  scu.setDIMSETimeout(20);
+  OFList<OFString> syntaxes;
+  syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+  syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+  scu.addPresentationContext(UID_GETStudyRootQueryRetrieveInformationModel, syntaxes);
+  scu.addPresentationContext(UID_CTImageStorage, syntaxes, ASC_SC_ROLE_SCP);
+  scu.setStorageMode(DCMSCU_STORAGE_BIT_PRESERVING);
+  scu.setStorageDir(received.path().c_str());
+  scu.enableAuthentication(pki.path("modality.key").c_str(), pki.path("modality.pem").c_str());
+  scu.addTrustedCertFile(pki.ca().c_str());
+  scu.setPeerCertVerification(DCV_requireCertificate);
+  REQUIRE(scu.initNetwork().good());
+  const OFCondition negotiated = scu.negotiateAssociation();
+  INFO("association: " << negotiated.text());
+  REQUIRE(negotiated.good());
+
+  DcmDataset keys;
+  keys.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+  keys.putAndInsertString(DCM_StudyInstanceUID, study_uid_of(kFile).c_str());
+  OFList<RetrieveResponse*> responses;
+  const T_ASC_PresentationContextID context =
+      scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, "");
+  const OFCondition got = scu.sendCGETRequest(context, &keys, &responses);
+  const Uint16 final_status = responses.empty() ? 0xFFFF : responses.back()->m_status;
+  const Uint16 completed = responses.empty() ? 0 : responses.back()->m_numberOfCompletedSubops;
+  for (auto* r : responses) delete r;
+  scu.releaseAssociation();
+  INFO("C-GET: " << got.text());
+  REQUIRE(got.good());
+  CHECK(final_status == STATUS_Success);
+  CHECK(completed == 1);
+
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(received.path()))
+    files.push_back(entry.path().string());
+  REQUIRE(files.size() == 1);
+  // The stored file, as WADO-RS returns it: its data set is what the C-STORE carried.
+  auto http = server->client(30s);
+  const auto token = api_token(http, login(http, kAdmin), {"dicom:read"});
+  const auto back = http.get("/dicom-web/studies/" + study_uid_of(kFile), bearer(token));
+  REQUIRE(multipart_parts(back).size() == 1);
+  const auto stored_set = data_set_of(multipart_parts(back)[0].body);
+  CHECK(stored_set.size() > 32768);  // the pixel data is there
+  CHECK(data_set_of(read_file(files[0])) == stored_set);
 }
