@@ -20,6 +20,8 @@ readonly BUILD_PACKAGES=(
   python3-numpy python3-pil python3-gdcm
   # The study ZIP test checks the archive with Info-ZIP's own tester.
   unzip
+  # The mail tests deliver to a real SMTP server on loopback.
+  python3-aiosmtpd
   catch2
   clang-14 libclang-rt-14-dev
   postgresql

@@ -16,6 +16,7 @@
 #include "carehub/config.hpp"
 #include "carehub/db.hpp"
 #include "carehub/jobs.hpp"
+#include "carehub/mail.hpp"
 #include "carehub/principal.hpp"
 #include "carehub/router.hpp"
 #include "carehub/services.hpp"
@@ -46,6 +47,8 @@ struct ModuleContext {
   // A module's own TLS listener (the DICOM port) adds its certificate here, before the server
   // runs, to have it reloaded on SIGHUP and when its files change, as HTTPS's is.
   TlsReloads& certificates;
+  // Outgoing email: enqueue inside the unit of work of the change that causes it.
+  Mail& mail;
 };
 
 // What `carehub bootstrap` was given.

@@ -133,6 +133,8 @@ class AuthStore {
 
   // Issues a one-time token; the user's earlier unused tokens stop working.
   std::string create_reset_token(Tx& tx, std::int64_t user_id, std::int64_t ttl_ms);
+  // Whether an unused token was made for the user after since_ms (a resend too soon).
+  bool reset_token_created_since(Tx& tx, std::int64_t user_id, std::int64_t since_ms);
   // The user the token was for, once: a second use, an expired or unknown token gives nothing.
   std::optional<std::int64_t> consume_reset_token(Tx& tx, std::string_view secret);
 

@@ -32,6 +32,7 @@ void AuthModule::start(ModuleContext& ctx) {
   ctx.set_authenticator(
       [service = service_.get()](const Request& req) { return service->authenticate(req); });
   service_->set_services(&ctx.services);
+  service_->set_mail(&ctx.mail);
   ctx.services.principals.install(service_.get());
   ctx.services.accounts.install(service_.get());
   register_session_routes(ctx.router, *service_);

@@ -201,6 +201,16 @@ void register_session_routes(Router& r, AuthService& auth) {
     auth.reset_password(req, required_string(body, "token"), required_string(body, "password"));
     return Response::no_content();
   });
+  r.add(Method::kPost, "/api/v1/auth/forgot-password", Access::open(), [&auth](Request& req) {
+    auto body = req.json_object();
+    auth.forgot_password(req, required_string(body, "email"));
+    // The same answer for every address.
+    return Response::json({{"status", "accepted"},
+                           {"message",
+                            "if the address has an account with a password, a link to set a new "
+                            "one is on its way"}},
+                          202);
+  });
   r.add(Method::kGet, "/.well-known/jwks.json", Access::open(), [&auth](Request&) {
     return Response::json(auth.jwks()).with_header("Cache-Control", "max-age=300");
   });

@@ -14,6 +14,7 @@
 #include "auth/account_states.hpp"
 #include "auth/auth_config.hpp"
 #include "auth/auth_store.hpp"
+#include "carehub/mail.hpp"
 #include "auth/keys.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/oidc.hpp"
@@ -90,6 +91,11 @@ class AuthService final : public PrincipalValidator, public Accounts {
   // ends every session of the account.
   void reset_password(const Request& request, const std::string& token,
                       const std::string& password);
+  // "Forgot password": an emailed link to the console's reset page, for an active account with a
+  // password, at most once a minute. Says nothing about whether the address has an account.
+  void forgot_password(const Request& request, const std::string& email);
+  // Outgoing mail; set once at start.
+  void set_mail(Mail* mail) { mail_ = mail; }
 
   // `carehub bootstrap`: the first admin, once. Returns what it did, for the operator.
   std::vector<std::string> bootstrap(const std::string& email,
@@ -194,6 +200,7 @@ class AuthService final : public PrincipalValidator, public Accounts {
   RateLimiter registration_limiter_;
   LoginThrottle throttle_;
   Services* services_ = nullptr;  // the notification publisher, for alerts to the admins
+  Mail* mail_ = nullptr;
   std::map<std::string, nlohmann::json> texts_;  // config/texts/auth, by language
   std::unique_ptr<OidcVerifier> oidc_;           // when auth.oidc.issuer is set
   std::unique_ptr<OidcLogin> oidc_login_;        // when auth.oidc.client_id is set too

@@ -104,6 +104,15 @@ std::string AuthStore::create_reset_token(Tx& tx, std::int64_t user_id, std::int
   return secret;
 }
 
+bool AuthStore::reset_token_created_since(Tx& tx, std::int64_t user_id, std::int64_t since_ms) {
+  return tx
+      .query_one(
+          "SELECT 1 FROM password_reset_tokens WHERE user_id = $1 AND used_at_ms IS NULL "
+          "AND created_at_ms > $2",
+          {user_id, since_ms})
+      .has_value();
+}
+
 std::optional<std::int64_t> AuthStore::consume_reset_token(Tx& tx, std::string_view secret) {
   // One statement checks and claims: of two concurrent uses exactly one gets the row back.
   auto row = tx.query_one(

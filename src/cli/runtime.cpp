@@ -41,6 +41,8 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   jobs = std::make_unique<JobQueue>(*db, clock, config.jobs());
   audit = std::make_unique<AuditLog>(*db, clock);
   tickets = std::make_unique<TicketStore>(*db, clock);
+  mail = std::make_unique<Mail>(config, *jobs, clock);
+  job_handlers.add("mail.send", [m = mail.get()](JobContext& job) { return m->deliver(job); });
   pipeline.set_rate_limits(&rate_limits);
   // A ticket stands for the credential it was made from: a revocation since ends it too.
   pipeline.set_ticket_redeemer(
@@ -59,7 +61,7 @@ Runtime::Runtime(const Config& cfg, ModuleList& modules) : config(cfg) {
   context = std::make_unique<ModuleContext>(
       ModuleContext{config, *db, *blobs, *jobs, job_handlers, *audit, router, clock,
                     [this](Authenticator a) { pipeline.set_authenticator(std::move(a)); }, services,
-                    *tickets, certificates});
+                    *tickets, certificates, *mail});
   for (auto& m : modules) {
     m->start(*context);
     log_info("module_started", {{"module", m->name()}});

@@ -57,6 +57,7 @@ class Runtime {
   RateLimits rate_limits{config.server().rate_limits, metrics};
   Services services;
   std::unique_ptr<TicketStore> tickets;
+  std::unique_ptr<Mail> mail;
   TlsReloads certificates;  // every listener's, reloaded by the HTTP server
   std::unique_ptr<Operations> operations;
   std::unique_ptr<ModuleContext> context;

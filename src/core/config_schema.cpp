@@ -167,6 +167,26 @@ void add_core_config_schema(ConfigSchema& s) {
       .integer("backoff_base_ms", 1000, 0, kHour, "retry delay after the first failure, doubling")
       .integer("backoff_max_ms", 600000, 0, 24 * kHour, "longest retry delay");
   s.section("initial_setup").string("admin_email", "", "the admin `carehub bootstrap` registers");
+  s.section("mail")
+      .key({"provider",
+            ConfigType::kString,
+            "log",
+            false,
+            INT64_MIN,
+            INT64_MAX,
+            {"smtp", "log", "none"},
+            "smtp delivers through smtp_url; log writes a line per message (development); none "
+            "drops them"})
+      .string("smtp_url", "", "smtp://host[:port] (STARTTLS, 587) or smtps://host[:port] (465)")
+      .string("smtp_user", "", "AUTH user; empty: no AUTH")
+      .secret("smtp_password", std::nullopt, "AUTH password")
+      .string("ca_file", "", "extra CA certificates (PEM) trusted for the SMTP server")
+      .string("from", "carehub <no-reply@localhost>", "the From of every message")
+      .string("public_url", "",
+              "where the console is reached, for links in messages (https://carehub.clinic.example)"
+              "; empty: http://server.host:server.port")
+      .integer("max_attempts", 10, 1, 100, "deliveries tried, with the jobs' backoff, then dead")
+      .integer("timeout_s", 30, 1, 600, "the SMTP connection's connect, read and write timeout");
 }
 
 }  // namespace carehub

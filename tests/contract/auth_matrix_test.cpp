@@ -40,6 +40,7 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /api/v1/auth/refresh", "public"},
     {"POST /api/v1/auth/logout", "public"},
     {"POST /api/v1/auth/register", "public"},
+    {"POST /api/v1/auth/forgot-password", "public"},
     {"POST /api/v1/auth/reset-password", "public"},
     {"GET /api/v1/auth/me", "any signed-in user"},
     {"PATCH /api/v1/auth/me", "any signed-in user"},
@@ -240,6 +241,7 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
     Services services;
     TicketStore tickets(tdb.db(), clock);
     TlsReloads certificates;
+    Mail mail(config, jobs, clock);
     register_core_routes(router, tdb.db(), jobs, metrics);
     register_console_routes(router);
     Operations operations(config, tdb.db(), jobs, audit, metrics);
@@ -248,7 +250,8 @@ TEST_CASE("authorisation matrix: every route has its expected rule and the pipel
         config,   tdb.db(), *blobs,
         jobs,     handlers, audit,
         router,   clock,    [&](Authenticator a) { pipeline.set_authenticator(std::move(a)); },
-        services, tickets,  certificates};
+        services, tickets,  certificates,
+        mail};
     for (auto& m : modules) m->start(ctx);
 
     std::map<std::string, std::string> actual;

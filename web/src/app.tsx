@@ -12,6 +12,7 @@ import { language, languages, setLanguage, t, useLanguage } from './i18n';
 import { Home } from './pages/home';
 import { NotFound } from './pages/not-found';
 import { Profile } from './pages/profile';
+import { ForgotPassword } from './pages/forgot-password';
 import { ResetPassword } from './pages/reset-password';
 import { Setup } from './pages/setup';
 import { SignIn } from './pages/signin';
@@ -123,6 +124,8 @@ function openPage(route: Route) {
       return <Setup />;
     case 'reset-password':
       return <ResetPassword />;
+    case 'forgot-password':
+      return <ForgotPassword />;
     default:
       return <SignIn />;
   }

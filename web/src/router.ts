@@ -8,6 +8,7 @@ export type RouteName =
   | 'signin'
   | 'setup'
   | 'reset-password'
+  | 'forgot-password'
   | 'profile'
   | 'admin-users'
   | 'admin-user'
@@ -42,6 +43,7 @@ const table: Array<[RouteName, string]> = [
   ['signin', '/signin'],
   ['setup', '/setup'],
   ['reset-password', '/reset-password'],
+  ['forgot-password', '/forgot-password'],
   ['profile', '/profile'],
   ['admin-users', '/admin/users'],
   ['admin-user', '/admin/users/:id'],
@@ -66,7 +68,12 @@ const table: Array<[RouteName, string]> = [
 ];
 
 // Routes a person who is not signed in may see.
-export const openRoutes: ReadonlySet<RouteName> = new Set(['signin', 'setup', 'reset-password']);
+export const openRoutes: ReadonlySet<RouteName> = new Set([
+  'signin',
+  'setup',
+  'reset-password',
+  'forgot-password',
+]);
 
 export function matchRoute(path: string): Route {
   const parts = split(path);

@@ -69,6 +69,7 @@ export const en = {
   'signin.submit': 'Sign in',
   'signin.busy': 'Signing in…',
   'signin.or': 'or',
+  'signin.forgot': 'Forgot your password?',
   'signin.with_provider': 'Sign in with {name}',
   'signin.setup_needed':
     'This server has no administrator yet. Open the setup link carehub wrote to its log when it started (the setup_link line, ending in /setup#token=…).',
@@ -84,12 +85,20 @@ export const en = {
   'setup.no_token':
     'This page needs the setup link that carehub wrote to its log when it started (it ends in #token=…). Open that link again.',
 
+  'forgot.title': 'Forgot your password?',
+  'forgot.intro':
+    'Give the email address of your account. If it has a password here, we send it a link to choose a new one.',
+  'forgot.submit': 'Send the link',
+  'forgot.sent':
+    'If that address has an account with a password, a link to choose a new one is on its way. It works for one hour. Look in your mailbox (and its spam folder).',
+  'forgot.to_signin': 'Back to sign-in',
+
   'reset.title': 'Set your password',
   'reset.submit': 'Set password',
   'reset.done': 'Your password is set.',
   'reset.to_signin': 'Sign in with it',
   'reset.no_token':
-    'This page needs the one-time link an administrator gave you (it ends in #token=…). Open that link again, or ask for a new one.',
+    'This page needs the one-time link an administrator gave you or we emailed you (it ends in #token=…). Open that link again, or ask for a new one.',
 
   'password.new': 'New password',
   'password.again': 'Confirm password',

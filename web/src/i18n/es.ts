@@ -68,6 +68,7 @@ export const es: Messages = {
   'signin.submit': 'Iniciar sesión',
   'signin.busy': 'Iniciando sesión…',
   'signin.or': 'o',
+  'signin.forgot': '¿Ha olvidado su contraseña?',
   'signin.with_provider': 'Iniciar sesión con {name}',
   'signin.setup_needed':
     'Este servidor aún no tiene administrador. Abra el enlace de configuración que carehub escribió en su registro al iniciarse (la línea setup_link, que termina en /setup#token=…).',
@@ -83,12 +84,20 @@ export const es: Messages = {
   'setup.no_token':
     'Esta página necesita el enlace de configuración que carehub escribió en su registro al arrancar (termina en #token=…). Vuelva a abrir ese enlace.',
 
+  'forgot.title': '¿Ha olvidado su contraseña?',
+  'forgot.intro':
+    'Indique la dirección de correo de su cuenta. Si tiene una contraseña aquí, le enviaremos un enlace para elegir una nueva.',
+  'forgot.submit': 'Enviar el enlace',
+  'forgot.sent':
+    'Si esa dirección tiene una cuenta con contraseña, le hemos enviado un enlace para elegir una nueva. Sirve durante una hora. Mire en su buzón (y en la carpeta de correo no deseado).',
+  'forgot.to_signin': 'Volver a iniciar sesión',
+
   'reset.title': 'Establecer su contraseña',
   'reset.submit': 'Establecer contraseña',
   'reset.done': 'Su contraseña ha quedado establecida.',
   'reset.to_signin': 'Iniciar sesión con ella',
   'reset.no_token':
-    'Esta página necesita el enlace de un solo uso que le dio un administrador (termina en #token=…). Vuelva a abrir ese enlace o pida uno nuevo.',
+    'Esta página necesita el enlace de un solo uso que le dio un administrador o que le enviamos por correo (termina en #token=…). Vuelva a abrir ese enlace o pida uno nuevo.',
 
   'password.new': 'Contraseña nueva',
   'password.again': 'Confirme la contraseña',

@@ -90,6 +90,9 @@ export function SignIn() {
             onInput={setPassword}
           />
           <SubmitActions action={action} label={t('signin.submit')} />
+          <p class="hint">
+            <a href="/forgot-password">{t('signin.forgot')}</a>
+          </p>
         </form>
       )}
       {providers?.oidc && (

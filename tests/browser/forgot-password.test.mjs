@@ -1,0 +1,146 @@
+// "Forgot your password?" from the sign-in page to a new password: the message is delivered by
+// the real binary to a real SMTP server on loopback (python3-aiosmtpd over STARTTLS, its
+// certificate made here), the link in it opened in the browser, the new password used to sign in.
+// An unknown address is told exactly what a known one is told, and gets no message.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import {
+  adminEmail,
+  checkPage,
+  freePort,
+  launchBrowser,
+  openPage,
+  signInThroughPage,
+  startCarehub,
+  waitForHeading,
+  waitForText,
+} from './harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const newPassword = 'a brand new admin passphrase';
+
+let smtpDir;
+let smtp;
+let server;
+let browser;
+
+// The messages the SMTP server accepted, their bodies decoded.
+function received() {
+  return readdirSync(smtpDir)
+    .filter((name) => name.endsWith('.eml'))
+    .sort()
+    .map((name) => {
+      const raw = readFileSync(join(smtpDir, name), 'latin1');
+      const split = raw.indexOf('\r\n\r\n');
+      return {
+        headers: raw.slice(0, split),
+        body: Buffer.from(raw.slice(split + 4).replace(/\s+/g, ''), 'base64').toString('utf8'),
+      };
+    });
+}
+
+async function waitForMessages(n, timeoutMs = 20000) {
+  const until = Date.now() + timeoutMs;
+  while (received().length < n) {
+    if (Date.now() > until) throw new Error(`${received().length} messages, not ${n}`);
+    await sleep(100);
+  }
+  return received();
+}
+
+before(async () => {
+  smtpDir = mkdtempSync(join(tmpdir(), 'carehub-smtp-'));
+  const cert = join(smtpDir, 'localhost.pem');
+  const key = join(smtpDir, 'localhost.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
+  ], { stdio: 'ignore' });
+  const smtpPort = await freePort();
+  smtp = spawn('/usr/bin/python3', [
+    join(here, '../support/smtp_server.py'), '--dir', smtpDir, '--port', String(smtpPort),
+    '--cert', cert, '--key', key,
+  ], { stdio: 'inherit' });
+  for (let i = 0; i < 200 && !existsSync(join(smtpDir, 'ready')); i += 1) await sleep(50);
+  assert.ok(existsSync(join(smtpDir, 'ready')), 'the SMTP server did not start');
+
+  const port = await freePort();
+  server = await startCarehub({
+    port,
+    config: {
+      jobs: { poll_interval_ms: 50 },
+      mail: {
+        provider: 'smtp',
+        smtp_url: `smtp://localhost:${smtpPort}`,
+        ca_file: cert,
+        from: 'Clinic <no-reply@clinic.example>',
+        public_url: `http://127.0.0.1:${port}`,
+      },
+    },
+  });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  smtp?.kill('SIGTERM');
+  if (smtpDir) rmSync(smtpDir, { recursive: true, force: true });
+});
+
+test('a forgotten password is replaced through the emailed link', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/signin`);
+  await waitForHeading(page, 'Sign in');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await waitForHeading(page, 'Forgot your password?');
+  await checkPage(page, 'forgot-password');
+
+  // An address with no account: the same words, and nothing is sent.
+  await page.getByLabel('Email', { exact: true }).fill('nobody@clinic.example');
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  const told = await waitForText(page.getByRole('status'), /^If that address has an account/);
+  await checkPage(page, 'forgot-password-sent');
+
+  await page.goto(`${server.url}/forgot-password`);
+  await waitForHeading(page, 'Forgot your password?');
+  await page.getByLabel('Email', { exact: true }).fill(adminEmail);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  assert.equal(await waitForText(page.getByRole('status'), /^If that address has an account/), told);
+
+  const [message] = await waitForMessages(1);
+  assert.match(message.headers, /^Subject: Reset your carehub password$/m);
+  assert.match(message.headers, /^To: admin@clinic\.example$/m);
+  assert.ok(!message.body.includes(adminEmail), 'the body does not repeat the address');
+  const link = message.body.match(/http:\/\/127\.0\.0\.1:\d+\/reset-password#token=[0-9a-f]+/);
+  assert.ok(link, message.body);
+  await sleep(1000);
+  assert.equal(received().length, 1, 'the unknown address got no message');
+
+  await page.goto(link[0]);
+  await waitForHeading(page, 'Set your password');
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('Confirm password', { exact: true }).fill(newPassword);
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await waitForText(page.getByRole('status'), 'Your password is set.');
+  await page.getByRole('link', { name: 'Sign in with it' }).click();
+  await signInThroughPage(page, server, adminEmail, newPassword);
+  await waitForHeading(page, /^Welcome/);
+
+  // The link worked once.
+  const again = await openPage(browser);
+  await again.goto(link[0]);
+  await waitForHeading(again, 'Set your password');
+  await again.getByLabel('New password', { exact: true }).fill('another new passphrase');
+  await again.getByLabel('Confirm password', { exact: true }).fill('another new passphrase');
+  await again.getByRole('button', { name: 'Set password' }).click();
+  await waitForText(again.getByRole('alert'), /not valid, used or expired/);
+});
