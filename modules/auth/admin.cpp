@@ -19,7 +19,8 @@ ApiError conflict_or_invalid(const CreateUserResult& r) {
 }  // namespace
 
 User AuthService::create_user(const Request& request, NewUser user,
-                              const std::optional<std::string>& password) {
+                              const std::optional<std::string>& password,
+                              const std::function<void(Tx&, const User&)>& also) {
   if (password) {
     if (auto problem = password_problem(*password))
       throw ApiError(ErrorCode::kValidationFailed, "password " + *problem);
@@ -32,6 +33,7 @@ User AuthService::create_user(const Request& request, NewUser user,
         AuditLog::from_request(request, "user.create", "user", std::to_string(created.user->id));
     e.detail = {{"roles", created.user->roles}};
     audit_.record(tx, e);
+    if (also) also(tx, *created.user);
     return *created.user;
   });
 }
@@ -102,7 +104,11 @@ User AuthService::register_user(const Request& request, NewUser user, const std:
         .with_header("Retry-After", seconds);
   }
   user.status = "active";
-  return create_user(request, std::move(user), password);
+  if (!config_.verify_email) return create_user(request, std::move(user), password);
+  if (!user.email)
+    throw ApiError(ErrorCode::kValidationFailed, "an email address is needed to confirm it");
+  return create_user(request, std::move(user), password,
+                     [&](Tx& tx, const User& created) { mail_verification(tx, created); });
 }
 
 AuthService::IssuedToken AuthService::create_api_token(const Request& request,

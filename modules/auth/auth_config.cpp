@@ -95,6 +95,9 @@ void add_auth_config_schema(ConfigSchema& s) {
       .integer("registration_rate_per_hour", 10, 1, 100000,
                "self-registrations per client address (each costs an argon2id hash)")
       .string_list("registration_roles", {}, "roles open to self-registration (patient, user)")
+      .boolean("verify_email", false,
+               "a self-registered account signs in only once its address is confirmed through an "
+               "emailed link")
       .integer("reset_token_ttl_s", kDay, 300, 30 * kDay, "one-time set-password token lifetime")
       .object_list("client_certificates", nlohmann::json::array(),
                    "mutual TLS (server.tls.client_ca_file): {\"subject\": \"CN=..,O=..\" (RFC "
@@ -140,6 +143,7 @@ AuthConfig read_auth_config(const Config& config) {
   c.login_rate_per_minute = a["login_rate_per_minute"];
   c.registration_rate_per_hour = a["registration_rate_per_hour"];
   c.registration_roles = a["registration_roles"].get<std::vector<std::string>>();
+  c.verify_email = a["verify_email"];
   c.reset_token_ttl_s = a["reset_token_ttl_s"];
   c.client_certificates = read_certificate_grants(config);
   c.oidc = {o["issuer"],       o["audience"],

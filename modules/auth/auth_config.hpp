@@ -30,6 +30,7 @@ struct AuthConfig {
   int login_rate_per_minute;                    // per client address
   int registration_rate_per_hour = 10;          // per client address
   std::vector<std::string> registration_roles;  // roles anyone may self-register with
+  bool verify_email = false;  // self-registered accounts confirm their address before signing in
   std::int64_t reset_token_ttl_s;
 
   // Mutual TLS (auth.client_certificates): a verified client certificate whose subject or one of

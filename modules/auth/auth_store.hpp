@@ -133,6 +133,13 @@ class AuthStore {
 
   // Issues a one-time token; the user's earlier unused tokens stop working.
   std::string create_reset_token(Tx& tx, std::int64_t user_id, std::int64_t ttl_ms);
+  // Email verification (email_verifications): a new link for the user (replacing any older one),
+  // its secret returned; the user its secret was for, once and before expiry (the row removed);
+  // whether the user still has to confirm, and since when the current link exists.
+  std::string create_email_verification(Tx& tx, std::int64_t user_id, std::int64_t ttl_ms);
+  std::optional<std::int64_t> consume_email_verification(Tx& tx, std::string_view secret);
+  std::optional<std::int64_t> email_verification_pending_since(Tx& tx, std::int64_t user_id);
+
   // Whether an unused token was made for the user after since_ms (a resend too soon).
   bool reset_token_created_since(Tx& tx, std::int64_t user_id, std::int64_t since_ms);
   // The user the token was for, once: a second use, an expired or unknown token gives nothing.

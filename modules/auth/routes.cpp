@@ -11,6 +11,11 @@
 namespace carehub::auth {
 namespace {
 
+// 202 with the same body whatever the address: whether it has an account is not told.
+Response accepted_for_any_address(const char* message) {
+  return Response::json({{"status", "accepted"}, {"message", message}}, 202);
+}
+
 // A new session: for a browser (X-Carehub-Session: cookie) the refresh token goes into the
 // httpOnly cookie and is left out of the body; other clients get it in the body.
 Response session_response(const Request& request, const AuthService& auth, const Session& s,
@@ -204,12 +209,19 @@ void register_session_routes(Router& r, AuthService& auth) {
   r.add(Method::kPost, "/api/v1/auth/forgot-password", Access::open(), [&auth](Request& req) {
     auto body = req.json_object();
     auth.forgot_password(req, required_string(body, "email"));
-    // The same answer for every address.
-    return Response::json({{"status", "accepted"},
-                           {"message",
-                            "if the address has an account with a password, a link to set a new "
-                            "one is on its way"}},
-                          202);
+    return accepted_for_any_address(
+        "if the address has an account with a password, a link to set a new one is on its way");
+  });
+  r.add(Method::kPost, "/api/v1/auth/verify-email", Access::open(), [&auth](Request& req) {
+    auto body = req.json_object();
+    auth.verify_email(req, required_string(body, "token"));
+    return Response::no_content();
+  });
+  r.add(Method::kPost, "/api/v1/auth/verify-email/resend", Access::open(), [&auth](Request& req) {
+    auto body = req.json_object();
+    auth.resend_verification(req, required_string(body, "email"));
+    return accepted_for_any_address(
+        "if the address has an account waiting for confirmation, a new link is on its way");
   });
   r.add(Method::kGet, "/.well-known/jwks.json", Access::open(), [&auth](Request&) {
     return Response::json(auth.jwks()).with_header("Cache-Control", "max-age=300");

@@ -129,7 +129,10 @@ void register_admin_routes(Router& r, AuthService& auth) {
   r.add(Method::kPost, "/api/v1/auth/register", Access::open(), [&auth](Request& req) {
     auto body = req.json_object();
     auto user = auth.register_user(req, new_user_from(body), required_string(body, "password"));
-    return Response::json(user_json(user), 201);
+    auto answer = user_json(user);
+    // The account signs in once the emailed link is opened.
+    if (auth.config().verify_email) answer["email_verification"] = "pending";
+    return Response::json(answer, 201);
   });
 }
 

@@ -160,6 +160,16 @@ Session AuthService::login(const Request& request, const std::string& login,
     throw ApiError(ErrorCode::kUnauthorized, kBadCredentials);
   }
   return db_.transact([&](Tx& tx) {
+    // The right password of an account whose address is not confirmed yet: told so (only to
+    // whoever knows the password), and not signed in.
+    if (store_.email_verification_pending_since(tx, user->id)) {
+      event.outcome = "denied";
+      event.detail = {{"reason", "email_not_verified"}};
+      audit_.record(tx, event);
+      throw ApiError(ErrorCode::kForbidden,
+                     "confirm your email address first: open the link in the message we sent to "
+                     "it (POST /api/v1/auth/verify-email/resend sends a new one)");
+    }
     store_.record_login_success(tx, user->id);
     throttle_.record_success(tx, store_, found.key, request.client_address);
     if (needs_rehash(*user->password_hash, password_params())) {

@@ -3,6 +3,7 @@
 // Basic), bootstrap. Failures a client should see are ApiErrors; the handlers shape JSON.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,7 +15,6 @@
 #include "auth/account_states.hpp"
 #include "auth/auth_config.hpp"
 #include "auth/auth_store.hpp"
-#include "carehub/mail.hpp"
 #include "auth/keys.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/oidc.hpp"
@@ -25,6 +25,7 @@
 #include "carehub/audit.hpp"
 #include "carehub/db.hpp"
 #include "carehub/http.hpp"
+#include "carehub/mail.hpp"
 #include "carehub/notifications.hpp"
 #include "carehub/rate_limit.hpp"
 #include "carehub/services.hpp"
@@ -94,6 +95,11 @@ class AuthService final : public PrincipalValidator, public Accounts {
   // "Forgot password": an emailed link to the console's reset page, for an active account with a
   // password, at most once a minute. Says nothing about whether the address has an account.
   void forgot_password(const Request& request, const std::string& email);
+  // Email verification (verify_email.cpp): the emailed link's token confirms the address (once);
+  // a resend mails a new link to an account still waiting, at most once a minute, and says
+  // nothing about whether the address has one.
+  void verify_email(const Request& request, const std::string& token);
+  void resend_verification(const Request& request, const std::string& email);
   // Outgoing mail; set once at start.
   void set_mail(Mail* mail) { mail_ = mail; }
 
@@ -129,8 +135,9 @@ class AuthService final : public PrincipalValidator, public Accounts {
                          const std::string& password);
 
   // Administration (admin.cpp). actor: the request doing it, for the audit trail.
-  User create_user(const Request& request, NewUser user,
-                   const std::optional<std::string>& password);
+  // also: more of the same unit of work, once the user exists (registration's confirmation mail).
+  User create_user(const Request& request, NewUser user, const std::optional<std::string>& password,
+                   const std::function<void(Tx&, const User&)>& also = {});
   User update_user(const Request& request, std::int64_t id, const UserPatch& patch);
   User get_user(std::int64_t id);
   UserPage list_users(const UserFilter& filter);
@@ -170,6 +177,8 @@ class AuthService final : public PrincipalValidator, public Accounts {
   // Inside tx: the user's access tokens issued until now stop working when tx commits, here at
   // once and on other servers when they hear the notification.
   void revoke_access(Tx& tx, std::int64_t user_id);
+  // A new confirmation link for the user, mailed in tx (verify_email.cpp).
+  void mail_verification(Tx& tx, const User& user);
   // Drops what the notifications since the last wait name (woken: a notification ended the wait).
   void apply_revocation_events(bool woken);
   // Throws ApiError(kUnauthorized) unless the account is there, active and, when the principal

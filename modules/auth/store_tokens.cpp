@@ -104,6 +104,35 @@ std::string AuthStore::create_reset_token(Tx& tx, std::int64_t user_id, std::int
   return secret;
 }
 
+std::string AuthStore::create_email_verification(Tx& tx, std::int64_t user_id,
+                                                 std::int64_t ttl_ms) {
+  const std::int64_t now = clock_.now_ms();
+  std::string secret = random_hex(kSecretBytes);
+  tx.exec("DELETE FROM email_verifications WHERE user_id = $1", {user_id});
+  tx.exec(
+      "INSERT INTO email_verifications (user_id, token_hash, created_at_ms, expires_at_ms) "
+      "VALUES ($1, $2, $3, $4)",
+      {user_id, sha256_hex(secret), now, now + ttl_ms});
+  return secret;
+}
+
+std::optional<std::int64_t> AuthStore::consume_email_verification(Tx& tx, std::string_view secret) {
+  auto row = tx.query_one(
+      "DELETE FROM email_verifications WHERE token_hash = $1 AND expires_at_ms > $2 "
+      "RETURNING user_id",
+      {sha256_hex(secret), clock_.now_ms()});
+  if (!row) return std::nullopt;
+  return row->integer(0);
+}
+
+std::optional<std::int64_t> AuthStore::email_verification_pending_since(Tx& tx,
+                                                                        std::int64_t user_id) {
+  auto row =
+      tx.query_one("SELECT created_at_ms FROM email_verifications WHERE user_id = $1", {user_id});
+  if (!row) return std::nullopt;
+  return row->integer(0);
+}
+
 bool AuthStore::reset_token_created_since(Tx& tx, std::int64_t user_id, std::int64_t since_ms) {
   return tx
       .query_one(

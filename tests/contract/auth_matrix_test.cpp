@@ -42,6 +42,8 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /api/v1/auth/register", "public"},
     {"POST /api/v1/auth/forgot-password", "public"},
     {"POST /api/v1/auth/reset-password", "public"},
+    {"POST /api/v1/auth/verify-email", "public"},
+    {"POST /api/v1/auth/verify-email/resend", "public"},
     {"GET /api/v1/auth/me", "any signed-in user"},
     {"PATCH /api/v1/auth/me", "any signed-in user"},
     {"POST /api/v1/auth/password", "any signed-in user"},

@@ -225,6 +225,61 @@ TEST_CASE("mail: a deferring server is retried; a refusing one sends the message
   }
 }
 
+TEST_CASE("mail: a self-registered patient signs in only after confirming the emailed link",
+          "[e2e][mail]") {
+  TestPki pki;
+  pki.issue("localhost");
+  SmtpTestServer smtp(pki);
+  auto config = mail_config(pki, smtp, false);
+  config["auth"] = {{"registration_roles", {"patient"}}, {"verify_email", true}};
+  auto server = started_server({.extra = config});
+  auto http = server->client(30s);
+  const nlohmann::json credentials = {{"email", "pat@clinic.example"}, {"password", kPassword}};
+  auto registered = http.post_json("/api/v1/auth/register", {{"email", "pat@clinic.example"},
+                                                             {"password", kPassword},
+                                                             {"first_name", "Pat"},
+                                                             {"language", "es"},
+                                                             {"roles", {"patient"}}});
+  INFO(registered.summary());
+  REQUIRE(registered.status == 201);
+  CHECK(registered.json()["email_verification"] == "pending");
+
+  auto refused = http.post_json("/api/v1/auth/login", credentials);
+  CHECK(refused.status == 403);
+  CHECK(refused.body.find("confirm your email address first") != std::string::npos);
+  // A wrong password is told only what any wrong password is told.
+  auto wrong = http.post_json("/api/v1/auth/login",
+                              {{"email", "pat@clinic.example"}, {"password", "not the password"}});
+  CHECK(wrong.status == 401);
+
+  const auto got = smtp.wait_for(1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].subject() == "Confirme su dirección de correo en carehub");
+  const auto body = got[0].body();
+  INFO(body);
+  CHECK(body.find("Pat") == std::string::npos);
+  static const std::regex link(
+      R"(https://carehub\.clinic\.example/verify-email#token=([0-9a-f]+))");
+  std::smatch m;
+  REQUIRE(std::regex_search(body, m, link));
+  const std::string token = m[1].str();
+
+  // A resend within the minute sends nothing; an unknown address is answered the same.
+  const auto resend =
+      http.post_json("/api/v1/auth/verify-email/resend", {{"email", "pat@clinic.example"}});
+  const auto stranger =
+      http.post_json("/api/v1/auth/verify-email/resend", {{"email", "x@clinic.example"}});
+  CHECK(resend.status == 202);
+  CHECK(resend.body == stranger.body);
+
+  CHECK(http.post_json("/api/v1/auth/verify-email", {{"token", "0123abcd"}}).status == 400);
+  CHECK(http.post_json("/api/v1/auth/verify-email", {{"token", token}}).status == 204);
+  CHECK(http.post_json("/api/v1/auth/verify-email", {{"token", token}}).status == 400);  // once
+  CHECK(http.post_json("/api/v1/auth/login", credentials).status == 200);
+  std::this_thread::sleep_for(1s);
+  CHECK(smtp.messages().size() == 1);
+}
+
 TEST_CASE("mail: a malformed forgot-password request is refused; provider log sends nothing",
           "[e2e][mail]") {
   auto server = started_server({.extra = {{"jobs", {{"poll_interval_ms", 50}}}}});

@@ -14,6 +14,7 @@ import { NotFound } from './pages/not-found';
 import { Profile } from './pages/profile';
 import { ForgotPassword } from './pages/forgot-password';
 import { ResetPassword } from './pages/reset-password';
+import { VerifyEmail } from './pages/verify-email';
 import { Setup } from './pages/setup';
 import { SignIn } from './pages/signin';
 import {
@@ -126,6 +127,8 @@ function openPage(route: Route) {
       return <ResetPassword />;
     case 'forgot-password':
       return <ForgotPassword />;
+    case 'verify-email':
+      return <VerifyEmail />;
     default:
       return <SignIn />;
   }

@@ -9,6 +9,7 @@ export type RouteName =
   | 'setup'
   | 'reset-password'
   | 'forgot-password'
+  | 'verify-email'
   | 'profile'
   | 'admin-users'
   | 'admin-user'
@@ -44,6 +45,7 @@ const table: Array<[RouteName, string]> = [
   ['setup', '/setup'],
   ['reset-password', '/reset-password'],
   ['forgot-password', '/forgot-password'],
+  ['verify-email', '/verify-email'],
   ['profile', '/profile'],
   ['admin-users', '/admin/users'],
   ['admin-user', '/admin/users/:id'],
@@ -73,6 +75,7 @@ export const openRoutes: ReadonlySet<RouteName> = new Set([
   'setup',
   'reset-password',
   'forgot-password',
+  'verify-email',
 ]);
 
 export function matchRoute(path: string): Route {

@@ -93,6 +93,12 @@ export const en = {
     'If that address has an account with a password, a link to choose a new one is on its way. It works for one hour. Look in your mailbox (and its spam folder).',
   'forgot.to_signin': 'Back to sign-in',
 
+  'verify.title': 'Confirm your email address',
+  'verify.done': 'Your address is confirmed. You can sign in now.',
+  'verify.to_signin': 'Go to sign-in',
+  'verify.no_token':
+    'This page needs the link we emailed you after you registered (it ends in #token=…). Open that link again.',
+
   'reset.title': 'Set your password',
   'reset.submit': 'Set password',
   'reset.done': 'Your password is set.',

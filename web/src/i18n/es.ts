@@ -92,6 +92,12 @@ export const es: Messages = {
     'Si esa dirección tiene una cuenta con contraseña, le hemos enviado un enlace para elegir una nueva. Sirve durante una hora. Mire en su buzón (y en la carpeta de correo no deseado).',
   'forgot.to_signin': 'Volver a iniciar sesión',
 
+  'verify.title': 'Confirme su dirección de correo',
+  'verify.done': 'Su dirección ha quedado confirmada. Ya puede iniciar sesión.',
+  'verify.to_signin': 'Ir a iniciar sesión',
+  'verify.no_token':
+    'Esta página necesita el enlace que le enviamos por correo al registrarse (termina en #token=…). Vuelva a abrir ese enlace.',
+
   'reset.title': 'Establecer su contraseña',
   'reset.submit': 'Establecer contraseña',
   'reset.done': 'Su contraseña ha quedado establecida.',

@@ -1,7 +1,8 @@
-// "Forgot your password?" from the sign-in page to a new password: the message is delivered by
-// the real binary to a real SMTP server on loopback (python3-aiosmtpd over STARTTLS, its
-// certificate made here), the link in it opened in the browser, the new password used to sign in.
-// An unknown address is told exactly what a known one is told, and gets no message.
+// What carehub mails, followed in the browser. Messages are delivered by the real binary to a real
+// SMTP server on loopback (python3-aiosmtpd over STARTTLS, its certificate made here).
+// - "Forgot your password?" from the sign-in page to a new password: an unknown address is told
+//   exactly what a known one is told, and gets no message; the link works once.
+// - A self-registered patient cannot sign in until the emailed confirmation link is opened.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -76,6 +77,7 @@ before(async () => {
     port,
     config: {
       jobs: { poll_interval_ms: 50 },
+      auth: { registration_roles: ['patient'], verify_email: true },
       mail: {
         provider: 'smtp',
         smtp_url: `smtp://localhost:${smtpPort}`,
@@ -142,5 +144,40 @@ test('a forgotten password is replaced through the emailed link', async () => {
   await again.getByLabel('New password', { exact: true }).fill('another new passphrase');
   await again.getByLabel('Confirm password', { exact: true }).fill('another new passphrase');
   await again.getByRole('button', { name: 'Set password' }).click();
+  await waitForText(again.getByRole('alert'), /not valid, used or expired/);
+});
+
+test('a self-registered patient confirms their address through the emailed link', async () => {
+  const before = received().length;
+  const patient = { email: 'pat@clinic.example', password: 'a long patient passphrase' };
+  const registered = await fetch(`${server.url}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ...patient, first_name: 'Pat', roles: ['patient'] }),
+  });
+  assert.equal(registered.status, 201, await registered.text());
+
+  const page = await openPage(browser);
+  await signInThroughPage(page, server, patient.email, patient.password);
+  await waitForText(page.getByRole('alert'), /^confirm your email address first/);
+
+  const messages = await waitForMessages(before + 1);
+  const message = messages[before];
+  assert.match(message.headers, /^Subject: Confirm your email address for carehub$/m);
+  const link = message.body.match(/http:\/\/127\.0\.0\.1:\d+\/verify-email#token=[0-9a-f]+/);
+  assert.ok(link, message.body);
+  await page.goto(link[0]);
+  await waitForHeading(page, 'Confirm your email address');
+  await page.getByText('Your address is confirmed. You can sign in now.', { exact: true }).waitFor();
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await checkPage(page, 'verify-email');
+  await page.getByRole('link', { name: 'Go to sign-in' }).click();
+  await signInThroughPage(page, server, patient.email, patient.password);
+  await waitForHeading(page, /^Welcome/);
+
+  // Used: the link now says so.
+  const again = await openPage(browser);
+  await again.goto(link[0]);
+  await waitForHeading(again, 'Confirm your email address');
   await waitForText(again.getByRole('alert'), /not valid, used or expired/);
 });
