@@ -65,7 +65,15 @@ int run_cli(int argc, char** argv, ModuleList modules) {
   std::string url;
   health->add_option("--url", url, "default: http://<server.host>:<server.port>/healthz");
   auto* version = app.add_subcommand("version", "print version and build information");
-  for (auto* sub : {serve, migrate, bootstrap, worker, config, check, print, health, version}) {
+  auto* mail_test = app.add_subcommand(
+      "mail-test", "queue test messages (the workers of serve or worker deliver them)");
+  std::string mail_to;
+  int mail_count = 1;
+  mail_test->add_option("--to", mail_to, "recipient address")->required();
+  mail_test->add_option("--count", mail_count, "how many (default 1)")
+      ->check(CLI::Range(1, 1'000'000));
+  for (auto* sub :
+       {serve, migrate, bootstrap, worker, config, check, print, health, version, mail_test}) {
     sub->add_option("--config", config_file, "configuration file");
   }
 
@@ -103,6 +111,7 @@ int run_cli(int argc, char** argv, ModuleList modules) {
     if (migrate->parsed()) return cmd_migrate(*loaded);
     if (bootstrap->parsed()) return cmd_bootstrap(*loaded, modules, admin_email, password_file);
     if (health->parsed()) return cmd_healthcheck(*loaded, url);
+    if (mail_test->parsed()) return cmd_mail_test(*loaded, modules, mail_to, mail_count);
   } catch (const ConfigError& e) {
     return fail(kUsageError, e.what());
   } catch (const std::exception& e) {

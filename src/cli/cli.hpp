@@ -16,5 +16,9 @@ int cmd_migrate(const LoadedConfig& loaded);
 int cmd_bootstrap(const LoadedConfig& loaded, ModuleList& modules, const std::string& admin_email,
                   const std::string& password_file);
 int cmd_healthcheck(const LoadedConfig& loaded, const std::string& url);
+// Queues count "test" messages to one address in one unit of work (an admin checking the relay;
+// bench/web/mail.sh filling the outbox).
+int cmd_mail_test(const LoadedConfig& loaded, ModuleList& modules, const std::string& to,
+                  int count);
 
 }  // namespace carehub

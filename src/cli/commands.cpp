@@ -10,7 +10,9 @@
 #include <random>
 #include <thread>
 
+#include "carehub/audit.hpp"
 #include "carehub/log.hpp"
+#include "carehub/mail.hpp"
 #include "carehub/migrations.hpp"
 #include "carehub/spool.hpp"
 #include "cli/cli.hpp"
@@ -166,6 +168,27 @@ int cmd_healthcheck(const LoadedConfig& loaded, const std::string& url_flag) {
   }
   throw std::runtime_error(status ? fmt::format("{} answered HTTP {}", url, status)
                                   : fmt::format("{} did not answer", url));
+}
+
+int cmd_mail_test(const LoadedConfig& loaded, ModuleList& modules, const std::string& to,
+                  int count) {
+  Runtime rt(loaded.config, modules);
+  MailMessage message;
+  message.to = to;
+  message.template_name = "test";
+  rt.db->transact([&](Tx& tx) {
+    for (int i = 0; i < count; ++i) rt.mail->enqueue(tx, message);
+    AuditEvent e;
+    e.actor = "system";
+    e.action = "mail.test";
+    e.resource_type = "mail";
+    e.detail = {{"count", count}};
+    rt.audit->record(tx, e);
+  });
+  std::cout << "queued " << count << " test message(s) for mail.provider "
+            << loaded.config.section("mail")["provider"].get<std::string>()
+            << "; the workers of carehub serve or carehub worker deliver them\n";
+  return 0;
 }
 
 }  // namespace carehub

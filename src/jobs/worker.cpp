@@ -27,14 +27,30 @@ std::string claim_sql(Backend backend, std::size_t queue_count) {
     }
     filter += ")";
   }
-  return std::string(
-             "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $2, "
-             "lease_until_ms = $3, updated_at_ms = $1 "
-             "WHERE id = (SELECT id FROM jobs "
-             "WHERE ((state = 'queued' AND run_at_ms <= $1) OR "
-             "(state = 'running' AND lease_until_ms < $1))") +
-         filter + " ORDER BY priority, run_at_ms, id LIMIT 1" +
-         (backend == Backend::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
+  const std::string claim =
+      "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $2, "
+      "lease_until_ms = $3, updated_at_ms = $1 WHERE id = ";
+  if (backend == Backend::kPostgres) {
+    return claim +
+           "(SELECT id FROM jobs WHERE ((state = 'queued' AND run_at_ms <= $1) OR "
+           "(state = 'running' AND lease_until_ms < $1))" +
+           filter + " ORDER BY priority, run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
+           kJobColumns;
+  }
+  // SQLite: the best queued job and the best expired lease, each found by walking an index in
+  // the claim order (jobs_queued, jobs_lease) rather than sorting every queued job at each claim
+  // (with 10,000 queued, that sort was most of a short job's cost), then the better of the two.
+  return claim +
+         "(SELECT id FROM ("
+         "SELECT * FROM (SELECT id, priority, run_at_ms FROM jobs "
+         "WHERE state = 'queued' AND run_at_ms <= $1" +
+         filter +
+         " ORDER BY priority, run_at_ms, id LIMIT 1) "
+         "UNION ALL SELECT * FROM (SELECT id, priority, run_at_ms FROM jobs "
+         "WHERE state = 'running' AND lease_until_ms < $1" +
+         filter +
+         " ORDER BY priority, run_at_ms, id LIMIT 1)) "
+         "ORDER BY priority, run_at_ms, id LIMIT 1) RETURNING " +
          kJobColumns;
 }
 

@@ -2,8 +2,10 @@
 // the job that delivers it. The SQL of mail_outbox is all here.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "carehub/hash.hpp"
 #include "carehub/log.hpp"
@@ -39,14 +41,27 @@ struct Mail::Sender {
 
 namespace {
 
+// One SMTP session per job worker, each kept open: a worker takes a free one (or waits for the
+// first), so deliveries run side by side and no session is used by two threads.
 struct SmtpSender final : Mail::Sender {
-  explicit SmtpSender(mail::SmtpSettings settings) : client(std::move(settings)) {}
-  SmtpOutcome send(const mail::SmtpEnvelope& envelope, std::int64_t, const std::string&) override {
-    std::lock_guard lock(mutex);
-    return client.send(envelope);
+  SmtpSender(const mail::SmtpSettings& settings, int sessions) {
+    for (int i = 0; i < std::max(sessions, 1); ++i)
+      pool.push_back(std::make_unique<Session>(settings));
   }
-  std::mutex mutex;
-  mail::SmtpClient client;
+  SmtpOutcome send(const mail::SmtpEnvelope& envelope, std::int64_t, const std::string&) override {
+    for (auto& s : pool) {
+      std::unique_lock lock(s->mutex, std::try_to_lock);
+      if (lock.owns_lock()) return s->client.send(envelope);
+    }
+    std::lock_guard lock(pool.front()->mutex);
+    return pool.front()->client.send(envelope);
+  }
+  struct Session {
+    explicit Session(const mail::SmtpSettings& settings) : client(settings) {}
+    std::mutex mutex;
+    mail::SmtpClient client;
+  };
+  std::vector<std::unique_ptr<Session>> pool;
 };
 
 // Development: a line per message, naming the template and the recipient's domain only (the
@@ -115,7 +130,7 @@ Mail::Mail(const Config& config, JobQueue& jobs, const Clock& clock)
     if (s["smtp_password"].is_string()) smtp.password = s["smtp_password"];
     smtp.ca_file = s["ca_file"];
     smtp.timeout = std::chrono::seconds(s["timeout_s"].get<int>());
-    sender_ = std::make_unique<SmtpSender>(std::move(smtp));
+    sender_ = std::make_unique<SmtpSender>(smtp, config.jobs().concurrency);
   } else {
     sender_ = std::make_unique<LogSender>(settings_.provider == "none");
   }

@@ -301,21 +301,26 @@ void SmtpClient::expect(const Reply& reply, int code_class, const std::string& s
 }
 
 SmtpOutcome SmtpClient::send(const SmtpEnvelope& envelope) {
-  // A session kept from an earlier message may have been closed by the server since: RSET finds
-  // out, and the message goes over a new one.
+  // A session kept from an earlier message (whose transaction ended, so no RSET is needed) may
+  // have been closed by the server since: a broken MAIL FROM on it sends the message over a new
+  // one, once.
   for (int tries = 0; tries < 2; ++tries) {
     const bool reused = ready_;
     try {
       if (!ready_) open();
-      if (reused) expect(command("RSET"), 2, "RSET");
     } catch (const Failure& f) {
       close();
-      if (reused && f.broken) continue;
       return {f.permanent ? SmtpOutcome::Kind::kPermanent : SmtpOutcome::Kind::kTransient,
               f.what()};
     }
     try {
-      expect(command("MAIL FROM:<" + envelope.from + ">"), 2, "MAIL FROM");
+      try {
+        expect(command("MAIL FROM:<" + envelope.from + ">"), 2, "MAIL FROM");
+      } catch (const Failure& f) {
+        if (!reused || !f.broken) throw;
+        close();
+        continue;
+      }
       for (const auto& to : envelope.to) expect(command("RCPT TO:<" + to + ">"), 2, "RCPT TO");
       expect(command("DATA"), 3, "DATA");
       write(dot_stuffed(envelope.message));

@@ -36,6 +36,13 @@ const std::map<std::string, Template>& templates() {
          "Le damos la bienvenida a carehub.\n\nPara confirmar que esta dirección es suya y "
          "terminar de crear su cuenta, abra este enlace:\n{link}\n\nSi no ha creado una "
          "cuenta, ignore este mensaje.\n"}}},
+      {"test",
+       {{},
+        {"carehub test message",
+         "This is a test message from carehub: mail from this server reaches this address.\n"},
+        {"Mensaje de prueba de carehub",
+         "Este es un mensaje de prueba de carehub: el correo de este servidor llega a esta "
+         "dirección.\n"}}},
       {"case_invitation",
        {{"link"},
         {"You have been invited to carehub",

@@ -4,6 +4,7 @@
 // the same answer for a known and an unknown address; English and Spanish; no patient data or
 // address in a body; a server that defers then accepts (retries), one that refuses (dead letter,
 // the link forgotten), one that does not offer STARTTLS (nothing said in clear).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <regex>
 #include <thread>
@@ -295,4 +296,18 @@ TEST_CASE("mail: a malformed forgot-password request is refused; provider log se
   CHECK(log.find("clinic.example") != std::string::npos);
   CHECK(log.find(kAdmin) == std::string::npos);
   CHECK(log.find("reset-password#token") == std::string::npos);
+
+  // `carehub mail-test` queues test messages for the running workers.
+  const auto queued = server->cli({"mail-test", "--to", "ops@clinic.example", "--count", "3"});
+  INFO(describe(queued));
+  CHECK(queued.exit_code == 0);
+  CHECK(queued.out.find("queued 3 test message(s)") != std::string::npos);
+  CHECK(eventually(
+      [&] {
+        const auto rows = outbox(*server);
+        return rows.size() == 4 && std::all_of(rows.begin(), rows.end(),
+                                               [](const auto& r) { return r.state == "sent"; });
+      },
+      10s));
+  CHECK(server->cli({"mail-test", "--count", "3"}).exit_code != 0);  // --to is required
 }
