@@ -10,6 +10,9 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmtls/tlsscu.h>
 #include <signal.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -78,6 +81,13 @@ std::string data_set_of(const std::string& part10) {
   const std::size_t length = v[0] | (v[1] << 8) | (v[2] << 16) | (std::size_t{v[3]} << 24);
   return part10.substr(144 + length);
 }
+
+// Allocations made while one exists are not reported as leaks (LeakSanitizer builds only).
+struct SanitizerLeakCheckOff {
+#if defined(__SANITIZE_ADDRESS__)
+  __lsan::ScopedDisabler disabler;
+#endif
+};
 
 std::string study_uid_of(const std::string& path) {
   DcmFileFormat file;
@@ -242,6 +252,9 @@ TEST_CASE("dicom tls: C-GET over TLS retrieves what was stored, byte for byte",
   REQUIRE(sent(stored));
 
   TempDir received;
+  // DCMTK 3.6.7's TLS client leaves its OpenSSL context to the process's end (LeakSanitizer
+  // found 2.4 KB: a key and its certificate chain): not carehub's memory, so not reported.
+  const SanitizerLeakCheckOff third_party_leaks;
   DcmTLSSCU scu;
   scu.setAETitle(kCallingAe.c_str());
   scu.setPeerAETitle("CAREHUB");
