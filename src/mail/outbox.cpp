@@ -127,7 +127,9 @@ Mail::Mail(const Config& config, JobQueue& jobs, const Clock& clock)
     if (const auto checked = mail::check_smtp_url(smtp.url); !checked)
       throw ConfigError("config: mail.smtp_url " + checked.error());
     smtp.user = s["smtp_user"];
-    if (s["smtp_password"].is_string()) smtp.password = s["smtp_password"];
+    // A secret without a default is absent from the section unless given.
+    if (s.contains("smtp_password") && s["smtp_password"].is_string())
+      smtp.password = s["smtp_password"];
     smtp.ca_file = s["ca_file"];
     smtp.timeout = std::chrono::seconds(s["timeout_s"].get<int>());
     sender_ = std::make_unique<SmtpSender>(smtp, config.jobs().concurrency);
