@@ -36,8 +36,8 @@ export function ForgotPassword() {
   return (
     <Page title={t('forgot.title')} narrow>
       <Messages error={action.error} />
-      <p class="hint">{t('forgot.intro')}</p>
       <form class="form" onSubmit={submit}>
+        <p class="hint">{t('forgot.intro')}</p>
         <Field
           label={t('signin.email')}
           type="email"
@@ -48,6 +48,9 @@ export function ForgotPassword() {
           onInput={setEmail}
         />
         <SubmitActions action={action} label={t('forgot.submit')} />
+        <p class="hint">
+          <a href="/signin">{t('forgot.to_signin')}</a>
+        </p>
       </form>
     </Page>
   );
