@@ -36,6 +36,22 @@ class Accounts {
   // tokens issued before are revoked once tx commits, as for any role change: the next refresh
   // carries the new role. Throws std::invalid_argument for an unknown role or account.
   virtual bool grant_role(Tx& tx, std::int64_t user_id, const std::string& role) = 0;
+  // Mails an address that has no account an invitation to register with role: a single-use link
+  // to the console's registration page, valid two weeks, in the message template_name (mail
+  // templates) in language. Registering through it proves the address (see AddressConfirmations).
+  // Nothing is mailed when outgoing mail is off; the invitation exists all the same.
+  virtual void invite(Tx& tx, std::string_view email, const std::string& role,
+                      const std::string& template_name, const std::string& language) = 0;
+};
+
+// What another module does once an account has proved it owns its email address (registered
+// through an emailed invitation, or opened its confirmation link): the cases module turns the
+// shares waiting for that address into invitations for the account. Called inside the unit of
+// work of the proof, so both commit together.
+class AddressConfirmations {
+ public:
+  virtual ~AddressConfirmations() = default;
+  virtual void address_confirmed(Tx& tx, const AccountInfo& account) = 0;
 };
 
 // The names to show for the actors a history records ("user:12"), each account read once per

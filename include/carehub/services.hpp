@@ -22,12 +22,14 @@ class PatientIndex;           // carehub/patient_index.hpp: the EMPI
 class NotificationPublisher;  // carehub/notifications.hpp: the notify module
 class PrincipalValidator;     // carehub/notifications.hpp: the auth module
 class Accounts;               // carehub/accounts.hpp: the auth module
+class AddressConfirmations;   // carehub/accounts.hpp: the cases module
 
 struct Services {
   Slot<PatientIndex> patient_index;
   Slot<NotificationPublisher> notifications;
   Slot<PrincipalValidator> principals;
   Slot<Accounts> accounts;
+  Slot<AddressConfirmations> address_confirmations;
 };
 
 }  // namespace carehub

@@ -8,15 +8,12 @@
 #include "carehub/text_check.hpp"
 
 namespace carehub::auth {
-namespace {
 
 ApiError conflict_or_invalid(const CreateUserResult& r) {
   const bool taken = r.status == CreateUserResult::Status::kEmailTaken ||
                      r.status == CreateUserResult::Status::kUsernameTaken;
   return ApiError(taken ? ErrorCode::kConflict : ErrorCode::kValidationFailed, r.problem);
 }
-
-}  // namespace
 
 User AuthService::create_user(const Request& request, NewUser user,
                               const std::optional<std::string>& password,
@@ -87,10 +84,12 @@ std::string AuthService::issue_reset_token(const Request& request, std::int64_t 
   });
 }
 
-User AuthService::register_user(const Request& request, NewUser user, const std::string& password) {
+User AuthService::register_user(const Request& request, NewUser user, const std::string& password,
+                                const std::optional<std::string>& invitation) {
   const auto& open_roles = config_.registration_roles;
-  if (user.roles.size() != 1 ||
-      std::find(open_roles.begin(), open_roles.end(), user.roles.front()) == open_roles.end()) {
+  if (!invitation &&
+      (user.roles.size() != 1 ||
+       std::find(open_roles.begin(), open_roles.end(), user.roles.front()) == open_roles.end())) {
     throw ApiError(ErrorCode::kForbidden, open_roles.empty()
                                               ? "self-registration is turned off"
                                               : "this role cannot be self-registered");
@@ -103,6 +102,7 @@ User AuthService::register_user(const Request& request, NewUser user, const std:
                    "too many registrations from this address; retry in " + seconds + " s")
         .with_header("Retry-After", seconds);
   }
+  if (invitation) return register_invited(request, std::move(user), password, *invitation);
   user.status = "active";
   if (!config_.verify_email) return create_user(request, std::move(user), password);
   if (!user.email)

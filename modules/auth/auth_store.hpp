@@ -140,6 +140,17 @@ class AuthStore {
   std::optional<std::int64_t> consume_email_verification(Tx& tx, std::string_view secret);
   std::optional<std::int64_t> email_verification_pending_since(Tx& tx, std::int64_t user_id);
 
+  // Invitations to register (account_invitations): a new one's secret; and the invitation a
+  // secret stands for, marked used, once and before expiry, and only for its own address when
+  // email (lower-cased) is not empty (nothing otherwise).
+  struct Invitation {
+    std::string email, role;
+  };
+  std::string create_invitation(Tx& tx, std::string_view email, const std::string& role,
+                                std::int64_t ttl_ms);
+  std::optional<Invitation> use_invitation(Tx& tx, std::string_view secret,
+                                           const std::string& email);
+
   // Whether an unused token was made for the user after since_ms (a resend too soon).
   bool reset_token_created_since(Tx& tx, std::int64_t user_id, std::int64_t since_ms);
   // The user the token was for, once: a second use, an expired or unknown token gives nothing.

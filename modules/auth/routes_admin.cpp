@@ -9,7 +9,7 @@
 namespace carehub::auth {
 namespace {
 
-NewUser new_user_from(const nlohmann::json& body) {
+NewUser new_user_from(const nlohmann::json& body, bool address_known = false) {
   NewUser u;
   u.email = optional_string(body, "email");
   u.username = optional_string(body, "username");
@@ -19,7 +19,7 @@ NewUser new_user_from(const nlohmann::json& body) {
   if (auto roles = optional_string_list(body, "roles")) u.roles = *roles;
   if (auto role = optional_string(body, "role")) u.roles = {*role};
   u.status = optional_string(body, "status").value_or("active");
-  if (!u.email && !u.username)
+  if (!u.email && !u.username && !address_known)
     throw ApiError(ErrorCode::kValidationFailed, "'email' or 'username' is required");
   return u;
 }
@@ -126,12 +126,21 @@ void register_admin_routes(Router& r, AuthService& auth) {
     return Response::no_content();
   });
 
+  // What the console's registration page offers: the roles open to self-registration, and
+  // whether the address must be confirmed before signing in.
+  r.add(Method::kGet, "/api/v1/auth/registration", Access::open(), [&auth](Request&) {
+    return Response::json({{"roles", auth.config().registration_roles},
+                           {"verify_email", auth.config().verify_email}});
+  });
   r.add(Method::kPost, "/api/v1/auth/register", Access::open(), [&auth](Request& req) {
     auto body = req.json_object();
-    auto user = auth.register_user(req, new_user_from(body), required_string(body, "password"));
+    const auto invitation = optional_string(body, "invitation");
+    // An invitation brings its own address: the person need not type it again.
+    auto user = auth.register_user(req, new_user_from(body, invitation.has_value()),
+                                   required_string(body, "password"), invitation);
     auto answer = user_json(user);
-    // The account signs in once the emailed link is opened.
-    if (auth.config().verify_email) answer["email_verification"] = "pending";
+    // The account signs in once the emailed link is opened (an invitation's link was).
+    if (auth.config().verify_email && !invitation) answer["email_verification"] = "pending";
     return Response::json(answer, 201);
   });
 }

@@ -39,6 +39,9 @@ struct Session {
   User user;
 };
 
+// A refused account creation as its answer: 409 for an email or username taken, 422 otherwise.
+ApiError conflict_or_invalid(const CreateUserResult& result);
+
 class AuthService final : public PrincipalValidator, public Accounts {
  public:
   AuthService(AuthConfig config, Database& db, AuditLog& audit, const Clock& clock);
@@ -74,6 +77,8 @@ class AuthService final : public PrincipalValidator, public Accounts {
   std::optional<AccountInfo> find(Tx& tx, std::int64_t user_id) override;
   std::optional<AccountInfo> find_by_email(Tx& tx, std::string_view email) override;
   bool grant_role(Tx& tx, std::int64_t user_id, const std::string& role) override;
+  void invite(Tx& tx, std::string_view email, const std::string& role,
+              const std::string& template_name, const std::string& language) override;
 
   Session login(const Request& request, const std::string& login, const std::string& password);
   // shared_cookie: the token came in the browser's cookie, which its tabs share (a token rotated
@@ -143,8 +148,11 @@ class AuthService final : public PrincipalValidator, public Accounts {
   UserPage list_users(const UserFilter& filter);
   // A one-time set-password token for the user (its secret, shown once).
   std::string issue_reset_token(const Request& request, std::int64_t id);
-  // Self-registration with a role open to it in auth.registration_roles.
-  User register_user(const Request& request, NewUser user, const std::string& password);
+  // Self-registration with a role open to it in auth.registration_roles; or, with an emailed
+  // invitation's token (invitations.cpp), with the invitation's role and address, whatever
+  // registration_roles says, the address proven and no confirmation mailed.
+  User register_user(const Request& request, NewUser user, const std::string& password,
+                     const std::optional<std::string>& invitation = std::nullopt);
   struct IssuedToken {
     ApiToken token;
     std::string bearer;  // cht_<id>_<secret>: shown once
@@ -162,6 +170,11 @@ class AuthService final : public PrincipalValidator, public Accounts {
   const Clock& clock() const { return clock_; }
 
  private:
+  User register_invited(const Request& request, NewUser user, const std::string& password,
+                        const std::string& invitation);
+  // Tells the module waiting for proven addresses (carehub/accounts.hpp) that user_id proved
+  // theirs, inside tx.
+  void address_confirmed(Tx& tx, std::int64_t user_id);
   Session open_session(Tx& tx, const User& user, const std::string& family, const Request& request);
   // A failed sign-in (or password check) under key: counted, and past the ceiling audited and
   // told to the admins.

@@ -133,6 +133,29 @@ std::optional<std::int64_t> AuthStore::email_verification_pending_since(Tx& tx,
   return row->integer(0);
 }
 
+std::string AuthStore::create_invitation(Tx& tx, std::string_view email, const std::string& role,
+                                         std::int64_t ttl_ms) {
+  const std::int64_t now = clock_.now_ms();
+  std::string secret = random_hex(kSecretBytes);
+  tx.exec(
+      "INSERT INTO account_invitations (token_hash, email, role, created_at_ms, expires_at_ms) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      {sha256_hex(secret), std::string(email), role, now, now + ttl_ms});
+  return secret;
+}
+
+std::optional<AuthStore::Invitation> AuthStore::use_invitation(Tx& tx, std::string_view secret,
+                                                               const std::string& email) {
+  const std::int64_t now = clock_.now_ms();
+  auto row = tx.query_one(
+      "UPDATE account_invitations SET used_at_ms = $2 WHERE token_hash = $1 AND "
+      "used_at_ms IS NULL AND expires_at_ms > $2 AND ($3 = '' OR email = $3) "
+      "RETURNING email, role",
+      {sha256_hex(secret), now, email});
+  if (!row) return std::nullopt;
+  return Invitation{row->text(0), row->text(1)};
+}
+
 bool AuthStore::reset_token_created_since(Tx& tx, std::int64_t user_id, std::int64_t since_ms) {
   return tx
       .query_one(

@@ -30,6 +30,7 @@ void AuthService::verify_email(const Request& request, const std::string& token)
                                           user_id ? std::to_string(*user_id) : "");
     if (!user_id) e.outcome = "failure";
     audit_.record(tx, e);
+    if (user_id) address_confirmed(tx, *user_id);
     return user_id.has_value();
   });
   if (!verified)

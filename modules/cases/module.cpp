@@ -30,6 +30,7 @@ void CasesModule::start(ModuleContext& ctx) {
   settings.group_max_bytes = s["group_max_bytes"].get<std::size_t>();
   settings.upload_dir = ctx.config.section("server")["upload_dir"].get<std::string>();
   service_ = std::make_unique<CasesService>(std::move(settings), ctx);
+  ctx.services.address_confirmations.install(service_.get());
   register_case_routes(ctx.router, *service_);
   register_share_routes(ctx.router, *service_);
   register_document_routes(ctx.router, *service_);

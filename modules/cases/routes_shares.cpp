@@ -39,6 +39,8 @@ void register_share_routes(Router& r, CasesService& svc) {
       for (const auto& s : svc.store().shares_of_case(tx, id)) {
         auto j = share_json(s);
         j["requested_by"] = s.requested_by_subject == me.subject ? "owner" : "recipient";
+        const auto email = svc.recipient_email(tx, s);
+        j["recipient_email"] = email ? nlohmann::json(*email) : nlohmann::json();
         list.push_back(j);
       }
       return nlohmann::json{{"shares", list}};

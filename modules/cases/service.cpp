@@ -12,6 +12,12 @@
 namespace carehub::cases {
 namespace {
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 AuditEvent event(const Request& request, std::string action, std::int64_t case_id) {
   return AuditLog::from_request(request, std::move(action), "case", std::to_string(case_id));
 }
@@ -86,7 +92,7 @@ void CasesService::refresh_status(Tx& tx, std::int64_t case_id) {
   bool accepted = false, pending = false, awaiting = false, revoked = false;
   for (const auto& s : store_.shares_of_case(tx, case_id)) {
     accepted |= s.status == "accepted";
-    pending |= s.status == "pending";
+    pending |= s.status == "pending" || s.status == "invited";
     awaiting |= s.status == "awaiting_owner";
     revoked |= s.status == "revoked";
   }
@@ -103,12 +109,16 @@ nlohmann::json CasesService::share(const Request& request, std::int64_t case_id,
   const auto me = caller(request);
   auto* accounts = services_.accounts.get();
   if (!accounts) throw ApiError(ErrorCode::kUnavailable, "accounts are not available");
+  const auto address = lower(email);
   return db_.transact([&](Tx& tx) -> nlohmann::json {
     const auto a = access(tx, case_id, me, false, true);
     if (a.row.status == "deleted")
       throw ApiError(ErrorCode::kConflict, say(tx, request, "error.share.deleted"));
-    auto recipient = accounts->find_by_email(tx, email);
-    if (!recipient || !recipient->active)
+    const bool by_owner = a.role == CaseRole::kOwner;
+    auto recipient = accounts->find_by_email(tx, address);
+    // An address with no account is invited to register as a physician; the share waits for it.
+    if (!recipient) return share_with_address(tx, request, a, me, address);
+    if (!recipient->active)
       throw ApiError(ErrorCode::kNotFound, say(tx, request, "error.share.no_account"));
     if (recipient->id == me.user_id)
       throw ApiError(ErrorCode::kValidationFailed, say(tx, request, "error.share.self"));
@@ -127,7 +137,6 @@ nlohmann::json CasesService::share(const Request& request, std::int64_t case_id,
         throw ApiError(ErrorCode::kConflict, say(tx, request, "error.share.twice"));
     }
     const auto now = clock_.now_ms();
-    const bool by_owner = a.role == CaseRole::kOwner;
     const std::string status = by_owner ? "pending" : "awaiting_owner";
     const auto id = store_.add_share(tx, case_id, recipient_subject, recipient->id, me.subject,
                                      me.user_id, status, now);
@@ -146,8 +155,68 @@ nlohmann::json CasesService::share(const Request& request, std::int64_t case_id,
     return {{"id", std::to_string(id)},
             {"case_id", std::to_string(case_id)},
             {"status", status},
-            {"recipient_email", email}};
+            {"recipient_email", address}};
   });
+}
+
+nlohmann::json CasesService::share_with_address(Tx& tx, const Request& request, const CaseAccess& a,
+                                                const Caller& me, const std::string& address) {
+  for (const auto& s : store_.shares_of_case(tx, a.row.id)) {
+    if (s.invited_email == address && s.status != "revoked")
+      throw ApiError(ErrorCode::kConflict, say(tx, request, "error.share.twice"));
+  }
+  // Only a physician may receive a case; a patient sharing it on is refused as for an account.
+  const bool by_owner = a.role == CaseRole::kOwner;
+  const std::string status = by_owner ? "invited" : "awaiting_owner";
+  const auto id =
+      store_.add_share(tx, a.row.id, "", 0, me.subject, me.user_id, status, clock_.now_ms());
+  store_.add_invite(tx, id, address);
+  if (by_owner) {
+    services_.accounts.get()->invite(tx, address, "physician", "case_invitation",
+                                     language_of(request));
+  } else {
+    notify(tx, store_.identity(tx, a.row.id)->owner_user_id, "approval",
+           {{"case_id", std::to_string(a.row.id)}, {"share_id", std::to_string(id)}});
+  }
+  refresh_status(tx, a.row.id);
+  auto e = event(request, "case.share.create", a.row.id);
+  e.detail = {{"share_id", id}, {"status", status}, {"invited", true}};
+  audit_.record(tx, e);
+  return {{"id", std::to_string(id)},
+          {"case_id", std::to_string(a.row.id)},
+          {"status", status},
+          {"recipient_email", address}};
+}
+
+void CasesService::address_confirmed(Tx& tx, const AccountInfo& account) {
+  if (!account.email || !account.active) return;
+  if (std::find(account.roles.begin(), account.roles.end(), "physician") == account.roles.end())
+    return;  // a case is shared with physicians only; the share keeps waiting
+  const auto subject = subject_of(account.id);
+  const auto now = clock_.now_ms();
+  for (const auto& s : store_.invited_shares(tx, lower(*account.email))) {
+    auto row = store_.find_case(tx, s.case_id);
+    if (!row || row->status == "deleted" || row->subject == subject) continue;
+    if (!store_.bind_invited_share(tx, s.id, subject, account.id, now)) continue;
+    notify(tx, account.id, "invitation",
+           {{"case_id", std::to_string(s.case_id)}, {"share_id", std::to_string(s.id)}});
+    refresh_status(tx, s.case_id);
+    AuditEvent e;
+    e.actor = "user:" + std::to_string(account.id);
+    e.action = "case.share.invitation_joined";
+    e.resource_type = "case";
+    e.resource_id = std::to_string(s.case_id);
+    e.detail = {{"share_id", s.id}};
+    audit_.record(tx, e);
+  }
+}
+
+std::optional<std::string> CasesService::recipient_email(Tx& tx, const ShareRow& share) {
+  if (share.recipient_user_id == 0) return share.invited_email;
+  if (auto* accounts = services_.accounts.get()) {
+    if (auto account = accounts->find(tx, share.recipient_user_id)) return account->email;
+  }
+  return share.invited_email;
 }
 
 nlohmann::json CasesService::approve_share(const Request& request, std::int64_t case_id,
@@ -159,15 +228,24 @@ nlohmann::json CasesService::approve_share(const Request& request, std::int64_t 
     if (!s || s->case_id != case_id)
       throw ApiError(ErrorCode::kNotFound,
                      fmt::format("no share {} of case {}", share_id, case_id));
-    if (!store_.move_share(tx, share_id, "awaiting_owner", "pending", clock_.now_ms()))
+    // A share with an address that has no account goes on waiting for it, invited by mail.
+    const bool address_only = s->recipient_user_id == 0 && s->invited_email;
+    if (!store_.move_share(tx, share_id, "awaiting_owner", address_only ? "invited" : "pending",
+                           clock_.now_ms()))
       throw ApiError(ErrorCode::kConflict, "this share is not waiting for approval");
-    notify(tx, s->recipient_user_id, "invitation",
-           {{"case_id", std::to_string(case_id)}, {"share_id", std::to_string(share_id)}});
+    if (address_only) {
+      if (auto* accounts = services_.accounts.get())
+        accounts->invite(tx, *s->invited_email, "physician", "case_invitation",
+                         language_of(request));
+    } else {
+      notify(tx, s->recipient_user_id, "invitation",
+             {{"case_id", std::to_string(case_id)}, {"share_id", std::to_string(share_id)}});
+    }
     refresh_status(tx, case_id);
     auto e = event(request, "case.share.approve", case_id);
     e.detail = {{"share_id", share_id}};
     audit_.record(tx, e);
-    return {{"id", std::to_string(share_id)}, {"status", "pending"}};
+    return {{"id", std::to_string(share_id)}, {"status", address_only ? "invited" : "pending"}};
   });
 }
 

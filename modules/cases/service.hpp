@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "carehub/accounts.hpp"
 #include "carehub/download.hpp"
 #include "carehub/module.hpp"
 #include "carehub/server_keys.hpp"
@@ -41,7 +42,7 @@ struct Caller {
   bool physician = false;
 };
 
-class CasesService {
+class CasesService final : public AddressConfirmations {
  public:
   CasesService(CasesSettings settings, ModuleContext& ctx);
   // Reads (or makes) the server keys, so no request's unit of work is the first to.
@@ -72,6 +73,11 @@ class CasesService {
   nlohmann::json approve_share(const Request& request, std::int64_t case_id, std::int64_t share_id);
   nlohmann::json accept_share(const Request& request, std::int64_t share_id);
   void revoke_share(const Request& request, std::int64_t case_id, std::int64_t share_id);
+  // An account proved its address (carehub/accounts.hpp): the shares waiting for that address
+  // become its invitations (pending), when it is a physician's.
+  void address_confirmed(Tx& tx, const AccountInfo& account) override;
+  // Whom a share is for, as its owner chose them: the account's email, or the invited address.
+  std::optional<std::string> recipient_email(Tx& tx, const ShareRow& share);
   // Recomputes the owner's view of the status from the shares (never for a deleted case).
   void refresh_status(Tx& tx, std::int64_t case_id);
 
@@ -98,6 +104,12 @@ class CasesService {
   void notify(Tx& tx, std::int64_t user_id, const std::string& kind, const nlohmann::json& data);
 
  private:
+  // share() for an address that has no account: the share waits for one (invited), the address
+  // mailed an invitation to register as a physician (or, shared on by a recipient, after the
+  // owner's approval).
+  nlohmann::json share_with_address(Tx& tx, const Request& request, const CaseAccess& a,
+                                    const Caller& me, const std::string& address);
+
   CasesSettings settings_;
   Database& db_;
   BlobStore& blobs_;

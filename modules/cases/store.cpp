@@ -12,8 +12,9 @@ constexpr const char* kCaseColumns =
 
 constexpr const char* kShareSelect =
     "SELECT s.id, s.case_id, s.recipient_subject, s.requested_by_subject, s.status, "
-    "s.created_at_ms, s.updated_at_ms, p.recipient_user_id, p.requested_by_user_id "
-    "FROM case_shares s JOIN case_share_people p ON p.share_id = s.id ";
+    "s.created_at_ms, s.updated_at_ms, p.recipient_user_id, p.requested_by_user_id, i.email "
+    "FROM case_shares s JOIN case_share_people p ON p.share_id = s.id "
+    "LEFT JOIN case_share_invites i ON i.share_id = s.id ";
 
 ShareRow share_from(const Row& r) {
   ShareRow s;
@@ -26,6 +27,7 @@ ShareRow share_from(const Row& r) {
   s.updated_at_ms = r.integer(6);
   s.recipient_user_id = r.integer(7);
   s.requested_by_user_id = r.integer(8);
+  if (!r.is_null(9)) s.invited_email = r.text(9);
   return s;
 }
 
@@ -188,6 +190,31 @@ bool CasesStore::move_share(Tx& tx, std::int64_t share_id, const std::string& fr
              "UPDATE case_shares SET status = $3, updated_at_ms = $4 WHERE id = $1 AND "
              "status = $2",
              {share_id, from, to, now_ms}) == 1;
+}
+
+void CasesStore::add_invite(Tx& tx, std::int64_t share_id, const std::string& email) {
+  tx.exec("INSERT INTO case_share_invites (share_id, email) VALUES ($1, $2)", {share_id, email});
+}
+
+std::vector<ShareRow> CasesStore::invited_shares(Tx& tx, const std::string& email) {
+  std::vector<ShareRow> out;
+  for (const auto& r : tx.query(
+           std::string(kShareSelect) + "WHERE i.email = $1 AND s.status = 'invited' ORDER BY s.id",
+           {email}))
+    out.push_back(share_from(r));
+  return out;
+}
+
+bool CasesStore::bind_invited_share(Tx& tx, std::int64_t share_id,
+                                    const std::string& recipient_subject,
+                                    std::int64_t recipient_user_id, std::int64_t now_ms) {
+  if (tx.exec("UPDATE case_shares SET recipient_subject = $2, status = 'pending', "
+              "updated_at_ms = $3 WHERE id = $1 AND status = 'invited'",
+              {share_id, recipient_subject, now_ms}) != 1)
+    return false;
+  tx.exec("UPDATE case_share_people SET recipient_user_id = $2 WHERE share_id = $1",
+          {share_id, recipient_user_id});
+  return true;
 }
 
 bool CasesStore::has_accepted_share(Tx& tx, std::int64_t case_id, const std::string& subject) {

@@ -37,10 +37,13 @@ struct ShareRow {
   std::int64_t id = 0;
   std::int64_t case_id = 0;
   std::string recipient_subject, requested_by_subject;
-  std::string status;  // awaiting_owner, pending, accepted, revoked
+  // invited (an address with no account yet), awaiting_owner, pending, accepted, revoked
+  std::string status;
   std::int64_t created_at_ms = 0, updated_at_ms = 0;
-  // From the personal table.
+  // From the personal tables. An invited address has no account (recipient_user_id 0, the
+  // recipient_subject empty) until one proves it; the address stays recorded after.
   std::int64_t recipient_user_id = 0, requested_by_user_id = 0;
+  std::optional<std::string> invited_email;
 };
 
 struct DocumentRow {
@@ -84,6 +87,13 @@ class CasesStore {
   // `from` any more.
   bool move_share(Tx& tx, std::int64_t share_id, const std::string& from, const std::string& to,
                   std::int64_t now_ms);
+  // Shares with an address that has no account (case_share_invites, the address lower-cased):
+  // recording one; those still waiting for an address; one given to the account that proved it
+  // (false when it was no longer waiting).
+  void add_invite(Tx& tx, std::int64_t share_id, const std::string& email);
+  std::vector<ShareRow> invited_shares(Tx& tx, const std::string& email);
+  bool bind_invited_share(Tx& tx, std::int64_t share_id, const std::string& recipient_subject,
+                          std::int64_t recipient_user_id, std::int64_t now_ms);
   bool has_accepted_share(Tx& tx, std::int64_t case_id, const std::string& subject);
   void revoke_all_shares(Tx& tx, std::int64_t case_id, std::int64_t now_ms);
 

@@ -173,8 +173,12 @@ void run_cases_flow(ServerOptions options) {
                               R"({"email":"pat@clinic.example"})");
   CHECK(self_es.status == 422);
   CHECK(self_es.json()["error"]["message"] == "No puede compartir un caso consigo mismo.");
-  CHECK(http.post_json(base + "/shares", {{"email", "nobody@clinic.example"}}, bearer(p.pat))
-            .status == 404);
+  // An address with no account is invited to register; the share waits for it
+  // (invitations_test.cpp follows it to the end).
+  auto invited =
+      http.post_json(base + "/shares", {{"email", "nobody@clinic.example"}}, bearer(p.pat));
+  CHECK(invited.status == 201);
+  CHECK(invited.json()["status"] == "invited");
   CHECK(
       http.post_json(base + "/shares", {{"email", "doc@clinic.example"}}, bearer(p.doc2)).status ==
       404);
@@ -327,7 +331,7 @@ void run_cases_flow(ServerOptions options) {
               .status == 200);
   CHECK(http.get(base, bearer(p.doc3)).status == 200);
   auto shares = http.get(base + "/shares", bearer(p.pat)).json()["shares"];
-  CHECK(shares.size() == 2);
+  CHECK(shares.size() == 3);  // the physician, the re-share and the invited address
 
   // Revocation ends access at once: reads, documents and the recipient's link.
   auto fresh_link = http.post_json(base + "/documents/" + doc1 + "/link", nlohmann::json::object(),
