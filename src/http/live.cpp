@@ -89,6 +89,11 @@ class Channel final : public LiveConnection, public std::enable_shared_from_this
   }
 
   // Writer side (the I/O thread).
+  // Whether there is something for the writer: messages queued, or the channel closing.
+  bool pending() const {
+    std::lock_guard lock(mutex_);
+    return !queue_.empty() || closing_;
+  }
   bool take(std::deque<std::string>& out) {
     std::lock_guard lock(mutex_);
     out.swap(queue_);
@@ -124,8 +129,13 @@ class Channel final : public LiveConnection, public std::enable_shared_from_this
   asio::steady_timer wake_;
 };
 
-// Waits until woken or the deadline; true when woken.
+// Waits until woken or the deadline; true when woken. A push that came while the writer was busy
+// writing posted its wake-up to a timer nobody waited on, and that wake-up is gone: without the
+// check first, the writer slept on with a message queued (a WebSocket for a day, until the next
+// push), and a slow client's overflow never got its close frame. The check and the wait run in
+// one step on the channel's executor, so a wake-up posted after the check cancels this wait.
 asio::awaitable<bool> sleep_until_woken(Channel& ch, milliseconds limit) {
+  if (ch.pending()) co_return true;
   boost::system::error_code ec;
   ch.wake().expires_after(limit);
   co_await ch.wake().async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -215,7 +215,9 @@ TEST_CASE("notify: a client that stops reading is cut off and never holds up the
   options.extra = {{"notify", {{"stream_buffer_bytes", 65536}}}};
   World w(options);
   const int port = w.server->port();
-  WsClient slow(port, "/api/v1/notifications/ws", bearer(w.alice));  // never reads
+  // Never reads; its receive buffer fixed small, or the kernel would take the whole stream.
+  WsClient slow(port, "/api/v1/notifications/ws", bearer(w.alice), std::chrono::seconds(10),
+                64 * 1024);
   WsClient fast(port, "/api/v1/notifications/ws", bearer(w.alice));
   const std::string big(16 * 1024, 'x');
   // Far more than the slow client's buffer and its socket's: publishing stays quick.

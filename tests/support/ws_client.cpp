@@ -25,10 +25,14 @@ struct WsClient::Impl {
 };
 
 WsClient::WsClient(int port, const std::string& target, const HttpHeaders& headers,
-                   std::chrono::milliseconds timeout)
+                   std::chrono::milliseconds timeout, int receive_buffer_bytes)
     : impl_(std::make_unique<Impl>()) {
   auto& lowest = beast::get_lowest_layer(impl_->ws);
   lowest.expires_after(timeout);
+  if (receive_buffer_bytes > 0) {
+    lowest.socket().open(asio::ip::tcp::v4());
+    lowest.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer_bytes));
+  }
   lowest.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
                                          static_cast<unsigned short>(port)));
   impl_->ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& r) {

@@ -16,8 +16,12 @@ class WsClient {
  public:
   // Upgrades GET target. Throws HttpError("upgrade refused: HTTP <status> <body>") when the
   // server answers without switching protocols.
+  // receive_buffer_bytes > 0 fixes the socket's receive buffer (SO_RCVBUF, which also stops the
+  // kernel growing it): a client that never reads then pushes back after that much, whatever
+  // the machine's net.ipv4.tcp_rmem allows (up to 32 MB on some).
   WsClient(int port, const std::string& target, const HttpHeaders& headers = {},
-           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+           std::chrono::milliseconds timeout = std::chrono::seconds(10),
+           int receive_buffer_bytes = 0);
   ~WsClient();
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
