@@ -54,8 +54,9 @@ void NotifyModule::start(ModuleContext& ctx) {
   hub.heartbeat = std::chrono::seconds(s["heartbeat_s"].get<int>());
   hub.validate_interval = std::chrono::seconds(s["validate_interval_s"].get<int>());
   hub_ = std::make_unique<Hub>(ctx.db, *store_, ctx.services.principals, hub);
-  publisher_ = std::make_unique<Publisher>(ctx.db, *store_, *hub_, ctx.jobs, ctx.clock,
-                                           s["push_max_attempts"].get<int>());
+  publisher_ =
+      std::make_unique<Publisher>(ctx.db, *store_, *hub_, ctx.jobs, ctx.clock,
+                                  s["push_max_attempts"].get<int>(), ctx.services, ctx.mail);
   ctx.services.notifications.install(publisher_.get());
   context_ = std::make_unique<NotifyContext>(
       NotifyContext{ctx.db, ctx.audit, ctx.clock, ctx.tickets, *store_, *hub_,

@@ -4,7 +4,7 @@ namespace carehub::notify {
 
 std::int64_t Publisher::publish(Tx& tx, const Notification& n) {
   const Preference pref = store_.preference(tx, n.user_id, n.type);
-  if (!pref.in_app && !pref.push) return 0;
+  if (!pref.in_app && !pref.push && !pref.email) return 0;
   const std::int64_t now = clock_.now_ms();
   NotificationRow row;
   row.n = n;
@@ -32,7 +32,23 @@ std::int64_t Publisher::publish(Tx& tx, const Notification& n) {
       jobs_.enqueue(tx, spec);
     }
   }
+  if (pref.email) mail_note(tx, n.user_id);
   return row.id;
+}
+
+// A short note and a link to the centre, in the person's language: never the notification's
+// title or body, which may say something about someone's health.
+void Publisher::mail_note(Tx& tx, std::int64_t user_id) {
+  auto* accounts = services_.accounts.get();
+  if (!accounts) return;
+  const auto account = accounts->find(tx, user_id);
+  if (!account || !account->active || !account->email) return;
+  MailMessage message;
+  message.to = *account->email;
+  message.template_name = "notification";
+  message.language = account->language;
+  message.params["link"] = mail_.public_url() + "/notifications";
+  mail_.enqueue(tx, message);
 }
 
 }  // namespace carehub::notify

@@ -77,16 +77,17 @@ void register_device_routes(Router& r, NotifyContext& ctx) {
           return Response::no_content();
         });
 
-  r.add(Method::kGet, "/api/v1/notifications/preferences", Access::signed_in(),
-        [&ctx](Request& req) {
-          const auto user = user_id_of(req);
-          nlohmann::json out = nlohmann::json::array();
-          for (const auto& [type, p] : ctx.db.transact(
-                   [&](Tx& tx) { return ctx.store.preferences(tx, user); }, TxMode::kRead))
-            out.push_back({{"type", type}, {"in_app", p.in_app}, {"push", p.push}});
-          return Response::json(
-              {{"preferences", out}, {"default", {{"in_app", true}, {"push", true}}}});
-        });
+  r.add(
+      Method::kGet, "/api/v1/notifications/preferences", Access::signed_in(), [&ctx](Request& req) {
+        const auto user = user_id_of(req);
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& [type, p] : ctx.db.transact(
+                 [&](Tx& tx) { return ctx.store.preferences(tx, user); }, TxMode::kRead))
+          out.push_back(
+              {{"type", type}, {"in_app", p.in_app}, {"push", p.push}, {"email", p.email}});
+        return Response::json({{"preferences", out},
+                               {"default", {{"in_app", true}, {"push", true}, {"email", false}}}});
+      });
   r.add(Method::kPut, "/api/v1/notifications/preferences/{type}", Access::signed_in(),
         [&ctx](Request& req) {
           const auto user = user_id_of(req);
@@ -95,9 +96,16 @@ void register_device_routes(Router& r, NotifyContext& ctx) {
             throw ApiError(ErrorCode::kValidationFailed, "the type is empty or too long");
           require_text("the type", type);  // decoded from the path: %1B is an ESC
           const auto body = req.json_object();
-          const Preference p{bool_field(body, "in_app"), bool_field(body, "push")};
-          ctx.db.transact([&](Tx& tx) { ctx.store.set_preference(tx, user, type, p); });
-          return Response::json({{"type", type}, {"in_app", p.in_app}, {"push", p.push}});
+          // email is optional (clients written before it keep working); absent, it stays as set.
+          Preference p{bool_field(body, "in_app"), bool_field(body, "push")};
+          const bool email_given = body.contains("email");
+          if (email_given) p.email = bool_field(body, "email");
+          ctx.db.transact([&](Tx& tx) {
+            if (!email_given) p.email = ctx.store.preference(tx, user, type).email;
+            ctx.store.set_preference(tx, user, type, p);
+          });
+          return Response::json(
+              {{"type", type}, {"in_app", p.in_app}, {"push", p.push}, {"email", p.email}});
         });
 }
 

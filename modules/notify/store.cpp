@@ -123,19 +123,20 @@ std::int64_t NotifyStore::purge_read_before(Tx& tx, std::int64_t cutoff_ms) {
 
 Preference NotifyStore::preference(Tx& tx, std::int64_t user_id, const std::string& type) {
   auto r = tx.query_one(
-      "SELECT in_app, push FROM notification_preferences WHERE user_id = $1 AND type = $2",
+      "SELECT in_app, push, email FROM notification_preferences WHERE user_id = $1 AND type = $2",
       {user_id, type});
   if (!r) return {};
-  return {r->integer(0) != 0, r->integer(1) != 0};
+  return {r->integer(0) != 0, r->integer(1) != 0, r->integer(2) != 0};
 }
 
 std::vector<std::pair<std::string, Preference>> NotifyStore::preferences(Tx& tx,
                                                                          std::int64_t user_id) {
   std::vector<std::pair<std::string, Preference>> out;
-  for (const auto& r : tx.query("SELECT type, in_app, push FROM notification_preferences WHERE "
-                                "user_id = $1 ORDER BY type",
+  for (const auto& r : tx.query("SELECT type, in_app, push, email FROM notification_preferences "
+                                "WHERE user_id = $1 ORDER BY type",
                                 {user_id})) {
-    out.emplace_back(r.text(0), Preference{r.integer(1) != 0, r.integer(2) != 0});
+    out.emplace_back(r.text(0),
+                     Preference{r.integer(1) != 0, r.integer(2) != 0, r.integer(3) != 0});
   }
   return out;
 }
@@ -143,9 +144,11 @@ std::vector<std::pair<std::string, Preference>> NotifyStore::preferences(Tx& tx,
 void NotifyStore::set_preference(Tx& tx, std::int64_t user_id, const std::string& type,
                                  Preference p) {
   tx.exec(
-      "INSERT INTO notification_preferences (user_id, type, in_app, push) VALUES ($1, $2, $3, $4) "
-      "ON CONFLICT (user_id, type) DO UPDATE SET in_app = excluded.in_app, push = excluded.push",
-      {user_id, type, std::int64_t{p.in_app ? 1 : 0}, std::int64_t{p.push ? 1 : 0}});
+      "INSERT INTO notification_preferences (user_id, type, in_app, push, email) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, type) DO UPDATE SET "
+      "in_app = excluded.in_app, push = excluded.push, email = excluded.email",
+      {user_id, type, std::int64_t{p.in_app ? 1 : 0}, std::int64_t{p.push ? 1 : 0},
+       std::int64_t{p.email ? 1 : 0}});
 }
 
 DeviceRow NotifyStore::register_device(Tx& tx, std::int64_t user_id, const std::string& platform,

@@ -26,8 +26,9 @@ struct DeviceRow {
   std::int64_t created_at_ms = 0;
 };
 
+// Per type: shown in the console (and streamed), pushed to the devices, mailed as a short note.
 struct Preference {
-  bool in_app = true, push = true;
+  bool in_app = true, push = true, email = false;
 };
 
 struct InboxQuery {

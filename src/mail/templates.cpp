@@ -36,6 +36,16 @@ const std::map<std::string, Template>& templates() {
          "Le damos la bienvenida a carehub.\n\nPara confirmar que esta dirección es suya y "
          "terminar de crear su cuenta, abra este enlace:\n{link}\n\nSi no ha creado una "
          "cuenta, ignore este mensaje.\n"}}},
+      {"notification",
+       {{"link"},
+        {"You have a new notification in carehub",
+         "Something new is waiting for you in carehub.\n\nTo read it, sign in and open your "
+         "notifications:\n{link}\n\nTo stop these messages, turn email off for this kind of "
+         "notification on that page.\n"},
+        {"Tiene una notificación nueva en carehub",
+         "Le espera algo nuevo en carehub.\n\nPara leerlo, inicie sesión y abra sus "
+         "notificaciones:\n{link}\n\nPara dejar de recibir estos mensajes, desactive el "
+         "correo para este tipo de notificación en esa página.\n"}}},
       {"test",
        {{},
         {"carehub test message",

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "carehub/mail.hpp"
 #include "contract/jobs_support.hpp"
 #include "notify/hub.hpp"
 #include "notify/publisher.hpp"
@@ -20,7 +21,11 @@ TEST_CASE("notify store: the outbox commits or rolls back with the caller", "[co
   NotifyStore store;
   Services services;
   Hub hub(f.db(), store, services.principals, HubSettings{});
-  Publisher publisher(f.db(), store, hub, f.queue, f.clock, 5);
+  ConfigSchema schema;
+  add_core_config_schema(schema);
+  const auto config = Config::load(schema, std::nullopt, {});
+  Mail mail(config, f.queue, f.clock);
+  Publisher publisher(f.db(), store, hub, f.queue, f.clock, 5, services, mail);
   f.db().transact([&](Tx& tx) {
     store.register_device(tx, 7, "fcm", "token-a", "app", f.clock.now_ms());
     store.register_device(tx, 7, "apns", "token-b", "app", f.clock.now_ms());
