@@ -2,7 +2,8 @@
 // disk and into the owner's private blob namespace (cases/{subject}/{case}/...), listed and
 // downloaded (Range, ETag) by the owner and accepted recipients, and reachable for five minutes
 // through a signed link that needs no session and stops working on expiry, on revocation of the
-// share and on deletion.
+// share and on deletion. With ?disposition=inline a picture or a PDF is shown rather than saved:
+// a picture in the console's sandboxed frame, a PDF in a tab of its own.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -91,6 +92,26 @@ Upload upload_of(Request& req, CasesService& svc) {
   }
   check_name(up.name);
   return up;
+}
+
+// What the console shows inline: pictures and PDFs a browser displays itself.
+bool previewable(const std::string& type) {
+  static const std::vector<std::string> kTypes = {"application/pdf", "image/png", "image/jpeg",
+                                                  "image/gif", "image/webp"};
+  return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
+}
+
+// A signed link's answer as a preview (?disposition=inline): shown rather than saved, framed only
+// by the console's own pages, and still allowed to run no script and load nothing else.
+void show_inline(Response& r) {
+  for (auto& [name, value] : r.headers) {
+    if (name == "Content-Disposition" && value.starts_with("attachment"))
+      value = "inline" + value.substr(std::string_view("attachment").size());
+  }
+  r.with_header("Content-Security-Policy",
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+                "frame-ancestors 'self'")
+      .with_header("X-Frame-Options", "SAMEORIGIN");
 }
 
 }  // namespace
@@ -207,9 +228,12 @@ void register_document_routes(Router& r, CasesService& svc) {
   // The signed link: no session; links.cpp checks what it says and who signed it.
   r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}/content", Access::open(),
         [&svc](Request& req) {
-          return download_response(req, svc.blobs(),
-                                   svc.open_link(req, path_id(req, "id", "case id"),
-                                                 path_id(req, "doc", "document id")));
+          const auto doc =
+              svc.open_link(req, path_id(req, "id", "case id"), path_id(req, "doc", "document id"));
+          auto r = download_response(req, svc.blobs(), doc);
+          if (req.query_param("disposition") == "inline" && previewable(doc.content_type))
+            show_inline(r);
+          return r;
         });
 }
 

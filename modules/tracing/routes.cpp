@@ -6,6 +6,7 @@
 #include "carehub/text_check.hpp"
 #include "tracing/module.hpp"
 #include "tracing/service.hpp"
+#include "tracing/tokens.hpp"
 
 namespace carehub::tracing {
 namespace {
@@ -88,6 +89,54 @@ nlohmann::json profile_status_json(const Profile& p) {
           {"status_changed_on", format_rfc3339_ms(p.status_changed_on_ms)}};
 }
 
+const char* code_state_name(CodeState state) {
+  switch (state) {
+    case CodeState::kUsed: return "used";
+    case CodeState::kExpired: return "expired";
+    case CodeState::kUnused: break;
+  }
+  return "unused";
+}
+
+std::string day_name(std::int64_t day) {
+  return format_rfc3339_ms(day * kDayMs).substr(0, 10);
+}
+
+// The caller's own codes: the code itself is not kept (only its hash), nor who used it.
+Response issued_codes(TracingService& svc, Request& req) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& [c, state] :
+       svc.issued_codes(req, caller(req), req.int_query("limit", 50, 1, 500),
+                        req.int_query("offset", 0, 0, 1 << 30))) {
+    items.push_back(
+        {{"status_id", c.status_id},
+         {"status_changed_on", format_rfc3339_ms(c.status_changed_on_ms)},
+         {"comment", c.comment},
+         {"created_at", format_rfc3339_ms(c.created_at_ms)},
+         {"expires_at", format_rfc3339_ms(c.expires_at_ms)},
+         {"used", state == CodeState::kUsed},
+         {"used_at", c.used_at_ms ? nlohmann::json(format_rfc3339_ms(*c.used_at_ms)) : nullptr},
+         {"state", code_state_name(state)}});
+  }
+  // The states too, so the screen names them without reading (and so making) a tracing profile.
+  return Response::json({{"items", items}, {"statuses", svc.settings().states.to_json()}});
+}
+
+// Counts only: never a user, a name or a token.
+Response overview(TracingService& svc, Request& req) {
+  const auto o = svc.overview(req);
+  nlohmann::json states = nlohmann::json::array();
+  for (const auto& [state, users] : o.users_per_state)
+    states.push_back({{"status_id", state->id}, {"status", state->name}, {"users", users}});
+  nlohmann::json days = nlohmann::json::array();
+  for (const auto& d : o.exposures_per_day)
+    days.push_back({{"day", day_name(d.key)}, {"exposures", d.count}});
+  return Response::json({{"users_per_state", states},
+                         {"users_in_unknown_state", o.users_in_unknown_state},
+                         {"exposures_per_day", days},
+                         {"retention_days", o.retention_days}});
+}
+
 }  // namespace
 
 void register_tracing_routes(Router& r, TracingService& svc) {
@@ -148,6 +197,12 @@ void register_tracing_routes(Router& r, TracingService& svc) {
           return Response::json(
               {{"medical_code", code}, {"expires_at", format_rfc3339_ms(expires)}}, 201);
         });
+
+  r.add(Method::kGet, "/api/v1/tracing/status-changes", Access::roles({"medical"}),
+        [&svc](Request& req) { return issued_codes(svc, req); });
+
+  r.add(Method::kGet, "/api/v1/tracing/overview", Access::admin(),
+        [&svc](Request& req) { return overview(svc, req); });
 
   RouteOptions accept_options;
   accept_options.body_limit = svc.settings().max_meetings * 256 + 4096;

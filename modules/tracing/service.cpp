@@ -190,6 +190,55 @@ std::pair<std::string, std::int64_t> TracingService::create_code(const Request& 
   return {code, c.expires_at_ms};
 }
 
+std::vector<IssuedCodeView> TracingService::issued_codes(const Request& request,
+                                                         std::int64_t user_id, int limit_rows,
+                                                         int offset) {
+  const auto rows = db_.transact([&](Tx& tx) {
+    auto codes = store_.codes_by(tx, user_id, limit_rows, offset);
+    audit_.record(tx, audit_event(request, "tracing.codes.read", user_id));
+    return codes;
+  });
+  const auto now = clock_.now_ms();
+  std::vector<IssuedCodeView> out;
+  for (const auto& c : rows) {
+    const auto state = c.used_at_ms             ? CodeState::kUsed
+                       : c.expires_at_ms <= now ? CodeState::kExpired
+                                                : CodeState::kUnused;
+    out.push_back(IssuedCodeView{c, state});
+  }
+  return out;
+}
+
+Overview TracingService::overview(const Request& request) {
+  const auto now = clock_.now_ms();
+  const std::int64_t first_day = day_of(std::max<std::int64_t>(0, now - settings_.retention_ms));
+  const std::int64_t today = day_of(now);
+  auto [users, exposures] = db_.transact([&](Tx& tx) {
+    auto u = store_.users_per_state(tx);
+    auto e = store_.exposures_per_day(tx, first_day * kDayMs);
+    audit_.record(tx, AuditLog::from_request(request, "tracing.overview.read", "tracing", ""));
+    return std::pair{std::move(u), std::move(e)};
+  });
+  Overview out;
+  out.retention_days = settings_.retention_ms / kDayMs;
+  for (const auto& state : settings_.states.all()) out.users_per_state.emplace_back(&state, 0);
+  for (const auto& row : users) {
+    auto it = std::find_if(out.users_per_state.begin(), out.users_per_state.end(),
+                           [&](const auto& entry) { return entry.first->id == row.key; });
+    if (it == out.users_per_state.end())
+      out.users_in_unknown_state += row.count;
+    else
+      it->second = row.count;
+  }
+  // Every day of the window, so a chart or a table has no gaps; meetings a little in the
+  // future (phones' clocks) count on their own day past today.
+  std::map<std::int64_t, std::int64_t> per_day;
+  for (std::int64_t day = first_day; day <= today; ++day) per_day[day] = 0;
+  for (const auto& row : exposures) per_day[row.key] += row.count;
+  for (const auto& [day, n] : per_day) out.exposures_per_day.push_back(CountBy{day, n});
+  return out;
+}
+
 AcceptOutcome TracingService::accept(const Request& request, std::int64_t user_id,
                                      const std::string& code,
                                      const std::optional<std::vector<MeetingInput>>& meetings) {

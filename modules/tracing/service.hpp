@@ -46,6 +46,22 @@ struct MeetingInput {
   std::int64_t at_ms = 0;
 };
 
+enum class CodeState { kUnused, kUsed, kExpired };
+
+struct IssuedCodeView {
+  IssuedCode code;
+  CodeState state = CodeState::kUnused;
+};
+
+// Counts only: how many users are in each configured state, and exposures per UTC day over the
+// retention window (oldest first, days without any included as 0).
+struct Overview {
+  std::vector<std::pair<const State*, std::int64_t>> users_per_state;
+  std::int64_t users_in_unknown_state = 0;  // a state removed from the config since
+  std::vector<CountBy> exposures_per_day;   // key: UTC day number
+  std::int64_t retention_days = 0;
+};
+
 struct AcceptOutcome {
   Profile profile;  // after the change
   std::size_t received = 0, stored = 0, unknown_token = 0, out_of_window = 0;
@@ -75,6 +91,10 @@ class TracingService {
   std::pair<std::string, std::int64_t> create_code(const Request& request, std::int64_t user_id,
                                                    int status_id, std::int64_t changed_on_ms,
                                                    const std::string& comment);
+  // The codes user_id issued, newest first, each unused, used or expired now.
+  std::vector<IssuedCodeView> issued_codes(const Request& request, std::int64_t user_id, int limit,
+                                           int offset);
+  Overview overview(const Request& request);
   AcceptOutcome accept(const Request& request, std::int64_t user_id, const std::string& code,
                        const std::optional<std::vector<MeetingInput>>& meetings);
   Profile set_status_by_admin(const Request& request, std::int64_t user_id, int status_id);

@@ -114,6 +114,39 @@ std::pair<ClaimResult, std::optional<Code>> TracingStore::claim_code(Tx& tx,
                                       row->integer(2), row->text(3), row->integer(4)}};
 }
 
+std::vector<IssuedCode> TracingStore::codes_by(Tx& tx, std::int64_t created_by, int limit,
+                                               int offset) {
+  std::vector<IssuedCode> out;
+  for (const auto& r :
+       tx.query("SELECT status_id, status_changed_on_ms, comment, created_at_ms, expires_at_ms, "
+                "used_at_ms FROM tracing_codes WHERE created_by = $1 "
+                "ORDER BY created_at_ms DESC, code_hash LIMIT $2 OFFSET $3",
+                {created_by, std::int64_t{limit}, std::int64_t{offset}})) {
+    out.push_back(IssuedCode{static_cast<int>(r.integer(0)), r.integer(1), r.text(2), r.integer(3),
+                             r.integer(4), r.opt_integer(5)});
+  }
+  return out;
+}
+
+std::vector<CountBy> TracingStore::users_per_state(Tx& tx) {
+  std::vector<CountBy> out;
+  for (const auto& r : tx.query(
+           "SELECT status_id, COUNT(*) FROM tracing_users GROUP BY status_id ORDER BY status_id"))
+    out.push_back(CountBy{r.integer(0), r.integer(1)});
+  return out;
+}
+
+std::vector<CountBy> TracingStore::exposures_per_day(Tx& tx, std::int64_t from_ms) {
+  std::vector<CountBy> out;
+  // Integer division on both backends: met_at_ms is never negative past from_ms (>= 0).
+  for (const auto& r :
+       tx.query("SELECT met_at_ms / 86400000 AS day, COUNT(*) FROM tracing_exposures "
+                "WHERE met_at_ms >= $1 GROUP BY met_at_ms / 86400000 ORDER BY day",
+                {from_ms}))
+    out.push_back(CountBy{r.integer(0), r.integer(1)});
+  return out;
+}
+
 std::int64_t TracingStore::add_event(Tx& tx, std::int64_t user_id, int status_id,
                                      std::int64_t status_on_ms, std::int64_t now_ms) {
   return tx

@@ -52,6 +52,21 @@ struct Contact {
   std::int64_t met_at_ms = 0;  // the latest meeting
 };
 
+// A code as its issuer sees it in their list: never the code itself (only its hash is kept), nor
+// who used it.
+struct IssuedCode {
+  int status_id = 0;
+  std::int64_t status_changed_on_ms = 0;
+  std::string comment;
+  std::int64_t created_at_ms = 0, expires_at_ms = 0;
+  std::optional<std::int64_t> used_at_ms;
+};
+
+// Counts for the overview: users per state id, exposures per UTC day number.
+struct CountBy {
+  std::int64_t key = 0, count = 0;
+};
+
 enum class ClaimResult { kClaimed, kUnknownOrUsed, kExpired };
 
 struct PurgeCounts {
@@ -82,6 +97,12 @@ class TracingStore {
   // One conditional update claims an unused, unexpired code for user_id.
   std::pair<ClaimResult, std::optional<Code>> claim_code(Tx& tx, const std::string& code_hash,
                                                          std::int64_t user_id, std::int64_t now_ms);
+
+  // The codes created_by issued, newest first.
+  std::vector<IssuedCode> codes_by(Tx& tx, std::int64_t created_by, int limit, int offset);
+  std::vector<CountBy> users_per_state(Tx& tx);
+  // Exposures by the UTC day of the meeting, from from_ms on.
+  std::vector<CountBy> exposures_per_day(Tx& tx, std::int64_t from_ms);
 
   std::int64_t add_event(Tx& tx, std::int64_t user_id, int status_id, std::int64_t status_on_ms,
                          std::int64_t now_ms);

@@ -147,17 +147,23 @@ test('a forgotten password is replaced through the emailed link', async () => {
   await waitForText(again.getByRole('alert'), /not valid, used or expired/);
 });
 
+const patient = { email: 'pat@clinic.example', password: 'a long patient passphrase' };
+
 test('a self-registered patient confirms their address through the emailed link', async () => {
   const before = received().length;
-  const patient = { email: 'pat@clinic.example', password: 'a long patient passphrase' };
-  const registered = await fetch(`${server.url}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ ...patient, first_name: 'Pat', roles: ['patient'] }),
-  });
-  assert.equal(registered.status, 201, await registered.text());
-
   const page = await openPage(browser);
+  await page.goto(`${server.url}/signin`);
+  await waitForHeading(page, 'Sign in');
+  await page.getByRole('link', { name: 'New here? Create an account' }).click();
+  await waitForHeading(page, 'Create an account');
+  await checkPage(page, 'register');
+  await page.getByLabel('Email', { exact: true }).fill(patient.email);
+  await page.getByLabel('First name', { exact: true }).fill('Pat');
+  await page.getByLabel('New password', { exact: true }).fill(patient.password);
+  await page.getByLabel('Confirm password', { exact: true }).fill(patient.password);
+  await page.getByRole('button', { name: 'Create the account' }).click();
+  await waitForText(page.getByRole('status'), /^Your account is made\. We sent a link/);
+
   await signInThroughPage(page, server, patient.email, patient.password);
   await waitForText(page.getByRole('alert'), /^confirm your email address first/);
 
@@ -179,5 +185,74 @@ test('a self-registered patient confirms their address through the emailed link'
   const again = await openPage(browser);
   await again.goto(link[0]);
   await waitForHeading(again, 'Confirm your email address');
+  await waitForText(again.getByRole('alert'), /not valid, used or expired/);
+});
+
+// A patient shares a case with a physician who has no account: the physician is mailed an
+// invitation (no patient data in it), opens it in a Spanish browser, creates the account without
+// typing an address or choosing a role, signs in at once and finds the invitation waiting.
+test('an invited physician creates their account from the emailed link', async () => {
+  const before = received().length;
+  const api = async (method, path, token, body) => {
+    const r = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    return { status: r.status, json: text ? JSON.parse(text) : null, text };
+  };
+  const token = async (email, password) =>
+    (await api('POST', '/api/v1/auth/login', null, { email, password })).json.access_token;
+  const pat = await token(patient.email, patient.password);
+  assert.ok(pat, 'the patient of the previous test signs in');
+  const made = await api('POST', '/api/v1/cases', pat, { patient: { name: 'Lucía Moreno' } });
+  assert.equal(made.status, 201, made.text);
+  const shared = await api('POST', `/api/v1/cases/${made.json.id}/shares`, pat, {
+    email: 'dra.nueva@clinic.example',
+  });
+  assert.equal(shared.status, 201, shared.text);
+  assert.equal(shared.json.status, 'invited');
+
+  const message = (await waitForMessages(before + 1))[before];
+  assert.match(message.headers, /^To: dra\.nueva@clinic\.example$/m);
+  assert.ok(!message.body.includes('Lucía') && !message.body.includes('Moreno'), message.body);
+  const link = message.body.match(/http:\/\/127\.0\.0\.1:\d+\/register#token=[0-9a-f]+/);
+  assert.ok(link, message.body);
+
+  const page = await openPage(browser, { locale: 'es-ES' });
+  await page.goto(link[0]);
+  await waitForHeading(page, 'Cree su cuenta de médico');
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  assert.equal(await page.getByLabel('Correo electrónico', { exact: true }).count(), 0);
+  await checkPage(page, 'register-invited-es');
+  await page.getByLabel('Nombre', { exact: true }).fill('Nueva');
+  await page.getByLabel('Contraseña nueva', { exact: true }).fill('a long physician passphrase');
+  await page.getByLabel('Confirme la contraseña', { exact: true }).fill('otra cosa distinta');
+  await page.getByRole('button', { name: 'Crear la cuenta' }).click();
+  await waitForText(page.getByRole('alert'), /.+/);  // the two passwords differ: nothing sent
+  await page.getByLabel('Confirme la contraseña', { exact: true }).fill('a long physician passphrase');
+  await page.getByRole('button', { name: 'Crear la cuenta' }).click();
+  await waitForText(page.getByRole('status'), 'Su cuenta está lista. Ya puede iniciar sesión.');
+
+  const doc = await token('dra.nueva@clinic.example', 'a long physician passphrase');
+  assert.ok(doc, 'the physician signs in without confirming anything else');
+  const me = await api('GET', '/api/v1/auth/me', doc);
+  assert.deepEqual(me.json.roles, ['physician']);
+  const invitations = await api('GET', '/api/v1/cases/shares', doc);
+  assert.equal(invitations.json.shares.length, 1, invitations.text);
+  assert.equal(invitations.json.shares[0].status, 'pending');
+  assert.equal(invitations.json.shares[0].case_id, made.json.id);
+
+  // The link is spent.
+  const again = await openPage(browser);
+  await again.goto(link[0]);
+  await waitForHeading(again, 'Create your physician account');
+  await again.getByLabel('New password', { exact: true }).fill('a long physician passphrase');
+  await again.getByLabel('Confirm password', { exact: true }).fill('a long physician passphrase');
+  await again.getByRole('button', { name: 'Create the account' }).click();
   await waitForText(again.getByRole('alert'), /not valid, used or expired/);
 });

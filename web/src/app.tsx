@@ -12,7 +12,9 @@ import { language, languages, setLanguage, t, useLanguage } from './i18n';
 import { Home } from './pages/home';
 import { NotFound } from './pages/not-found';
 import { Profile } from './pages/profile';
+import { NotificationCentre } from './pages/notifications';
 import { ForgotPassword } from './pages/forgot-password';
+import { Register } from './pages/register';
 import { ResetPassword } from './pages/reset-password';
 import { VerifyEmail } from './pages/verify-email';
 import { Setup } from './pages/setup';
@@ -28,8 +30,9 @@ import {
   useQuery,
   usePlace,
 } from './router';
-import { usesEmpi, usesImaging } from './roles';
+import { usesCases, usesEmpi, usesImaging } from './roles';
 import { hasRole, startSession, useSession } from './session';
+import { tracingRefused } from './tracing/access';
 
 // Administration is for few people: its code loads when one of its pages is opened.
 const AdminUsers = lazy(() => import('./admin/users'));
@@ -52,6 +55,13 @@ const ImagingStudies = lazy(() => import('./imaging/studies'));
 const ImagingStudy = lazy(() => import('./imaging/study'));
 const ImagingViewer = lazy(() => import('./imaging/viewer'));
 const ImagingUpload = lazy(() => import('./imaging/upload'));
+// Contact tracing: a medical user's codes, the admin's health-security ids and overview.
+const TracingCodes = lazy(() => import('./tracing/codes'));
+const TracingHealthIds = lazy(() => import('./tracing/health-ids'));
+const TracingOverview = lazy(() => import('./tracing/overview'));
+// Medical cases (patients and physicians).
+const CaseList = lazy(() => import('./cases/list'));
+const CasePage = lazy(() => import('./cases/case'));
 
 const lazyScreens: Partial<Record<RouteName, { preload(): Promise<unknown> }>> = {
   'admin-users': AdminUsers,
@@ -72,6 +82,11 @@ const lazyScreens: Partial<Record<RouteName, { preload(): Promise<unknown> }>> =
   'imaging-study': ImagingStudy,
   'imaging-viewer': ImagingViewer,
   'imaging-upload': ImagingUpload,
+  'tracing-codes': TracingCodes,
+  'tracing-health-ids': TracingHealthIds,
+  'tracing-overview': TracingOverview,
+  cases: CaseList,
+  case: CasePage,
 };
 
 // At start-up, the opened page's code is fetched while the session is checked rather than after:
@@ -127,6 +142,8 @@ function openPage(route: Route) {
       return <ResetPassword />;
     case 'forgot-password':
       return <ForgotPassword />;
+    case 'register':
+      return <Register />;
     case 'verify-email':
       return <VerifyEmail />;
     default:
@@ -137,9 +154,11 @@ function openPage(route: Route) {
 function SignedInPage(props: { route: Route; user: User }) {
   const { route, user } = props;
   const refused =
+    tracingRefused(route.name, user) ||
     (route.name.startsWith('admin-') && !hasRole(user, 'admin')) ||
     (route.name.startsWith('empi') && !usesEmpi(user)) ||
-    (route.name.startsWith('imaging') && !usesImaging(user));
+    (route.name.startsWith('imaging') && !usesImaging(user)) ||
+    ((route.name === 'cases' || route.name === 'case') && !usesCases(user));
   if (refused) {
     return (
       <Page title={t('forbidden.title')}>
@@ -152,6 +171,8 @@ function SignedInPage(props: { route: Route; user: User }) {
       return <Home user={user} />;
     case 'profile':
       return <Profile user={user} />;
+    case 'notifications':
+      return <NotificationCentre />;
     case 'admin-users':
       return <AdminUsers />;
     case 'admin-user':
@@ -192,6 +213,16 @@ function SignedInPage(props: { route: Route; user: User }) {
       return <ImagingViewer study={route.params.study} series={route.params.series} />;
     case 'imaging-upload':
       return <ImagingUpload />;
+    case 'tracing-codes':
+      return <TracingCodes />;
+    case 'tracing-health-ids':
+      return <TracingHealthIds />;
+    case 'tracing-overview':
+      return <TracingOverview />;
+    case 'cases':
+      return <CaseList />;
+    case 'case':
+      return <CasePage id={route.params.id} />;
     default:
       return <NotFound />;
   }

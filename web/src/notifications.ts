@@ -7,6 +7,7 @@
 // last_event_id = the newest id read, so the server replays whatever was published in between:
 // nothing is lost across a reconnect, and nothing counts twice (ids already listed are skipped).
 import { api, ApiError } from './api';
+import { createStore } from './store';
 
 export interface Notice {
   id: string;
@@ -37,6 +38,16 @@ const healthyMs = 10_000;
 
 export const initialFeed: FeedState = { notices: [], unread: 0, live: false, available: true };
 
+// The notification centre shares the shell's one stream rather than opening a second: it reads
+// the inbox again when `arrivals` moves (a notification came over the stream), and has the bell
+// read it again after a change made on the page (resyncBell).
+export const arrivals = createStore(0);
+let shellFeed: NotificationFeed | null = null;
+
+export function resyncBell(): void {
+  void shellFeed?.sync().catch(() => {});
+}
+
 export class NotificationFeed {
   private state: FeedState = initialFeed;
   private socket: WebSocket | null = null;
@@ -50,11 +61,13 @@ export class NotificationFeed {
   ) {}
 
   start(): void {
+    shellFeed = this;
     void this.connect();
   }
 
   // Sign-out (the shell goes away): close the stream, retry nothing.
   stop(): void {
+    if (shellFeed === this) shellFeed = null;
     this.stopped = true;
     clearTimeout(this.timer);
     const socket = this.socket;
@@ -153,6 +166,7 @@ export class NotificationFeed {
       .sort((a, b) => Number(b.id) - Number(a.id))
       .slice(0, kept);
     this.update({ notices, unread: this.state.unread + (notice.read ? 0 : 1) });
+    arrivals.set(arrivals.get() + 1);
     if (!notice.read) this.arrived(notice);
   }
 

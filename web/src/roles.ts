@@ -49,3 +49,10 @@ export const imagingRoles = ['admin', 'physician'] as const;
 export function usesImaging(user: User | null): boolean {
   return !!user && imagingRoles.some((r) => user.roles.includes(r));
 }
+
+// The roles the medical cases screens are for (modules/cases case_access()).
+export const casesRoles = ['patient', 'physician'] as const;
+
+export function usesCases(user: User | null): boolean {
+  return !!user && casesRoles.some((r) => user.roles.includes(r));
+}

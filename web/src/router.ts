@@ -9,8 +9,10 @@ export type RouteName =
   | 'setup'
   | 'reset-password'
   | 'forgot-password'
+  | 'register'
   | 'verify-email'
   | 'profile'
+  | 'notifications'
   | 'admin-users'
   | 'admin-user'
   | 'admin-tokens'
@@ -31,6 +33,11 @@ export type RouteName =
   | 'imaging-study'
   | 'imaging-viewer'
   | 'imaging-upload'
+  | 'cases'
+  | 'case'
+  | 'tracing-codes'
+  | 'tracing-health-ids'
+  | 'tracing-overview'
   | 'not-found';
 
 export interface Route {
@@ -45,8 +52,10 @@ const table: Array<[RouteName, string]> = [
   ['setup', '/setup'],
   ['reset-password', '/reset-password'],
   ['forgot-password', '/forgot-password'],
+  ['register', '/register'],
   ['verify-email', '/verify-email'],
   ['profile', '/profile'],
+  ['notifications', '/notifications'],
   ['admin-users', '/admin/users'],
   ['admin-user', '/admin/users/:id'],
   ['admin-tokens', '/admin/tokens'],
@@ -67,6 +76,11 @@ const table: Array<[RouteName, string]> = [
   ['imaging-study', '/imaging/studies/:study'],
   ['imaging-viewer', '/imaging/studies/:study/series/:series'],
   ['imaging-upload', '/imaging/upload'],
+  ['tracing-codes', '/tracing/codes'],
+  ['tracing-health-ids', '/tracing/health-ids'],
+  ['tracing-overview', '/tracing/overview'],
+  ['cases', '/cases'],
+  ['case', '/cases/:id'],
 ];
 
 // Routes a person who is not signed in may see.
@@ -75,6 +89,7 @@ export const openRoutes: ReadonlySet<RouteName> = new Set([
   'setup',
   'reset-password',
   'forgot-password',
+  'register',
   'verify-email',
 ]);
 

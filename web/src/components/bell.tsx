@@ -147,6 +147,9 @@ export function Bell() {
         </div>
         {open && <Messages error={error} />}
         {!feed.live && <p class="hint bell-offline">{t('bell.offline')}</p>}
+        <p class="bell-all">
+          <a href="/notifications">{t('bell.all')}</a>
+        </p>
         {feed.notices.length === 0 ? (
           <p class="empty">{t('bell.none')}</p>
         ) : (

@@ -6,8 +6,9 @@ import { asApiError, type ApiError, type User } from '../api';
 import { Logo } from './logo';
 import { t } from '../i18n';
 import { usePlace } from '../router';
-import { usesEmpi, usesImaging } from '../roles';
+import { usesCases, usesEmpi, usesImaging } from '../roles';
 import { displayName, hasRole, signOut } from '../session';
+import { usesTracingCodes } from '../tracing/access';
 import { Bell } from './bell';
 import { Messages } from './messages';
 
@@ -60,6 +61,9 @@ function Navigation(props: { user: User }) {
   const adminHeading = useId();
   const empiHeading = useId();
   const imagingHeading = useId();
+  const tracingHeading = useId();
+  const tracingCodes = usesTracingCodes(props.user);
+  const tracingAdmin = hasRole(props.user, 'admin');
   return (
     <nav class="sidebar" aria-label={t('nav.label')}>
       <ul>
@@ -68,8 +72,16 @@ function Navigation(props: { user: User }) {
             {t('nav.home')}
           </NavLink>
         </li>
+        {usesCases(props.user) && (
+          <li>
+            <NavLink href="/cases">{t('nav.cases')}</NavLink>
+          </li>
+        )}
         <li>
           <NavLink href="/profile">{t('nav.profile')}</NavLink>
+        </li>
+        <li>
+          <NavLink href="/notifications">{t('nav.notifications')}</NavLink>
         </li>
       </ul>
       {usesEmpi(props.user) && (
@@ -105,6 +117,30 @@ function Navigation(props: { user: User }) {
             <li>
               <NavLink href="/imaging/upload">{t('nav.imaging_upload')}</NavLink>
             </li>
+          </ul>
+        </>
+      )}
+      {(tracingCodes || tracingAdmin) && (
+        <>
+          <h2 id={tracingHeading} class="nav-heading">
+            {t('nav.tracing')}
+          </h2>
+          <ul aria-labelledby={tracingHeading}>
+            {tracingCodes && (
+              <li>
+                <NavLink href="/tracing/codes">{t('nav.tracing_codes')}</NavLink>
+              </li>
+            )}
+            {tracingAdmin && (
+              <>
+                <li>
+                  <NavLink href="/tracing/overview">{t('nav.tracing_overview')}</NavLink>
+                </li>
+                <li>
+                  <NavLink href="/tracing/health-ids">{t('nav.tracing_health_ids')}</NavLink>
+                </li>
+              </>
+            )}
           </ul>
         </>
       )}

@@ -1,6 +1,7 @@
 // English: the reference. Every key here must be in es.ts too (its type makes tsc check that).
 import type { empiEn } from './empi-en';
 import type { imagingEn } from './imaging-en';
+import type { casesEn } from './cases-en';
 
 export const en = {
   'common.actions': 'Actions',
@@ -41,6 +42,52 @@ export const en = {
   'bell.mark_read_named': 'Mark as read: {title}',
   'bell.mark_all': 'Mark all as read',
   'bell.arrived': 'New notification: {title}',
+  'nav.notifications': 'Notifications',
+  'bell.all': 'All notifications and settings',
+  'centre.title': 'Notifications',
+  'centre.inbox': 'Inbox',
+  'centre.unread_only': 'Unread only',
+  'centre.unread_count': '{count} unread',
+  'centre.mark_all': 'Mark all as read',
+  'centre.all_marked': 'All notifications are marked as read.',
+  'centre.mark_read': 'Mark as read',
+  'centre.mark_read_named': 'Mark as read: {title}',
+  'centre.marked': 'Marked as read.',
+  'centre.delete': 'Delete',
+  'centre.delete_named': 'Delete: {title}',
+  'centre.delete_confirm': 'Delete the notification "{title}"? It cannot be brought back.',
+  'centre.deleted': 'The notification is deleted.',
+  'centre.new': 'New',
+  'centre.none': 'You have no notifications.',
+  'centre.none_unread': 'You have no unread notifications.',
+  'centre.newer': 'Newer',
+  'centre.older': 'Older',
+  'centre.preferences': 'How you are told',
+  'centre.preferences_hint':
+    'For each kind of notification, choose where it reaches you. An email only says that something new is waiting here, never what it is.',
+  'centre.type': 'Kind of notification',
+  'centre.in_app': 'In the console',
+  'centre.push': 'On your phones',
+  'centre.email': 'By email',
+  'centre.channel_for': '{channel}: {type}',
+  'centre.saved': 'Saved for "{type}".',
+  'centre.type.cases_invitation': 'A case shared with you',
+  'centre.type.cases_approval': 'A re-share waiting for your approval',
+  'centre.type.cases_accepted': 'An invitation accepted',
+  'centre.type.cases_revoked': 'A share ended',
+  'centre.type.cases_document': 'A document added to a shared case',
+  'centre.type.tracing_exposure': 'A possible exposure',
+  'centre.type.auth_login_ceiling': 'Sign-in attempts over the limit (administrators)',
+  'centre.devices': 'Your phones',
+  'centre.no_devices': 'No phone is registered for pushes. The mobile app registers one when you sign in on it.',
+  'centre.platform': 'Platform',
+  'centre.app': 'App',
+  'centre.token_ending': 'Token ending',
+  'centre.added': 'Added',
+  'centre.remove': 'Remove',
+  'centre.remove_named': 'Remove {app} (…{ending})',
+  'centre.remove_confirm': 'Remove this phone? It gets no more pushes until the app registers it again.',
+  'centre.removed': 'The phone is removed.',
   'bell.offline': 'Live updates are reconnecting; the list may be behind.',
 
   'nav.label': 'Main',
@@ -62,6 +109,7 @@ export const en = {
   'nav.imaging': 'Imaging',
   'nav.imaging_studies': 'Studies',
   'nav.imaging_upload': 'Upload DICOM',
+  'nav.cases': 'My cases',
 
   'signin.title': 'Sign in',
   'signin.email': 'Email',
@@ -92,6 +140,22 @@ export const en = {
   'forgot.sent':
     'If that address has an account with a password, a link to choose a new one is on its way. It works for one hour. Look in your mailbox (and its spam folder).',
   'forgot.to_signin': 'Back to sign-in',
+
+  'signin.register': 'New here? Create an account',
+  'register.title': 'Create an account',
+  'register.invited_title': 'Create your physician account',
+  'register.intro': 'Your email address is how you sign in. Choose a password of at least 12 characters.',
+  'register.invited_intro':
+    'A patient has shared information with you. Your account uses the address the invitation was sent to; choose a password of at least 12 characters.',
+  'register.role': 'I am a',
+  'register.first_name': 'First name',
+  'register.last_name': 'Last name',
+  'register.submit': 'Create the account',
+  'register.ready': 'Your account is ready. You can sign in now.',
+  'register.confirm_sent':
+    'Your account is made. We sent a link to your address: open it to confirm the address, then sign in. Look in the spam folder too.',
+  'register.closed': 'This server does not open accounts to everyone. Ask the clinic to make one for you.',
+  'register.to_signin': 'Back to sign-in',
 
   'verify.title': 'Confirm your email address',
   'verify.done': 'Your address is confirmed. You can sign in now.',
@@ -387,5 +451,5 @@ export const en = {
 // The words every page may need are here; a workspace's own (empi-en.ts) arrive with its chunk
 // (addMessages), so the first page does not carry them. MessageKey names both.
 export type CoreKey = keyof typeof en;
-export type MessageKey = CoreKey | keyof typeof empiEn | keyof typeof imagingEn;
+export type MessageKey = CoreKey | keyof typeof empiEn | keyof typeof imagingEn | keyof typeof casesEn;
 export type Messages = Record<CoreKey, string>;

@@ -3,14 +3,20 @@
 // person's profile language, else the browser's first of ours, else English. Messages the server
 // writes (errors) are shown as the server wrote them, untranslated.
 import { createStore, useStore } from '../store';
-import { en, type MessageKey } from './en';
+import { en, type MessageKey as CoreMessageKey } from './en';
 import { es } from './es';
+import { tracingEn } from './tracing-en';
+import { tracingEs } from './tracing-es';
 
-export type { MessageKey } from './en';
+// The tracing screens' words are few and the navigation names them: they come with every page.
+export type MessageKey = CoreMessageKey | keyof typeof tracingEn;
 export type Language = 'en' | 'es';
 
 export const languages: readonly Language[] = ['en', 'es'];
-const dictionaries: Record<Language, Record<string, string>> = { en: { ...en }, es: { ...es } };
+const dictionaries: Record<Language, Record<string, string>> = {
+  en: { ...en, ...tracingEn },
+  es: { ...es, ...tracingEs },
+};
 
 // A lazily loaded workspace brings its own words (its chunk calls this when it loads, before
 // any of its screens renders), so the first page carries only the words every page needs.

@@ -26,11 +26,17 @@ export function SignIn() {
   const action = useAction();
 
   const [setupNeeded, setSetupNeeded] = useState(false);
+  const [canRegister, setCanRegister] = useState(false);
   useEffect(() => {
     // Until the answer no form is shown, so a server whose accounts sign in at a provider never
     // flashes a password form first.
     api<Providers>('GET', '/api/v1/auth/providers', { auth: false }).then(setProviders, () =>
       setProviders({ local_passwords: true, oidc: null }),
+    );
+    // "Create an account" only where the server opens self-registration to some role.
+    api<{ roles: string[] }>('GET', '/api/v1/auth/registration', { auth: false }).then(
+      (r) => setCanRegister(r.roles.length > 0),
+      () => {},
     );
     // A server with no administrator yet: nobody can sign in, so say where to start.
     api<{ needed: boolean }>('GET', '/api/v1/setup', { auth: false }).then(
@@ -93,6 +99,11 @@ export function SignIn() {
           <p class="hint">
             <a href="/forgot-password">{t('signin.forgot')}</a>
           </p>
+          {canRegister && (
+            <p class="hint">
+              <a href="/register">{t('signin.register')}</a>
+            </p>
+          )}
         </form>
       )}
       {providers?.oidc && (

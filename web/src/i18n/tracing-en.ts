@@ -1,0 +1,57 @@
+// English words of the tracing screens (a medical user's status-change codes; the admin's
+// health-security ids and overview); tracing-es.ts has each in Spanish, and tsc refuses a missing
+// one. Few enough to travel with the first page, so the navigation can name the screens too.
+export const tracingEn = {
+  'nav.tracing': 'Contact tracing',
+  'nav.tracing_codes': 'Status-change codes',
+  'nav.tracing_overview': 'Tracing overview',
+  'nav.tracing_health_ids': 'Health-security ids',
+  'tracing.codes_title': 'Status-change codes',
+  'tracing.codes_intro':
+    'Issue a single-use code that moves a person to a new state. Read it to them or let their phone scan the QR code; it works once, until it expires.',
+  'tracing.issue_label': 'Issue a code',
+  'tracing.state': 'New state',
+  'tracing.changed_on': 'State since',
+  'tracing.changed_on_hint': 'The date of the test or diagnosis; not in the future.',
+  'tracing.comment': 'Note for the record (optional)',
+  'tracing.comment_hint': 'Do not write the person’s name: the note is kept with the code.',
+  'tracing.issue': 'Issue code',
+  'tracing.issued': 'Code issued for “{state}”.',
+  'tracing.code_label': 'Status-change code',
+  'tracing.code_for': 'Moves the person to: {state}',
+  'tracing.expires': 'Expires {time}',
+  'tracing.qr_label': 'QR code of the status-change code {code}',
+  'tracing.code_once':
+    'This code is shown only now: the server keeps only a fingerprint of it. Issue a new one if it is lost.',
+  'tracing.my_codes': 'Codes you issued',
+  'tracing.my_codes_none': 'You have not issued any code yet.',
+  'tracing.col_issued': 'Issued',
+  'tracing.col_state': 'New state',
+  'tracing.col_changed_on': 'State since',
+  'tracing.col_expires': 'Expires',
+  'tracing.col_used': 'Used',
+  'tracing.col_note': 'Note',
+  'tracing.state_unused': 'Not used yet',
+  'tracing.state_used': 'Used {time}',
+  'tracing.state_expired': 'Expired, not used',
+  'tracing.unknown_state': 'State {id}',
+  'tracing.ids_title': 'Health-security ids',
+  'tracing.ids_intro':
+    'A health-security id lets a member of the medical staff take the medical role once. Issue a batch: it is downloaded as a CSV file and never shown, here or anywhere else.',
+  'tracing.ids_count': 'How many ids',
+  'tracing.ids_length': 'Characters in each id',
+  'tracing.ids_issue': 'Issue and download',
+  'tracing.ids_downloaded':
+    '{count} health-security ids were saved as {file}. They cannot be shown or downloaded again: keep the file safe and hand each id to one person.',
+  'tracing.overview_title': 'Tracing overview',
+  'tracing.overview_intro':
+    'Counts only: how many people are in each state, and how many exposures were found per day over the last {days} days. No names, no tokens.',
+  'tracing.users_per_state': 'People per state',
+  'tracing.col_status': 'State',
+  'tracing.col_users': 'People',
+  'tracing.unknown_states': 'In states no longer configured',
+  'tracing.exposures_per_day': 'Exposures per day',
+  'tracing.col_day': 'Day',
+  'tracing.col_exposures': 'Exposures',
+  'tracing.exposures_total': 'Exposures in the window: {count}',
+} as const;

@@ -1,0 +1,58 @@
+// Español: las pantallas de rastreo (códigos de cambio de estado, ids de seguridad sanitaria,
+// resumen).
+import type { tracingEn } from './tracing-en';
+
+export const tracingEs: Record<keyof typeof tracingEn, string> = {
+  'nav.tracing': 'Rastreo de contactos',
+  'nav.tracing_codes': 'Códigos de cambio de estado',
+  'nav.tracing_overview': 'Resumen del rastreo',
+  'nav.tracing_health_ids': 'Ids de seguridad sanitaria',
+  'tracing.codes_title': 'Códigos de cambio de estado',
+  'tracing.codes_intro':
+    'Emita un código de un solo uso que pasa a una persona a un nuevo estado. Léaselo o deje que su teléfono escanee el código QR; sirve una vez, hasta que caduca.',
+  'tracing.issue_label': 'Emitir un código',
+  'tracing.state': 'Nuevo estado',
+  'tracing.changed_on': 'Estado desde',
+  'tracing.changed_on_hint': 'La fecha de la prueba o del diagnóstico; no en el futuro.',
+  'tracing.comment': 'Nota para el registro (opcional)',
+  'tracing.comment_hint': 'No escriba el nombre de la persona: la nota se guarda con el código.',
+  'tracing.issue': 'Emitir código',
+  'tracing.issued': 'Código emitido para «{state}».',
+  'tracing.code_label': 'Código de cambio de estado',
+  'tracing.code_for': 'Pasa a la persona a: {state}',
+  'tracing.expires': 'Caduca {time}',
+  'tracing.qr_label': 'Código QR del código de cambio de estado {code}',
+  'tracing.code_once':
+    'Este código solo se muestra ahora: el servidor guarda solo una huella. Emita uno nuevo si se pierde.',
+  'tracing.my_codes': 'Códigos que usted emitió',
+  'tracing.my_codes_none': 'Aún no ha emitido ningún código.',
+  'tracing.col_issued': 'Emitido',
+  'tracing.col_state': 'Nuevo estado',
+  'tracing.col_changed_on': 'Estado desde',
+  'tracing.col_expires': 'Caduca',
+  'tracing.col_used': 'Usado',
+  'tracing.col_note': 'Nota',
+  'tracing.state_unused': 'Sin usar',
+  'tracing.state_used': 'Usado {time}',
+  'tracing.state_expired': 'Caducado sin usar',
+  'tracing.unknown_state': 'Estado {id}',
+  'tracing.ids_title': 'Ids de seguridad sanitaria',
+  'tracing.ids_intro':
+    'Un id de seguridad sanitaria permite a un miembro del personal médico obtener el rol médico una vez. Emita un lote: se descarga como archivo CSV y no se muestra nunca, ni aquí ni en ningún otro sitio.',
+  'tracing.ids_count': 'Cuántos ids',
+  'tracing.ids_length': 'Caracteres de cada id',
+  'tracing.ids_issue': 'Emitir y descargar',
+  'tracing.ids_downloaded':
+    'Se guardaron {count} ids de seguridad sanitaria en {file}. No se pueden mostrar ni descargar de nuevo: guarde el archivo en lugar seguro y entregue cada id a una sola persona.',
+  'tracing.overview_title': 'Resumen del rastreo',
+  'tracing.overview_intro':
+    'Solo recuentos: cuántas personas hay en cada estado y cuántas exposiciones se encontraron por día en los últimos {days} días. Sin nombres ni tokens.',
+  'tracing.users_per_state': 'Personas por estado',
+  'tracing.col_status': 'Estado',
+  'tracing.col_users': 'Personas',
+  'tracing.unknown_states': 'En estados que ya no están configurados',
+  'tracing.exposures_per_day': 'Exposiciones por día',
+  'tracing.col_day': 'Día',
+  'tracing.col_exposures': 'Exposiciones',
+  'tracing.exposures_total': 'Exposiciones en el periodo: {count}',
+};
