@@ -13,12 +13,15 @@ import { Documents } from './documents';
 import { Groups } from './groups';
 import { type Case, casePath, deleteCase, genders, isConflict, updatePatient } from './model';
 import { ConflictMessage, LegalLinks, statusLabel, useLiterals } from './parts';
+import { useCasePartsReset, useShown } from './ready';
 import { ShareOn, Sharing } from './sharing';
 import './messages';
 
 export default function CasePage(props: { id: string }) {
+  useCasePartsReset(props.id);
   const loaded = useApi<Case>(casePath(props.id));
   const c = loaded.data;
+  useShown('case', c !== null);
   const words = useLiterals();
   const [notice, setNotice] = useState(''); // kept here: the form starts afresh on each version
   if (!c) {

@@ -8,15 +8,21 @@ import { DataTable } from '../components/table-box';
 import { useAction, useApi } from '../hooks';
 import { formatBytes, formatDateTime, language, t } from '../i18n';
 import { type CaseDocument, casePath, documentLink, documentPath } from './model';
+import { useShown } from './ready';
 import './messages';
 
 export function Documents(props: { caseId: string; owner: boolean }) {
   const { caseId, owner } = props;
   const list = useApi<{ documents: CaseDocument[] }>(`${casePath(caseId)}/documents`);
+  useShown('documents', list.data !== null);
   const action = useAction();
   const [dialog, ask] = useConfirm();
   const [preview, setPreview] = useState<CaseDocument | null>(null);
-  const docs = list.data?.documents ?? [];
+  const all = list.data?.documents ?? [];
+  // The first hundred, in upload order; a case of years has hundreds, which the page need not
+  // lay out before the person asks for them.
+  const [showAll, setShowAll] = useState(false);
+  const docs = showAll ? all : all.slice(0, documentsShown);
 
   const save = (d: CaseDocument) =>
     action.run(async () => {
@@ -118,12 +124,21 @@ export function Documents(props: { caseId: string; owner: boolean }) {
           ))}
         </DataTable>
       )}
+      {all.length > docs.length && (
+        <p>
+          <button type="button" class="button" onClick={() => setShowAll(true)}>
+            {t('cases.documents_all', { n: String(all.length) })}
+          </button>
+        </p>
+      )}
       <Messages error={action.error} status={action.status} />
       {preview && <Preview key={preview.id} caseId={caseId} doc={preview} onClose={() => setPreview(null)} />}
       {dialog}
     </section>
   );
 }
+
+const documentsShown = 100;
 
 const images = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']; // routes_documents.cpp previewable()
 

@@ -7,6 +7,7 @@ import { useAction, useApi } from '../hooks';
 import { t, type MessageKey } from '../i18n';
 import { casePath, type Group, type GroupType, groupTypes, hpoPattern, isConflict, saveGroup } from './model';
 import { ConflictMessage, literal, useLiterals } from './parts';
+import { useShown } from './ready';
 import './messages';
 
 type Entry = Record<string, unknown>;
@@ -109,6 +110,7 @@ export function Groups(props: { caseId: string; owner: boolean }) {
 
 function GroupPanel(props: { caseId: string; type: GroupType; owner: boolean }) {
   const loaded = useApi<Group>(`${casePath(props.caseId)}/groups/${props.type}`);
+  useShown(`group:${props.type}`, loaded.data !== null);
   const [notice, setNotice] = useState(''); // kept here: the editor starts afresh on each version
   const words = useLiterals();
   const spec = specs[props.type];
@@ -143,6 +145,8 @@ function GroupPanel(props: { caseId: string; type: GroupType; owner: boolean }) 
     </section>
   );
 }
+
+const entriesPerPage = 25;
 
 function text(value: unknown): string {
   return value === undefined || value === null ? '' : String(value);
@@ -192,6 +196,12 @@ function GroupEditor(props: {
   const { spec, group } = props;
   const [entries, setEntries] = useState<Entry[]>(() => spec.entries(group.data));
   const [conflict, setConflict] = useState(false);
+  // A long list (a timeline of years) is edited a page of entries at a time: every entry as
+  // fields at once cost Chromium seconds to lay out. The save still sends the whole list.
+  const [page, setPage] = useState(0);
+  const pages = Math.max(1, Math.ceil(entries.length / entriesPerPage));
+  const first = Math.min(page, pages - 1) * entriesPerPage;
+  const shown = entries.slice(first, first + entriesPerPage);
   const action = useAction();
   const set = (i: number, key: string, value: string) =>
     setEntries(entries.map((e, j) => (j === i ? { ...e, [key]: value } : e)));
@@ -225,8 +235,10 @@ function GroupEditor(props: {
     <form onSubmit={save}>
       {entries.length === 0 && <p>{t('cases.group_empty')}</p>}
       {entries.length > 0 && (
-        <ol class="group-entries">
-          {entries.map((e, i) => (
+        <ol class="group-entries" start={first + 1}>
+          {shown.map((e, k) => {
+            const i = first + k;
+            return (
             <li key={i} class="group-entry">
               {spec.fields.map((f) => (
                 <EntryField
@@ -246,13 +258,50 @@ function GroupEditor(props: {
                 {t('cases.remove_entry')}
               </button>
             </li>
-          ))}
+            );
+          })}
         </ol>
+      )}
+      {pages > 1 && (
+        <div class="pager">
+          <button
+            type="button"
+            class="button"
+            aria-disabled={first === 0}
+            onClick={() => first > 0 && setPage(first / entriesPerPage - 1)}
+          >
+            {t('cases.entries_previous')}
+          </button>
+          <span>
+            {t('cases.entries_shown', {
+              from: String(first + 1),
+              to: String(first + shown.length),
+              total: String(entries.length),
+            })}
+          </span>
+          <button
+            type="button"
+            class="button"
+            aria-disabled={first + entriesPerPage >= entries.length}
+            onClick={() =>
+              first + entriesPerPage < entries.length && setPage(first / entriesPerPage + 1)
+            }
+          >
+            {t('cases.entries_next')}
+          </button>
+        </div>
       )}
       {conflict && <ConflictMessage onReload={props.onReload} />}
       <Messages error={action.error} status={action.status || props.notice} />
       <div class="actions">
-        <button type="button" class="button" onClick={() => setEntries([...entries, {}])}>
+        <button
+          type="button"
+          class="button"
+          onClick={() => {
+            setEntries([...entries, {}]);
+            setPage(Math.floor(entries.length / entriesPerPage)); // where the new entry is
+          }}
+        >
           {t('cases.add_entry')}
         </button>
         <button type="submit" class="button button-primary" aria-disabled={action.busy}>
