@@ -247,6 +247,19 @@ test('an invited physician creates their account from the emailed link', async (
   assert.equal(invitations.json.shares[0].status, 'pending');
   assert.equal(invitations.json.shares[0].case_id, made.json.id);
 
+  // In the console (in the account's language, Spanish, chosen on the registration page): the
+  // invitation accepted, the case read and nothing in it to change.
+  const ui = await openPage(browser);
+  await signInThroughPage(ui, server, 'dra.nueva@clinic.example', 'a long physician passphrase');
+  await ui.getByRole('navigation').getByRole('link', { name: 'Mis casos' }).click();
+  const region = (name) => ui.getByRole('region', { name, exact: true });
+  await region('Invitaciones').getByRole('button', { name: 'Aceptar' }).click();
+  await region('Compartidos conmigo').getByRole('link', { name: 'Lucía Moreno' }).click();
+  await waitForHeading(ui, 'Lucía Moreno');
+  await waitForText(ui.getByTestId('read-only'), /puede leerlo, pero no modificarlo/);
+  assert.equal(await ui.getByRole('button', { name: 'Guardar paciente', exact: true }).count(), 0);
+  await checkPage(ui, 'invited-physician-case-es');
+
   // The link is spent.
   const again = await openPage(browser);
   await again.goto(link[0]);
