@@ -1,14 +1,16 @@
 // One case: its patient (edited by the owner, with the case's version), its documents, its
 // sharing (owner only) and its resource groups. A recipient (a physician the case was shared
 // with) sees the same data with no control that writes.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Field, Select } from '../components/fields';
 import { useConfirm } from '../components/confirm';
 import { Loading, Messages } from '../components/messages';
 import { Page } from '../components/page';
 import { useAction, useApi } from '../hooks';
 import { t } from '../i18n';
+import { arrivals } from '../notifications';
 import { navigate } from '../router';
+import { useStore } from '../store';
 import { Documents } from './documents';
 import { Groups } from './groups';
 import { type Case, casePath, deleteCase, genders, isConflict, updatePatient } from './model';
@@ -20,7 +22,17 @@ import './messages';
 export default function CasePage(props: { id: string }) {
   useCasePartsReset(props.id);
   const loaded = useApi<Case>(casePath(props.id));
-  const c = loaded.data;
+  // A recipient's access can end while the page is open (the owner revokes, or deletes the case):
+  // a notification over the bell's stream has the page read the case again, and a 404 then
+  // takes the case off the screen at once.
+  const arrived = useStore(arrivals);
+  const recipient = loaded.data?.role === 'recipient';
+  useEffect(() => {
+    if (arrived > 0 && recipient) loaded.reload();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [arrived]);
+  const gone = loaded.error?.status === 404;
+  const c = gone ? null : loaded.data;
   useShown('case', c !== null);
   const words = useLiterals();
   const [notice, setNotice] = useState(''); // kept here: the form starts afresh on each version
