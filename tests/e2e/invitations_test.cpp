@@ -29,8 +29,7 @@ nlohmann::json invitation_config(const TestPki& pki, const SmtpTestServer& smtp)
 }
 
 std::string invitation_token(const std::string& body) {
-  static const std::regex link(
-      R"(https://carehub\.clinic\.example/register#token=([0-9a-f]+))");
+  static const std::regex link(R"(https://carehub\.clinic\.example/register#token=([0-9a-f]+))");
   std::smatch m;
   return std::regex_search(body, m, link) ? m[1].str() : std::string();
 }
