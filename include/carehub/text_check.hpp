@@ -30,6 +30,15 @@ std::optional<std::string> text_problem(std::string_view text, TextKind kind = T
 // Throws ApiError(kValidationFailed, "<field> <problem>") when text_problem finds one.
 void require_text(std::string_view field, std::string_view text, TextKind kind = TextKind::kLine);
 
+// An email address as accounts and invitations take it: name@domain, at most 254 bytes (the
+// longest SMTP carries), no space or control character (a CR LF would end an SMTP command);
+// what is wrong as a sentence whose subject is the field, or nullopt.
+inline constexpr std::size_t kMaxEmailBytes = 254;
+std::optional<std::string> email_problem(std::string_view email);
+
+// ASCII letters lower-cased (addresses and tags compare so; anything else is kept as it is).
+std::string ascii_lower(std::string_view text);
+
 // A string (checked as kind) or object key (as kLine) anywhere in value with a problem, as a
 // sentence whose subject is its path below value: ".notes[2].text must not contain ...", or
 // " must ..." for value itself; nullopt when there is none. Iterative: any depth is safe.

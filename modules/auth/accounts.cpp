@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "auth/service.hpp"
+#include "carehub/text_check.hpp"
 
 namespace carehub::auth {
 namespace {
@@ -11,12 +12,6 @@ namespace {
 AccountInfo info_of(const User& u) {
   return AccountInfo{u.id,       u.email,    u.username,        u.roles,
                      u.language, u.active(), u.token_generation};
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 }  // namespace
@@ -29,7 +24,7 @@ std::optional<AccountInfo> AuthService::find(Tx& tx, std::int64_t user_id) {
 
 std::optional<AccountInfo> AuthService::find_by_email(Tx& tx, std::string_view email) {
   auto user = store_.find_by_login(tx, email);
-  if (!user || !user->email || lower(*user->email) != lower(email)) return std::nullopt;
+  if (!user || !user->email || ascii_lower(*user->email) != ascii_lower(email)) return std::nullopt;
   return info_of(*user);
 }
 
@@ -47,3 +42,4 @@ bool AuthService::grant_role(Tx& tx, std::int64_t user_id, const std::string& ro
 }
 
 }  // namespace carehub::auth
+#include "carehub/text_check.hpp"

@@ -43,16 +43,6 @@ bool has_space_or_control(std::string_view text) {
                      [](unsigned char c) { return c <= 0x20 || c == 0x7F; });
 }
 
-// Logins refuse spaces as well as control characters (text_check.hpp refuses the C1 ones too).
-std::optional<std::string> email_problem(std::string_view email) {
-  const auto at = email.find('@');
-  if (email.empty() || email.size() > kMaxLoginBytes || at == 0 || at == std::string_view::npos ||
-      at + 1 == email.size() || has_space_or_control(email) || text_problem(email)) {
-    return "email must look like name@domain (no spaces, at most 254 bytes)";
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> username_problem(std::string_view username) {
   if (username.empty() || username.size() > kMaxLoginBytes ||
       username.find('@') != std::string_view::npos || has_space_or_control(username) ||

@@ -8,24 +8,19 @@
 #include "carehub/error.hpp"
 #include "carehub/mail.hpp"
 #include "carehub/services.hpp"
+#include "carehub/text_check.hpp"
 
 namespace carehub::auth {
 namespace {
 
 constexpr std::int64_t kInvitationMs = 14 * 24 * 3600 * 1000LL;  // two weeks: a busy physician
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 void AuthService::invite(Tx& tx, std::string_view email, const std::string& role,
                          const std::string& template_name, const std::string& language) {
   if (!is_known_role(role)) throw std::invalid_argument("unknown role '" + role + "'");
-  const auto address = lower(email);
+  const auto address = ascii_lower(email);
   const auto token = store_.create_invitation(tx, address, role, kInvitationMs);
   if (mail_ == nullptr) return;
   MailMessage message;
@@ -45,8 +40,8 @@ User AuthService::register_invited(const Request& request, NewUser user,
   // A refused invitation is audited in a unit of work that commits, so the error comes after it.
   auto created = db_.transact([&](Tx& tx) -> std::optional<User> {
     // The address is the invitation's; one given must be the same (the link is not another's).
-    const auto invited =
-        store_.use_invitation(tx, invitation, user.email ? lower(*user.email) : std::string());
+    const auto invited = store_.use_invitation(
+        tx, invitation, user.email ? ascii_lower(*user.email) : std::string());
     if (!invited) {
       AuditEvent e = AuditLog::from_request(request, "user.register_invited", "user", "");
       e.outcome = "failure";

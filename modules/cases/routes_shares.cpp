@@ -5,6 +5,7 @@
 
 #include "carehub/accounts.hpp"
 #include "carehub/error.hpp"
+#include "carehub/text_check.hpp"
 #include "cases/service.hpp"
 
 namespace carehub::cases {
@@ -23,9 +24,11 @@ nlohmann::json share_json(const ShareRow& s) {
 void register_share_routes(Router& r, CasesService& svc) {
   r.add(Method::kPost, "/api/v1/cases/{id}/shares", case_access(), [&svc](Request& req) {
     const auto body = req.json_object();
-    if (!body.contains("email") || !body["email"].is_string() ||
-        body["email"].get<std::string>().find('@') == std::string::npos)
+    if (!body.contains("email") || !body["email"].is_string())
       throw ApiError(ErrorCode::kValidationFailed, "'email' must be an email address");
+    // An address with no account is mailed an invitation: it must be one SMTP can carry.
+    if (auto problem = email_problem(body["email"].get<std::string>()))
+      throw ApiError(ErrorCode::kValidationFailed, *problem);
     return Response::json(svc.share(req, path_id(req, "id", "case id"), body["email"]), 201);
   });
 

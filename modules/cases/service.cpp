@@ -7,16 +7,11 @@
 #include "carehub/accounts.hpp"
 #include "carehub/error.hpp"
 #include "carehub/notifications.hpp"
+#include "carehub/text_check.hpp"
 #include "carehub/texts.hpp"
 
 namespace carehub::cases {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 AuditEvent event(const Request& request, std::string action, std::int64_t case_id) {
   return AuditLog::from_request(request, std::move(action), "case", std::to_string(case_id));
@@ -109,7 +104,7 @@ nlohmann::json CasesService::share(const Request& request, std::int64_t case_id,
   const auto me = caller(request);
   auto* accounts = services_.accounts.get();
   if (!accounts) throw ApiError(ErrorCode::kUnavailable, "accounts are not available");
-  const auto address = lower(email);
+  const auto address = ascii_lower(email);
   return db_.transact([&](Tx& tx) -> nlohmann::json {
     const auto a = access(tx, case_id, me, false, true);
     if (a.row.status == "deleted")
@@ -194,7 +189,7 @@ void CasesService::address_confirmed(Tx& tx, const AccountInfo& account) {
     return;  // a case is shared with physicians only; the share keeps waiting
   const auto subject = subject_of(account.id);
   const auto now = clock_.now_ms();
-  for (const auto& s : store_.invited_shares(tx, lower(*account.email))) {
+  for (const auto& s : store_.invited_shares(tx, ascii_lower(*account.email))) {
     auto row = store_.find_case(tx, s.case_id);
     if (!row || row->status == "deleted" || row->subject == subject) continue;
     if (!store_.bind_invited_share(tx, s.id, subject, account.id, now)) continue;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -115,6 +116,25 @@ std::optional<std::string> json_text_problem(const nlohmann::json& value, TextKi
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> email_problem(std::string_view email) {
+  const auto at = email.find('@');
+  const bool space_or_control = std::any_of(email.begin(), email.end(),
+                                            [](unsigned char c) { return c <= 0x20 || c == 0x7F; });
+  if (email.empty() || email.size() > kMaxEmailBytes || at == 0 || at == std::string_view::npos ||
+      at + 1 == email.size() || space_or_control || text_problem(email)) {
+    return "email must look like name@domain (no spaces, at most 254 bytes)";
+  }
+  return std::nullopt;
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 }  // namespace carehub

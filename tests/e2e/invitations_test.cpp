@@ -66,6 +66,14 @@ void invited_physician_joins(std::optional<std::string> database_url) {
   REQUIRE(created.status == 201);
   const std::string case_id = created.json()["id"];
 
+  // An address SMTP cannot carry (a CR LF would start a command of its own) is refused, and
+  // nothing is stored or mailed.
+  auto injected =
+      http.post_json("/api/v1/cases/" + case_id + "/shares",
+                     {{"email", "dr@clinic.example\r\nRCPT TO:<x@evil.example>"}}, bearer(pat));
+  CHECK(injected.status == 422);
+  CHECK(injected.body.find("name@domain") != std::string::npos);
+
   // No account has this address: the share waits and an invitation is mailed.
   auto shared = http.post_json("/api/v1/cases/" + case_id + "/shares",
                                {{"email", "Dr.Nueva@Clinic.example"}}, bearer(pat));

@@ -208,8 +208,11 @@ void plant_in_cases(Planter& p, const std::string& admin) {
          nlohmann::json{{"data", {{"terms", {{{"id", m}, {"name", m}}}}}}});
   p.json("PUT", base + "/groups/notes", pat, nlohmann::json{{"data", {m}}});
   p.json("PUT", base + "/groups/" + m, pat, nlohmann::json{{"data", nlohmann::json::array()}});
+  // (An address with no account is no longer bad input: it is invited, invitations_test.cpp.)
   p.json("POST", base + "/shares", pat, nlohmann::json{{"email", m}});
-  p.json("POST", base + "/shares", pat, nlohmann::json{{"email", m + "@clinic.example"}});
+  p.json("POST", base + "/shares", pat, nlohmann::json{{"email", m + " x@clinic.example"}});
+  p.json("POST", base + "/shares", pat,
+         nlohmann::json{{"email", m + "@clinic.example\r\nRCPT TO:<x@y.example>"}});
   p.refused("GET", "/api/v1/cases/" + m, bearer(pat));
   p.refused("GET", base + "/documents/" + m, bearer(pat));
   p.refused("POST", base + "/documents",

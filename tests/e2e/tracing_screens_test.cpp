@@ -115,7 +115,7 @@ void run_screens_api(ServerOptions options) {
   const auto now = now_ms();
   db->transact([&](carehub::Tx& tx) {
     const std::vector<std::pair<std::int64_t, std::int64_t>> rows = {
-        {now, 101}, {now - 1000, 102}, {now - 3 * kDayMs, 103}, {now - 30 * kDayMs, 104}};
+        {now, 101}, {now, 102}, {now - 3 * kDayMs, 103}, {now - 30 * kDayMs, 104}};
     for (const auto& [at, contact] : rows) {
       tx.exec(
           "INSERT INTO tracing_exposures (event_id, contact_user_id, met_at_ms) VALUES (1, $1, $2)",
