@@ -115,12 +115,6 @@ try {
   const warm = await series(false);
   const cold = await series(true);
   const shown = warm[warm.length - 1];
-  // Where a load's time goes: each call's start and end, the lazy chunks, against the mark.
-  console.log(`  the last warm load, ms from navigationStart (ready at ${shown.ready.toFixed(0)}):`);
-  for (const c of shown.api)
-    console.log(`    ${c.start.toFixed(0).padStart(5)} -> ${c.end.toFixed(0).padStart(5)}  ${named(shown, c)}`);
-  for (const a of shown.assets)
-    console.log(`    ${a.start?.toFixed(0).padStart(5)} -> ${a.end.toFixed(0).padStart(5)}  ${a.path}`);
   const calls = callsBeforeReady(shown).map((c) => named(shown, c));
   const dataPaths = callsBeforeReady(shown)
     .map((c) => c.path)
@@ -153,7 +147,13 @@ try {
       ['navigationStart -> loadEventEnd', blank],
     ]),
   );
-  console.log(`  API calls until interactive (first warm load): ${calls.length}`);
+  // Where a load's time goes: each call's start and end, the lazy chunks, against the mark.
+  console.log(`  the last warm load, ms from navigationStart (ready at ${shown.ready.toFixed(0)}):`);
+  for (const c of shown.api)
+    console.log(`    ${c.start.toFixed(0).padStart(5)} -> ${c.end.toFixed(0).padStart(5)}  ${named(shown, c)}`);
+  for (const a of shown.assets)
+    console.log(`    ${a.start?.toFixed(0).padStart(5)} -> ${a.end.toFixed(0).padStart(5)}  ${a.path}`);
+  console.log(`  API calls until interactive (the last warm load): ${calls.length}`);
   console.log(`    ${callList(calls)}`);
   for (const [name, s] of [
     ['warm', warm],

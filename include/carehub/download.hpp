@@ -19,7 +19,8 @@ struct Download {
   std::uint64_t size = 0;
   std::string sha256;
   std::string content_type;
-  std::string filename;  // shown to the person saving it
+  std::string filename;      // shown to the person saving it
+  bool show_inline = false;  // Content-Disposition inline (a preview) rather than attachment
 };
 
 // Throws ApiError(kNotFound) when the object is missing from the store, kRangeNotSatisfiable for
@@ -29,7 +30,7 @@ Response download_response(const Request& request, BlobStore& blobs, const Downl
 // Whether an If-None-Match header names this entity tag (or is "*"); weak tags compare equal.
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
-// attachment; filename="..."; filename*=UTF-8''...
-std::string content_disposition(const std::string& filename);
+// attachment; filename="..."; filename*=UTF-8''... (inline; ... when show_inline)
+std::string content_disposition(const std::string& filename, bool show_inline = false);
 
 }  // namespace carehub

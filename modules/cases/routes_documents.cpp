@@ -101,13 +101,9 @@ bool previewable(const std::string& type) {
   return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
 
-// A signed link's answer as a preview (?disposition=inline): shown rather than saved, framed only
-// by the console's own pages, and still allowed to run no script and load nothing else.
-void show_inline(Response& r) {
-  for (auto& [name, value] : r.headers) {
-    if (name == "Content-Disposition" && value.starts_with("attachment"))
-      value = "inline" + value.substr(std::string_view("attachment").size());
-  }
+// A signed link's answer as a preview (?disposition=inline) is framed only by the console's own
+// pages, and still runs no script and loads nothing else.
+void allow_console_frame(Response& r) {
   r.with_header("Content-Security-Policy",
                 "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
                 "frame-ancestors 'self'")
@@ -228,11 +224,12 @@ void register_document_routes(Router& r, CasesService& svc) {
   // The signed link: no session; links.cpp checks what it says and who signed it.
   r.add(Method::kGet, "/api/v1/cases/{id}/documents/{doc}/content", Access::open(),
         [&svc](Request& req) {
-          const auto doc =
+          auto doc =
               svc.open_link(req, path_id(req, "id", "case id"), path_id(req, "doc", "document id"));
+          doc.show_inline =
+              req.query_param("disposition") == "inline" && previewable(doc.content_type);
           auto r = download_response(req, svc.blobs(), doc);
-          if (req.query_param("disposition") == "inline" && previewable(doc.content_type))
-            show_inline(r);
+          if (doc.show_inline) allow_console_frame(r);
           return r;
         });
 }

@@ -64,7 +64,7 @@ bool etag_matches(std::string_view header, std::string_view etag) {
   return false;
 }
 
-std::string content_disposition(const std::string& filename) {
+std::string content_disposition(const std::string& filename, bool show_inline) {
   std::string ascii, encoded;
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : filename) {
@@ -79,7 +79,8 @@ std::string content_disposition(const std::string& filename) {
     }
   }
   if (ascii.empty()) ascii = "download";
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+  return std::string(show_inline ? "inline" : "attachment") + "; filename=\"" + ascii +
+         "\"; filename*=UTF-8''" + encoded;
 }
 
 Response download_response(const Request& request, BlobStore& blobs, const Download& d) {
@@ -105,7 +106,7 @@ Response download_response(const Request& request, BlobStore& blobs, const Downl
   auto r = Response::streamed(body, d.content_type, range ? 206 : 200);
   r.with_header("ETag", etag)
       .with_header("Accept-Ranges", "bytes")
-      .with_header("Content-Disposition", content_disposition(d.filename))
+      .with_header("Content-Disposition", content_disposition(d.filename, d.show_inline))
       .with_header("X-Content-Type-Options", "nosniff");
   if (range) {
     r.with_header("Content-Range", "bytes " + std::to_string(range->first) + "-" +

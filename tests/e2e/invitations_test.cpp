@@ -54,12 +54,7 @@ void invited_physician_joins(std::optional<std::string> database_url) {
       started_server({.database_url = database_url, .extra = invitation_config(pki, smtp)});
   auto http = server->client(30s);
   const auto admin = login(http, kAdmin);
-  REQUIRE(
-      http.post_json(
-              "/api/v1/users",
-              {{"email", "pat@clinic.example"}, {"roles", {"patient"}}, {"password", kPassword}},
-              bearer(admin))
-          .status == 201);
+  add_user(http, admin, "pat@clinic.example", {"patient"});
   const auto pat = login(http, "pat@clinic.example");
   auto created =
       http.post_json("/api/v1/cases", {{"patient", {{"name", "Lucia Moreno"}}}}, bearer(pat));
@@ -177,12 +172,7 @@ TEST_CASE(
   auto server = started_server({.extra = invitation_config(pki, smtp)});
   auto http = server->client(30s);
   const auto admin = login(http, kAdmin);
-  REQUIRE(
-      http.post_json(
-              "/api/v1/users",
-              {{"email", "pat@clinic.example"}, {"roles", {"patient"}}, {"password", kPassword}},
-              bearer(admin))
-          .status == 201);
+  add_user(http, admin, "pat@clinic.example", {"patient"});
   const auto pat = login(http, "pat@clinic.example");
   const std::string case_id =
       http.post_json("/api/v1/cases", {{"patient", {{"name", "Ana"}}}}, bearer(pat)).json()["id"];
